@@ -1,0 +1,293 @@
+//! Continuous front-month series built from per-contract series: pick the held contract at
+//! each bar (by a roll rule), then back-adjust older contracts so the series has no roll gaps.
+//!
+//! Each output bar keeps the contract it came from (`Bars::contract`), which is how the engine
+//! knows when a held position must pay the roll.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::bars::{Bars, SeriesMeta};
+use crate::error::{DataError, Result};
+
+/// How the older part of a continuous series is shifted at each roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Adjustment {
+    /// Raw prices: the series jumps at each roll.
+    None,
+    /// "Panama": add (new − old) at the roll to every earlier bar. Keeps point P&L exact.
+    Difference,
+    /// Multiply every earlier bar by new / old. Keeps percentage returns exact.
+    Ratio,
+}
+
+impl Adjustment {
+    fn label(self) -> &'static str {
+        match self {
+            Adjustment::None => "none",
+            Adjustment::Difference => "difference",
+            Adjustment::Ratio => "ratio",
+        }
+    }
+}
+
+/// When the continuous series moves from one contract to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RollRule {
+    /// Explicit schedule: from each `(ts, contract)` on, hold `contract` (sorted by `ts`).
+    /// Built from a roll-calendar file, or from the contracts a data vendor actually held.
+    Schedule(Vec<(i64, String)>),
+    /// Roll `days` calendar days before each contract's last trade date.
+    DaysBeforeExpiry {
+        days: u32,
+        expiries: BTreeMap<String, NaiveDate>,
+    },
+    /// Roll to the next contract once its volume exceeds the held one's on the same bar.
+    VolumeCrossover,
+    /// Roll to the next contract once its open interest exceeds the held one's on the same bar.
+    /// Open interest per contract and bar time.
+    OpenInterestCrossover(BTreeMap<String, BTreeMap<i64, f64>>),
+}
+
+/// Options for [`build`].
+#[derive(Debug, Clone)]
+pub struct ContinuousOptions {
+    pub roll: RollRule,
+    pub adjustment: Adjustment,
+    /// When the held contract has no bar at a time another contract has one, carry its last
+    /// close forward (a flat bar) instead of skipping that time.
+    pub fill_missing: bool,
+}
+
+/// Builds the continuous series of `root` from per-contract series (each with
+/// `meta.contract` set). Contract order is taken from the names' contract months.
+pub fn build(root: &str, contracts: &[Bars], opt: &ContinuousOptions) -> Result<Bars> {
+    let first = contracts
+        .first()
+        .ok_or_else(|| DataError::Invalid("no contracts to build a continuous series".into()))?;
+    let mut order: Vec<&Bars> = contracts.iter().collect();
+    for c in &order {
+        if c.meta.contract.is_none() {
+            return Err(DataError::Invalid(format!(
+                "series {} is not a single contract",
+                c.meta.key()
+            )));
+        }
+    }
+    order.sort_by_key(|b| contract_sort_key(b.meta.contract.as_deref().unwrap_or("")));
+    let names: Vec<&str> = order
+        .iter()
+        .map(|b| b.meta.contract.as_deref().unwrap_or(""))
+        .collect();
+    let times: BTreeSet<i64> = order.iter().flat_map(|b| b.ts.iter().copied()).collect();
+    let lookup: Vec<BTreeMap<i64, usize>> = order
+        .iter()
+        .map(|b| b.ts.iter().enumerate().map(|(i, &t)| (t, i)).collect())
+        .collect();
+
+    let mut meta = SeriesMeta::new(root, None, first.meta.bar_size, &first.meta.source);
+    meta.close_only = order.iter().any(|b| b.meta.close_only);
+    meta.adjustment = opt.adjustment.label().into();
+    let mut out = Bars::empty(meta);
+    // Per output bar: which contract (index into `order`).
+    let mut held_of: Vec<usize> = Vec::new();
+    let mut held = 0usize;
+    for &t in &times {
+        held = choose(&opt.roll, &order, &names, &lookup, t, held)?;
+        let b = order[held];
+        let bar = match lookup[held].get(&t) {
+            Some(&i) => Some((b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i])),
+            None if opt.fill_missing => {
+                asof_close(b, &lookup[held], t).map(|c| (c, c, c, c, 0.0))
+            }
+            None => None,
+        };
+        if let Some((o, h, l, c, v)) = bar {
+            let ci = out.contract_index(names[held]);
+            out.push(t, o, h, l, c, v, ci);
+            held_of.push(held);
+        }
+    }
+    adjust(&mut out, &held_of, &order, &lookup, opt.adjustment)?;
+    Ok(out)
+}
+
+/// The contract held at `t`, given the one held at the previous time.
+fn choose(
+    rule: &RollRule,
+    order: &[&Bars],
+    names: &[&str],
+    lookup: &[BTreeMap<i64, usize>],
+    t: i64,
+    held: usize,
+) -> Result<usize> {
+    let find = |name: &str| {
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            DataError::Invalid(format!("roll rule names contract {name}, which has no data"))
+        })
+    };
+    match rule {
+        RollRule::Schedule(s) => {
+            let k = s.partition_point(|(ts, _)| *ts <= t);
+            if k == 0 {
+                Ok(held)
+            } else {
+                find(&s[k - 1].1)
+            }
+        }
+        RollRule::DaysBeforeExpiry { days, expiries } => {
+            let date = crate::bars::Bars::date_of(t);
+            let mut cur = held;
+            while cur + 1 < names.len() {
+                let exp = expiries.get(names[cur]).ok_or_else(|| {
+                    DataError::Invalid(format!("no expiry date for contract {}", names[cur]))
+                })?;
+                if date + chrono::Days::new(u64::from(*days)) >= *exp {
+                    cur += 1;
+                } else {
+                    break;
+                }
+            }
+            Ok(cur)
+        }
+        RollRule::VolumeCrossover => Ok(crossover(held, t, lookup, |k, i| order[k].volume[i])),
+        RollRule::OpenInterestCrossover(oi) => {
+            let at = |k: usize| oi.get(names[k]).and_then(|m| m.get(&t)).copied();
+            Ok(if held + 1 < names.len() {
+                match (at(held), at(held + 1)) {
+                    (Some(a), Some(b)) if b > a => held + 1,
+                    (None, Some(_)) => held + 1,
+                    _ => held,
+                }
+            } else {
+                held
+            })
+        }
+    }
+}
+
+/// Moves to the next contract when its value at `t` beats the held one's (never moves back).
+fn crossover(
+    held: usize,
+    t: i64,
+    lookup: &[BTreeMap<i64, usize>],
+    value: impl Fn(usize, usize) -> f64,
+) -> usize {
+    if held + 1 >= lookup.len() {
+        return held;
+    }
+    let v = |k: usize| lookup[k].get(&t).map(|&i| value(k, i)).filter(|v| v.is_finite());
+    match (v(held), v(held + 1)) {
+        (Some(a), Some(b)) if b > a => held + 1,
+        (None, Some(_)) => held + 1,
+        _ => held,
+    }
+}
+
+/// Close of contract `b` at or before `t`.
+fn asof_close(b: &Bars, lookup: &BTreeMap<i64, usize>, t: i64) -> Option<f64> {
+    lookup.range(..=t).next_back().map(|(_, &i)| b.close[i])
+}
+
+/// Back-adjusts in place. At a roll between output bars k−1 and k, the gap is measured at bar
+/// k−1's time: new contract's close (as of then) against the old contract's close.
+fn adjust(
+    out: &mut Bars,
+    held_of: &[usize],
+    order: &[&Bars],
+    lookup: &[BTreeMap<i64, usize>],
+    how: Adjustment,
+) -> Result<()> {
+    if how == Adjustment::None {
+        return Ok(());
+    }
+    // Gap at each roll, walking backwards so earlier bars accumulate every later roll.
+    let n = out.len();
+    let mut total_add = 0.0;
+    let mut total_mul = 1.0;
+    for k in (0..n).rev() {
+        if k + 1 < n && held_of[k + 1] != held_of[k] {
+            let t = out.ts[k];
+            let (old, new) = (held_of[k], held_of[k + 1]);
+            let old_c = asof_close(order[old], &lookup[old], t);
+            let new_c = asof_close(order[new], &lookup[new], t);
+            let (Some(o), Some(nw)) = (old_c, new_c) else {
+                return Err(DataError::Invalid(format!(
+                    "cannot back-adjust the roll at {}: no price for both {} and {}",
+                    out.time(k),
+                    order[old].meta.contract.as_deref().unwrap_or(""),
+                    order[new].meta.contract.as_deref().unwrap_or("")
+                )));
+            };
+            match how {
+                Adjustment::Difference => total_add += nw - o,
+                Adjustment::Ratio if o != 0.0 && (nw / o) > 0.0 => total_mul *= nw / o,
+                Adjustment::Ratio => {
+                    return Err(DataError::Invalid(format!(
+                        "ratio back-adjustment impossible at {}: prices {o} and {nw} do not have \
+                         a positive ratio; use difference adjustment",
+                        out.time(k)
+                    )))
+                }
+                Adjustment::None => {}
+            }
+        }
+        for col in [&mut out.open, &mut out.high, &mut out.low, &mut out.close] {
+            col[k] = col[k] * total_mul + total_add;
+        }
+    }
+    Ok(())
+}
+
+/// Sort key from a contract name's month: `ESZ13`, `ZCH1997`, `ES201312`, `CLK20`.
+pub fn contract_sort_key(name: &str) -> (i32, u32, String) {
+    contract_month(name)
+        .map(|(y, m)| (y, m, name.to_string()))
+        .unwrap_or((i32::MAX, 0, name.to_string()))
+}
+
+/// Year and month of a contract name such as `ESZ13`, `ZCH1997`, `ES201312` or `6EH4`.
+pub fn contract_month(name: &str) -> Option<(i32, u32)> {
+    const CODES: &str = "FGHJKMNQUVXZ";
+    let digits_at = name
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)?;
+    let digits = &name[digits_at..];
+    let head = &name[..digits_at];
+    if digits.len() == 6 {
+        let (y, m) = (digits[..4].parse::<i32>().ok()?, digits[4..].parse::<u32>().ok()?);
+        return (1..=12).contains(&m).then_some((y, m));
+    }
+    let code = head.chars().last()?;
+    let m = CODES.find(code)? as u32 + 1;
+    let y: i32 = digits.parse().ok()?;
+    let year = match digits.len() {
+        4 => y,
+        2 => 2000 + y - if y > 60 { 100 } else { 0 },
+        // One digit: the nearest decade on or after 2020 (6EH4 = 2024).
+        1 => 2020 + y,
+        _ => return None,
+    };
+    Some((year, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_months() {
+        assert_eq!(contract_month("ESZ13"), Some((2013, 12)));
+        assert_eq!(contract_month("ZCH1997"), Some((1997, 3)));
+        assert_eq!(contract_month("ES201312"), Some((2013, 12)));
+        assert_eq!(contract_month("6EH4"), Some((2024, 3)));
+        assert_eq!(contract_month("CLK20"), Some((2020, 5)));
+        assert_eq!(contract_month("ESX"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! One error type for the data layer. Every variant that comes from user input names
+//! where (file, line, field) and what was expected, so a person can fix the input.
+
+use std::path::PathBuf;
+
+/// Result alias for the data layer.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+/// Errors raised while reading, validating or storing market data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A value in an input file could not be used.
+    #[error("{file}:{line}: field `{field}`: {problem}")]
+    Parse {
+        file: String,
+        line: u64,
+        field: String,
+        problem: String,
+    },
+    /// A required column is absent from a file's header.
+    #[error("{file}: missing column `{column}` (found: {found})")]
+    MissingColumn {
+        file: String,
+        column: String,
+        found: String,
+    },
+    /// A root symbol that is not in the contract-spec catalog.
+    #[error("unknown symbol `{0}`: run `settle symbols` for the list of known roots")]
+    UnknownSymbol(String),
+    /// Input that is well-formed but cannot be used as asked.
+    #[error("{0}")]
+    Invalid(String),
+    /// The requested series is not in the store.
+    #[error("no data for {0}: import it first (`settle data import`) or run `settle data list`")]
+    NotFound(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl DataError {
+    /// Shorthand for a [`DataError::Parse`].
+    pub fn parse(
+        file: impl Into<String>,
+        line: u64,
+        field: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        DataError::Parse {
+            file: file.into(),
+            line,
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// Wraps an I/O error with the path it concerned.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

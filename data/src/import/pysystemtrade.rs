@@ -1,0 +1,193 @@
+//! pysystemtrade's CSV data: multiple prices, Carver's back-adjusted series and roll calendars.
+//!
+//! Rows are daily at 23:00 before ~2013 and irregular intraday snapshots afterwards; times are
+//! kept as written (UTC). Prices are closes only, and grains/livestock are in cents.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::text;
+use crate::bars::{BarSize, Bars, SeriesMeta};
+use crate::error::{DataError, Result};
+
+/// One row of a `multiple_prices_csv` file: the held (`PRICE`), next (`FORWARD`) and carry
+/// contracts with their closes at one moment. Contracts are `YYYYMM00` strings as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultipleRow {
+    pub ts: i64,
+    pub price: Option<f64>,
+    pub price_contract: String,
+    pub forward: Option<f64>,
+    pub forward_contract: String,
+    pub carry: Option<f64>,
+    pub carry_contract: String,
+}
+
+/// One roll in a `roll_calendars_csv` file: at `ts` the position rolls from `current` to `next`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollEvent {
+    pub ts: i64,
+    pub current: String,
+    pub next: String,
+}
+
+/// Reads a `multiple_prices_csv/<INST>.csv` file.
+pub fn multiple_prices(path: &Path) -> Result<Vec<MultipleRow>> {
+    let file = text::display(path);
+    let mut rdr = text::csv_reader(path)?;
+    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let idx = |n| text::column(&h, n, &file);
+    let (t, p, pc, f, fc, c, cc) = (
+        idx("DATETIME")?,
+        idx("PRICE")?,
+        idx("PRICE_CONTRACT")?,
+        idx("FORWARD")?,
+        idx("FORWARD_CONTRACT")?,
+        idx("CARRY")?,
+        idx("CARRY_CONTRACT")?,
+    );
+    let mut out: Vec<MultipleRow> = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let g = |i: usize| rec.get(i).unwrap_or("");
+        let ts = text::timestamp(g(t), chrono_tz::UTC, &file, line, "DATETIME")?;
+        if let Some(prev) = out.last() {
+            if ts <= prev.ts {
+                return Err(DataError::parse(
+                    &file,
+                    line,
+                    "DATETIME",
+                    "not after the previous row; expected strictly increasing times",
+                ));
+            }
+        }
+        let contract = |i: usize, name: &str| -> Result<String> {
+            let s = g(i).trim();
+            if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(s.to_string())
+            } else {
+                Err(DataError::parse(
+                    &file,
+                    line,
+                    name,
+                    format!("`{s}` is not a contract id; expected YYYYMM00"),
+                ))
+            }
+        };
+        out.push(MultipleRow {
+            ts,
+            price: text::price(g(p), &file, line, "PRICE")?,
+            price_contract: contract(pc, "PRICE_CONTRACT")?,
+            forward: text::price(g(f), &file, line, "FORWARD")?,
+            forward_contract: contract(fc, "FORWARD_CONTRACT")?,
+            carry: text::price(g(c), &file, line, "CARRY")?,
+            carry_contract: contract(cc, "CARRY_CONTRACT")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads an `adjusted_prices_csv/<INST>.csv` file: `(ts, price)` per row. Rows with an empty
+/// price (a few hundred in Carver's files, on days the held contract did not trade) are skipped.
+pub fn adjusted_rows(path: &Path) -> Result<Vec<(i64, f64)>> {
+    let file = text::display(path);
+    let mut rdr = text::csv_reader(path)?;
+    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let (t, p) = (
+        text::column(&h, "DATETIME", &file)?,
+        text::column(&h, "price", &file)?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let ts = text::timestamp(rec.get(t).unwrap_or(""), chrono_tz::UTC, &file, line, "DATETIME")?;
+        if let Some(v) = text::price(rec.get(p).unwrap_or(""), &file, line, "price")? {
+            out.push((ts, v));
+        }
+    }
+    Ok(out)
+}
+
+/// Carver's back-adjusted series as daily close-only bars (the last snapshot of each date).
+pub fn adjusted_prices(path: &Path, root: &str) -> Result<Bars> {
+    let rows = adjusted_rows(path)?;
+    let mut meta = SeriesMeta::new(
+        root,
+        None,
+        BarSize::Daily,
+        &format!("pysystemtrade:adjusted:{}", super::csv_ohlcv::file_name(path)),
+    );
+    meta.close_only = true;
+    meta.adjustment = "difference".into();
+    let mut bars = Bars::empty(meta);
+    for (d, v) in last_per_date(rows.iter().map(|&(t, v)| (t, v))) {
+        bars.push(d, v, v, v, v, f64::NAN, 0);
+    }
+    bars.validate(&text::display(path), None)?;
+    Ok(bars)
+}
+
+/// Keeps the last value of each UTC calendar date, stamped at that date's 00:00 UTC.
+pub fn last_per_date(rows: impl Iterator<Item = (i64, f64)>) -> BTreeMap<i64, f64> {
+    rows.map(|(t, v)| (t.div_euclid(86_400) * 86_400, v)).collect()
+}
+
+/// Reads a `roll_calendars_csv/<INST>.csv` file.
+pub fn roll_calendar(path: &Path) -> Result<Vec<RollEvent>> {
+    let file = text::display(path);
+    let mut rdr = text::csv_reader(path)?;
+    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let (t, c, n) = (
+        text::column(&h, "DATE_TIME", &file)?,
+        text::column(&h, "current_contract", &file)?,
+        text::column(&h, "next_contract", &file)?,
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        out.push(RollEvent {
+            ts: text::timestamp(rec.get(t).unwrap_or(""), chrono_tz::UTC, &file, line, "DATE_TIME")?,
+            current: rec.get(c).unwrap_or("").trim().to_string(),
+            next: rec.get(n).unwrap_or("").trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Splits multiple-price rows into one close-only series per contract (every contract that
+/// appears as PRICE, FORWARD or CARRY), named `<root><YYYYMM>`, at the rows' own times.
+pub fn per_contract(rows: &[MultipleRow], root: &str, source: &str) -> Vec<Bars> {
+    let mut by: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
+    for r in rows {
+        for (c, v) in [
+            (&r.price_contract, r.price),
+            (&r.forward_contract, r.forward),
+            (&r.carry_contract, r.carry),
+        ] {
+            if let Some(v) = v {
+                by.entry(c.as_str()).or_default().insert(r.ts, v);
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(c, series)| {
+            let name = contract_name(root, c);
+            let mut meta = SeriesMeta::new(root, Some(&name), BarSize::Daily, source);
+            meta.close_only = true;
+            let mut b = Bars::empty(meta);
+            let ci = b.contract_index(&name);
+            for (t, v) in series {
+                b.push(t, v, v, v, v, f64::NAN, ci);
+            }
+            b
+        })
+        .collect()
+}
+
+/// `ES` + `20131200` → `ES201312`.
+pub fn contract_name(root: &str, yyyymm00: &str) -> String {
+    format!("{root}{}", &yyyymm00[..yyyymm00.len().min(6)])
+}

@@ -1,0 +1,19 @@
+//! settle-data: everything settle knows about markets before a strategy runs.
+//!
+//! * [`specs`]: the CME Group contract-spec catalog (tick size, tick value, sessions, months).
+//! * [`bars`]: the columnar bar series every other crate reads ([`Bars`]).
+//! * [`import`]: readers for generic OHLCV CSV, Parquet and the real-data formats in `shared/data`.
+//! * [`continuous`]: front-month series with roll rules and back-adjustment.
+//! * [`resample`]: session-aware aggregation of minute bars.
+//! * [`store`]: the on-disk columnar cache under `$SETTLE_HOME`.
+
+pub mod bars;
+pub mod error;
+pub mod specs;
+
+pub use specs::{spec, ContractSpec};
+
+pub use bars::{BarSize, Bars, SeriesMeta};
+pub use error::{DataError, Result};
+pub mod continuous;
+pub mod import;
