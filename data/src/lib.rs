@@ -17,3 +17,5 @@ pub use bars::{BarSize, Bars, SeriesMeta};
 pub use error::{DataError, Result};
 pub mod continuous;
 pub mod import;
+pub mod resample;
+pub mod store;

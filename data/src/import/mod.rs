@@ -13,3 +13,4 @@ pub mod schwartz97;
 mod text;
 
 pub use csv_ohlcv::{CsvOptions, Stamp};
+pub use text::date_ts as date_stamp;

@@ -1,0 +1,237 @@
+//! The on-disk columnar store under `$SETTLE_HOME/store` (default `~/.settle/store`).
+//!
+//! Each series is one Arrow IPC file written by polars (`<symbol>/<contract|continuous>/<bar>.arrow`);
+//! `catalog.json` lists them with their span, row count, source and a content fingerprint.
+//! Imports are atomic: every file of an import is written under a temporary name first and
+//! the catalog is replaced in one rename, so a failed import leaves the store as it was.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::bars::{BarSize, Bars, SeriesMeta};
+use crate::error::{DataError, Result};
+
+/// One series in the store, as `settle data list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub key: String,
+    pub symbol: String,
+    /// `contract` or `continuous`.
+    pub kind: String,
+    pub contract: Option<String>,
+    pub bar_size: BarSize,
+    /// First and last bar open times, RFC 3339 UTC.
+    pub first: String,
+    pub last: String,
+    pub rows: usize,
+    pub source: String,
+    /// First 16 hex digits of the SHA-256 of the series' columns.
+    pub fingerprint: String,
+    pub close_only: bool,
+    pub adjustment: String,
+    pub contracts: Vec<String>,
+}
+
+/// Handle on a store directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// `$SETTLE_HOME`, else `~/.settle`.
+pub fn default_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("SETTLE_HOME") {
+        return PathBuf::from(h);
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".settle")
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `home`.
+    pub fn open(home: &Path) -> Result<Store> {
+        let root = home.join("store");
+        fs::create_dir_all(&root).map_err(|e| DataError::io(&root, e))?;
+        Ok(Store { root })
+    }
+
+    fn catalog_path(&self) -> PathBuf {
+        self.root.join("catalog.json")
+    }
+
+    /// Every series in the store, sorted by key.
+    pub fn list(&self) -> Result<Vec<Entry>> {
+        let p = self.catalog_path();
+        match fs::read(&p) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| DataError::Store(format!("{}: corrupt catalog: {e}", p.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(DataError::io(p, e)),
+        }
+    }
+
+    /// Writes all `series` (replacing same-key series) atomically; returns their entries.
+    pub fn import(&self, series: &[Bars]) -> Result<Vec<Entry>> {
+        let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let result = (|| {
+            let mut entries = Vec::new();
+            for b in series {
+                if b.is_empty() {
+                    return Err(DataError::Invalid(format!("{}: no bars to import", b.meta.key())));
+                }
+                b.validate(&b.meta.key(), None)?;
+                let path = self.path_of(&b.meta.key());
+                let tmp = path.with_extension("arrow.tmp");
+                if let Some(dir) = tmp.parent() {
+                    fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+                }
+                write_ipc(b, &tmp)?;
+                written.push((tmp, path));
+                entries.push(entry_of(b));
+            }
+            Ok(entries)
+        })();
+        let entries = match result {
+            Ok(e) => e,
+            Err(e) => {
+                for (tmp, _) in &written {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+        };
+        for (tmp, path) in &written {
+            fs::rename(tmp, path).map_err(|e| DataError::io(path, e))?;
+        }
+        let mut catalog = self.list()?;
+        catalog.retain(|c| !entries.iter().any(|e| e.key == c.key));
+        catalog.extend(entries.iter().cloned());
+        catalog.sort_by(|a, b| a.key.cmp(&b.key));
+        let json = serde_json::to_vec_pretty(&catalog).map_err(|e| DataError::Store(e.to_string()))?;
+        let tmp = self.catalog_path().with_extension("json.tmp");
+        fs::write(&tmp, json).map_err(|e| DataError::io(&tmp, e))?;
+        fs::rename(&tmp, self.catalog_path()).map_err(|e| DataError::io(self.catalog_path(), e))?;
+        Ok(entries)
+    }
+
+    /// Loads one series by key (`ES/continuous/1d`).
+    pub fn load(&self, key: &str) -> Result<Bars> {
+        let entry = self
+            .list()?
+            .into_iter()
+            .find(|e| e.key == key)
+            .ok_or_else(|| DataError::NotFound(key.to_string()))?;
+        read_ipc(&self.path_of(key), &entry)
+    }
+
+    /// Loads the series of `symbol` at `bar_size`: the named contract, or the continuous one.
+    pub fn find(&self, symbol: &str, contract: Option<&str>, bar_size: BarSize) -> Result<Bars> {
+        let meta = SeriesMeta::new(&symbol.to_ascii_uppercase(), contract, bar_size, "");
+        self.load(&meta.key())
+    }
+
+    fn path_of(&self, key: &str) -> PathBuf {
+        self.root.join(format!("{key}.arrow"))
+    }
+}
+
+fn entry_of(b: &Bars) -> Entry {
+    let rfc = |i: usize| b.time(i).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Entry {
+        key: b.meta.key(),
+        symbol: b.meta.symbol.clone(),
+        kind: if b.meta.contract.is_some() { "contract" } else { "continuous" }.into(),
+        contract: b.meta.contract.clone(),
+        bar_size: b.meta.bar_size,
+        first: rfc(0),
+        last: rfc(b.len() - 1),
+        rows: b.len(),
+        source: b.meta.source.clone(),
+        fingerprint: fingerprint(b),
+        close_only: b.meta.close_only,
+        adjustment: b.meta.adjustment.clone(),
+        contracts: b.meta.contracts.clone(),
+    }
+}
+
+/// SHA-256 over the little-endian bytes of every column, in a fixed order.
+pub fn fingerprint(b: &Bars) -> String {
+    let mut h = Sha256::new();
+    for t in &b.ts {
+        h.update(t.to_le_bytes());
+    }
+    for col in [&b.open, &b.high, &b.low, &b.close, &b.volume] {
+        for v in col {
+            h.update(v.to_le_bytes());
+        }
+    }
+    for c in &b.contract {
+        h.update(c.to_le_bytes());
+    }
+    for c in &b.meta.contracts {
+        h.update(c.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..8].iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn polars_err(path: &Path, e: PolarsError) -> DataError {
+    DataError::Store(format!("{}: {e}", path.display()))
+}
+
+fn write_ipc(b: &Bars, path: &Path) -> Result<()> {
+    let contract: Vec<u32> = b.contract.iter().map(|&c| u32::from(c)).collect();
+    let mut df = DataFrame::new(
+        b.len(),
+        vec![
+            Column::new("ts".into(), &b.ts),
+            Column::new("open".into(), &b.open),
+            Column::new("high".into(), &b.high),
+            Column::new("low".into(), &b.low),
+            Column::new("close".into(), &b.close),
+            Column::new("volume".into(), &b.volume),
+            Column::new("contract".into(), contract),
+        ],
+    )
+    .map_err(|e| polars_err(path, e))?;
+    let mut f = fs::File::create(path).map_err(|e| DataError::io(path, e))?;
+    IpcWriter::new(&mut f).finish(&mut df).map_err(|e| polars_err(path, e))
+}
+
+fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
+    let f = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let df = IpcReader::new(f).finish().map_err(|e| polars_err(path, e))?;
+    let f64s = |name: &str| -> Result<Vec<f64>> {
+        let c = df.column(name).map_err(|e| polars_err(path, e))?;
+        Ok(c.f64().map_err(|e| polars_err(path, e))?.into_no_null_iter().collect())
+    };
+    let ts_col = df.column("ts").map_err(|e| polars_err(path, e))?;
+    let ts: Vec<i64> = ts_col.i64().map_err(|e| polars_err(path, e))?.into_no_null_iter().collect();
+    let contract_col = df.column("contract").map_err(|e| polars_err(path, e))?;
+    let contract = contract_col
+        .u32()
+        .map_err(|e| polars_err(path, e))?
+        .into_no_null_iter()
+        .map(|c| c as u16)
+        .collect();
+    let mut meta = SeriesMeta::new(&entry.symbol, entry.contract.as_deref(), entry.bar_size, &entry.source);
+    meta.close_only = entry.close_only;
+    meta.contracts = entry.contracts.clone();
+    meta.adjustment = entry.adjustment.clone();
+    Ok(Bars {
+        meta,
+        ts,
+        open: f64s("open")?,
+        high: f64s("high")?,
+        low: f64s("low")?,
+        close: f64s("close")?,
+        volume: f64s("volume")?,
+        contract,
+    })
+}
