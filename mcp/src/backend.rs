@@ -1,0 +1,114 @@
+//! The seam between the MCP server and the computing crates. The server owns sessions,
+//! versions, operations and persistence; a [`Backend`] owns what a strategy *means*: how a
+//! definition compiles, how a backtest runs, which templates and datasets exist. The binary
+//! wires the real engine in; until then [`Unwired`] answers with a clear error.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{CanonicalParameter, EquityPoint, Metrics, ParameterValue, Trade};
+use crate::ops::JobContext;
+
+/// What a client sent to define a strategy (the flat fields of `create_strategy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyInput {
+    pub symbol: String,
+    pub bar_size: String,
+    /// Rules document of the strategy language, as JSON text.
+    pub rules_json: Option<String>,
+    /// Template name, used when `rules_json` is absent.
+    pub template: Option<String>,
+    pub parameters: Vec<ParameterValue>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub commission_per_side: Option<f64>,
+    pub slippage_ticks: Option<f64>,
+}
+
+/// A definition the backend accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledStrategy {
+    /// Root ticker the strategy trades, e.g. `ES`.
+    pub ticker: String,
+    /// Self-contained definition stored with the version and handed back to `run_backtest`.
+    pub definition: Value,
+    pub canonical_parameters: Vec<CanonicalParameter>,
+}
+
+/// A finished backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestOutput {
+    pub metrics: Metrics,
+    pub trades: Vec<Trade>,
+    pub daily_equity: Vec<EquityPoint>,
+}
+
+/// A strategy template (`list_templates`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TemplateInfo {
+    pub name: String,
+    pub description: String,
+    pub parameters: Vec<CanonicalParameter>,
+}
+
+/// One locally imported series (`list_datasets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DatasetInfo {
+    pub symbol: String,
+    /// `continuous` or a contract code such as `ESZ4`.
+    pub contract: String,
+    pub bar_size: String,
+    pub first_ts: String,
+    pub last_ts: String,
+    pub rows: u64,
+}
+
+/// Errors a backend reports: the text goes to the model, so it must say what to change.
+pub type BackendResult<T> = Result<T, String>;
+
+/// The computation behind the strategy tools. Calls to `compile`, `templates` and `datasets`
+/// are quick; `run_backtest` runs on a blocking thread and should check
+/// `ctx.is_cancelled()` between units of work.
+pub trait Backend: Send + Sync + 'static {
+    /// Validates client input into a stored definition with its canonical parameters.
+    fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy>;
+
+    /// Returns `definition` with the given parameter values substituted (one sweep point).
+    fn with_parameters(
+        &self,
+        definition: &Value,
+        values: &[ParameterValue],
+    ) -> BackendResult<Value>;
+
+    /// Runs one deterministic backtest of a stored definition.
+    fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput>;
+
+    fn templates(&self) -> Vec<TemplateInfo>;
+
+    fn datasets(&self) -> BackendResult<Vec<DatasetInfo>>;
+}
+
+/// The backend used until the engine is wired in: every computing call explains that.
+pub struct Unwired;
+
+const UNWIRED: &str =
+    "the backtest engine is not wired into this build of settle yet; sessions, symbols and \
+     contract specs work, strategies and backtests do not";
+
+impl Backend for Unwired {
+    fn compile(&self, _: &StrategyInput) -> BackendResult<CompiledStrategy> {
+        Err(UNWIRED.into())
+    }
+    fn with_parameters(&self, _: &Value, _: &[ParameterValue]) -> BackendResult<Value> {
+        Err(UNWIRED.into())
+    }
+    fn run_backtest(&self, _: &Value, _: &JobContext) -> BackendResult<BacktestOutput> {
+        Err(UNWIRED.into())
+    }
+    fn templates(&self) -> Vec<TemplateInfo> {
+        Vec::new()
+    }
+    fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
+        Err(UNWIRED.into())
+    }
+}

@@ -1,0 +1,112 @@
+//! Streamable HTTP transport. Loopback by default; binding anything else exposes a user's
+//! strategies to the network, so it requires a bearer token, checked on every request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+
+use crate::tools::SettleServer;
+
+/// Refuses a non-loopback address without a token (checked before anything binds).
+pub fn check_exposure(addr: SocketAddr, bearer_token: Option<&str>) -> anyhow::Result<()> {
+    let has_token = bearer_token.is_some_and(|t| !t.trim().is_empty());
+    if !addr.ip().is_loopback() && !has_token {
+        anyhow::bail!(
+            "refusing to serve on non-loopback address {addr} without a bearer token: \
+             pass a token, or bind 127.0.0.1"
+        );
+    }
+    Ok(())
+}
+
+/// The axum app: the MCP endpoint at `/mcp`, behind the bearer check when a token is set.
+pub fn router(handler: SettleServer, addr: SocketAddr, bearer_token: Option<String>) -> axum::Router {
+    let mut config = StreamableHttpServerConfig::default();
+    if !addr.ip().is_loopback() {
+        // rmcp rejects non-loopback Host headers (DNS-rebinding protection); the bound
+        // address is a host clients legitimately use.
+        config.allowed_hosts.push(addr.ip().to_string());
+        config.allowed_hosts.push(addr.to_string());
+    }
+    let service = StreamableHttpService::new(
+        move || Ok(handler.clone()),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    let app = axum::Router::new().nest_service("/mcp", service);
+    match bearer_token.filter(|t| !t.trim().is_empty()) {
+        Some(token) => {
+            let expected: Arc<str> = format!("Bearer {}", token.trim()).into();
+            app.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+                let expected = expected.clone();
+                async move { require_bearer(&expected, req, next).await }
+            }))
+        }
+        None => app,
+    }
+}
+
+async fn require_bearer(expected: &str, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        next.run(req).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or wrong bearer token",
+        )
+            .into_response()
+    }
+}
+
+/// Comparison whose time does not depend on where the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Binds `addr` and serves until Ctrl-C.
+pub async fn serve(handler: SettleServer, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
+    check_exposure(addr, bearer_token.as_deref())?;
+    let app = router(handler, addr, bearer_token);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("settle MCP over HTTP at http://{}/mcp", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_loopback_requires_a_token() {
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert!(check_exposure(public, None).is_err());
+        assert!(check_exposure(public, Some("  ")).is_err());
+        assert!(check_exposure(public, Some("s3cret")).is_ok());
+        assert!(check_exposure(local, None).is_ok());
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"Bearer x", b"Bearer x"));
+        assert!(!constant_time_eq(b"Bearer x", b"Bearer y"));
+        assert!(!constant_time_eq(b"Bearer", b"Bearer x"));
+    }
+}

@@ -1,0 +1,78 @@
+//! settle-mcp: the MCP server that an LLM client drives settle through.
+//!
+//! * [`db`]: the SQLite store under `$SETTLE_HOME` (sessions, strategy versions, backtests,
+//!   sweeps, operations), with migrations and crash recovery at open.
+//! * [`ops`]: the operation manager (blocking jobs with progress, cancel, long-poll wait).
+//! * [`backend`]: the seam to the engine and strategy language ([`Backend`]).
+//! * [`tools`]: the AskFutures-compatible tool surface ([`SettleServer`]).
+//! * [`http`]: streamable HTTP with loopback-by-default and bearer-token auth.
+//!
+//! The binary calls [`serve_stdio`] or [`serve_http`]; to serve a real engine it builds a
+//! [`Server`] with its own [`Backend`].
+
+pub mod backend;
+pub mod db;
+pub mod http;
+pub mod model;
+pub mod ops;
+mod reply;
+pub mod tools;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rmcp::ServiceExt;
+
+pub use backend::{Backend, Unwired};
+pub use tools::SettleServer;
+
+/// A server ready to run: the store is open (migrated, interrupted operations failed).
+pub struct Server {
+    handler: SettleServer,
+}
+
+impl Server {
+    /// Opens `home/settle.db` and builds the tool handler around `backend`.
+    pub fn open(home: &Path, backend: Arc<dyn Backend>) -> anyhow::Result<Server> {
+        let store = db::Store::open(home)
+            .with_context(|| format!("opening the settle database in {}", home.display()))?;
+        Ok(Server {
+            handler: SettleServer::new(ops::Operations::new(store), backend),
+        })
+    }
+
+    /// Serves MCP over stdin/stdout until the client disconnects.
+    pub fn run_stdio(self) -> anyhow::Result<()> {
+        runtime()?.block_on(async move {
+            let running = self.handler.serve(rmcp::transport::stdio()).await?;
+            running.waiting().await?;
+            Ok(())
+        })
+    }
+
+    /// Serves MCP over streamable HTTP at `http://addr/mcp` until interrupted (Ctrl-C).
+    /// A non-loopback `addr` requires `bearer_token`.
+    pub fn run_http(self, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
+        runtime()?.block_on(http::serve(self.handler, addr, bearer_token))
+    }
+}
+
+/// `settle serve`: stdio with the backend this crate knows ([`Unwired`] until the engine
+/// is wired in by the binary through [`Server`]).
+pub fn serve_stdio(home: &Path) -> anyhow::Result<()> {
+    Server::open(home, Arc::new(Unwired))?.run_stdio()
+}
+
+/// `settle serve --http ADDR`.
+pub fn serve_http(home: &Path, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
+    Server::open(home, Arc::new(Unwired))?.run_http(addr, bearer_token)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

@@ -1,0 +1,198 @@
+//! Records as stored in SQLite and shown to clients. The JSON field names follow the AskFutures
+//! tool surface (`session_id`, `artifact_id`, `canonicalParameters`, `backtestResults`, …) so its
+//! recipes work unchanged.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Operation kind of `create_strategy` / `update_strategy` (the AskFutures `task` name).
+pub const KIND_STRATEGY: &str = "strategy_op";
+/// Operation kind of `backtest_existing_strategy`.
+pub const KIND_BACKTEST: &str = "backtest";
+/// Operation kind of `run_optimization`.
+pub const KIND_OPTIMIZATION: &str = "optimization";
+
+/// Lifecycle of an operation. `queued` and `running` are in flight; the rest are terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl OpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpStatus::Queued => "queued",
+            OpStatus::Running => "running",
+            OpStatus::Succeeded => "succeeded",
+            OpStatus::Failed => "failed",
+            OpStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OpStatus> {
+        [
+            OpStatus::Queued,
+            OpStatus::Running,
+            OpStatus::Succeeded,
+            OpStatus::Failed,
+            OpStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, OpStatus::Queued | OpStatus::Running)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SessionRecord {
+    pub session_id: String,
+    pub title: String,
+    /// `active` or `archived`.
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One optimizable parameter of a strategy; `key` is what `setup_optimization` takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CanonicalParameter {
+    pub key: String,
+    pub label: String,
+    pub value: f64,
+    /// e.g. `entry`, `exit`, `risk`, `indicator`.
+    pub category: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The five headline numbers of a backtest (AskFutures `backtestResults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub trade_count: u64,
+    /// Net of commission and slippage, in dollars.
+    pub total_pnl: f64,
+    /// Winners / trades, 0..1.
+    pub win_rate: f64,
+    /// Largest peak-to-trough drop of cumulative P&L, in dollars (positive).
+    pub max_drawdown: f64,
+    pub sharpe_ratio: f64,
+}
+
+/// One closed trade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Trade {
+    pub entry_time: String,
+    pub exit_time: String,
+    /// `long` or `short`.
+    pub side: String,
+    pub quantity: f64,
+    pub entry_price: f64,
+    pub exit_price: f64,
+    /// Net P&L in dollars.
+    pub pnl: f64,
+    /// stop, target, trailing_stop, time, session_close, signal, end_of_data.
+    pub exit_reason: String,
+}
+
+/// Account equity at the end of one trading date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EquityPoint {
+    pub date: String,
+    pub equity: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyRecord {
+    pub artifact_id: String,
+    pub session_id: String,
+    /// `artifact_id` of version 1 of this chain.
+    pub lineage_id: String,
+    pub parent_artifact_id: Option<String>,
+    pub version: u32,
+    /// `creating` while an operation is in flight, otherwise `ready`.
+    pub lifecycle_status: String,
+    /// `not_tested`, `passed` or `failed`.
+    pub backtest_status: String,
+    pub ticker: String,
+    pub description: String,
+    /// What the client sent; `update_strategy` applies its changes on top of it.
+    pub input: crate::backend::StrategyInput,
+    /// The strategy definition as the strategy language reads it.
+    pub definition: Value,
+    pub canonical_parameters: Vec<CanonicalParameter>,
+    pub latest_backtest_id: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestRecord {
+    pub backtest_id: String,
+    pub artifact_id: String,
+    pub session_id: String,
+    pub operation_id: String,
+    /// `running`, `passed`, `failed` or `cancelled`.
+    pub status: String,
+    pub metrics: Option<Metrics>,
+    pub trades: Vec<Trade>,
+    pub daily_equity: Vec<EquityPoint>,
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizationRecord {
+    pub optimization_id: String,
+    pub session_id: String,
+    pub artifact_id: String,
+    /// The sweep as set up (ranges, ranking metric), see `tools::SetupOptimizationArgs`.
+    pub config: Value,
+    /// `configured`, then the status of its run operation.
+    pub status: String,
+    pub total_combinations: u64,
+    pub operation_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One finished combination of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OptimizationRow {
+    pub combo_index: u64,
+    pub parameters: Vec<ParameterValue>,
+    pub metrics: Option<Metrics>,
+    pub error: Option<String>,
+}
+
+/// A parameter key with the value one run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ParameterValue {
+    pub key: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationRecord {
+    pub operation_id: String,
+    pub session_id: String,
+    pub kind: String,
+    /// The artifact or optimization this operation works on.
+    pub subject_id: String,
+    pub status: OpStatus,
+    pub progress_done: u64,
+    pub progress_total: u64,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}

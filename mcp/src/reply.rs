@@ -1,0 +1,144 @@
+//! How tools answer: flat input schemas every client accepts, and results that carry a short
+//! text summary plus `structuredContent`.
+
+use std::sync::Arc;
+
+use rmcp::handler::server::tool::{schema_for_output, schema_for_type, IntoCallToolResult};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject};
+use rmcp::ErrorData;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Input schema of `T` rewritten so Claude, Cursor and Codex all accept it: `$ref`s inlined,
+/// `Option` written as a plain (not required) type instead of `["string","null"]` or
+/// `anyOf [.., null]`, and the non-standard integer `format`s (`uint32`, …) dropped.
+pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    let mut root = Value::Object((*schema_for_type::<T>()).clone());
+    let defs = root
+        .as_object_mut()
+        .and_then(|o| o.remove("$defs"))
+        .unwrap_or_default();
+    flatten(&mut root, &defs);
+    match root {
+        Value::Object(o) => Arc::new(o),
+        _ => unreachable!("a schema for a struct is an object"),
+    }
+}
+
+/// Output schema of `T` (what `Serialize` writes).
+pub fn output_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    schema_for_output::<T>()
+}
+
+fn flatten(v: &mut Value, defs: &Value) {
+    let Value::Object(o) = v else {
+        if let Value::Array(a) = v {
+            a.iter_mut().for_each(|x| flatten(x, defs));
+        }
+        return;
+    };
+    if let Some(Value::String(r)) = o.get("$ref") {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        if let Some(Value::Object(def)) = defs.get(name) {
+            let mut merged: Map<String, Value> = def.clone();
+            for (k, val) in o.iter().filter(|(k, _)| *k != "$ref") {
+                merged.insert(k.clone(), val.clone());
+            }
+            *o = merged;
+        }
+    }
+    // anyOf [X, {type: null}] -> X
+    if let Some(Value::Array(alts)) = o.get("anyOf") {
+        let non_null: Vec<&Value> = alts.iter().filter(|a| !is_null_type(a)).collect();
+        if non_null.len() == 1 && alts.len() == 2 {
+            let mut inner = non_null[0].clone();
+            flatten(&mut inner, defs);
+            o.remove("anyOf");
+            if let Value::Object(inner) = inner {
+                for (k, val) in inner {
+                    o.entry(k).or_insert(val);
+                }
+            }
+        }
+    }
+    // type: [X, "null"] -> X
+    if let Some(Value::Array(types)) = o.get("type") {
+        let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if non_null.len() == 1 {
+            o.insert("type".into(), non_null[0].clone());
+        }
+    }
+    if let Some(Value::Array(en)) = o.get_mut("enum") {
+        en.retain(|e| !e.is_null());
+    }
+    if matches!(o.get("format"), Some(Value::String(f)) if f.starts_with("uint") || f.starts_with("int") || f == "double" || f == "float")
+    {
+        o.remove("format");
+    }
+    for val in o.values_mut() {
+        flatten(val, defs);
+    }
+}
+
+fn is_null_type(v: &Value) -> bool {
+    v.get("type") == Some(&Value::String("null".into()))
+}
+
+/// A successful tool answer: `summary` for the model to read, `data` as `structuredContent`
+/// (and, pretty-printed, after the summary for clients that ignore structured content).
+pub struct Reply<T> {
+    pub summary: String,
+    pub data: T,
+}
+
+impl<T: Serialize> IntoCallToolResult for Reply<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let value = serde_json::to_value(&self.data)
+            .map_err(|e| ErrorData::internal_error(format!("cannot serialize result: {e}"), None))?;
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let mut result =
+            CallToolResult::success(vec![ContentBlock::text(format!("{}\n\n{pretty}", self.summary))]);
+        result.structured_content = Some(value);
+        Ok(result.into())
+    }
+}
+
+/// Why a tool did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The model can fix this by changing its call: the text says what to change.
+    Tool(String),
+    /// Protocol misuse or a server fault: a JSON-RPC error.
+    Protocol(ErrorData),
+}
+
+impl IntoCallToolResult for Failure {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        match self {
+            Failure::Tool(msg) => Ok(CallToolResult::error(vec![ContentBlock::text(msg)]).into()),
+            Failure::Protocol(e) => Err(e),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for Failure {
+    fn from(e: crate::db::DbError) -> Failure {
+        Failure::Protocol(ErrorData::internal_error(format!("database: {e}"), None))
+    }
+}
+
+/// A tool error the model can act on.
+pub fn fix(msg: impl Into<String>) -> Failure {
+    Failure::Tool(msg.into())
+}
+
+pub type ToolResult<T> = Result<Reply<T>, Failure>;
+
+/// Shorthand for a successful answer.
+pub fn reply<T>(summary: impl Into<String>, data: T) -> ToolResult<T> {
+    Ok(Reply {
+        summary: summary.into(),
+        data,
+    })
+}

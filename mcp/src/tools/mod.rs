@@ -1,0 +1,97 @@
+//! The MCP tool surface (AskFutures-compatible names). Each group of tools lives in its own
+//! module with its own `#[tool_router]`; [`SettleServer::new`] merges them.
+
+mod operations;
+mod reference;
+mod sessions;
+mod strategies;
+mod sweeps;
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{tool_handler, ServerHandler};
+
+use crate::backend::Backend;
+use crate::db::Store;
+use crate::model::StrategyRecord;
+use crate::ops::Operations;
+use crate::reply::{fix, Failure};
+
+/// What the server tells the model about the workflow, once, at initialize.
+pub const INSTRUCTIONS: &str = "\
+settle runs deterministic backtests of CME Group futures strategies on local data.
+Workflow:
+1. create_session (or list_sessions / get_session to resume).
+2. list_symbols, get_contract_specs, list_datasets, list_templates to see what exists.
+3. create_strategy (rules or a template + parameters; backtests by default) returns an \
+operation_id at once. Then call wait_for_completion(operation_id, task='strategy_op') until \
+its status is terminal; status 'timed_out' is not an error, just call it again.
+4. get_backtest for headline metrics, paged trades and daily equity. update_strategy always \
+saves a new version; backtest_existing_strategy re-runs one version in place \
+(wait with task='backtest').
+5. Sweep: list_strategies for canonicalParameters keys -> setup_optimization (nothing runs) \
+-> run_optimization -> wait_for_completion(task='optimization') -> get_optimization.
+cancel_task stops a running job (a sweep keeps its finished combinations). \
+Only one sweep runs per session.";
+
+/// The settle MCP server: sessions, strategies, backtests, sweeps and reference data.
+#[derive(Clone)]
+pub struct SettleServer {
+    ops: Operations,
+    backend: Arc<dyn Backend>,
+    tool_router: ToolRouter<SettleServer>,
+}
+
+impl SettleServer {
+    pub fn new(ops: Operations, backend: Arc<dyn Backend>) -> SettleServer {
+        SettleServer {
+            ops,
+            backend,
+            tool_router: Self::session_tools()
+                + Self::reference_tools()
+                + Self::operation_tools()
+                + Self::strategy_tools()
+                + Self::sweep_tools(),
+        }
+    }
+
+    fn store(&self) -> &Store {
+        self.ops.store()
+    }
+
+    /// Every tool definition, as `tools/list` reports them.
+    pub fn tools(&self) -> Vec<rmcp::model::Tool> {
+        self.tool_router.list_all()
+    }
+
+    /// The session, or a tool error naming the unknown id.
+    fn require_session(&self, session_id: &str) -> Result<crate::model::SessionRecord, Failure> {
+        self.store().get_session(session_id)?.ok_or_else(|| {
+            fix(format!(
+                "unknown session_id '{session_id}': call list_sessions or create_session"
+            ))
+        })
+    }
+
+    /// The artifact, checked to belong to the session.
+    fn require_strategy(&self, session_id: &str, artifact_id: &str) -> Result<StrategyRecord, Failure> {
+        self.require_session(session_id)?;
+        match self.store().get_strategy(artifact_id)? {
+            Some(s) if s.session_id == session_id => Ok(s),
+            _ => Err(fix(format!(
+                "unknown artifact_id '{artifact_id}' in session '{session_id}': call list_strategies"
+            ))),
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for SettleServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("settle", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS.to_string())
+    }
+}

@@ -1,0 +1,201 @@
+//! `wait_for_completion` and `cancel_task`: the two tools every async flow ends with.
+
+use std::time::Duration;
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::strategies::StrategySummary;
+use super::sweeps::OptimizationSummary;
+use super::SettleServer;
+use crate::model::{OperationRecord, KIND_BACKTEST, KIND_OPTIMIZATION, KIND_STRATEGY};
+use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
+
+/// Default long-poll, short enough for every client's request timeout.
+const DEFAULT_WAIT_SECONDS: f64 = 25.0;
+const MAX_WAIT_SECONDS: f64 = 55.0;
+
+/// The kind of job an operation id belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// create_strategy / update_strategy
+    StrategyOp,
+    /// backtest_existing_strategy
+    Backtest,
+    /// run_optimization
+    Optimization,
+}
+
+impl Task {
+    fn kind(self) -> &'static str {
+        match self {
+            Task::StrategyOp => KIND_STRATEGY,
+            Task::Backtest => KIND_BACKTEST,
+            Task::Optimization => KIND_OPTIMIZATION,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitArgs {
+    /// The operation_id a kick-off tool returned.
+    pub operation_id: String,
+    /// `strategy_op`, `backtest` or `optimization`: the kind of the operation.
+    pub task: Task,
+    /// How long to wait, 0 to 55 seconds (default 25).
+    pub timeout_seconds: Option<f64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WaitOut {
+    pub operation_id: String,
+    pub task: String,
+    /// queued, running, succeeded, failed, cancelled, or timed_out (still running: call again).
+    pub status: String,
+    pub progress_done: u64,
+    pub progress_total: u64,
+    pub error: Option<String>,
+    /// The strategy after a strategy_op or backtest, with its backtestResults.
+    pub strategy: Option<StrategySummary>,
+    /// The sweep after an optimization (also partial after a cancel).
+    pub optimization: Option<OptimizationSummary>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelArgs {
+    /// The operation to stop. Omit it to stop the session's running sweep.
+    pub operation_id: Option<String>,
+    /// With no operation_id: the session whose running sweep should stop.
+    pub session_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CancelOut {
+    pub operation_id: String,
+    /// The operation's status right now (a stop takes effect between units of work).
+    pub status: String,
+    /// False when the operation had already settled: nothing to stop.
+    pub cancel_requested: bool,
+}
+
+#[tool_router(router = operation_tools, vis = "pub(super)")]
+impl SettleServer {
+    #[tool(
+        description = "Wait (long-poll) for an operation to settle. Returns status succeeded, failed or cancelled with the result, or status timed_out meaning it is still running: call again with the same operation_id.",
+        input_schema = input_schema::<WaitArgs>(),
+        output_schema = output_schema::<WaitOut>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn wait_for_completion(&self, Parameters(args): Parameters<WaitArgs>) -> ToolResult<WaitOut> {
+        let secs = args.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(fix(format!(
+                "timeout_seconds must be between 0 and {MAX_WAIT_SECONDS}, got {secs}"
+            )));
+        }
+        let secs = secs.min(MAX_WAIT_SECONDS);
+        // Check the kind before blocking, so a wrong `task` fails at once.
+        let op = self.require_operation(&args.operation_id)?;
+        if op.kind != args.task.kind() {
+            return Err(fix(format!(
+                "operation {} is a '{}' operation: call again with task='{}'",
+                op.operation_id, op.kind, op.kind
+            )));
+        }
+        let outcome = self
+            .ops
+            .wait(&args.operation_id, Duration::from_secs_f64(secs))
+            .await?
+            .ok_or_else(|| fix(format!("unknown operation_id '{}'", args.operation_id)))?;
+        let op = outcome.operation;
+        let status = if outcome.timed_out {
+            "timed_out".to_string()
+        } else {
+            op.status.as_str().to_string()
+        };
+        let (strategy, optimization) = if outcome.timed_out {
+            (None, None)
+        } else if op.kind == KIND_OPTIMIZATION {
+            (None, self.optimization_summary(&op.subject_id)?)
+        } else {
+            (self.strategy_summary(&op.subject_id)?, None)
+        };
+        let summary = match status.as_str() {
+            "timed_out" => format!(
+                "Operation {} still running ({}/{}): call wait_for_completion again.",
+                op.operation_id, op.progress_done, op.progress_total
+            ),
+            "failed" => format!(
+                "Operation {} failed: {}",
+                op.operation_id,
+                op.error.as_deref().unwrap_or("no reason recorded")
+            ),
+            s => format!("Operation {} {s}.", op.operation_id),
+        };
+        reply(
+            summary,
+            WaitOut {
+                operation_id: op.operation_id,
+                task: op.kind,
+                status,
+                progress_done: op.progress_done,
+                progress_total: op.progress_total,
+                error: op.error,
+                strategy,
+                optimization,
+            },
+        )
+    }
+
+    #[tool(
+        description = "Ask a running operation to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Give operation_id, or session_id alone to stop that session's running sweep.",
+        input_schema = input_schema::<CancelArgs>(),
+        output_schema = output_schema::<CancelOut>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn cancel_task(&self, Parameters(args): Parameters<CancelArgs>) -> ToolResult<CancelOut> {
+        let operation_id = match (args.operation_id, args.session_id) {
+            (Some(id), _) => id,
+            (None, Some(session_id)) => {
+                self.require_session(&session_id)?;
+                self.ops
+                    .running_in_session(&session_id, KIND_OPTIMIZATION)
+                    .ok_or_else(|| fix(format!("session '{session_id}' has no running sweep")))?
+            }
+            (None, None) => {
+                return Err(fix(
+                    "give operation_id, or session_id to stop that session's running sweep",
+                ))
+            }
+        };
+        self.require_operation(&operation_id)?;
+        let cancel_requested = self.ops.cancel(&operation_id);
+        let op = self.require_operation(&operation_id)?;
+        let summary = if cancel_requested {
+            format!("Cancel requested for {operation_id}; wait_for_completion shows when it stops.")
+        } else {
+            format!("Operation {operation_id} already {}; nothing to stop.", op.status.as_str())
+        };
+        reply(
+            summary,
+            CancelOut {
+                operation_id,
+                status: op.status.as_str().to_string(),
+                cancel_requested,
+            },
+        )
+    }
+}
+
+impl SettleServer {
+    fn require_operation(&self, operation_id: &str) -> Result<OperationRecord, Failure> {
+        self.store()
+            .get_operation(operation_id)?
+            .ok_or_else(|| fix(format!("unknown operation_id '{operation_id}'")))
+    }
+}

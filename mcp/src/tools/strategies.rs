@@ -1,0 +1,584 @@
+//! Strategy versions and their backtests: `list_strategies`, `inspect_strategy`,
+//! `create_strategy`, `update_strategy`, `delete_strategy`, `backtest_existing_strategy`,
+//! `get_backtest`.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::SettleServer;
+use crate::backend::StrategyInput;
+use crate::db::NewStrategy;
+use crate::model::{
+    CanonicalParameter, EquityPoint, Metrics, ParameterValue, StrategyRecord, Trade, KIND_BACKTEST,
+    KIND_STRATEGY,
+};
+use crate::ops::{Kickoff, StartError};
+use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
+
+/// One strategy version as list_strategies and wait_for_completion show it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StrategySummary {
+    #[serde(rename = "artifact_id")]
+    pub artifact_id: String,
+    #[serde(rename = "session_id")]
+    pub session_id: String,
+    pub version: u32,
+    #[serde(rename = "parent_artifact_id")]
+    pub parent_artifact_id: Option<String>,
+    /// `creating` while an operation is in flight, otherwise `ready`.
+    #[serde(rename = "lifecycle_status")]
+    pub lifecycle_status: String,
+    pub ticker: String,
+    pub description: String,
+    /// `not_tested`, `passed` or `failed`.
+    pub backtest_status: String,
+    pub canonical_parameters: Vec<CanonicalParameter>,
+    /// Headline metrics of the latest passed backtest.
+    pub backtest_results: Option<Metrics>,
+    #[serde(rename = "backtest_id")]
+    pub backtest_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListStrategiesArgs {
+    pub session_id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StrategyList {
+    pub strategies: Vec<StrategySummary>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactArgs {
+    pub session_id: String,
+    pub artifact_id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionRef {
+    pub artifact_id: String,
+    pub version: u32,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StrategyDetail {
+    pub strategy: StrategySummary,
+    /// The full definition (entry and exit rules, parameters) in the strategy language.
+    pub definition: Value,
+    /// The symbol, bar size, window and costs the version was built with.
+    pub symbol: String,
+    pub bar_size: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// Every version of this strategy's chain, oldest first.
+    pub versions: Vec<VersionRef>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStrategyArgs {
+    pub session_id: String,
+    /// What the strategy does, in plain words (kept with the version).
+    pub description: String,
+    /// Root ticker to trade, e.g. `ES` (see list_symbols).
+    pub symbol: String,
+    /// Bar size: `1m`, `5m` or `1d` (default `1d`).
+    pub bar_size: Option<String>,
+    /// Structured rules in the settle strategy language, as a JSON text. Give this or template.
+    pub rules_json: Option<String>,
+    /// Template name from list_templates. Give this or rules_json.
+    pub template: Option<String>,
+    /// Parameter values overriding the template's or rules' defaults.
+    pub parameters: Option<Vec<ParameterValue>>,
+    /// First date of the test window, `YYYY-MM-DD` (default: one year before the last bar).
+    pub start: Option<String>,
+    /// Last date of the test window, `YYYY-MM-DD` (default: the last available bar).
+    pub end: Option<String>,
+    /// Commission per contract per side in dollars (default $2.50, micros $1.00).
+    pub commission_per_side: Option<f64>,
+    /// Slippage per fill in ticks (default 1).
+    pub slippage_ticks: Option<f64>,
+    /// Run a backtest right after building (default true).
+    pub backtest: Option<bool>,
+    /// Retrying with the same key returns the first operation instead of building twice.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStrategyArgs {
+    pub session_id: String,
+    /// The version to change; the result is always a new version.
+    pub artifact_id: String,
+    /// What changed, in plain words (becomes the new version's description).
+    pub description: Option<String>,
+    pub symbol: Option<String>,
+    pub bar_size: Option<String>,
+    /// Replacement rules (JSON text in the settle strategy language).
+    pub rules_json: Option<String>,
+    pub template: Option<String>,
+    /// Parameter values to change; others keep their values.
+    pub parameters: Option<Vec<ParameterValue>>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub commission_per_side: Option<f64>,
+    pub slippage_ticks: Option<f64>,
+    /// Run a backtest of the new version (default true).
+    pub backtest: Option<bool>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KickoffOut {
+    pub operation_id: String,
+    /// What to pass as `task` to wait_for_completion.
+    pub task: String,
+    pub status: String,
+    pub artifact_id: Option<String>,
+    pub optimization_id: Option<String>,
+    /// False when an idempotency_key matched an earlier call: this is that call's operation.
+    pub created: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteArgs {
+    pub session_id: String,
+    pub artifact_id: String,
+    /// Must be true: deleting removes the version with its backtests and sweeps.
+    pub confirm: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeleteOut {
+    pub artifact_id: String,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestArgs {
+    pub session_id: String,
+    pub artifact_id: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetBacktestArgs {
+    pub session_id: String,
+    /// The strategy version whose latest backtest to read.
+    pub artifact_id: String,
+    /// First trade to return (default 0).
+    pub trades_offset: Option<u32>,
+    /// Trades per page, 0 to 500 (default 50).
+    pub trades_limit: Option<u32>,
+    /// Include the daily equity curve (default true).
+    pub include_equity: Option<bool>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BacktestOut {
+    pub backtest_id: String,
+    pub artifact_id: String,
+    /// running, passed, failed or cancelled.
+    pub status: String,
+    #[serde(rename = "backtestResults")]
+    pub backtest_results: Option<Metrics>,
+    pub error: Option<String>,
+    pub trades_total: u64,
+    pub trades_offset: u64,
+    /// Pass as trades_offset for the next page; absent on the last page.
+    pub next_trades_offset: Option<u64>,
+    pub trades: Vec<Trade>,
+    pub daily_equity: Vec<EquityPoint>,
+}
+
+#[tool_router(router = strategy_tools, vis = "pub(super)")]
+impl SettleServer {
+    #[tool(
+        description = "List the strategy versions of a session with their canonicalParameters (the keys setup_optimization takes) and backtestResults.",
+        input_schema = input_schema::<ListStrategiesArgs>(),
+        output_schema = output_schema::<StrategyList>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn list_strategies(&self, Parameters(args): Parameters<ListStrategiesArgs>) -> ToolResult<StrategyList> {
+        self.require_session(&args.session_id)?;
+        let strategies = self
+            .store()
+            .list_strategies(&args.session_id)?
+            .into_iter()
+            .map(|s| self.summarize(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        reply(format!("{} strategy version(s).", strategies.len()), StrategyList { strategies })
+    }
+
+    #[tool(
+        description = "One strategy version in full: definition (rules, parameters), window, backtest status and its version chain.",
+        input_schema = input_schema::<ArtifactArgs>(),
+        output_schema = output_schema::<StrategyDetail>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn inspect_strategy(&self, Parameters(args): Parameters<ArtifactArgs>) -> ToolResult<StrategyDetail> {
+        let s = self.require_strategy(&args.session_id, &args.artifact_id)?;
+        let versions = self
+            .store()
+            .list_strategies(&s.session_id)?
+            .into_iter()
+            .filter(|v| v.lineage_id == s.lineage_id)
+            .map(|v| VersionRef {
+                artifact_id: v.artifact_id,
+                version: v.version,
+            })
+            .collect();
+        let detail = StrategyDetail {
+            definition: s.definition.clone(),
+            symbol: s.input.symbol.clone(),
+            bar_size: s.input.bar_size.clone(),
+            start: s.input.start.clone(),
+            end: s.input.end.clone(),
+            versions,
+            strategy: self.summarize(s)?,
+        };
+        reply(
+            format!(
+                "{} v{} on {} ({}).",
+                detail.strategy.artifact_id,
+                detail.strategy.version,
+                detail.strategy.ticker,
+                detail.strategy.backtest_status
+            ),
+            detail,
+        )
+    }
+
+    #[tool(
+        description = "Build a new strategy from structured rules (rules_json) or a template + parameters, for one symbol, bar size, window and costs. Async: returns operation_id at once; then wait_for_completion(task='strategy_op'). Backtests by default.",
+        input_schema = input_schema::<CreateStrategyArgs>(),
+        output_schema = output_schema::<KickoffOut>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn create_strategy(&self, Parameters(a): Parameters<CreateStrategyArgs>) -> ToolResult<KickoffOut> {
+        self.require_session(&a.session_id)?;
+        let input = StrategyInput {
+            symbol: a.symbol,
+            bar_size: a.bar_size.unwrap_or_else(|| "1d".into()),
+            rules_json: a.rules_json,
+            template: a.template,
+            parameters: a.parameters.unwrap_or_default(),
+            start: a.start,
+            end: a.end,
+            commission_per_side: a.commission_per_side,
+            slippage_ticks: a.slippage_ticks,
+        };
+        self.build_version(
+            &a.session_id,
+            None,
+            &a.description,
+            input,
+            a.backtest.unwrap_or(true),
+            a.idempotency_key.as_deref(),
+        )
+    }
+
+    #[tool(
+        description = "Change a strategy: saves a NEW version (never overwrites) with the given fields changed. Async: returns operation_id; then wait_for_completion(task='strategy_op').",
+        input_schema = input_schema::<UpdateStrategyArgs>(),
+        output_schema = output_schema::<KickoffOut>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn update_strategy(&self, Parameters(a): Parameters<UpdateStrategyArgs>) -> ToolResult<KickoffOut> {
+        let parent = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        let mut input = parent.input.clone();
+        if let Some(v) = a.symbol {
+            input.symbol = v;
+        }
+        if let Some(v) = a.bar_size {
+            input.bar_size = v;
+        }
+        if a.rules_json.is_some() {
+            input.rules_json = a.rules_json;
+            input.template = None;
+        }
+        if a.template.is_some() {
+            input.template = a.template;
+            input.rules_json = None;
+        }
+        for p in a.parameters.unwrap_or_default() {
+            input.parameters.retain(|q| q.key != p.key);
+            input.parameters.push(p);
+        }
+        input.start = a.start.or(input.start);
+        input.end = a.end.or(input.end);
+        input.commission_per_side = a.commission_per_side.or(input.commission_per_side);
+        input.slippage_ticks = a.slippage_ticks.or(input.slippage_ticks);
+        let description = a.description.unwrap_or_else(|| parent.description.clone());
+        self.build_version(
+            &a.session_id,
+            Some(&parent),
+            &description,
+            input,
+            a.backtest.unwrap_or(true),
+            a.idempotency_key.as_deref(),
+        )
+    }
+
+    #[tool(
+        description = "Delete one strategy version with its backtests and sweeps. Requires confirm: true.",
+        input_schema = input_schema::<DeleteArgs>(),
+        output_schema = output_schema::<DeleteOut>(),
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn delete_strategy(&self, Parameters(a): Parameters<DeleteArgs>) -> ToolResult<DeleteOut> {
+        if !a.confirm {
+            return Err(fix("delete_strategy needs confirm: true (ask the user first)"));
+        }
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        if s.lifecycle_status == "creating" {
+            return Err(fix(format!(
+                "{} is still being built: wait_for_completion first, or cancel_task",
+                s.artifact_id
+            )));
+        }
+        let deleted = self.store().delete_strategy(&s.artifact_id)?;
+        reply(
+            format!("Deleted {}.", s.artifact_id),
+            DeleteOut {
+                artifact_id: s.artifact_id,
+                deleted,
+            },
+        )
+    }
+
+    #[tool(
+        description = "Run (or re-run) the backtest of an existing strategy version in place: no new version. Async: returns operation_id; then wait_for_completion(task='backtest') and get_backtest.",
+        input_schema = input_schema::<BacktestArgs>(),
+        output_schema = output_schema::<KickoffOut>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+    )]
+    async fn backtest_existing_strategy(&self, Parameters(a): Parameters<BacktestArgs>) -> ToolResult<KickoffOut> {
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        if s.lifecycle_status == "creating" {
+            return Err(fix(format!(
+                "{} is still being built: wait_for_completion(task='strategy_op') first",
+                s.artifact_id
+            )));
+        }
+        let backend = self.backend.clone();
+        let artifact = s.clone();
+        let (op, created) = self
+            .ops
+            .start(
+                Kickoff {
+                    session_id: &s.session_id,
+                    kind: KIND_BACKTEST,
+                    subject_id: &s.artifact_id,
+                    idempotency_key: a.idempotency_key.as_deref(),
+                    exclusive: false,
+                },
+                move |ctx| run_backtest_job(&*backend, ctx, &artifact),
+            )
+            .map_err(start_failure)?;
+        kickoff_reply(op, created, Some(s.artifact_id), None)
+    }
+
+    #[tool(
+        description = "Read a strategy version's latest backtest: headline metrics (backtestResults), trades paged by trades_offset/trades_limit, and the daily equity curve.",
+        input_schema = input_schema::<GetBacktestArgs>(),
+        output_schema = output_schema::<BacktestOut>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_backtest(&self, Parameters(a): Parameters<GetBacktestArgs>) -> ToolResult<BacktestOut> {
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        let limit = a.trades_limit.unwrap_or(50);
+        if limit > 500 {
+            return Err(fix(format!("trades_limit must be at most 500, got {limit}")));
+        }
+        let bt_id = s.latest_backtest_id.clone().ok_or_else(|| {
+            fix(format!(
+                "{} has no backtest yet: call backtest_existing_strategy",
+                s.artifact_id
+            ))
+        })?;
+        let bt = self
+            .store()
+            .get_backtest(&bt_id)?
+            .ok_or_else(|| fix(format!("backtest {bt_id} no longer exists")))?;
+        let total = bt.trades.len() as u64;
+        let offset = u64::from(a.trades_offset.unwrap_or(0)).min(total);
+        let end = (offset + u64::from(limit)).min(total);
+        let out = BacktestOut {
+            backtest_id: bt.backtest_id,
+            artifact_id: bt.artifact_id,
+            status: bt.status,
+            backtest_results: bt.metrics,
+            error: bt.error,
+            trades_total: total,
+            trades_offset: offset,
+            next_trades_offset: (end < total).then_some(end),
+            trades: bt.trades[offset as usize..end as usize].to_vec(),
+            daily_equity: if a.include_equity.unwrap_or(true) {
+                bt.daily_equity
+            } else {
+                Vec::new()
+            },
+        };
+        let summary = match &out.backtest_results {
+            Some(m) => format!(
+                "Backtest {} {}: {} trades, total P&L ${:.2}, win rate {:.1}%, max drawdown ${:.2}, Sharpe {:.2}.",
+                out.backtest_id,
+                out.status,
+                m.trade_count,
+                m.total_pnl,
+                m.win_rate * 100.0,
+                m.max_drawdown,
+                m.sharpe_ratio
+            ),
+            None => format!("Backtest {} {}.", out.backtest_id, out.status),
+        };
+        reply(summary, out)
+    }
+}
+
+impl SettleServer {
+    /// The summary shape of one version, with its latest passed metrics.
+    pub(super) fn summarize(&self, s: StrategyRecord) -> Result<StrategySummary, Failure> {
+        let backtest_results = match &s.latest_backtest_id {
+            Some(id) => self.store().get_backtest(id)?.and_then(|b| b.metrics),
+            None => None,
+        };
+        Ok(StrategySummary {
+            artifact_id: s.artifact_id,
+            session_id: s.session_id,
+            version: s.version,
+            parent_artifact_id: s.parent_artifact_id,
+            lifecycle_status: s.lifecycle_status,
+            ticker: s.ticker,
+            description: s.description,
+            backtest_status: s.backtest_status,
+            canonical_parameters: s.canonical_parameters,
+            backtest_results,
+            backtest_id: s.latest_backtest_id,
+        })
+    }
+
+    pub(super) fn strategy_summary(&self, artifact_id: &str) -> Result<Option<StrategySummary>, Failure> {
+        self.store()
+            .get_strategy(artifact_id)?
+            .map(|s| self.summarize(s))
+            .transpose()
+    }
+
+    /// Compiles `input` (quick, so errors come back at once), stores the new version as
+    /// `creating`, and starts the operation that optionally backtests it.
+    fn build_version(
+        &self,
+        session_id: &str,
+        parent: Option<&StrategyRecord>,
+        description: &str,
+        input: StrategyInput,
+        backtest: bool,
+        idempotency_key: Option<&str>,
+    ) -> ToolResult<KickoffOut> {
+        if let Some(key) = idempotency_key {
+            if let Some(first) = self.store().find_operation_by_key(session_id, KIND_STRATEGY, key)? {
+                let artifact = Some(first.subject_id.clone());
+                return kickoff_reply(first, false, artifact, None);
+            }
+        }
+        let compiled = self.backend.compile(&input).map_err(fix)?;
+        let artifact = self.store().insert_strategy(
+            session_id,
+            parent,
+            NewStrategy {
+                ticker: &compiled.ticker,
+                description,
+                input: &input,
+                definition: &compiled.definition,
+                parameters: &compiled.canonical_parameters,
+            },
+        )?;
+        let backend = self.backend.clone();
+        let job_artifact = artifact.clone();
+        let (op, created) = self
+            .ops
+            .start(
+                Kickoff {
+                    session_id,
+                    kind: KIND_STRATEGY,
+                    subject_id: &artifact.artifact_id,
+                    idempotency_key,
+                    exclusive: false,
+                },
+                move |ctx| {
+                    if backtest {
+                        run_backtest_job(&*backend, ctx, &job_artifact)
+                    } else {
+                        Ok(json!({ "artifact_id": job_artifact.artifact_id }))
+                    }
+                },
+            )
+            .map_err(start_failure)?;
+        kickoff_reply(op, created, Some(artifact.artifact_id), None)
+    }
+}
+
+/// The body of every backtest operation: record a running backtest, run it, store it.
+fn run_backtest_job(
+    backend: &dyn crate::backend::Backend,
+    ctx: &crate::ops::JobContext,
+    artifact: &StrategyRecord,
+) -> crate::ops::JobResult {
+    let store = ctx.store();
+    let backtest_id = store
+        .start_backtest(artifact, ctx.operation_id())
+        .map_err(|e| e.to_string())?;
+    let output = backend.run_backtest(&artifact.definition, ctx)?;
+    store
+        .complete_backtest(&backtest_id, &output)
+        .map_err(|e| e.to_string())?;
+    Ok(json!({ "artifact_id": artifact.artifact_id, "backtest_id": backtest_id }))
+}
+
+pub(super) fn start_failure(e: StartError) -> Failure {
+    match e {
+        StartError::Busy(id) => fix(format!(
+            "operation {id} is already running in this session: wait_for_completion or cancel_task it first"
+        )),
+        StartError::Db(e) => e.into(),
+    }
+}
+
+pub(super) fn kickoff_reply(
+    op: crate::model::OperationRecord,
+    created: bool,
+    artifact_id: Option<String>,
+    optimization_id: Option<String>,
+) -> ToolResult<KickoffOut> {
+    let summary = format!(
+        "{} operation {} ({}). Next: wait_for_completion(operation_id='{}', task='{}').",
+        if created { "Started" } else { "Already started:" },
+        op.operation_id,
+        op.status.as_str(),
+        op.operation_id,
+        op.kind
+    );
+    reply(
+        summary,
+        KickoffOut {
+            operation_id: op.operation_id,
+            task: op.kind,
+            status: op.status.as_str().to_string(),
+            artifact_id,
+            optimization_id,
+            created,
+        },
+    )
+}
