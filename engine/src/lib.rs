@@ -1,0 +1,140 @@
+//! settle-engine: turns bars and strategy signals into trades, equity and metrics.
+//!
+//! One entry point, [`backtest`]. It is a pure function: the same bars, spec, signals and
+//! config always give the same [`BacktestResult`], down to the bytes of its JSON
+//! ([`BacktestResult::to_json`]), whatever thread runs it.
+//!
+//! * [`config`]: [`Signals`] (what the strategy decided, bar by bar) and [`BacktestConfig`]
+//!   (fills, costs, exits, sizing, window).
+//! * [`window`]: which dates are traded.
+//! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
+//! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
+//!
+//! Parameter sweeps (many backtests over rayon) will live in a `sweep` module; not yet built.
+
+pub mod config;
+pub mod equity;
+pub mod error;
+pub mod metrics;
+mod session;
+mod sim;
+pub mod trade;
+pub mod window;
+
+use serde::{Deserialize, Serialize};
+use settle_data::{BarSize, Bars, ContractSpec};
+
+pub use config::{BacktestConfig, ExitLevel, FillMode, Signals, Sizing};
+pub use equity::{DailyEquity, EquityPoint};
+pub use error::EngineError;
+pub use metrics::Metrics;
+pub use trade::{ExitReason, Side, Stamp, Trade};
+pub use window::Window;
+
+/// Everything one backtest produces. Field order is fixed, so the JSON is too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestResult {
+    pub symbol: String,
+    pub bar_size: BarSize,
+    /// The window as asked for, e.g. `last 1 year`.
+    pub window: Window,
+    /// Stamp of the first and last bar traded, and how many bars that is.
+    pub first_bar: Stamp,
+    pub last_bar: Stamp,
+    pub bars: usize,
+    /// True when the series has closes only: stops, targets and stop/limit entries were
+    /// checked against closes, and "open" fills used the close.
+    pub close_only: bool,
+    /// Dollars per contract per side actually charged.
+    pub commission_per_side: f64,
+    /// Entry signals not taken: risk sizing gave zero contracts, or an ATR exit had no ATR.
+    pub skipped_entries: u32,
+    /// Plain-language caveats about this run (close-only data, unadjusted rolls...).
+    pub notes: Vec<String>,
+    pub metrics: Metrics,
+    pub trades: Vec<Trade>,
+    pub daily_equity: Vec<DailyEquity>,
+    pub equity: Vec<EquityPoint>,
+}
+
+impl BacktestResult {
+    /// Compact JSON; byte-identical for identical inputs.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs of numbers and strings cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Runs one backtest of `signals` on the bars of `bars` inside `cfg.window`.
+///
+/// Indicators and signals are computed by the caller on the full series (so the window's
+/// first bars have warmed-up values); the engine trades only bars inside the window and
+/// never carries an order into it from before.
+pub fn backtest(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+) -> Result<BacktestResult, EngineError> {
+    cfg.validate(bars, spec, signals)?;
+    let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
+    let range = cfg.window.resolve(&bars.ts, &cal)?;
+    let ts = &bars.ts[range.clone()];
+    let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal);
+    let daily_equity = equity::daily(ts, &out.equity, &cal);
+    let metrics = metrics::compute(&metrics::Inputs {
+        trades: &out.trades,
+        equity: &out.equity,
+        daily: &daily_equity,
+        starting_capital: cfg.starting_capital,
+        risk_free_rate: cfg.risk_free_rate,
+    });
+    let mut notes = Vec::new();
+    if bars.meta.close_only {
+        notes.push(
+            "close-only data: fills 'at the open' use the close, and stops, targets and \
+             stop/limit entries are checked against closes only"
+                .to_string(),
+        );
+    }
+    let rolls = bars.contract[range.clone()]
+        .windows(2)
+        .any(|w| w[0] != w[1]);
+    if rolls && bars.meta.adjustment == "none" {
+        notes.push(
+            "the series changes contract but is not back-adjusted: P&L of positions held \
+             across a roll includes the price gap between contracts"
+                .to_string(),
+        );
+    }
+    if out.skipped_entries > 0 {
+        notes.push(format!(
+            "{} entry signals skipped (zero contracts from risk sizing, or no ATR value)",
+            out.skipped_entries
+        ));
+    }
+    Ok(BacktestResult {
+        symbol: bars.meta.symbol.clone(),
+        bar_size: bars.meta.bar_size,
+        window: cfg.window,
+        first_bar: Stamp(bars.ts[range.start]),
+        last_bar: Stamp(bars.ts[range.end - 1]),
+        bars: range.len(),
+        close_only: bars.meta.close_only,
+        commission_per_side: cfg.commission(spec),
+        skipped_entries: out.skipped_entries,
+        notes,
+        metrics,
+        trades: out.trades,
+        daily_equity,
+        equity: ts
+            .iter()
+            .zip(&out.equity)
+            .map(|(&t, &equity)| EquityPoint {
+                time: Stamp(t),
+                equity,
+            })
+            .collect(),
+    })
+}

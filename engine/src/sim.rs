@@ -1,0 +1,431 @@
+//! The bar loop. One pass over the window's bars, plain slices, no allocation per bar.
+//!
+//! Order of events inside bar `i` (each step sees the state left by the one before):
+//! 1. **Roll**: a position held into a bar of a different contract rolls at its open.
+//! 2. **Open**: market orders decided at bar `i-1`'s close fill at the open, exits first
+//!    (signal, reverse, time), then entries.
+//! 3. **Intrabar**: stop/limit entries, then stop loss, trailing stop and take profit. A level
+//!    the open has already gapped through fills at the open. When the stop and the target are
+//!    both inside the bar, the stop is taken (we cannot know which came first, so assume the
+//!    loss). Exits are not checked in the bar of a stop/limit entry (its path before the entry
+//!    is unknown), only from the next bar.
+//! 4. **Close**: session flatten, then the bar's signals (filled now under `signalClose`,
+//!    otherwise queued for bar `i+1`), then `end_of_data` on the window's last bar.
+//! 5. **Mark**: equity = capital + closed net P&L + open P&L at the close - open costs.
+
+use settle_data::{Bars, ContractSpec};
+
+use crate::config::{BacktestConfig, FillMode, Signals, Sizing};
+use crate::session::{Calendar, SessionCursor};
+use crate::trade::{ExitReason, Side, Stamp, TickGrid, Trade};
+
+/// What the loop produces; the caller turns it into a [`crate::BacktestResult`].
+pub(crate) struct SimOutput {
+    pub trades: Vec<Trade>,
+    /// Equity at each window bar's close.
+    pub equity: Vec<f64>,
+    pub skipped_entries: u32,
+}
+
+/// An open position. Prices are in ticks; `best`/`worst` are in "favourable ticks"
+/// (`price x sign`), so one comparison serves both sides.
+struct Position {
+    sign: i64,
+    contracts: i64,
+    entry: i64,
+    entry_time: i64,
+    entry_contract: u16,
+    contract: u16,
+    /// First bar the trade was open for at least part of.
+    first_bar: usize,
+    /// First bar whose whole range the trade saw (stops are checked from here on).
+    full_from: usize,
+    stop: Option<i64>,
+    target: Option<i64>,
+    trail: Option<i64>,
+    best: i64,
+    worst: i64,
+    /// Fills paid so far: the entry plus two per paid roll.
+    fills: u32,
+    rolls: u32,
+}
+
+/// Orders decided at a bar's close, for the next bar.
+#[derive(Default, Clone, Copy)]
+struct Pending {
+    exit: Option<ExitReason>,
+    /// Side and signal bar of an entry order.
+    entry: Option<(Side, usize)>,
+}
+
+/// A bar in ticks.
+#[derive(Clone, Copy)]
+struct Px {
+    o: i64,
+    h: i64,
+    l: i64,
+    c: i64,
+}
+
+struct Sim<'a> {
+    bars: &'a Bars,
+    sig: &'a Signals,
+    cfg: &'a BacktestConfig,
+    spec: &'a ContractSpec,
+    grid: TickGrid,
+    commission: f64,
+    pos: Option<Position>,
+    realized: f64,
+    trades: Vec<Trade>,
+    skipped: u32,
+}
+
+pub(crate) fn simulate(
+    bars: &Bars,
+    spec: &ContractSpec,
+    sig: &Signals,
+    cfg: &BacktestConfig,
+    window: std::ops::Range<usize>,
+    cal: &Calendar,
+) -> SimOutput {
+    let mut sim = Sim {
+        bars,
+        sig,
+        cfg,
+        spec,
+        grid: TickGrid::new(spec.tick_size, spec.tick_value),
+        commission: cfg.commission(spec),
+        pos: None,
+        realized: 0.0,
+        trades: Vec::new(),
+        skipped: 0,
+    };
+    let mut equity = Vec::with_capacity(window.len());
+    let mut pending = Pending::default();
+    let bar_secs = bars.meta.bar_size.seconds();
+    let daily = !bars.meta.bar_size.is_intraday();
+    let mut sessions = SessionCursor::new(cal);
+    let last = window.end - 1;
+    for i in window.clone() {
+        let needs_px = sim.pos.is_some() || pending.exit.is_some() || pending.entry.is_some();
+        let px = needs_px.then(|| sim.px(i));
+        if let Some(px) = px {
+            sim.roll(i);
+            sim.at_open(i, px, std::mem::take(&mut pending));
+            sim.intrabar(i, px);
+        }
+        // Close. The session is the one of the bar's trading date; the last bar of a session
+        // ends at or after its close, or is followed by a bar of a later session.
+        let session_last = cfg.flatten_at_session_close
+            && (daily || {
+                let ts = bars.ts[i];
+                let s = sessions.at(ts);
+                ts + bar_secs >= s.close || (i < last && bars.ts[i + 1] >= s.end)
+            });
+        if session_last && sim.pos.is_some() {
+            let c = sim.px(i).c;
+            sim.exit(i, c, i, ExitReason::SessionClose);
+        }
+        let (exit, entry) = sim.decide(i);
+        let entry =
+            entry.filter(|_| i < last && !(session_last && cfg.fill == FillMode::SignalClose));
+        if cfg.fill == FillMode::SignalClose {
+            let c = sim.px(i).c;
+            if let Some(reason) = exit {
+                sim.exit(i, c, i, reason);
+            }
+            if let Some(side) = entry {
+                // Filled at the close: the trade's first bar is the next one.
+                sim.enter(side, i, c, i, i + 1, i + 1);
+            }
+        } else if i < last {
+            pending = Pending {
+                exit,
+                entry: entry.map(|s| (s, i)),
+            };
+        }
+        if i == last && sim.pos.is_some() {
+            let c = sim.px(i).c;
+            sim.exit(i, c, i, ExitReason::EndOfData);
+        }
+        equity.push(cfg.starting_capital + sim.realized + sim.open_pnl(i));
+    }
+    SimOutput {
+        trades: sim.trades,
+        equity,
+        skipped_entries: sim.skipped,
+    }
+}
+
+impl Sim<'_> {
+    /// Bar `i` in ticks. On close-only series every level is checked against the close.
+    #[inline]
+    fn px(&self, i: usize) -> Px {
+        let g = &self.grid;
+        let c = g.ticks(self.bars.close[i]);
+        if self.bars.meta.close_only {
+            return Px {
+                o: c,
+                h: c,
+                l: c,
+                c,
+            };
+        }
+        Px {
+            o: g.ticks(self.bars.open[i]),
+            h: g.ticks(self.bars.high[i]),
+            l: g.ticks(self.bars.low[i]),
+            c,
+        }
+    }
+
+    /// Dollars one fill costs on `contracts` contracts: commission plus slippage.
+    fn fill_cost(&self, contracts: i64) -> f64 {
+        contracts as f64 * self.commission
+            + self
+                .grid
+                .dollars(i64::from(self.cfg.slippage_ticks), contracts)
+    }
+
+    /// Mark-to-market of the open position at bar `i`'s close, net of costs already paid.
+    #[inline]
+    fn open_pnl(&self, i: usize) -> f64 {
+        match &self.pos {
+            None => 0.0,
+            Some(p) => {
+                let c = self.grid.ticks(self.bars.close[i]);
+                self.grid.dollars((c - p.entry) * p.sign, p.contracts)
+                    - f64::from(p.fills) * self.fill_cost(p.contracts)
+            }
+        }
+    }
+
+    fn roll(&mut self, i: usize) {
+        let pay = self.cfg.pay_roll;
+        if let Some(p) = self.pos.as_mut() {
+            let now = self.bars.contract[i];
+            if p.contract != now {
+                p.contract = now;
+                p.rolls += 1;
+                if pay {
+                    p.fills += 2;
+                }
+            }
+        }
+    }
+
+    fn at_open(&mut self, i: usize, px: Px, pending: Pending) {
+        if let Some(reason) = pending.exit {
+            if self.pos.is_some() {
+                // An exit at the open ends the trade's last full bar at i-1.
+                self.exit(i, px.o, i.saturating_sub(1), reason);
+            }
+        }
+        let Some((side, t)) = pending.entry else {
+            return;
+        };
+        if self.pos.is_some() {
+            return;
+        }
+        let sign = side.sign();
+        let fill = match self.cfg.fill {
+            FillMode::NextOpen | FillMode::SignalClose => Some(px.o),
+            FillMode::Stop | FillMode::Limit => {
+                let level = self.sig.entry_level.as_ref().map_or(f64::NAN, |l| l[t]);
+                if !level.is_finite() {
+                    return;
+                }
+                let lv = self.grid.ticks(level) * sign;
+                let (o, best, worst) = favourable(px, sign);
+                if self.cfg.fill == FillMode::Stop {
+                    // Buy stop above / sell stop below: triggered by a move in our favour.
+                    (o >= lv).then_some(o).or((best >= lv).then_some(lv))
+                } else {
+                    (o <= lv).then_some(o).or((worst <= lv).then_some(lv))
+                }
+                .map(|f| f * sign)
+            }
+        };
+        if let Some(f) = fill {
+            // A fill at the open sees the whole bar; one inside it does not.
+            let full_from = if f == px.o { i } else { i + 1 };
+            self.enter(side, t, f, i, i, full_from);
+        }
+    }
+
+    /// Stop, trailing stop and target inside bar `i`; then the bar widens the excursions.
+    fn intrabar(&mut self, i: usize, px: Px) {
+        let Some(p) = self.pos.as_ref() else { return };
+        if i < p.full_from {
+            return;
+        }
+        let (o, best, worst) = favourable(px, p.sign);
+        let trail = p.trail.map(|d| p.best - d);
+        // The tighter of the fixed and trailing stops (favourable ticks: higher is tighter).
+        let stop = match (p.stop.map(|s| s * p.sign), trail) {
+            (Some(s), Some(t)) if t > s => Some((t, ExitReason::TrailingStop)),
+            (Some(s), _) => Some((s, ExitReason::Stop)),
+            (None, Some(t)) => Some((t, ExitReason::TrailingStop)),
+            (None, None) => None,
+        };
+        let target = p.target.map(|t| t * p.sign);
+        let sign = p.sign;
+        let hit = match (stop, target) {
+            (Some((s, why)), _) if o <= s => Some((o, why)),
+            (_, Some(t)) if o >= t => Some((o, ExitReason::Target)),
+            (Some((s, why)), _) if worst <= s => Some((s, why)),
+            (_, Some(t)) if best >= t => Some((t, ExitReason::Target)),
+            _ => None,
+        };
+        match hit {
+            Some((level, why)) => self.exit(i, level * sign, i, why),
+            None => {
+                if let Some(p) = self.pos.as_mut() {
+                    p.best = p.best.max(best);
+                    p.worst = p.worst.min(worst);
+                }
+            }
+        }
+    }
+
+    /// The orders bar `t`'s signals ask for, given the position after the bar's events.
+    fn decide(&self, t: usize) -> (Option<ExitReason>, Option<Side>) {
+        let s = self.sig;
+        let (long, short) = (s.long_entry[t], s.short_entry[t]);
+        let Some(p) = &self.pos else {
+            return match (long, short) {
+                (true, false) => (None, Some(Side::Long)),
+                (false, true) => (None, Some(Side::Short)),
+                _ => (None, None), // both or neither: no entry
+            };
+        };
+        let (same, opposite, own_exit) = if p.sign > 0 {
+            (long, short, s.long_exit[t])
+        } else {
+            (short, long, s.short_exit[t])
+        };
+        if self.cfg.reverse_on_opposite && opposite && !same {
+            let side = if p.sign > 0 { Side::Short } else { Side::Long };
+            return (Some(ExitReason::Reverse), Some(side));
+        }
+        if own_exit {
+            return (Some(ExitReason::Signal), None);
+        }
+        let held = (t + 1).saturating_sub(p.first_bar);
+        match self.cfg.max_bars_held {
+            Some(n) if held >= n as usize => (Some(ExitReason::Time), None),
+            _ => (None, None),
+        }
+    }
+
+    /// Opens a position at `fill` ticks in bar `i`, for a signal at bar `t`; the trade is open
+    /// from bar `first_bar` and sees whole bars from `full_from`. Skipped (and counted) when
+    /// an ATR exit has no ATR value or risk sizing rounds down to zero.
+    fn enter(
+        &mut self,
+        side: Side,
+        t: usize,
+        fill: i64,
+        i: usize,
+        first_bar: usize,
+        full_from: usize,
+    ) {
+        let atr = self.sig.atr.as_ref().map(|a| a[t]);
+        let dist = |lvl: Option<crate::ExitLevel>| lvl.map(|l| l.ticks(self.spec, atr));
+        let (stop, target, trail) = (
+            dist(self.cfg.stop_loss),
+            dist(self.cfg.take_profit),
+            dist(self.cfg.trailing_stop),
+        );
+        if [stop, target, trail].contains(&Some(None)) {
+            self.skipped += 1;
+            return;
+        }
+        let (stop, target, trail) = (stop.flatten(), target.flatten(), trail.flatten());
+        let contracts = match self.cfg.sizing {
+            Sizing::Fixed(n) => n,
+            Sizing::Risk {
+                dollars,
+                max_contracts,
+            } => {
+                let per_contract = self.grid.dollars(stop.unwrap_or(0), 1);
+                ((dollars / per_contract).floor() as i64).min(max_contracts)
+            }
+        };
+        if contracts <= 0 {
+            self.skipped += 1;
+            return;
+        }
+        let sign = side.sign();
+        self.pos = Some(Position {
+            sign,
+            contracts,
+            entry: fill,
+            entry_time: self.bars.ts[i],
+            entry_contract: self.bars.contract[i],
+            contract: self.bars.contract[i],
+            first_bar,
+            full_from,
+            stop: stop.map(|d| fill - d * sign),
+            target: target.map(|d| fill + d * sign),
+            trail,
+            best: fill * sign,
+            worst: fill * sign,
+            fills: 1,
+            rolls: 0,
+        });
+    }
+
+    /// Closes the position at `fill` ticks in bar `i`; `last_bar` is the last bar it was
+    /// open for (i-1 for an exit at the open).
+    fn exit(&mut self, i: usize, fill: i64, last_bar: usize, reason: ExitReason) {
+        let Some(p) = self.pos.take() else { return };
+        let g = self.grid;
+        let fills = f64::from(p.fills + 1);
+        let gross = g.dollars((fill - p.entry) * p.sign, p.contracts);
+        let commission = fills * p.contracts as f64 * self.commission;
+        let slippage = fills * g.dollars(i64::from(self.cfg.slippage_ticks), p.contracts);
+        let net = gross - commission - slippage;
+        let f = fill * p.sign;
+        let entry = p.entry * p.sign;
+        self.realized += net;
+        let name = |c: u16| {
+            self.bars
+                .meta
+                .contracts
+                .get(c as usize)
+                .cloned()
+                .unwrap_or_default()
+        };
+        self.trades.push(Trade {
+            id: self.trades.len() as u32 + 1,
+            side: if p.sign > 0 { Side::Long } else { Side::Short },
+            contracts: p.contracts,
+            contract: name(p.entry_contract),
+            exit_contract: name(p.contract),
+            entry_time: Stamp(p.entry_time),
+            entry_price: g.price(p.entry),
+            exit_time: Stamp(self.bars.ts[i]),
+            exit_price: g.price(fill),
+            exit_reason: reason,
+            bars_held: (last_bar + 1).saturating_sub(p.first_bar) as u32,
+            rolls: p.rolls,
+            gross_pnl: gross,
+            commission,
+            slippage,
+            net_pnl: net,
+            mae: g.dollars(entry - p.worst.min(f), p.contracts),
+            mfe: g.dollars(p.best.max(f) - entry, p.contracts),
+        });
+    }
+}
+
+/// A bar in favourable ticks for a side: `(open, best, worst)`.
+#[inline]
+fn favourable(px: Px, sign: i64) -> (i64, i64, i64) {
+    if sign > 0 {
+        (px.o, px.h, px.l)
+    } else {
+        (-px.o, -px.l, -px.h)
+    }
+}

@@ -1,0 +1,167 @@
+//! One round trip, as the trade list reports it, and the tick grid that prices it.
+
+use chrono::{DateTime, SecondsFormat};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Long or short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Long,
+    Short,
+}
+
+impl Side {
+    /// +1 for long, -1 for short: multiplies a price move into a P&L move.
+    pub fn sign(self) -> i64 {
+        match self {
+            Side::Long => 1,
+            Side::Short => -1,
+        }
+    }
+}
+
+/// Why a trade ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// The stop loss level was touched (or gapped through: filled at the open).
+    Stop,
+    /// The take-profit level was touched (or gapped through: filled at the open).
+    Target,
+    /// The trailing stop level was touched.
+    TrailingStop,
+    /// `maxBarsHeld` was reached.
+    Time,
+    /// Flattened at the close of the session's last bar.
+    SessionClose,
+    /// The side's exit signal fired.
+    Signal,
+    /// An opposite entry signal closed the trade and opened the other side.
+    Reverse,
+    /// Still open on the window's last bar: closed at its close, with exit costs.
+    EndOfData,
+}
+
+/// A bar stamp (UTC epoch seconds), written as RFC 3339 text such as `2024-01-17T00:49:00Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(pub i64);
+
+impl Serialize for Stamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = DateTime::from_timestamp(self.0, 0).unwrap_or_default();
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+impl<'de> Deserialize<'de> for Stamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| Stamp(t.timestamp()))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// One closed trade. Prices are market prices **before** slippage (the open, the stop level,
+/// the close...), so `grossPnl = (exitPrice - entryPrice) x side x multiplier x contracts`
+/// and `netPnl = grossPnl - commission - slippage` hold exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trade {
+    /// 1, 2, 3... in entry order.
+    pub id: u32,
+    pub side: Side,
+    pub contracts: i64,
+    /// Contract held at entry (e.g. `ESZ23`); empty when the series names none.
+    pub contract: String,
+    /// Contract held at exit; differs from `contract` after a roll.
+    pub exit_contract: String,
+    /// Stamp of the bar the entry filled in (at its open, inside it, or at its close).
+    pub entry_time: Stamp,
+    pub entry_price: f64,
+    /// Stamp of the bar the exit filled in.
+    pub exit_time: Stamp,
+    pub exit_price: f64,
+    pub exit_reason: ExitReason,
+    /// Bars the trade was open for at least part of.
+    pub bars_held: u32,
+    /// Contract rolls while open (each charged as two extra fills when `payRoll`).
+    pub rolls: u32,
+    pub gross_pnl: f64,
+    pub commission: f64,
+    /// Dollars of slippage: ticks per fill x fills x tick value x contracts.
+    pub slippage: f64,
+    pub net_pnl: f64,
+    /// Maximum adverse excursion, dollars >= 0, before costs.
+    pub mae: f64,
+    /// Maximum favorable excursion, dollars >= 0, before costs.
+    pub mfe: f64,
+}
+
+/// Prices as whole ticks. Every fill sits on the grid, so P&L is a tick count times the tick
+/// value: exact for every CME tick value (all are short binary fractions) and never drifting.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TickGrid {
+    tick_size: f64,
+    /// Ticks per point when that is a whole number (1 / 0.25 = 4): dividing by it prints
+    /// prices as they are quoted (1.0903, not 1.0903000000000001).
+    per_point: Option<f64>,
+    pub tick_value: f64,
+}
+
+impl TickGrid {
+    pub fn new(tick_size: f64, tick_value: f64) -> Self {
+        let inv = 1.0 / tick_size;
+        let per_point = ((inv - inv.round()).abs() < 1e-9).then(|| inv.round());
+        TickGrid {
+            tick_size,
+            per_point,
+            tick_value,
+        }
+    }
+
+    /// The nearest tick to `price`.
+    #[inline]
+    pub fn ticks(&self, price: f64) -> i64 {
+        (price / self.tick_size).round() as i64
+    }
+
+    pub fn price(&self, ticks: i64) -> f64 {
+        match self.per_point {
+            Some(k) => ticks as f64 / k,
+            None => ticks as f64 * self.tick_size,
+        }
+    }
+
+    /// Dollars of a move of `ticks` on `contracts` contracts.
+    #[inline]
+    pub fn dollars(&self, ticks: i64, contracts: i64) -> f64 {
+        ticks as f64 * self.tick_value * contracts as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_prints_quoted_prices_and_exact_dollars() {
+        let g = TickGrid::new(0.00005, 6.25); // 6E
+        assert_eq!(g.ticks(1.0903), 21806);
+        assert_eq!(g.price(21806), 1.0903);
+        assert_eq!(g.dollars(-7, 3), -131.25);
+        let zn = TickGrid::new(1.0 / 64.0, 15.625);
+        assert_eq!(zn.price(7041), 110.015625);
+    }
+
+    #[test]
+    fn stamps_are_rfc3339_utc() {
+        let j = serde_json::to_string(&Stamp(1_705_452_540)).unwrap();
+        assert_eq!(j, "\"2024-01-17T00:49:00Z\"");
+        assert_eq!(
+            serde_json::from_str::<Stamp>(&j).unwrap(),
+            Stamp(1_705_452_540)
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! Which part of the series is traded. Windows are resolved against the **latest trading
+//! date in the data**, not today's date, so a result never depends on when it was run.
+
+use std::ops::Range;
+
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::session::Calendar;
+
+/// A span of trading dates, parsed from strings such as `last 1 year` (the default), `last 6
+/// months`, `since 2020`, `ytd`, `2022-01-01..2023-06-30` or `all`. Both ends are inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Window {
+    All,
+    /// The trading dates after `latest - span`: `last 1 year` ending 2023-08-31 starts on
+    /// 2022-09-01.
+    Last(u32, Unit),
+    /// From this date to the end of the data.
+    Since(NaiveDate),
+    /// From January 1st of the latest date's year.
+    YearToDate,
+    /// Explicit first and last trading dates.
+    Dates(NaiveDate, NaiveDate),
+}
+
+/// Calendar unit of a [`Window::Last`] span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Years,
+    Months,
+    Weeks,
+    Days,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window::Last(1, Unit::Years)
+    }
+}
+
+impl Window {
+    /// The first and last trading dates of the window, given the data's latest trading date.
+    fn dates(self, latest: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let after = |d: Option<NaiveDate>| d.map_or(NaiveDate::MIN, |d| d + Duration::days(1));
+        match self {
+            Window::All => (NaiveDate::MIN, NaiveDate::MAX),
+            Window::Last(n, unit) => {
+                let start = match unit {
+                    Unit::Years => latest.checked_sub_months(Months::new(n.saturating_mul(12))),
+                    Unit::Months => latest.checked_sub_months(Months::new(n)),
+                    Unit::Weeks => latest.checked_sub_signed(Duration::weeks(i64::from(n))),
+                    Unit::Days => latest.checked_sub_signed(Duration::days(i64::from(n))),
+                };
+                (after(start), latest)
+            }
+            Window::Since(d) => (d, NaiveDate::MAX),
+            Window::YearToDate => (
+                NaiveDate::from_ymd_opt(latest.year(), 1, 1).unwrap_or(latest),
+                latest,
+            ),
+            Window::Dates(a, b) => (a, b),
+        }
+    }
+
+    /// Indices of the bars inside the window (non-empty), with `ts` strictly increasing.
+    pub(crate) fn resolve(self, ts: &[i64], cal: &Calendar) -> Result<Range<usize>, EngineError> {
+        let empty = |first: String, last: String| EngineError::EmptyWindow {
+            window: self.to_string(),
+            first,
+            last,
+        };
+        let (Some(&t0), Some(&t1)) = (ts.first(), ts.last()) else {
+            return Err(empty("(no bars)".into(), "(no bars)".into()));
+        };
+        let latest = cal.trading_date(t1);
+        let (first, last) = self.dates(latest);
+        let lo = if first <= cal.trading_date(t0) {
+            0
+        } else {
+            let start = cal.session(first).start;
+            ts.partition_point(|&t| t < start)
+        };
+        let hi = if last >= latest {
+            ts.len()
+        } else {
+            let end = cal.session(last).end;
+            ts.partition_point(|&t| t < end)
+        };
+        if lo >= hi {
+            return Err(empty(cal.trading_date(t0).to_string(), latest.to_string()));
+        }
+        Ok(lo..hi)
+    }
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Window::All => write!(f, "all"),
+            Window::YearToDate => write!(f, "ytd"),
+            Window::Since(d) => write!(f, "since {d}"),
+            Window::Dates(a, b) => write!(f, "{a}..{b}"),
+            Window::Last(n, u) => {
+                let unit = match u {
+                    Unit::Years => "year",
+                    Unit::Months => "month",
+                    Unit::Weeks => "week",
+                    Unit::Days => "day",
+                };
+                write!(f, "last {n} {unit}{}", if *n == 1 { "" } else { "s" })
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Window {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, EngineError> {
+        let bad = || EngineError::BadWindow(s.to_string());
+        let t = s.trim().to_ascii_lowercase();
+        let date = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| bad());
+        if t == "all" {
+            return Ok(Window::All);
+        }
+        if t == "ytd" {
+            return Ok(Window::YearToDate);
+        }
+        if let Some(rest) = t.strip_prefix("since ") {
+            let rest = rest.trim();
+            if let Ok(year) = rest.parse::<i32>() {
+                return NaiveDate::from_ymd_opt(year, 1, 1)
+                    .map(Window::Since)
+                    .ok_or_else(bad);
+            }
+            return date(rest).map(Window::Since);
+        }
+        if let Some((a, b)) = t.split_once("..") {
+            let (a, b) = (date(a)?, date(b)?);
+            return if a <= b {
+                Ok(Window::Dates(a, b))
+            } else {
+                Err(bad())
+            };
+        }
+        if let Some(rest) = t.strip_prefix("last ") {
+            let mut words = rest.split_whitespace();
+            let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+                return Err(bad());
+            };
+            let n: u32 = n.parse().map_err(|_| bad())?;
+            let unit = match unit.trim_end_matches('s') {
+                "year" => Unit::Years,
+                "month" => Unit::Months,
+                "week" => Unit::Weeks,
+                "day" => Unit::Days,
+                _ => return Err(bad()),
+            };
+            return if n == 0 {
+                Err(bad())
+            } else {
+                Ok(Window::Last(n, unit))
+            };
+        }
+        Err(bad())
+    }
+}
+
+impl TryFrom<String> for Window {
+    type Error = EngineError;
+    fn try_from(s: String) -> Result<Self, EngineError> {
+        s.parse()
+    }
+}
+
+impl From<Window> for String {
+    fn from(w: Window) -> String {
+        w.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use settle_data::BarSize;
+
+    fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, dd).unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints_every_form() {
+        for s in [
+            "all",
+            "ytd",
+            "last 1 year",
+            "last 2 years",
+            "last 6 months",
+            "last 3 weeks",
+            "last 10 days",
+            "since 2020-01-01",
+            "2022-01-01..2023-06-30",
+        ] {
+            assert_eq!(s.parse::<Window>().unwrap().to_string(), s);
+        }
+        assert_eq!(
+            "since 2020".parse::<Window>().unwrap(),
+            Window::Since(d(2020, 1, 1))
+        );
+        assert_eq!("YTD".parse::<Window>().unwrap(), Window::YearToDate);
+        for bad in [
+            "last year",
+            "last 0 days",
+            "2023-06-30..2022-01-01",
+            "since then",
+            "",
+        ] {
+            assert!(bad.parse::<Window>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolves_against_the_latest_date_in_the_data() {
+        let es = settle_data::spec("ES").unwrap();
+        let cal = Calendar::new(es, BarSize::Daily).unwrap();
+        // Daily bars for 2022-08-30 .. 2023-08-31 (every calendar day, for simplicity).
+        let days: Vec<i64> = (0..=366)
+            .map(|k| {
+                (d(2022, 8, 30) + Duration::days(k))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp()
+            })
+            .collect();
+        assert_eq!(cal.trading_date(*days.last().unwrap()), d(2023, 8, 31));
+        // last 1 year = 2022-09-01 ..= 2023-08-31: skips 08-30 and 08-31.
+        let r = Window::default().resolve(&days, &cal).unwrap();
+        assert_eq!(r, 2..days.len());
+        let r = "2023-01-01..2023-01-31"
+            .parse::<Window>()
+            .unwrap()
+            .resolve(&days, &cal)
+            .unwrap();
+        assert_eq!(cal.trading_date(days[r.start]), d(2023, 1, 1));
+        assert_eq!(cal.trading_date(days[r.end - 1]), d(2023, 1, 31));
+        let e = "since 2024"
+            .parse::<Window>()
+            .unwrap()
+            .resolve(&days, &cal)
+            .unwrap_err();
+        assert!(e.to_string().contains("2022-08-30 to 2023-08-31"), "{e}");
+    }
+}
