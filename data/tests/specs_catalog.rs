@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
+use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use settle_data::specs::{all, spec, ContractSpec};
 use settle_data::DataError;
@@ -11,8 +12,8 @@ use settle_data::DataError;
 /// Lean markets that hold CME Group futures, plus the real venues of the non-CME roots.
 const LEAN_MARKETS: [&str; 6] = ["cme", "cbot", "nymex", "comex", "cfe", "ice"];
 
-/// Catalog roots Lean's database does not list (newer products, or not in this snapshot).
-/// Every other catalog root must be found in Lean and match it.
+/// Catalog roots Lean's databases (symbol properties and market hours) do not list: newer
+/// products, or not in this snapshot. Every other catalog root must be found in Lean and match.
 const NOT_IN_LEAN: [&str; 8] = ["MHG", "MNG", "MZC", "MZL", "MZM", "MZS", "MZW", "SR3"];
 
 /// Roots where Lean quotes a cents product in dollars *without* a price magnifier, so its
@@ -209,6 +210,83 @@ fn quote_unit_exceptions_are_still_needed() {
         let s = spec(root).unwrap();
         assert!(close(s.tick_size / factor, row.tick), "{root}: {why}");
     }
+}
+
+/// Lean's session of one root on a Wednesday, as (open, close) in Lean's exchange time zone.
+///
+/// Lean splits CME Globex into premarket/market/postmarket segments that all trade, so their
+/// union is the session: the open is the start of the segment that runs to midnight (the
+/// evening session) or, for day-only products, the first start; the close is the latest end
+/// before midnight. ICE's pre-open and post-close segments are order-entry periods without
+/// matching, so only ICE's `market` segments count.
+fn lean_session(entry: &serde_json::Value, ice: bool) -> (Tz, NaiveTime, NaiveTime) {
+    let tz: Tz = entry["exchangeTimeZone"].as_str().unwrap().parse().unwrap();
+    let time = |v: &serde_json::Value| NaiveTime::parse_from_str(v.as_str().unwrap(), "%H:%M:%S");
+    let segments: Vec<&serde_json::Value> = entry["wednesday"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|seg| !ice || seg["state"] == "market")
+        .collect();
+    // Lean writes midnight of the next day as `1.00:00:00`, which does not parse as a time.
+    let to_midnight = |seg: &&&serde_json::Value| seg["end"] == "1.00:00:00";
+    let open = match segments.iter().rfind(to_midnight) {
+        Some(seg) => time(&seg["start"]).unwrap(),
+        None => segments
+            .iter()
+            .map(|seg| time(&seg["start"]).unwrap())
+            .min()
+            .unwrap(),
+    };
+    let close = segments
+        .iter()
+        .filter_map(|seg| time(&seg["end"]).ok())
+        .max()
+        .unwrap();
+    (tz, open, close)
+}
+
+#[test]
+fn sessions_match_lean_market_hours() {
+    let path = shared_data().join("raw/lean/market-hours/market-hours-database.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let db: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // A Wednesday in winter: CT and ET are both on standard time, one hour apart.
+    let day = NaiveDate::from_ymd_opt(2024, 1, 10).unwrap();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for s in all().iter().filter(|s| !NOT_IN_LEAN.contains(&s.root)) {
+        let market = lean_market(s.exchange);
+        let Some(entry) = db["entries"].get(format!("Future-{market}-{}", s.root)) else {
+            problems.push(format!("{}: no Lean market-hours entry", s.root));
+            continue;
+        };
+        let (lean_tz, open, close) = lean_session(entry, market == "ice");
+        let ours: Tz = s.timezone.parse().unwrap();
+        let local = |t: NaiveTime| {
+            let instant = lean_tz.from_local_datetime(&day.and_time(t)).unwrap();
+            instant.with_timezone(&ours).time()
+        };
+        compared += 1;
+        if (local(open), local(close)) != (s.session_open, s.session_close) {
+            problems.push(format!(
+                "{}: catalog {}-{} vs Lean {}-{} {}",
+                s.root,
+                s.session_open,
+                s.session_close,
+                local(open),
+                local(close),
+                s.timezone
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} mismatch(es):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert_eq!(compared, all().len() - NOT_IN_LEAN.len());
 }
 
 #[test]
