@@ -1,0 +1,295 @@
+//! Momentum oscillators: RSI, MACD, STOCH, STOCHRSI, CCI, ROC, MOM, WILLR.
+
+use super::ma::{ema_raw, ma_raw, MaType};
+use super::stats::rolling_extreme;
+use super::{check_period, check_same_len, is_zero, is_zero_scaled, pad, tail, Result};
+
+/// Relative strength index with Wilder smoothing, TA-Lib's `RSI`. The first average gain/loss is
+/// the plain mean of the first `period` changes. Lookback `period`; period range `2..=100000`.
+/// A window with neither gains nor losses gives 0, as in TA-Lib.
+pub fn rsi(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    check_period("period", period, 2)?;
+    Ok(pad(x.len(), rsi_raw(x, period)))
+}
+
+fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
+    if x.len() <= period {
+        return Vec::new();
+    }
+    let n = period as f64;
+    let ratio = |gain: f64, loss: f64| {
+        let total = gain + loss;
+        if is_zero(total) {
+            0.0
+        } else {
+            100.0 * (gain / total)
+        }
+    };
+    let (mut gain, mut loss) = (0.0, 0.0);
+    for w in x[..=period].windows(2) {
+        let change = w[1] - w[0];
+        if change < 0.0 {
+            loss -= change;
+        } else {
+            gain += change;
+        }
+    }
+    gain /= n;
+    loss /= n;
+    let mut out = Vec::with_capacity(x.len() - period);
+    out.push(ratio(gain, loss));
+    for w in x[period..].windows(2) {
+        let change = w[1] - w[0];
+        gain *= n - 1.0;
+        loss *= n - 1.0;
+        if change < 0.0 {
+            loss -= change;
+        } else {
+            gain += change;
+        }
+        gain /= n;
+        loss /= n;
+        out.push(ratio(gain, loss));
+    }
+    out
+}
+
+/// MACD line, signal line and histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Macd {
+    /// Fast EMA minus slow EMA.
+    pub macd: Vec<f64>,
+    /// EMA of the MACD line over `signal` bars.
+    pub signal: Vec<f64>,
+    /// `macd - signal`.
+    pub hist: Vec<f64>,
+}
+
+/// Moving average convergence/divergence, TA-Lib's `MACD` (not MACDFIX: `k = 2 / (period + 1)`
+/// for both EMAs). If `slow < fast` the two are swapped, as TA-Lib does. The fast EMA is seeded
+/// on the `fast` bars ending where the slow EMA's seed ends, so both start on the same bar
+/// (TA-Lib's alignment, not an independent EMA). All three outputs share the lookback
+/// `(slow − 1) + (signal − 1)`. Ranges: `fast`, `slow` in `2..=100000`, `signal` in `1..=100000`.
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> {
+    check_period("fast", fast, 2)?;
+    check_period("slow", slow, 2)?;
+    check_period("signal", signal, 1)?;
+    let (fast, slow) = if slow < fast {
+        (slow, fast)
+    } else {
+        (fast, slow)
+    };
+    let len = x.len();
+    if len < slow {
+        let nan = vec![f64::NAN; len];
+        return Ok(Macd {
+            macd: nan.clone(),
+            signal: nan.clone(),
+            hist: nan,
+        });
+    }
+    let slow_ema = ema_raw(x, slow);
+    let fast_ema = ema_raw(&x[slow - fast..], fast);
+    let line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
+    let signal_line = ema_raw(&line, signal);
+    let line = tail(&line, signal_line.len());
+    let hist = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
+    Ok(Macd {
+        macd: pad(len, line.to_vec()),
+        signal: pad(len, signal_line),
+        hist: pad(len, hist),
+    })
+}
+
+/// Slow stochastic %K and %D.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stoch {
+    /// `slowk_ma` of the fast %K over `slowk_period` bars.
+    pub slowk: Vec<f64>,
+    /// `slowd_ma` of slow %K over `slowd_period` bars.
+    pub slowd: Vec<f64>,
+}
+
+/// Parameters of [`stoch`]; `Default` gives TA-Lib's defaults (5, 3, SMA, 3, SMA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StochParams {
+    /// Bars in the highest-high / lowest-low window of fast %K (`1..=100000`).
+    pub fastk_period: usize,
+    /// Bars averaged into slow %K (`1..=100000`).
+    pub slowk_period: usize,
+    /// Average used for slow %K.
+    pub slowk_ma: MaType,
+    /// Bars averaged into slow %D (`1..=100000`).
+    pub slowd_period: usize,
+    /// Average used for slow %D.
+    pub slowd_ma: MaType,
+}
+
+impl Default for StochParams {
+    fn default() -> Self {
+        Self {
+            fastk_period: 5,
+            slowk_period: 3,
+            slowk_ma: MaType::Sma,
+            slowd_period: 3,
+            slowd_ma: MaType::Sma,
+        }
+    }
+}
+
+/// Slow stochastic, TA-Lib's `STOCH`. Fast %K is
+/// `(close − lowest low) / (highest high − lowest low) · 100`, 0 when the range is 0. Lookback
+/// `(fastk − 1)` plus the lookbacks of the two averages.
+pub fn stoch(high: &[f64], low: &[f64], close: &[f64], params: StochParams) -> Result<Stoch> {
+    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    check_period("fastk_period", params.fastk_period, 1)?;
+    check_period("slowk_period", params.slowk_period, 1)?;
+    check_period("slowd_period", params.slowd_period, 1)?;
+    let fastk = fast_k(high, low, close, params.fastk_period);
+    let slowk = ma_raw(&fastk, params.slowk_period, params.slowk_ma);
+    let slowd = ma_raw(&slowk, params.slowd_period, params.slowd_ma);
+    let slowk = tail(&slowk, slowd.len()).to_vec();
+    Ok(Stoch {
+        slowk: pad(len, slowk),
+        slowd: pad(len, slowd),
+    })
+}
+
+/// Compact fast %K: `(close − lowest) / (highest − lowest) · 100`. A range within TA-Lib's
+/// scaled epsilon of zero (`|range| <= 1e-14 · (|highest| + |lowest|)`, which catches the
+/// rounding residue of RSI inputs in STOCHRSI) gives 0.
+fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let highest = rolling_extreme(high, period, |a, b| a >= b);
+    let lowest = rolling_extreme(low, period, |a, b| a <= b);
+    let close = tail(close, highest.len());
+    highest
+        .iter()
+        .zip(&lowest)
+        .zip(close)
+        .map(|((&hi, &lo), &c)| {
+            let range = hi - lo;
+            if is_zero_scaled(range, hi.abs() + lo.abs()) {
+                0.0
+            } else {
+                (c - lo) / range * 100.0
+            }
+        })
+        .collect()
+}
+
+/// Stochastic RSI %K and %D.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StochRsi {
+    /// Fast %K of the RSI over `fastk_period` bars.
+    pub fastk: Vec<f64>,
+    /// `fastd_ma` of `fastk` over `fastd_period` bars.
+    pub fastd: Vec<f64>,
+}
+
+/// Stochastic RSI, TA-Lib's `STOCHRSI` (defaults 14, 5, 3, SMA): TA-Lib's fast stochastic
+/// (`STOCHF`) applied to `RSI(period)` as high, low and close. Lookback
+/// `period + (fastk − 1) + MA lookback(fastd)`. `period` in `2..=100000`, the others in
+/// `1..=100000`.
+pub fn stochrsi(
+    x: &[f64],
+    period: usize,
+    fastk_period: usize,
+    fastd_period: usize,
+    fastd_ma: MaType,
+) -> Result<StochRsi> {
+    check_period("period", period, 2)?;
+    check_period("fastk_period", fastk_period, 1)?;
+    check_period("fastd_period", fastd_period, 1)?;
+    let rsi = rsi_raw(x, period);
+    let fastk = fast_k(&rsi, &rsi, &rsi, fastk_period);
+    let fastd = ma_raw(&fastk, fastd_period, fastd_ma);
+    let fastk = tail(&fastk, fastd.len()).to_vec();
+    Ok(StochRsi {
+        fastk: pad(x.len(), fastk),
+        fastd: pad(x.len(), fastd),
+    })
+}
+
+/// Commodity channel index, TA-Lib's `CCI`: `(tp − mean) / (0.015 · mean absolute deviation)`
+/// over `period` typical prices `(h + l + c) / 3`; 0 when either is zero. Lookback
+/// `period − 1`; period range `2..=100000`.
+pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
+    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    check_period("period", period, 2)?;
+    if len < period {
+        return Ok(vec![f64::NAN; len]);
+    }
+    let n = period as f64;
+    let typical: Vec<f64> = (0..len)
+        .map(|i| (high[i] + low[i] + close[i]) / 3.0)
+        .collect();
+    // TA-Lib keeps the window in a ring buffer indexed by `bar % period` and sums it in slot
+    // order, not in time order; `ring` mirrors that so the sums round the same way.
+    let mut ring = typical[..period].to_vec();
+    let mut out = Vec::with_capacity(len + 1 - period);
+    for (today, &last) in typical.iter().enumerate().skip(period - 1) {
+        ring[today % period] = last;
+        let mean = ring.iter().fold(0.0, |acc, &v| acc + v) / n;
+        let deviation = ring.iter().fold(0.0, |acc, &v| acc + (v - mean).abs());
+        let distance = last - mean;
+        out.push(if !is_zero(distance) && !is_zero(deviation) {
+            distance / (0.015 * (deviation / n))
+        } else {
+            0.0
+        });
+    }
+    Ok(pad(len, out))
+}
+
+/// Rate of change in percent, TA-Lib's `ROC`: `(x / x[−period] − 1) · 100`, 0 when the old value
+/// is 0. Lookback `period`; period range `1..=100000`.
+pub fn roc(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    check_period("period", period, 1)?;
+    Ok(lagged(x, period, |now, then| {
+        if then != 0.0 {
+            (now / then - 1.0) * 100.0
+        } else {
+            0.0
+        }
+    }))
+}
+
+/// Momentum, TA-Lib's `MOM`: `x − x[−period]`. Lookback `period`; period range `1..=100000`.
+pub fn mom(x: &[f64], period: usize) -> Result<Vec<f64>> {
+    check_period("period", period, 1)?;
+    Ok(lagged(x, period, |now, then| now - then))
+}
+
+/// Applies `f(x[i], x[i − lag])` from bar `lag` on.
+fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let compact = x
+        .iter()
+        .skip(lag)
+        .zip(x)
+        .map(|(&now, &then)| f(now, then))
+        .collect();
+    pad(x.len(), compact)
+}
+
+/// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / ((highest − lowest) / −100)`, 0 when
+/// the range is 0. Lookback `period − 1`; period range `2..=100000`.
+pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
+    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    check_period("period", period, 2)?;
+    let highest = rolling_extreme(high, period, |a, b| a >= b);
+    let lowest = rolling_extreme(low, period, |a, b| a <= b);
+    let compact = highest
+        .iter()
+        .zip(&lowest)
+        .zip(tail(close, highest.len()))
+        .map(|((&hi, &lo), &c)| {
+            let range = (hi - lo) / -100.0;
+            if range != 0.0 {
+                (hi - c) / range
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Ok(pad(len, compact))
+}
