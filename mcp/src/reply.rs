@@ -62,6 +62,15 @@ fn flatten(v: &mut Value, defs: &Value) {
             }
         }
     }
+    // oneOf [{const: a, type: string}, ...] (a documented enum) -> {type: string, enum: [a, ...]}
+    if let Some(Value::Array(alts)) = o.get("oneOf") {
+        let consts: Option<Vec<Value>> = alts.iter().map(|a| a.get("const").cloned()).collect();
+        if let (Some(consts), Some(ty)) = (consts, alts.first().and_then(|a| a.get("type")).cloned()) {
+            o.remove("oneOf");
+            o.insert("type".into(), ty);
+            o.insert("enum".into(), Value::Array(consts));
+        }
+    }
     // type: [X, "null"] -> X
     if let Some(Value::Array(types)) = o.get("type") {
         let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();

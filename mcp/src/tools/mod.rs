@@ -95,3 +95,61 @@ impl ServerHandler for SettleServer {
             .with_instructions(INSTRUCTIONS.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn server() -> (tempfile::TempDir, SettleServer) {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        (home, SettleServer::new(Operations::new(store), Arc::new(crate::Unwired)))
+    }
+
+    /// Fails on any construct some client rejects: combinators, refs, untyped properties.
+    fn assert_flat(tool: &str, v: &Value, path: &str) {
+        if let Value::Object(o) = v {
+            for bad in ["anyOf", "oneOf", "allOf", "$ref", "$defs"] {
+                assert!(!o.contains_key(bad), "{tool}: {bad} at {path}");
+            }
+            if let Some(Value::Object(props)) = o.get("properties") {
+                for (name, p) in props {
+                    assert!(
+                        p.get("type").is_some_and(Value::is_string),
+                        "{tool}: property {path}.{name} has no single type: {p}"
+                    );
+                    assert_flat(tool, p, &format!("{path}.{name}"));
+                }
+            }
+            if let Some(items) = o.get("items") {
+                assert_flat(tool, items, &format!("{path}[]"));
+            }
+        }
+    }
+
+    #[test]
+    fn tool_surface_names_and_schemas() {
+        let (_home, s) = server();
+        let tools = s.tools();
+        let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "backtest_existing_strategy", "cancel_task", "create_session", "create_strategy",
+                "delete_strategy", "get_backtest", "get_contract_specs", "get_optimization",
+                "get_session", "inspect_strategy", "list_datasets", "list_sessions",
+                "list_strategies", "list_symbols", "list_templates", "run_optimization",
+                "setup_optimization", "update_strategy", "wait_for_completion",
+            ]
+        );
+        for t in &tools {
+            let input = Value::Object((*t.input_schema).clone());
+            assert_eq!(input["type"], "object", "{}", t.name);
+            assert_flat(&t.name, &input, "");
+            assert!(t.output_schema.is_some(), "{} has no outputSchema", t.name);
+            assert!(t.annotations.as_ref().and_then(|a| a.read_only_hint).is_some(), "{}", t.name);
+        }
+    }
+}
