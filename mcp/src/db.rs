@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use crate::model::{
-    BacktestRecord, OpStatus, OperationRecord, OptimizationRecord, OptimizationRow,
-    SessionRecord, StrategyRecord,
+    BacktestRecord, OpStatus, OperationRecord, OptimizationRecord, OptimizationRow, SessionRecord,
+    StrategyRecord,
 };
 
 /// Persistence errors. Every variant carries enough text for a log line.
@@ -122,7 +122,9 @@ pub struct Store {
 
 /// Current time as RFC 3339 UTC with milliseconds (sorts lexically in time order).
 pub fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// A fresh id with a readable prefix, e.g. `ses_0b6f…`.
@@ -167,7 +169,10 @@ impl Store {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.execute("DELETE FROM schema_version", [])?;
-            tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [i as i64 + 1])?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )?;
             tx.commit()?;
         }
         Ok(())
@@ -183,8 +188,9 @@ impl Store {
     fn fail_interrupted(&self) -> DbResult<()> {
         let ids: Vec<String> = {
             let conn = self.lock();
-            let mut stmt =
-                conn.prepare("SELECT operation_id FROM operations WHERE status IN ('queued','running')")?;
+            let mut stmt = conn.prepare(
+                "SELECT operation_id FROM operations WHERE status IN ('queued','running')",
+            )?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
@@ -208,7 +214,13 @@ impl Store {
         self.lock().execute(
             "INSERT INTO sessions (session_id, title, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![rec.session_id, rec.title, rec.status, rec.created_at, rec.updated_at],
+            params![
+                rec.session_id,
+                rec.title,
+                rec.status,
+                rec.created_at,
+                rec.updated_at
+            ],
         )?;
         Ok(rec)
     }
@@ -326,9 +338,10 @@ impl Store {
 
     /// Deletes one artifact version with its backtests and optimizations.
     pub fn delete_strategy(&self, artifact_id: &str) -> DbResult<bool> {
-        let n = self
-            .lock()
-            .execute("DELETE FROM strategies WHERE artifact_id = ?1", [artifact_id])?;
+        let n = self.lock().execute(
+            "DELETE FROM strategies WHERE artifact_id = ?1",
+            [artifact_id],
+        )?;
         Ok(n > 0)
     }
 
@@ -438,7 +451,11 @@ impl Store {
         Ok(id)
     }
 
-    pub fn attach_optimization_run(&self, optimization_id: &str, operation_id: &str) -> DbResult<()> {
+    pub fn attach_optimization_run(
+        &self,
+        optimization_id: &str,
+        operation_id: &str,
+    ) -> DbResult<()> {
         self.lock().execute(
             "UPDATE optimizations SET status = 'running', operation_id = ?1, updated_at = ?2
              WHERE optimization_id = ?3",
@@ -448,7 +465,11 @@ impl Store {
     }
 
     /// Writes one finished combination as soon as it finishes (so a crash keeps it).
-    pub fn record_optimization_row(&self, optimization_id: &str, row: &OptimizationRow) -> DbResult<()> {
+    pub fn record_optimization_row(
+        &self,
+        optimization_id: &str,
+        row: &OptimizationRow,
+    ) -> DbResult<()> {
         self.lock().execute(
             "INSERT OR REPLACE INTO optimization_rows (optimization_id, combo_index, parameters,
                metrics, error) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -456,7 +477,10 @@ impl Store {
                 optimization_id,
                 row.combo_index as i64,
                 serde_json::to_string(&row.parameters)?,
-                row.metrics.as_ref().map(serde_json::to_string).transpose()?,
+                row.metrics
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
                 row.error
             ],
         )?;
@@ -630,7 +654,11 @@ impl Store {
                 )?;
                 if status != OpStatus::Succeeded {
                     // The backtest this operation started did not finish.
-                    let outcome = if status == OpStatus::Cancelled { "cancelled" } else { "failed" };
+                    let outcome = if status == OpStatus::Cancelled {
+                        "cancelled"
+                    } else {
+                        "failed"
+                    };
                     tx.execute(
                         "UPDATE backtests SET status = ?1, error = ?2
                          WHERE operation_id = ?3 AND status = 'running'",

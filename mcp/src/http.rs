@@ -26,7 +26,11 @@ pub fn check_exposure(addr: SocketAddr, bearer_token: Option<&str>) -> anyhow::R
 }
 
 /// The axum app: the MCP endpoint at `/mcp`, behind the bearer check when a token is set.
-pub fn router(handler: SettleServer, addr: SocketAddr, bearer_token: Option<String>) -> axum::Router {
+pub fn router(
+    handler: SettleServer,
+    addr: SocketAddr,
+    bearer_token: Option<String>,
+) -> axum::Router {
     let mut config = StreamableHttpServerConfig::default();
     if !addr.ip().is_loopback() {
         // rmcp rejects non-loopback Host headers (DNS-rebinding protection); the bound
@@ -43,10 +47,12 @@ pub fn router(handler: SettleServer, addr: SocketAddr, bearer_token: Option<Stri
     match bearer_token.filter(|t| !t.trim().is_empty()) {
         Some(token) => {
             let expected: Arc<str> = format!("Bearer {}", token.trim()).into();
-            app.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-                let expected = expected.clone();
-                async move { require_bearer(&expected, req, next).await }
-            }))
+            app.layer(axum::middleware::from_fn(
+                move |req: Request, next: Next| {
+                    let expected = expected.clone();
+                    async move { require_bearer(&expected, req, next).await }
+                },
+            ))
         }
         None => app,
     }
@@ -76,11 +82,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Binds `addr` and serves until Ctrl-C.
-pub async fn serve(handler: SettleServer, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
+pub async fn serve(
+    handler: SettleServer,
+    addr: SocketAddr,
+    bearer_token: Option<String>,
+) -> anyhow::Result<()> {
     check_exposure(addr, bearer_token.as_deref())?;
     let app = router(handler, addr, bearer_token);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("settle MCP over HTTP at http://{}/mcp", listener.local_addr()?);
+    tracing::info!(
+        "settle MCP over HTTP at http://{}/mcp",
+        listener.local_addr()?
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

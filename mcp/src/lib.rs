@@ -66,7 +66,11 @@ pub fn serve_stdio(home: &Path) -> anyhow::Result<()> {
 }
 
 /// `settle serve --http ADDR`.
-pub fn serve_http(home: &Path, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
+pub fn serve_http(
+    home: &Path,
+    addr: SocketAddr,
+    bearer_token: Option<String>,
+) -> anyhow::Result<()> {
     Server::open(home, Arc::new(Unwired))?.run_http(addr, bearer_token)
 }
 

@@ -124,7 +124,10 @@ impl Operations {
         // The live map's lock makes "check exclusive, insert, register" one step.
         let mut live = self.live();
         if let Some(key) = k.idempotency_key {
-            if let Some(first) = self.store.find_operation_by_key(k.session_id, k.kind, key)? {
+            if let Some(first) = self
+                .store
+                .find_operation_by_key(k.session_id, k.kind, key)?
+            {
                 return Ok((first, false));
             }
         }
@@ -136,9 +139,9 @@ impl Operations {
                 return Err(StartError::Busy(id.clone()));
             }
         }
-        let op = self
-            .store
-            .insert_operation(k.session_id, k.kind, k.subject_id, k.idempotency_key)?;
+        let op =
+            self.store
+                .insert_operation(k.session_id, k.kind, k.subject_id, k.idempotency_key)?;
         let cancel = Arc::new(AtomicBool::new(false));
         let (settled_tx, settled_rx) = watch::channel(false);
         live.insert(
@@ -177,9 +180,9 @@ impl Operations {
                     Some(format!("internal error: {}", panic_message(&panic))),
                 ),
             };
-            if let Err(e) = this
-                .store
-                .finish_operation(&id, status, result.as_ref(), error.as_deref())
+            if let Err(e) =
+                this.store
+                    .finish_operation(&id, status, result.as_ref(), error.as_deref())
             {
                 tracing::error!(operation_id = %id, "cannot settle operation: {e}");
             }
@@ -211,7 +214,11 @@ impl Operations {
     }
 
     /// Waits up to `timeout` for the operation to settle. `None` if the id is unknown.
-    pub async fn wait(&self, operation_id: &str, timeout: Duration) -> DbResult<Option<WaitOutcome>> {
+    pub async fn wait(
+        &self,
+        operation_id: &str,
+        timeout: Duration,
+    ) -> DbResult<Option<WaitOutcome>> {
         // Subscribe before reading the status so a job settling in between still wakes us.
         let rx = self.live().get(operation_id).map(|l| l.settled.clone());
         let Some(op) = self.store.get_operation(operation_id)? else {

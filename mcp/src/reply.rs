@@ -65,7 +65,9 @@ fn flatten(v: &mut Value, defs: &Value) {
     // oneOf [{const: a, type: string}, ...] (a documented enum) -> {type: string, enum: [a, ...]}
     if let Some(Value::Array(alts)) = o.get("oneOf") {
         let consts: Option<Vec<Value>> = alts.iter().map(|a| a.get("const").cloned()).collect();
-        if let (Some(consts), Some(ty)) = (consts, alts.first().and_then(|a| a.get("type")).cloned()) {
+        if let (Some(consts), Some(ty)) =
+            (consts, alts.first().and_then(|a| a.get("type")).cloned())
+        {
             o.remove("oneOf");
             o.insert("type".into(), ty);
             o.insert("enum".into(), Value::Array(consts));
@@ -103,11 +105,14 @@ pub struct Reply<T> {
 
 impl<T: Serialize> IntoCallToolResult for Reply<T> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        let value = serde_json::to_value(&self.data)
-            .map_err(|e| ErrorData::internal_error(format!("cannot serialize result: {e}"), None))?;
+        let value = serde_json::to_value(&self.data).map_err(|e| {
+            ErrorData::internal_error(format!("cannot serialize result: {e}"), None)
+        })?;
         let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
-        let mut result =
-            CallToolResult::success(vec![ContentBlock::text(format!("{}\n\n{pretty}", self.summary))]);
+        let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
+            "{}\n\n{pretty}",
+            self.summary
+        ))]);
         result.structured_content = Some(value);
         Ok(result.into())
     }

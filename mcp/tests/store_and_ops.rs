@@ -58,7 +58,9 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
             parameters: &params,
         };
         let v1 = store.insert_strategy(&s.session_id, None, new()).unwrap();
-        let v2 = store.insert_strategy(&s.session_id, Some(&v1), new()).unwrap();
+        let v2 = store
+            .insert_strategy(&s.session_id, Some(&v1), new())
+            .unwrap();
         assert_eq!((v1.version, v2.version), (1, 2));
         assert_eq!(v2.lineage_id, v1.artifact_id);
         // An operation the "crash" leaves running.
@@ -66,7 +68,12 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
             .insert_operation(&s.session_id, KIND_BACKTEST, &v2.artifact_id, None)
             .unwrap();
         store.set_operation_running(&op.operation_id).unwrap();
-        (s.session_id, v1.artifact_id, v2.artifact_id, op.operation_id)
+        (
+            s.session_id,
+            v1.artifact_id,
+            v2.artifact_id,
+            op.operation_id,
+        )
     };
 
     let store = Store::open(home.path()).unwrap();
@@ -77,12 +84,22 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
     let ids: Vec<&str> = versions.iter().map(|v| v.artifact_id.as_str()).collect();
     assert_eq!(ids, [v1_id.as_str(), v2_id.as_str()]);
     assert_eq!(versions[1].canonical_parameters[0].key, "fast");
-    assert_eq!(versions[1].parent_artifact_id.as_deref(), Some(v1_id.as_str()));
+    assert_eq!(
+        versions[1].parent_artifact_id.as_deref(),
+        Some(v1_id.as_str())
+    );
     let op = store.get_operation(&op_id).unwrap().unwrap();
     assert_eq!(op.status, OpStatus::Failed);
     assert_eq!(op.error.as_deref(), Some("interrupted"));
     // Its artifact is no longer stuck `creating`.
-    assert_eq!(store.get_strategy(&v2_id).unwrap().unwrap().lifecycle_status, "ready");
+    assert_eq!(
+        store
+            .get_strategy(&v2_id)
+            .unwrap()
+            .unwrap()
+            .lifecycle_status,
+        "ready"
+    );
 }
 
 #[test]
@@ -95,20 +112,35 @@ fn sessions_page_in_creation_order() {
     let page1 = store.list_sessions(Some("active"), None, 2).unwrap();
     let last = page1.last().unwrap();
     let page2 = store
-        .list_sessions(Some("active"), Some((&last.created_at, &last.session_id)), 10)
+        .list_sessions(
+            Some("active"),
+            Some((&last.created_at, &last.session_id)),
+            10,
+        )
         .unwrap();
-    let all: Vec<String> = page1.iter().chain(&page2).map(|s| s.session_id.clone()).collect();
+    let all: Vec<String> = page1
+        .iter()
+        .chain(&page2)
+        .map(|s| s.session_id.clone())
+        .collect();
     let mut sorted = ids.clone();
     sorted.sort_by_key(|id| {
         let s = store.get_session(id).unwrap().unwrap();
         (s.created_at, s.session_id)
     });
     assert_eq!(all, sorted);
-    assert!(store.list_sessions(Some("archived"), None, 10).unwrap().is_empty());
+    assert!(store
+        .list_sessions(Some("archived"), None, 10)
+        .unwrap()
+        .is_empty());
 }
 
 async fn settle(ops: &Operations, id: &str) -> settle_mcp::model::OperationRecord {
-    let w = ops.wait(id, Duration::from_secs(10)).await.unwrap().unwrap();
+    let w = ops
+        .wait(id, Duration::from_secs(10))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!w.timed_out, "operation {id} did not settle in 10 s");
     w.operation
 }
@@ -137,24 +169,37 @@ async fn a_panicking_job_fails_only_itself() {
     let home = tempfile::tempdir().unwrap();
     let ops = Operations::new(Store::open(home.path()).unwrap());
     let (bad, _) = ops
-        .start(kick("ses", KIND_BACKTEST, None, false), |_| -> Result<Value, String> {
-            panic!("boom")
-        })
+        .start(
+            kick("ses", KIND_BACKTEST, None, false),
+            |_| -> Result<Value, String> { panic!("boom") },
+        )
         .unwrap();
     let bad = settle(&ops, &bad.operation_id).await;
     assert_eq!(bad.status, OpStatus::Failed);
-    assert!(bad.error.as_deref().unwrap().contains("boom"), "{:?}", bad.error);
+    assert!(
+        bad.error.as_deref().unwrap().contains("boom"),
+        "{:?}",
+        bad.error
+    );
     // The manager still runs jobs afterwards.
     let (good, _) = ops
         .start(kick("ses", KIND_BACKTEST, None, false), |_| Ok(json!(1)))
         .unwrap();
-    assert_eq!(settle(&ops, &good.operation_id).await.status, OpStatus::Succeeded);
+    assert_eq!(
+        settle(&ops, &good.operation_id).await.status,
+        OpStatus::Succeeded
+    );
     // An error is a failure too, with the job's message.
     let (err, _) = ops
-        .start(kick("ses", KIND_BACKTEST, None, false), |_| Err("no data for ZZ".into()))
+        .start(kick("ses", KIND_BACKTEST, None, false), |_| {
+            Err("no data for ZZ".into())
+        })
         .unwrap();
     let err = settle(&ops, &err.operation_id).await;
-    assert_eq!((err.status, err.error.as_deref()), (OpStatus::Failed, Some("no data for ZZ")));
+    assert_eq!(
+        (err.status, err.error.as_deref()),
+        (OpStatus::Failed, Some("no data for ZZ"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,17 +221,26 @@ async fn cancel_stops_between_units_and_keeps_partial_result() {
     let busy = ops.start(kick("ses", KIND_OPTIMIZATION, None, true), |_| Ok(json!(0)));
     assert!(matches!(busy, Err(StartError::Busy(ref id)) if *id == op.operation_id));
     // Still running: a short wait times out (not an error).
-    let w = ops.wait(&op.operation_id, Duration::from_millis(50)).await.unwrap().unwrap();
+    let w = ops
+        .wait(&op.operation_id, Duration::from_millis(50))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(w.timed_out);
     assert!(ops.cancel(&op.operation_id));
-    assert!(ops.cancel(&op.operation_id), "cancel is idempotent while in flight");
+    assert!(
+        ops.cancel(&op.operation_id),
+        "cancel is idempotent while in flight"
+    );
     let done = settle(&ops, &op.operation_id).await;
     assert_eq!(done.status, OpStatus::Cancelled);
     let finished = done.result.unwrap()["finished"].as_u64().unwrap();
     assert_eq!(finished as usize, units.load(Ordering::SeqCst));
     assert!(!ops.cancel(&op.operation_id), "nothing left to cancel");
     // After it settled, another sweep may start.
-    assert!(ops.start(kick("ses", KIND_OPTIMIZATION, None, true), |_| Ok(json!(0))).is_ok());
+    assert!(ops
+        .start(kick("ses", KIND_OPTIMIZATION, None, true), |_| Ok(json!(0)))
+        .is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,16 +255,25 @@ async fn idempotency_key_returns_the_first_operation() {
         }
     };
     let (first, c1) = ops
-        .start(kick("ses", KIND_BACKTEST, Some("k1"), false), job(runs.clone()))
+        .start(
+            kick("ses", KIND_BACKTEST, Some("k1"), false),
+            job(runs.clone()),
+        )
         .unwrap();
     let (again, c2) = ops
-        .start(kick("ses", KIND_BACKTEST, Some("k1"), false), job(runs.clone()))
+        .start(
+            kick("ses", KIND_BACKTEST, Some("k1"), false),
+            job(runs.clone()),
+        )
         .unwrap();
     assert!(c1 && !c2);
     assert_eq!(first.operation_id, again.operation_id);
     // Same key in another session is a different operation.
     let (other, c3) = ops
-        .start(kick("ses2", KIND_BACKTEST, Some("k1"), false), job(runs.clone()))
+        .start(
+            kick("ses2", KIND_BACKTEST, Some("k1"), false),
+            job(runs.clone()),
+        )
         .unwrap();
     assert!(c3 && other.operation_id != first.operation_id);
     settle(&ops, &first.operation_id).await;

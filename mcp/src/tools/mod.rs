@@ -76,7 +76,11 @@ impl SettleServer {
     }
 
     /// The artifact, checked to belong to the session.
-    fn require_strategy(&self, session_id: &str, artifact_id: &str) -> Result<StrategyRecord, Failure> {
+    fn require_strategy(
+        &self,
+        session_id: &str,
+        artifact_id: &str,
+    ) -> Result<StrategyRecord, Failure> {
         self.require_session(session_id)?;
         match self.store().get_strategy(artifact_id)? {
             Some(s) if s.session_id == session_id => Ok(s),
@@ -104,7 +108,10 @@ mod tests {
     fn server() -> (tempfile::TempDir, SettleServer) {
         let home = tempfile::tempdir().unwrap();
         let store = Store::open(home.path()).unwrap();
-        (home, SettleServer::new(Operations::new(store), Arc::new(crate::Unwired)))
+        (
+            home,
+            SettleServer::new(Operations::new(store), Arc::new(crate::Unwired)),
+        )
     }
 
     /// Fails on any construct some client rejects: combinators, refs, untyped properties.
@@ -137,11 +144,25 @@ mod tests {
         assert_eq!(
             names,
             [
-                "backtest_existing_strategy", "cancel_task", "create_session", "create_strategy",
-                "delete_strategy", "get_backtest", "get_contract_specs", "get_optimization",
-                "get_session", "inspect_strategy", "list_datasets", "list_sessions",
-                "list_strategies", "list_symbols", "list_templates", "run_optimization",
-                "setup_optimization", "update_strategy", "wait_for_completion",
+                "backtest_existing_strategy",
+                "cancel_task",
+                "create_session",
+                "create_strategy",
+                "delete_strategy",
+                "get_backtest",
+                "get_contract_specs",
+                "get_optimization",
+                "get_session",
+                "inspect_strategy",
+                "list_datasets",
+                "list_sessions",
+                "list_strategies",
+                "list_symbols",
+                "list_templates",
+                "run_optimization",
+                "setup_optimization",
+                "update_strategy",
+                "wait_for_completion",
             ]
         );
         for t in &tools {
@@ -149,7 +170,223 @@ mod tests {
             assert_eq!(input["type"], "object", "{}", t.name);
             assert_flat(&t.name, &input, "");
             assert!(t.output_schema.is_some(), "{} has no outputSchema", t.name);
-            assert!(t.annotations.as_ref().and_then(|a| a.read_only_hint).is_some(), "{}", t.name);
+            assert!(
+                t.annotations
+                    .as_ref()
+                    .and_then(|a| a.read_only_hint)
+                    .is_some(),
+                "{}",
+                t.name
+            );
         }
+    }
+}
+
+/// The strategy and sweep tools end to end, against a fake backend whose numbers are known.
+#[cfg(test)]
+mod flow_tests {
+    use super::*;
+    use crate::backend::{
+        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, TemplateInfo,
+    };
+    use crate::model::{CanonicalParameter, Metrics, ParameterValue};
+    use crate::ops::JobContext;
+    use rmcp::handler::server::wrapper::Parameters;
+    use serde_json::{json, Value};
+
+    /// total_pnl = 10 × fast; each run takes `delay_ms`.
+    struct Fake {
+        delay_ms: u64,
+    }
+
+    impl Backend for Fake {
+        fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
+            if input.symbol != "ES" {
+                return Err(format!("no data for symbol '{}'", input.symbol));
+            }
+            let fast = input
+                .parameters
+                .iter()
+                .find(|p| p.key == "fast")
+                .map_or(10.0, |p| p.value);
+            Ok(CompiledStrategy {
+                ticker: "ES".into(),
+                definition: json!({ "fast": fast }),
+                canonical_parameters: vec![CanonicalParameter {
+                    key: "fast".into(),
+                    label: "Fast MA".into(),
+                    value: fast,
+                    category: "entry".into(),
+                    min: Some(2.0),
+                    max: Some(100.0),
+                }],
+            })
+        }
+        fn with_parameters(&self, _: &Value, values: &[ParameterValue]) -> BackendResult<Value> {
+            Ok(json!({ "fast": values[0].value }))
+        }
+        fn run_backtest(
+            &self,
+            definition: &Value,
+            _: &JobContext,
+        ) -> BackendResult<BacktestOutput> {
+            std::thread::sleep(std::time::Duration::from_millis(self.delay_ms));
+            let fast = definition["fast"].as_f64().unwrap_or_default();
+            Ok(BacktestOutput {
+                metrics: Metrics {
+                    trade_count: 2,
+                    total_pnl: 10.0 * fast,
+                    win_rate: 0.5,
+                    max_drawdown: 1.0,
+                    sharpe_ratio: 0.1,
+                },
+                trades: vec![],
+                daily_equity: vec![],
+            })
+        }
+        fn templates(&self) -> Vec<TemplateInfo> {
+            vec![]
+        }
+        fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
+            Ok(vec![])
+        }
+    }
+
+    fn server(delay_ms: u64) -> (tempfile::TempDir, SettleServer) {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        (
+            home,
+            SettleServer::new(Operations::new(store), Arc::new(Fake { delay_ms })),
+        )
+    }
+
+    fn ok<T>(r: crate::reply::ToolResult<T>) -> T {
+        match r {
+            Ok(reply) => reply.data,
+            Err(e) => panic!("tool failed: {e:?}"),
+        }
+    }
+
+    fn args<T: serde::de::DeserializeOwned>(v: Value) -> Parameters<T> {
+        Parameters(serde_json::from_value(v).unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_wait_read_then_sweep_and_cancel() {
+        let (_home, s) = server(30);
+        let sid = ok(s.create_session(args(json!({"title": "t"}))).await).session_id;
+        let bad = s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "d", "symbol": "ZZ"}),
+            ))
+            .await;
+        assert!(matches!(bad, Err(crate::reply::Failure::Tool(ref m)) if m.contains("'ZZ'")));
+        let k = ok(s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "sma", "symbol": "ES",
+                "idempotency_key": "once"}),
+            ))
+            .await);
+        let again = ok(s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "sma", "symbol": "ES",
+                "idempotency_key": "once"}),
+            ))
+            .await);
+        assert_eq!(
+            (again.operation_id.as_str(), again.created),
+            (k.operation_id.as_str(), false)
+        );
+        let w = ok(s
+            .wait_for_completion(args(
+                json!({"operation_id": k.operation_id, "task": "strategy_op"}),
+            ))
+            .await);
+        assert_eq!(w.status, "succeeded");
+        let st = w.strategy.unwrap();
+        assert_eq!(
+            (st.lifecycle_status.as_str(), st.backtest_status.as_str()),
+            ("ready", "passed")
+        );
+        assert_eq!(st.backtest_results.unwrap().total_pnl, 100.0);
+        let art = k.artifact_id.unwrap();
+        let bt = ok(s
+            .get_backtest(args(json!({"session_id": sid, "artifact_id": art})))
+            .await);
+        assert_eq!(bt.status, "passed");
+
+        // update = new version in the same chain.
+        let up = ok(s
+            .update_strategy(args(json!({"session_id": sid, "artifact_id": art,
+                "parameters": [{"key": "fast", "value": 12}]})))
+            .await);
+        let w = ok(s
+            .wait_for_completion(args(
+                json!({"operation_id": up.operation_id, "task": "strategy_op"}),
+            ))
+            .await);
+        assert_eq!(w.strategy.as_ref().unwrap().version, 2);
+        assert_eq!(
+            w.strategy.unwrap().backtest_results.unwrap().total_pnl,
+            120.0
+        );
+
+        // Sweep fast = 10, 15, 20: best is 20 → total_pnl 200.
+        let setup = ok(s
+            .setup_optimization(args(json!({"session_id": sid, "artifact_id": art,
+                "parameters": [{"key": "fast", "min": 10, "max": 20, "step": 5}]})))
+            .await);
+        assert_eq!(setup.total_combinations, 3);
+        let run = ok(s
+            .run_optimization(args(
+                json!({"session_id": sid, "optimization_id": setup.optimization_id}),
+            ))
+            .await);
+        let w = ok(s
+            .wait_for_completion(args(
+                json!({"operation_id": run.operation_id, "task": "optimization"}),
+            ))
+            .await);
+        let o = w.optimization.unwrap();
+        assert_eq!(
+            (w.status.as_str(), o.completed, o.failed_count),
+            ("succeeded", 3, 0)
+        );
+        assert_eq!(o.best_result.unwrap().metrics.unwrap().total_pnl, 200.0);
+
+        // A long sweep, cancelled by session: keeps its finished rows.
+        let setup = ok(s
+            .setup_optimization(args(json!({"session_id": sid, "artifact_id": art,
+                "parameters": [{"key": "fast", "min": 1, "max": 100, "step": 1}]})))
+            .await);
+        let run = ok(s
+            .run_optimization(args(
+                json!({"session_id": sid, "optimization_id": setup.optimization_id}),
+            ))
+            .await);
+        let busy = s
+            .run_optimization(args(
+                json!({"session_id": sid, "optimization_id": setup.optimization_id}),
+            ))
+            .await;
+        assert!(busy.is_err(), "a second run of a running sweep is refused");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        ok(s.cancel_task(args(json!({"session_id": sid}))).await);
+        let w = ok(s
+            .wait_for_completion(args(
+                json!({"operation_id": run.operation_id, "task": "optimization"}),
+            ))
+            .await);
+        let o = w.optimization.unwrap();
+        assert_eq!(
+            (w.status.as_str(), o.status.as_str()),
+            ("cancelled", "cancelled")
+        );
+        assert!(
+            o.completed >= 1 && o.completed < 100,
+            "partial rows kept: {}",
+            o.completed
+        );
     }
 }

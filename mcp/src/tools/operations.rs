@@ -91,7 +91,10 @@ impl SettleServer {
         output_schema = output_schema::<WaitOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn wait_for_completion(&self, Parameters(args): Parameters<WaitArgs>) -> ToolResult<WaitOut> {
+    async fn wait_for_completion(
+        &self,
+        Parameters(args): Parameters<WaitArgs>,
+    ) -> ToolResult<WaitOut> {
         let secs = args.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
         if !secs.is_finite() || secs < 0.0 {
             return Err(fix(format!(
@@ -179,7 +182,10 @@ impl SettleServer {
         let summary = if cancel_requested {
             format!("Cancel requested for {operation_id}; wait_for_completion shows when it stops.")
         } else {
-            format!("Operation {operation_id} already {}; nothing to stop.", op.status.as_str())
+            format!(
+                "Operation {operation_id} already {}; nothing to stop.",
+                op.status.as_str()
+            )
         };
         reply(
             summary,

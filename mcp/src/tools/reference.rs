@@ -116,7 +116,10 @@ impl SettleServer {
         output_schema = output_schema::<SymbolList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_symbols(&self, Parameters(args): Parameters<ListSymbolsArgs>) -> ToolResult<SymbolList> {
+    async fn list_symbols(
+        &self,
+        Parameters(args): Parameters<ListSymbolsArgs>,
+    ) -> ToolResult<SymbolList> {
         let sector = args.sector.map(|s| s.trim().to_ascii_lowercase());
         let symbols: Vec<SymbolInfo> = specs::all()
             .iter()
@@ -146,12 +149,20 @@ impl SettleServer {
         output_schema = output_schema::<SpecOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_contract_specs(&self, Parameters(args): Parameters<SpecArgs>) -> ToolResult<SpecOut> {
+    async fn get_contract_specs(
+        &self,
+        Parameters(args): Parameters<SpecArgs>,
+    ) -> ToolResult<SpecOut> {
         let spec = specs::spec(&args.symbol).map_err(|_| {
             fix(format!(
                 "unknown symbol '{}': use a root ticker from list_symbols, e.g. {}",
                 args.symbol,
-                specs::all().iter().take(8).map(|s| s.root).collect::<Vec<_>>().join(", ")
+                specs::all()
+                    .iter()
+                    .take(8)
+                    .map(|s| s.root)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         let out = SpecOut::from(spec);
@@ -172,7 +183,10 @@ impl SettleServer {
     )]
     async fn list_templates(&self, Parameters(_): Parameters<NoArgs>) -> ToolResult<TemplateList> {
         let templates = self.backend.templates();
-        reply(format!("{} template(s).", templates.len()), TemplateList { templates })
+        reply(
+            format!("{} template(s).", templates.len()),
+            TemplateList { templates },
+        )
     }
 
     #[tool(
@@ -181,12 +195,18 @@ impl SettleServer {
         output_schema = output_schema::<DatasetList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_datasets(&self, Parameters(args): Parameters<ListDatasetsArgs>) -> ToolResult<DatasetList> {
+    async fn list_datasets(
+        &self,
+        Parameters(args): Parameters<ListDatasetsArgs>,
+    ) -> ToolResult<DatasetList> {
         let mut datasets = self.backend.datasets().map_err(fix)?;
         if let Some(sym) = args.symbol {
             datasets.retain(|d| d.symbol.eq_ignore_ascii_case(sym.trim()));
         }
-        reply(format!("{} dataset(s).", datasets.len()), DatasetList { datasets })
+        reply(
+            format!("{} dataset(s).", datasets.len()),
+            DatasetList { datasets },
+        )
     }
 }
 

@@ -84,7 +84,10 @@ impl SettleServer {
             title.trim().to_string()
         };
         let s = self.store().create_session(&title)?;
-        reply(format!("Created session {} \"{}\".", s.session_id, s.title), s)
+        reply(
+            format!("Created session {} \"{}\".", s.session_id, s.title),
+            s,
+        )
     }
 
     #[tool(
@@ -121,12 +124,20 @@ impl SettleServer {
         let has_more = sessions.len() > limit as usize;
         sessions.truncate(limit as usize);
         let next_cursor = has_more
-            .then(|| sessions.last().map(|s| encode_cursor(&s.created_at, &s.session_id)))
+            .then(|| {
+                sessions
+                    .last()
+                    .map(|s| encode_cursor(&s.created_at, &s.session_id))
+            })
             .flatten();
         let summary = format!(
             "{} session(s){}.",
             sessions.len(),
-            if has_more { "; more with next_cursor" } else { "" }
+            if has_more {
+                "; more with next_cursor"
+            } else {
+                ""
+            }
         );
         reply(
             summary,
@@ -146,7 +157,10 @@ impl SettleServer {
         output_schema = output_schema::<SessionDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_session(&self, Parameters(args): Parameters<SessionIdArgs>) -> ToolResult<SessionDetail> {
+    async fn get_session(
+        &self,
+        Parameters(args): Parameters<SessionIdArgs>,
+    ) -> ToolResult<SessionDetail> {
         let session = self.require_session(&args.session_id)?;
         let strategy_count = self.store().list_strategies(&session.session_id)?.len() as u64;
         reply(

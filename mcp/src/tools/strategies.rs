@@ -209,7 +209,10 @@ impl SettleServer {
         output_schema = output_schema::<StrategyList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_strategies(&self, Parameters(args): Parameters<ListStrategiesArgs>) -> ToolResult<StrategyList> {
+    async fn list_strategies(
+        &self,
+        Parameters(args): Parameters<ListStrategiesArgs>,
+    ) -> ToolResult<StrategyList> {
         self.require_session(&args.session_id)?;
         let strategies = self
             .store()
@@ -217,7 +220,10 @@ impl SettleServer {
             .into_iter()
             .map(|s| self.summarize(s))
             .collect::<Result<Vec<_>, _>>()?;
-        reply(format!("{} strategy version(s).", strategies.len()), StrategyList { strategies })
+        reply(
+            format!("{} strategy version(s).", strategies.len()),
+            StrategyList { strategies },
+        )
     }
 
     #[tool(
@@ -226,7 +232,10 @@ impl SettleServer {
         output_schema = output_schema::<StrategyDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn inspect_strategy(&self, Parameters(args): Parameters<ArtifactArgs>) -> ToolResult<StrategyDetail> {
+    async fn inspect_strategy(
+        &self,
+        Parameters(args): Parameters<ArtifactArgs>,
+    ) -> ToolResult<StrategyDetail> {
         let s = self.require_strategy(&args.session_id, &args.artifact_id)?;
         let versions = self
             .store()
@@ -265,7 +274,10 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn create_strategy(&self, Parameters(a): Parameters<CreateStrategyArgs>) -> ToolResult<KickoffOut> {
+    async fn create_strategy(
+        &self,
+        Parameters(a): Parameters<CreateStrategyArgs>,
+    ) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
         let input = StrategyInput {
             symbol: a.symbol,
@@ -294,7 +306,10 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn update_strategy(&self, Parameters(a): Parameters<UpdateStrategyArgs>) -> ToolResult<KickoffOut> {
+    async fn update_strategy(
+        &self,
+        Parameters(a): Parameters<UpdateStrategyArgs>,
+    ) -> ToolResult<KickoffOut> {
         let parent = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let mut input = parent.input.clone();
         if let Some(v) = a.symbol {
@@ -336,9 +351,14 @@ impl SettleServer {
         output_schema = output_schema::<DeleteOut>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn delete_strategy(&self, Parameters(a): Parameters<DeleteArgs>) -> ToolResult<DeleteOut> {
+    async fn delete_strategy(
+        &self,
+        Parameters(a): Parameters<DeleteArgs>,
+    ) -> ToolResult<DeleteOut> {
         if !a.confirm {
-            return Err(fix("delete_strategy needs confirm: true (ask the user first)"));
+            return Err(fix(
+                "delete_strategy needs confirm: true (ask the user first)",
+            ));
         }
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if s.lifecycle_status == "creating" {
@@ -363,7 +383,10 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn backtest_existing_strategy(&self, Parameters(a): Parameters<BacktestArgs>) -> ToolResult<KickoffOut> {
+    async fn backtest_existing_strategy(
+        &self,
+        Parameters(a): Parameters<BacktestArgs>,
+    ) -> ToolResult<KickoffOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if s.lifecycle_status == "creating" {
             return Err(fix(format!(
@@ -395,11 +418,16 @@ impl SettleServer {
         output_schema = output_schema::<BacktestOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_backtest(&self, Parameters(a): Parameters<GetBacktestArgs>) -> ToolResult<BacktestOut> {
+    async fn get_backtest(
+        &self,
+        Parameters(a): Parameters<GetBacktestArgs>,
+    ) -> ToolResult<BacktestOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let limit = a.trades_limit.unwrap_or(50);
         if limit > 500 {
-            return Err(fix(format!("trades_limit must be at most 500, got {limit}")));
+            return Err(fix(format!(
+                "trades_limit must be at most 500, got {limit}"
+            )));
         }
         let bt_id = s.latest_backtest_id.clone().ok_or_else(|| {
             fix(format!(
@@ -469,7 +497,10 @@ impl SettleServer {
         })
     }
 
-    pub(super) fn strategy_summary(&self, artifact_id: &str) -> Result<Option<StrategySummary>, Failure> {
+    pub(super) fn strategy_summary(
+        &self,
+        artifact_id: &str,
+    ) -> Result<Option<StrategySummary>, Failure> {
         self.store()
             .get_strategy(artifact_id)?
             .map(|s| self.summarize(s))
@@ -488,7 +519,10 @@ impl SettleServer {
         idempotency_key: Option<&str>,
     ) -> ToolResult<KickoffOut> {
         if let Some(key) = idempotency_key {
-            if let Some(first) = self.store().find_operation_by_key(session_id, KIND_STRATEGY, key)? {
+            if let Some(first) =
+                self.store()
+                    .find_operation_by_key(session_id, KIND_STRATEGY, key)?
+            {
                 let artifact = Some(first.subject_id.clone());
                 return kickoff_reply(first, false, artifact, None);
             }
@@ -564,7 +598,11 @@ pub(super) fn kickoff_reply(
 ) -> ToolResult<KickoffOut> {
     let summary = format!(
         "{} operation {} ({}). Next: wait_for_completion(operation_id='{}', task='{}').",
-        if created { "Started" } else { "Already started:" },
+        if created {
+            "Started"
+        } else {
+            "Already started:"
+        },
         op.operation_id,
         op.status.as_str(),
         op.operation_id,

@@ -137,15 +137,24 @@ impl SettleServer {
         output_schema = output_schema::<SetupOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn setup_optimization(&self, Parameters(a): Parameters<SetupArgs>) -> ToolResult<SetupOut> {
+    async fn setup_optimization(
+        &self,
+        Parameters(a): Parameters<SetupArgs>,
+    ) -> ToolResult<SetupOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if a.parameters.is_empty() {
-            return Err(fix("parameters is empty: give at least one {key, min, max}"));
+            return Err(fix(
+                "parameters is empty: give at least one {key, min, max}",
+            ));
         }
         let mut grid = Vec::new();
         for r in &a.parameters {
             if !s.canonical_parameters.iter().any(|p| p.key == r.key) {
-                let keys: Vec<&str> = s.canonical_parameters.iter().map(|p| p.key.as_str()).collect();
+                let keys: Vec<&str> = s
+                    .canonical_parameters
+                    .iter()
+                    .map(|p| p.key.as_str())
+                    .collect();
                 return Err(fix(format!(
                     "unknown parameter key '{}'; this strategy's keys are: {}",
                     r.key,
@@ -161,7 +170,11 @@ impl SettleServer {
             .iter()
             .try_fold(1u64, |acc, p| acc.checked_mul(p.values.len() as u64))
             .filter(|t| *t <= MAX_COMBINATIONS)
-            .ok_or_else(|| fix(format!("the grid exceeds {MAX_COMBINATIONS} combinations: use larger steps")))?;
+            .ok_or_else(|| {
+                fix(format!(
+                    "the grid exceeds {MAX_COMBINATIONS} combinations: use larger steps"
+                ))
+            })?;
         let config = SweepConfig {
             rank_by: a.rank_by,
             grid: grid.clone(),
@@ -193,16 +206,34 @@ impl SettleServer {
             .store()
             .get_optimization(&a.optimization_id)?
             .filter(|o| o.session_id == a.session_id)
-            .ok_or_else(|| fix(format!("unknown optimization_id '{}' in this session", a.optimization_id)))?;
-        if opt.status != "configured" && a.idempotency_key.is_none() {
+            .ok_or_else(|| {
+                fix(format!(
+                    "unknown optimization_id '{}' in this session",
+                    a.optimization_id
+                ))
+            })?;
+        if let Some(key) = a.idempotency_key.as_deref() {
+            if let Some(first) =
+                self.store()
+                    .find_operation_by_key(&a.session_id, KIND_OPTIMIZATION, key)?
+            {
+                return kickoff_reply(
+                    first,
+                    false,
+                    Some(opt.artifact_id),
+                    Some(opt.optimization_id),
+                );
+            }
+        }
+        if opt.status != "configured" {
             return Err(fix(format!(
                 "optimization {} already ran ({}): set up a new one to sweep again",
                 opt.optimization_id, opt.status
             )));
         }
         let artifact = self.require_strategy(&a.session_id, &opt.artifact_id)?;
-        let config: SweepConfig =
-            serde_json::from_value(opt.config.clone()).map_err(|e| fix(format!("stored sweep is unreadable: {e}")))?;
+        let config: SweepConfig = serde_json::from_value(opt.config.clone())
+            .map_err(|e| fix(format!("stored sweep is unreadable: {e}")))?;
         let backend = self.backend.clone();
         let opt_id = opt.optimization_id.clone();
         let (op, created) = self
@@ -237,14 +268,21 @@ impl SettleServer {
                             error: run.err(),
                         };
                         failed += u64::from(row.error.is_some());
-                        store.record_optimization_row(&opt_id, &row).map_err(|e| e.to_string())?;
+                        store
+                            .record_optimization_row(&opt_id, &row)
+                            .map_err(|e| e.to_string())?;
                         ctx.progress(i as u64 + 1, total);
                     }
                     Ok(json!({ "optimization_id": opt_id, "failed_count": failed }))
                 },
             )
             .map_err(start_failure)?;
-        kickoff_reply(op, created, Some(opt.artifact_id), Some(opt.optimization_id))
+        kickoff_reply(
+            op,
+            created,
+            Some(opt.artifact_id),
+            Some(opt.optimization_id),
+        )
     }
 
     #[tool(
@@ -253,7 +291,10 @@ impl SettleServer {
         output_schema = output_schema::<OptimizationOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_optimization(&self, Parameters(a): Parameters<GetOptimizationArgs>) -> ToolResult<OptimizationOut> {
+    async fn get_optimization(
+        &self,
+        Parameters(a): Parameters<GetOptimizationArgs>,
+    ) -> ToolResult<OptimizationOut> {
         self.require_session(&a.session_id)?;
         let limit = a.limit.unwrap_or(50);
         if limit > 500 {
@@ -268,7 +309,11 @@ impl SettleServer {
         let end = (offset + u64::from(limit)).min(total);
         let text = format!(
             "Optimization {} {}: {}/{} done, {} failed.",
-            summary.optimization_id, summary.status, summary.completed, summary.total_combinations, summary.failed_count
+            summary.optimization_id,
+            summary.status,
+            summary.completed,
+            summary.total_combinations,
+            summary.failed_count
         );
         reply(
             text,
@@ -283,7 +328,10 @@ impl SettleServer {
 }
 
 impl SettleServer {
-    pub(super) fn optimization_summary(&self, optimization_id: &str) -> Result<Option<OptimizationSummary>, Failure> {
+    pub(super) fn optimization_summary(
+        &self,
+        optimization_id: &str,
+    ) -> Result<Option<OptimizationSummary>, Failure> {
         let Some(opt) = self.store().get_optimization(optimization_id)? else {
             return Ok(None);
         };
@@ -372,7 +420,10 @@ mod tests {
 
     #[test]
     fn ranges_are_inclusive_and_validated() {
-        assert_eq!(range_values(&range(10.0, 20.0, Some(5.0))).unwrap(), vec![10.0, 15.0, 20.0]);
+        assert_eq!(
+            range_values(&range(10.0, 20.0, Some(5.0))).unwrap(),
+            vec![10.0, 15.0, 20.0]
+        );
         assert_eq!(
             range_values(&range(0.0, 1.0, None)).unwrap(),
             vec![0.0, 0.25, 0.5, 0.75, 1.0]
@@ -385,8 +436,14 @@ mod tests {
     fn grid_is_the_cartesian_product() {
         // "a 5-value stop sweep crossed with a 4-value target sweep is 20 backtests"
         let grid = vec![
-            SweptParameter { key: "stop".into(), values: vec![1.0, 2.0, 3.0, 4.0, 5.0] },
-            SweptParameter { key: "target".into(), values: vec![1.0, 2.0, 3.0, 4.0] },
+            SweptParameter {
+                key: "stop".into(),
+                values: vec![1.0, 2.0, 3.0, 4.0, 5.0],
+            },
+            SweptParameter {
+                key: "target".into(),
+                values: vec![1.0, 2.0, 3.0, 4.0],
+            },
         ];
         let c = combinations(&grid);
         assert_eq!(c.len(), 20);
