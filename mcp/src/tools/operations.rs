@@ -91,7 +91,7 @@ impl SettleServer {
         output_schema = output_schema::<WaitOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn wait_for_completion(
+    pub(super) async fn wait_for_completion(
         &self,
         Parameters(args): Parameters<WaitArgs>,
     ) -> ToolResult<WaitOut> {
@@ -161,7 +161,10 @@ impl SettleServer {
         output_schema = output_schema::<CancelOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn cancel_task(&self, Parameters(args): Parameters<CancelArgs>) -> ToolResult<CancelOut> {
+    pub(super) async fn cancel_task(
+        &self,
+        Parameters(args): Parameters<CancelArgs>,
+    ) -> ToolResult<CancelOut> {
         let operation_id = match (args.operation_id, args.session_id) {
             (Some(id), _) => id,
             (None, Some(session_id)) => {

@@ -116,7 +116,7 @@ impl SettleServer {
         output_schema = output_schema::<SymbolList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_symbols(
+    pub(super) async fn list_symbols(
         &self,
         Parameters(args): Parameters<ListSymbolsArgs>,
     ) -> ToolResult<SymbolList> {
@@ -149,7 +149,7 @@ impl SettleServer {
         output_schema = output_schema::<SpecOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_contract_specs(
+    pub(super) async fn get_contract_specs(
         &self,
         Parameters(args): Parameters<SpecArgs>,
     ) -> ToolResult<SpecOut> {
@@ -181,7 +181,10 @@ impl SettleServer {
         output_schema = output_schema::<TemplateList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_templates(&self, Parameters(_): Parameters<NoArgs>) -> ToolResult<TemplateList> {
+    pub(super) async fn list_templates(
+        &self,
+        Parameters(_): Parameters<NoArgs>,
+    ) -> ToolResult<TemplateList> {
         let templates = self.backend.templates();
         reply(
             format!("{} template(s).", templates.len()),
@@ -195,7 +198,7 @@ impl SettleServer {
         output_schema = output_schema::<DatasetList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_datasets(
+    pub(super) async fn list_datasets(
         &self,
         Parameters(args): Parameters<ListDatasetsArgs>,
     ) -> ToolResult<DatasetList> {

@@ -73,7 +73,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionRecord>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn create_session(
+    pub(super) async fn create_session(
         &self,
         Parameters(args): Parameters<CreateSessionArgs>,
     ) -> ToolResult<SessionRecord> {
@@ -96,7 +96,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_sessions(
+    pub(super) async fn list_sessions(
         &self,
         Parameters(args): Parameters<ListSessionsArgs>,
     ) -> ToolResult<SessionList> {
@@ -157,7 +157,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_session(
+    pub(super) async fn get_session(
         &self,
         Parameters(args): Parameters<SessionIdArgs>,
     ) -> ToolResult<SessionDetail> {

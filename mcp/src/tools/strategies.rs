@@ -209,7 +209,7 @@ impl SettleServer {
         output_schema = output_schema::<StrategyList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn list_strategies(
+    pub(super) async fn list_strategies(
         &self,
         Parameters(args): Parameters<ListStrategiesArgs>,
     ) -> ToolResult<StrategyList> {
@@ -232,7 +232,7 @@ impl SettleServer {
         output_schema = output_schema::<StrategyDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn inspect_strategy(
+    pub(super) async fn inspect_strategy(
         &self,
         Parameters(args): Parameters<ArtifactArgs>,
     ) -> ToolResult<StrategyDetail> {
@@ -274,7 +274,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn create_strategy(
+    pub(super) async fn create_strategy(
         &self,
         Parameters(a): Parameters<CreateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -306,7 +306,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn update_strategy(
+    pub(super) async fn update_strategy(
         &self,
         Parameters(a): Parameters<UpdateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -351,7 +351,7 @@ impl SettleServer {
         output_schema = output_schema::<DeleteOut>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn delete_strategy(
+    pub(super) async fn delete_strategy(
         &self,
         Parameters(a): Parameters<DeleteArgs>,
     ) -> ToolResult<DeleteOut> {
@@ -383,7 +383,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn backtest_existing_strategy(
+    pub(super) async fn backtest_existing_strategy(
         &self,
         Parameters(a): Parameters<BacktestArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -418,7 +418,7 @@ impl SettleServer {
         output_schema = output_schema::<BacktestOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_backtest(
+    pub(super) async fn get_backtest(
         &self,
         Parameters(a): Parameters<GetBacktestArgs>,
     ) -> ToolResult<BacktestOut> {

@@ -137,7 +137,7 @@ impl SettleServer {
         output_schema = output_schema::<SetupOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn setup_optimization(
+    pub(super) async fn setup_optimization(
         &self,
         Parameters(a): Parameters<SetupArgs>,
     ) -> ToolResult<SetupOut> {
@@ -200,7 +200,10 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    async fn run_optimization(&self, Parameters(a): Parameters<RunArgs>) -> ToolResult<KickoffOut> {
+    pub(super) async fn run_optimization(
+        &self,
+        Parameters(a): Parameters<RunArgs>,
+    ) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
         let opt = self
             .store()
@@ -291,7 +294,7 @@ impl SettleServer {
         output_schema = output_schema::<OptimizationOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_optimization(
+    pub(super) async fn get_optimization(
         &self,
         Parameters(a): Parameters<GetOptimizationArgs>,
     ) -> ToolResult<OptimizationOut> {
