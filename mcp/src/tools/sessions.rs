@@ -185,7 +185,7 @@ fn encode_cursor(created_at: &str, session_id: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<(String, String)> {
-    if cursor.len() % 2 != 0 || !cursor.is_ascii() {
+    if !cursor.len().is_multiple_of(2) || !cursor.is_ascii() {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())
