@@ -100,9 +100,7 @@ pub fn build(root: &str, contracts: &[Bars], opt: &ContinuousOptions) -> Result<
         let b = order[held];
         let bar = match lookup[held].get(&t) {
             Some(&i) => Some((b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i])),
-            None if opt.fill_missing => {
-                asof_close(b, &lookup[held], t).map(|c| (c, c, c, c, 0.0))
-            }
+            None if opt.fill_missing => asof_close(b, &lookup[held], t).map(|c| (c, c, c, c, 0.0)),
             None => None,
         };
         if let Some((o, h, l, c, v)) = bar {
@@ -126,7 +124,9 @@ fn choose(
 ) -> Result<usize> {
     let find = |name: &str| {
         names.iter().position(|n| *n == name).ok_or_else(|| {
-            DataError::Invalid(format!("roll rule names contract {name}, which has no data"))
+            DataError::Invalid(format!(
+                "roll rule names contract {name}, which has no data"
+            ))
         })
     };
     match rule {
@@ -153,36 +153,33 @@ fn choose(
             }
             Ok(cur)
         }
-        RollRule::VolumeCrossover => Ok(crossover(held, t, lookup, |k, i| order[k].volume[i])),
-        RollRule::OpenInterestCrossover(oi) => {
-            let at = |k: usize| oi.get(names[k]).and_then(|m| m.get(&t)).copied();
-            Ok(if held + 1 < names.len() {
-                match (at(held), at(held + 1)) {
-                    (Some(a), Some(b)) if b > a => held + 1,
-                    (None, Some(_)) => held + 1,
-                    _ => held,
-                }
-            } else {
-                held
-            })
-        }
+        RollRule::VolumeCrossover => Ok(crossover(held, t, order, lookup, |k| {
+            lookup[k].get(&t).map(|&i| order[k].volume[i])
+        })),
+        RollRule::OpenInterestCrossover(oi) => Ok(crossover(held, t, order, lookup, |k| {
+            oi.get(names[k]).and_then(|m| m.get(&t)).copied()
+        })),
     }
 }
 
-/// Moves to the next contract when its value at `t` beats the held one's (never moves back).
+/// Moves forward (never back) when the held contract has expired (no bars after `t`) or the
+/// next contract's `value` at `t` beats the held one's.
 fn crossover(
-    held: usize,
+    mut held: usize,
     t: i64,
+    order: &[&Bars],
     lookup: &[BTreeMap<i64, usize>],
-    value: impl Fn(usize, usize) -> f64,
+    value: impl Fn(usize) -> Option<f64>,
 ) -> usize {
+    while held + 1 < order.len() && order[held].ts.last().is_some_and(|&last| last < t) {
+        held += 1;
+    }
     if held + 1 >= lookup.len() {
         return held;
     }
-    let v = |k: usize| lookup[k].get(&t).map(|&i| value(k, i)).filter(|v| v.is_finite());
+    let v = |k: usize| value(k).filter(|v| v.is_finite());
     match (v(held), v(held + 1)) {
         (Some(a), Some(b)) if b > a => held + 1,
-        (None, Some(_)) => held + 1,
         _ => held,
     }
 }
@@ -261,7 +258,10 @@ pub fn contract_month(name: &str) -> Option<(i32, u32)> {
     let digits = &name[digits_at..];
     let head = &name[..digits_at];
     if digits.len() == 6 {
-        let (y, m) = (digits[..4].parse::<i32>().ok()?, digits[4..].parse::<u32>().ok()?);
+        let (y, m) = (
+            digits[..4].parse::<i32>().ok()?,
+            digits[4..].parse::<u32>().ok()?,
+        );
         return (1..=12).contains(&m).then_some((y, m));
     }
     let code = head.chars().last()?;

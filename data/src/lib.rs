@@ -18,4 +18,5 @@ pub use error::{DataError, Result};
 pub mod continuous;
 pub mod import;
 pub mod resample;
+pub mod sample;
 pub mod store;

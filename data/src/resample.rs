@@ -49,7 +49,15 @@ pub fn resample(bars: &Bars, to: BarSize, spec: &ContractSpec) -> Result<Bars> {
             v += bars.volume[j];
             j += 1;
         }
-        out.push(k, bars.open[i], h, l, bars.close[j - 1], v, bars.contract[j - 1]);
+        out.push(
+            k,
+            bars.open[i],
+            h,
+            l,
+            bars.close[j - 1],
+            v,
+            bars.contract[j - 1],
+        );
         i = j;
     }
     Ok(out)
@@ -57,7 +65,11 @@ pub fn resample(bars: &Bars, to: BarSize, spec: &ContractSpec) -> Result<Bars> {
 
 /// The trading date of the session containing the bar that opens at `ts`.
 pub fn trading_date(ts: i64, tz: Tz, spec: &ContractSpec) -> NaiveDate {
-    let local = tz.timestamp_opt(ts, 0).earliest().map(|d| d.naive_local()).unwrap_or_default();
+    let local = tz
+        .timestamp_opt(ts, 0)
+        .earliest()
+        .map(|d| d.naive_local())
+        .unwrap_or_default();
     let mut date = local.date();
     // Overnight sessions: bars from the close onwards belong to the next session.
     if spec.session_open > spec.session_close && local.time() >= spec.session_close {

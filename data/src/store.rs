@@ -83,7 +83,10 @@ impl Store {
             let mut entries = Vec::new();
             for b in series {
                 if b.is_empty() {
-                    return Err(DataError::Invalid(format!("{}: no bars to import", b.meta.key())));
+                    return Err(DataError::Invalid(format!(
+                        "{}: no bars to import",
+                        b.meta.key()
+                    )));
                 }
                 b.validate(&b.meta.key(), None)?;
                 let path = self.path_of(&b.meta.key());
@@ -113,7 +116,8 @@ impl Store {
         catalog.retain(|c| !entries.iter().any(|e| e.key == c.key));
         catalog.extend(entries.iter().cloned());
         catalog.sort_by(|a, b| a.key.cmp(&b.key));
-        let json = serde_json::to_vec_pretty(&catalog).map_err(|e| DataError::Store(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&catalog).map_err(|e| DataError::Store(e.to_string()))?;
         let tmp = self.catalog_path().with_extension("json.tmp");
         fs::write(&tmp, json).map_err(|e| DataError::io(&tmp, e))?;
         fs::rename(&tmp, self.catalog_path()).map_err(|e| DataError::io(self.catalog_path(), e))?;
@@ -146,7 +150,12 @@ fn entry_of(b: &Bars) -> Entry {
     Entry {
         key: b.meta.key(),
         symbol: b.meta.symbol.clone(),
-        kind: if b.meta.contract.is_some() { "contract" } else { "continuous" }.into(),
+        kind: if b.meta.contract.is_some() {
+            "contract"
+        } else {
+            "continuous"
+        }
+        .into(),
         contract: b.meta.contract.clone(),
         bar_size: b.meta.bar_size,
         first: rfc(0),
@@ -178,7 +187,10 @@ pub fn fingerprint(b: &Bars) -> String {
         h.update(c.as_bytes());
         h.update([0]);
     }
-    h.finalize()[..8].iter().map(|x| format!("{x:02x}")).collect()
+    h.finalize()[..8]
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 fn polars_err(path: &Path, e: PolarsError) -> DataError {
@@ -201,18 +213,29 @@ fn write_ipc(b: &Bars, path: &Path) -> Result<()> {
     )
     .map_err(|e| polars_err(path, e))?;
     let mut f = fs::File::create(path).map_err(|e| DataError::io(path, e))?;
-    IpcWriter::new(&mut f).finish(&mut df).map_err(|e| polars_err(path, e))
+    IpcWriter::new(&mut f)
+        .finish(&mut df)
+        .map_err(|e| polars_err(path, e))
 }
 
 fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
     let f = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let df = IpcReader::new(f).finish().map_err(|e| polars_err(path, e))?;
+    let df = IpcReader::new(f)
+        .finish()
+        .map_err(|e| polars_err(path, e))?;
     let f64s = |name: &str| -> Result<Vec<f64>> {
         let c = df.column(name).map_err(|e| polars_err(path, e))?;
-        Ok(c.f64().map_err(|e| polars_err(path, e))?.into_no_null_iter().collect())
+        Ok(c.f64()
+            .map_err(|e| polars_err(path, e))?
+            .into_no_null_iter()
+            .collect())
     };
     let ts_col = df.column("ts").map_err(|e| polars_err(path, e))?;
-    let ts: Vec<i64> = ts_col.i64().map_err(|e| polars_err(path, e))?.into_no_null_iter().collect();
+    let ts: Vec<i64> = ts_col
+        .i64()
+        .map_err(|e| polars_err(path, e))?
+        .into_no_null_iter()
+        .collect();
     let contract_col = df.column("contract").map_err(|e| polars_err(path, e))?;
     let contract = contract_col
         .u32()
@@ -220,7 +243,12 @@ fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
         .into_no_null_iter()
         .map(|c| c as u16)
         .collect();
-    let mut meta = SeriesMeta::new(&entry.symbol, entry.contract.as_deref(), entry.bar_size, &entry.source);
+    let mut meta = SeriesMeta::new(
+        &entry.symbol,
+        entry.contract.as_deref(),
+        entry.bar_size,
+        &entry.source,
+    );
     meta.close_only = entry.close_only;
     meta.contracts = entry.contracts.clone();
     meta.adjustment = entry.adjustment.clone();

@@ -6,17 +6,6 @@ mod common;
 use settle_data::continuous::{build, Adjustment, ContinuousOptions, RollRule};
 use settle_data::import::pysystemtrade::{self as pst, contract_name};
 
-/// The contracts pysystemtrade actually held: a schedule entry at each PRICE_CONTRACT change.
-fn held_schedule(rows: &[pst::MultipleRow], root: &str) -> Vec<(i64, String)> {
-    let mut s: Vec<(i64, String)> = Vec::new();
-    for r in rows {
-        if s.last().is_none_or(|(_, c)| *c != contract_name(root, &r.price_contract)) {
-            s.push((r.ts, contract_name(root, &r.price_contract)));
-        }
-    }
-    s
-}
-
 fn check(inst: &str, root: &str) {
     let rows = pst::multiple_prices(&common::shared(&format!(
         "raw/pysystemtrade/multiple_prices_csv/{inst}.csv"
@@ -24,7 +13,7 @@ fn check(inst: &str, root: &str) {
     .unwrap();
     let contracts = pst::per_contract(&rows, root, "pysystemtrade");
     let opt = ContinuousOptions {
-        roll: RollRule::Schedule(held_schedule(&rows, root)),
+        roll: RollRule::Schedule(pst::held_schedule(&rows, root)),
         adjustment: Adjustment::Difference,
         fill_missing: true,
     };
@@ -33,8 +22,12 @@ fn check(inst: &str, root: &str) {
         "raw/pysystemtrade/adjusted_prices_csv/{inst}.csv"
     )))
     .unwrap();
-    let by_ts: std::collections::HashMap<i64, f64> =
-        ours.ts.iter().copied().zip(ours.close.iter().copied()).collect();
+    let by_ts: std::collections::HashMap<i64, f64> = ours
+        .ts
+        .iter()
+        .copied()
+        .zip(ours.close.iter().copied())
+        .collect();
     let mut bad = Vec::new();
     for (t, want) in &reference {
         match by_ts.get(t) {
@@ -85,13 +78,25 @@ fn gold_matches_carver_adjusted_prices() {
 /// The roll calendar's contract sequence is the one the multiple prices held.
 #[test]
 fn roll_calendar_agrees_with_held_contracts() {
-    let rows = pst::multiple_prices(&common::shared("raw/pysystemtrade/multiple_prices_csv/US10.csv")).unwrap();
-    let cal = pst::roll_calendar(&common::shared("raw/pysystemtrade/roll_calendars_csv/US10.csv")).unwrap();
-    let held: Vec<String> = held_schedule(&rows, "").into_iter().map(|(_, c)| c).collect();
+    let rows = pst::multiple_prices(&common::shared(
+        "raw/pysystemtrade/multiple_prices_csv/US10.csv",
+    ))
+    .unwrap();
+    let cal = pst::roll_calendar(&common::shared(
+        "raw/pysystemtrade/roll_calendars_csv/US10.csv",
+    ))
+    .unwrap();
+    let held: Vec<String> = pst::held_schedule(&rows, "")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
     let from_cal: Vec<String> = cal.iter().map(|e| e.next[..6].to_string()).collect();
     // Every contract the calendar rolls into was held, in the same order.
     let mut it = held.iter();
     for c in &from_cal {
-        assert!(it.any(|h| h == c), "calendar rolls into {c}, never held in that order");
+        assert!(
+            it.any(|h| h == c),
+            "calendar rolls into {c}, never held in that order"
+        );
     }
 }

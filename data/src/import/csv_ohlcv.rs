@@ -62,7 +62,10 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     let file = text::display(path);
     let tz = text::tz(&opt.timezone)?;
     let mut rdr = text::csv_reader(path)?;
-    let headers = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let col = |n: &str| text::column(&headers, n, &file);
     let opt_col = |n: &Option<String>| n.as_deref().map(col).transpose();
     let t_i = col(&opt.time_col)?;

@@ -25,8 +25,14 @@ pub fn bars_zip(path: &Path, root: &str, bar_size: BarSize) -> Result<Vec<Bars>>
             let ln = k as u64 + 1;
             let t = f.first().copied().unwrap_or("");
             let ts = text::timestamp(t, chrono_tz::UTC, &origin, ln, "time")?;
-            let ts = if bar_size == BarSize::Daily { ts.div_euclid(86_400) * 86_400 } else { ts };
-            per.entry(contract.clone()).or_default().push(row(ts, &f, &origin, ln)?);
+            let ts = if bar_size == BarSize::Daily {
+                ts.div_euclid(86_400) * 86_400
+            } else {
+                ts
+            };
+            per.entry(contract.clone())
+                .or_default()
+                .push(row(ts, &f, &origin, ln)?);
         }
         Ok(())
     })?;
@@ -42,14 +48,24 @@ pub fn minute_dir(dir: &Path, root: &str) -> Result<Vec<Bars>> {
         .collect();
     days.sort();
     if days.is_empty() {
-        return Err(DataError::Invalid(format!("{}: no *_trade.zip files", dir.display())));
+        return Err(DataError::Invalid(format!(
+            "{}: no *_trade.zip files",
+            dir.display()
+        )));
     }
     let mut per: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for day in &days {
-        let name = day.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let date = chrono::NaiveDate::parse_from_str(&name[..8.min(name.len())], "%Y%m%d").map_err(|_| {
-            DataError::Invalid(format!("{}: file name must start with YYYYMMDD", day.display()))
-        })?;
+        let name = day
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let date = chrono::NaiveDate::parse_from_str(&name[..8.min(name.len())], "%Y%m%d")
+            .map_err(|_| {
+                DataError::Invalid(format!(
+                    "{}: file name must start with YYYYMMDD",
+                    day.display()
+                ))
+            })?;
         let midnight = text::date_ts(date);
         for_each_entry(day, |entry, content| {
             let contract = contract_of(root, entry)?;
@@ -57,10 +73,23 @@ pub fn minute_dir(dir: &Path, root: &str) -> Result<Vec<Bars>> {
             for (k, line) in content.lines().enumerate() {
                 let f: Vec<&str> = line.split(',').collect();
                 let ln = k as u64 + 1;
-                let ms: i64 = f.first().and_then(|s| s.trim().parse().ok()).ok_or_else(|| {
-                    DataError::parse(&origin, ln, "time", "expected milliseconds since midnight")
-                })?;
-                per.entry(contract.clone()).or_default().push(row(midnight + ms / 1000, &f, &origin, ln)?);
+                let ms: i64 = f
+                    .first()
+                    .and_then(|s| s.trim().parse().ok())
+                    .ok_or_else(|| {
+                        DataError::parse(
+                            &origin,
+                            ln,
+                            "time",
+                            "expected milliseconds since midnight",
+                        )
+                    })?;
+                per.entry(contract.clone()).or_default().push(row(
+                    midnight + ms / 1000,
+                    &f,
+                    &origin,
+                    ln,
+                )?);
             }
             Ok(())
         })?;
@@ -77,17 +106,40 @@ struct Row {
 
 fn row(ts: i64, f: &[&str], origin: &str, line: u64) -> Result<Row> {
     if f.len() < 6 {
-        return Err(DataError::parse(origin, line, "row", format!("{} fields; expected 6", f.len())));
+        return Err(DataError::parse(
+            origin,
+            line,
+            "row",
+            format!("{} fields; expected 6", f.len()),
+        ));
     }
     let mut v = [0.0; 5];
-    for (k, name) in ["open", "high", "low", "close", "volume"].iter().enumerate() {
+    for (k, name) in ["open", "high", "low", "close", "volume"]
+        .iter()
+        .enumerate()
+    {
         v[k] = text::req_price(f[k + 1], origin, line, name)?;
     }
-    Ok(Row { ts, v, origin: origin.to_string(), line })
+    Ok(Row {
+        ts,
+        v,
+        origin: origin.to_string(),
+        line,
+    })
 }
 
-fn finish(root: &str, per: BTreeMap<String, Vec<Row>>, bar_size: BarSize, path: &Path) -> Result<Vec<Bars>> {
-    let source = format!("lean:{}", path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+fn finish(
+    root: &str,
+    per: BTreeMap<String, Vec<Row>>,
+    bar_size: BarSize,
+    path: &Path,
+) -> Result<Vec<Bars>> {
+    let source = format!(
+        "lean:{}",
+        path.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     per.into_iter()
         .map(|(contract, rows)| {
             let mut b = Bars::empty(SeriesMeta::new(root, Some(&contract), bar_size, &source));
@@ -117,12 +169,17 @@ fn finish(root: &str, per: BTreeMap<String, Vec<Row>>, bar_size: BarSize, path: 
 fn contract_of(root: &str, entry: &str) -> Result<String> {
     let stem = entry.trim_end_matches(".csv");
     let ym = stem.rsplit('_').next().unwrap_or("");
-    let (y, m) = (ym.get(..4).and_then(|s| s.parse::<i32>().ok()), ym.get(4..6).and_then(|s| s.parse::<usize>().ok()));
+    let (y, m) = (
+        ym.get(..4).and_then(|s| s.parse::<i32>().ok()),
+        ym.get(4..6).and_then(|s| s.parse::<usize>().ok()),
+    );
     match (y, m) {
         (Some(y), Some(m)) if (1..=12).contains(&m) => {
             Ok(format!("{root}{}{:02}", &"FGHJKMNQUVXZ"[m - 1..m], y % 100))
         }
-        _ => Err(DataError::Invalid(format!("zip entry `{entry}`: expected a name ending in _YYYYMM.csv"))),
+        _ => Err(DataError::Invalid(format!(
+            "zip entry `{entry}`: expected a name ending in _YYYYMM.csv"
+        ))),
     }
 }
 
@@ -136,7 +193,8 @@ fn for_each_entry(path: &Path, mut f: impl FnMut(&str, &str) -> Result<()>) -> R
             .map_err(|e| DataError::Invalid(format!("{}: {e}", path.display())))?;
         let name = e.name().to_string();
         let mut s = String::new();
-        e.read_to_string(&mut s).map_err(|err| DataError::io(path, err))?;
+        e.read_to_string(&mut s)
+            .map_err(|err| DataError::io(path, err))?;
         f(&name, &s)?;
     }
     Ok(())

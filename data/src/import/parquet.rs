@@ -19,22 +19,34 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     let df = ParquetReader::new(f)
         .finish()
         .map_err(|e| DataError::Invalid(format!("{file}: not a readable Parquet file: {e}")))?;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let find = |want: &str| -> Result<&Column> {
-        let name = names.iter().find(|n| n.eq_ignore_ascii_case(want)).ok_or_else(|| {
-            DataError::MissingColumn { file: file.clone(), column: want.into(), found: names.join(",") }
-        })?;
-        df.column(name).map_err(|e| DataError::Invalid(format!("{file}: {e}")))
+        let name = names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(want))
+            .ok_or_else(|| DataError::MissingColumn {
+                file: file.clone(),
+                column: want.into(),
+                found: names.join(","),
+            })?;
+        df.column(name)
+            .map_err(|e| DataError::Invalid(format!("{file}: {e}")))
     };
     let floats = |want: &str| -> Result<Vec<f64>> {
-        let c = find(want)?.cast(&DataType::Float64).map_err(|e| {
-            DataError::parse(&file, 0, want, format!("expected numbers: {e}"))
-        })?;
+        let c = find(want)?
+            .cast(&DataType::Float64)
+            .map_err(|e| DataError::parse(&file, 0, want, format!("expected numbers: {e}")))?;
         let ca = c.f64().map_err(|e| DataError::Invalid(e.to_string()))?;
         ca.iter()
             .enumerate()
             .map(|(i, v)| {
-                v.ok_or_else(|| DataError::parse(&file, i as u64 + 1, want, "null value; expected a number"))
+                v.ok_or_else(|| {
+                    DataError::parse(&file, i as u64 + 1, want, "null value; expected a number")
+                })
             })
             .collect()
     };
@@ -45,16 +57,22 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
             let ca = tcol.str().map_err(|e| DataError::Invalid(e.to_string()))?;
             ca.iter()
                 .enumerate()
-                .map(|(i, s)| text::timestamp(s.unwrap_or(""), tz, &file, i as u64 + 1, &opt.time_col))
+                .map(|(i, s)| {
+                    text::timestamp(s.unwrap_or(""), tz, &file, i as u64 + 1, &opt.time_col)
+                })
                 .collect::<Result<_>>()?
         }
         d if d.is_integer() => {
-            let c = tcol.cast(&DataType::Int64).map_err(|e| DataError::Invalid(e.to_string()))?;
+            let c = tcol
+                .cast(&DataType::Int64)
+                .map_err(|e| DataError::Invalid(e.to_string()))?;
             let ca = c.i64().map_err(|e| DataError::Invalid(e.to_string()))?;
             ca.iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    let v = v.ok_or_else(|| DataError::parse(&file, i as u64 + 1, &opt.time_col, "null time"))?;
+                    let v = v.ok_or_else(|| {
+                        DataError::parse(&file, i as u64 + 1, &opt.time_col, "null time")
+                    })?;
                     Ok(match v.unsigned_abs() {
                         x if x >= 100_000_000_000_000_000 => v / 1_000_000_000,
                         x if x >= 100_000_000_000_000 => v / 1_000_000,
@@ -81,7 +99,11 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
         Some(n) => floats(n),
         None => Ok(close.clone()),
     };
-    let (open, high, low) = (or_close(&opt.open_col)?, or_close(&opt.high_col)?, or_close(&opt.low_col)?);
+    let (open, high, low) = (
+        or_close(&opt.open_col)?,
+        or_close(&opt.high_col)?,
+        or_close(&opt.low_col)?,
+    );
     let volume = match &opt.volume_col {
         Some(n) => floats(n)?,
         None => vec![f64::NAN; close.len()],
@@ -93,7 +115,16 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
         &format!("parquet:{}", super::csv_ohlcv::file_name(path)),
     );
     meta.close_only = opt.open_col.is_none() || opt.high_col.is_none() || opt.low_col.is_none();
-    let mut bars = Bars { meta, contract: vec![0; ts.len()], ts, open, high, low, close, volume };
+    let mut bars = Bars {
+        meta,
+        contract: vec![0; ts.len()],
+        ts,
+        open,
+        high,
+        low,
+        close,
+        volume,
+    };
     if let Some(c) = &opt.contract {
         bars.contract_index(c);
     }

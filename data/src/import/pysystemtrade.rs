@@ -35,7 +35,10 @@ pub struct RollEvent {
 pub fn multiple_prices(path: &Path) -> Result<Vec<MultipleRow>> {
     let file = text::display(path);
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let idx = |n| text::column(&h, n, &file);
     let (t, p, pc, f, fc, c, cc) = (
         idx("DATETIME")?,
@@ -93,7 +96,10 @@ pub fn multiple_prices(path: &Path) -> Result<Vec<MultipleRow>> {
 pub fn adjusted_rows(path: &Path) -> Result<Vec<(i64, f64)>> {
     let file = text::display(path);
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let (t, p) = (
         text::column(&h, "DATETIME", &file)?,
         text::column(&h, "price", &file)?,
@@ -102,7 +108,13 @@ pub fn adjusted_rows(path: &Path) -> Result<Vec<(i64, f64)>> {
     for rec in rdr.records() {
         let rec = rec.map_err(|e| text::csv_error(&file, e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let ts = text::timestamp(rec.get(t).unwrap_or(""), chrono_tz::UTC, &file, line, "DATETIME")?;
+        let ts = text::timestamp(
+            rec.get(t).unwrap_or(""),
+            chrono_tz::UTC,
+            &file,
+            line,
+            "DATETIME",
+        )?;
         if let Some(v) = text::price(rec.get(p).unwrap_or(""), &file, line, "price")? {
             out.push((ts, v));
         }
@@ -117,7 +129,10 @@ pub fn adjusted_prices(path: &Path, root: &str) -> Result<Bars> {
         root,
         None,
         BarSize::Daily,
-        &format!("pysystemtrade:adjusted:{}", super::csv_ohlcv::file_name(path)),
+        &format!(
+            "pysystemtrade:adjusted:{}",
+            super::csv_ohlcv::file_name(path)
+        ),
     );
     meta.close_only = true;
     meta.adjustment = "difference".into();
@@ -131,14 +146,18 @@ pub fn adjusted_prices(path: &Path, root: &str) -> Result<Bars> {
 
 /// Keeps the last value of each UTC calendar date, stamped at that date's 00:00 UTC.
 pub fn last_per_date(rows: impl Iterator<Item = (i64, f64)>) -> BTreeMap<i64, f64> {
-    rows.map(|(t, v)| (t.div_euclid(86_400) * 86_400, v)).collect()
+    rows.map(|(t, v)| (t.div_euclid(86_400) * 86_400, v))
+        .collect()
 }
 
 /// Reads a `roll_calendars_csv/<INST>.csv` file.
 pub fn roll_calendar(path: &Path) -> Result<Vec<RollEvent>> {
     let file = text::display(path);
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let (t, c, n) = (
         text::column(&h, "DATE_TIME", &file)?,
         text::column(&h, "current_contract", &file)?,
@@ -149,7 +168,13 @@ pub fn roll_calendar(path: &Path) -> Result<Vec<RollEvent>> {
         let rec = rec.map_err(|e| text::csv_error(&file, e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         out.push(RollEvent {
-            ts: text::timestamp(rec.get(t).unwrap_or(""), chrono_tz::UTC, &file, line, "DATE_TIME")?,
+            ts: text::timestamp(
+                rec.get(t).unwrap_or(""),
+                chrono_tz::UTC,
+                &file,
+                line,
+                "DATE_TIME",
+            )?,
             current: rec.get(c).unwrap_or("").trim().to_string(),
             next: rec.get(n).unwrap_or("").trim().to_string(),
         });
@@ -185,6 +210,20 @@ pub fn per_contract(rows: &[MultipleRow], root: &str, source: &str) -> Vec<Bars>
             b
         })
         .collect()
+}
+
+/// The contracts pysystemtrade actually held: `(first row time, contract)` at each change of
+/// `PRICE_CONTRACT`. This is the realised roll schedule; the roll calendar file agrees with it
+/// except where rolls were done by hand in live trading.
+pub fn held_schedule(rows: &[MultipleRow], root: &str) -> Vec<(i64, String)> {
+    let mut s: Vec<(i64, String)> = Vec::new();
+    for r in rows {
+        let c = contract_name(root, &r.price_contract);
+        if s.last().is_none_or(|(_, last)| *last != c) {
+            s.push((r.ts, c));
+        }
+    }
+    s
 }
 
 /// `ES` + `20131200` → `ES201312`.

@@ -18,9 +18,17 @@ pub type Expiries = BTreeMap<String, NaiveDate>;
 pub fn expiry_table(path: &Path, prefix: &str, root: &str) -> Result<Expiries> {
     let file = text::display(path);
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let col = |n| text::column(&h, n, &file);
-    let (p, lt, y, m) = (col("tick.prefix")?, col("Last.Trade")?, col("Year")?, col("Month.Letter")?);
+    let (p, lt, y, m) = (
+        col("tick.prefix")?,
+        col("Last.Trade")?,
+        col("Year")?,
+        col("Month.Letter")?,
+    );
     let mut out = Expiries::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| text::csv_error(&file, e))?;
@@ -35,7 +43,9 @@ pub fn expiry_table(path: &Path, prefix: &str, root: &str) -> Result<Expiries> {
         out.insert(format!("{root}{}{yy}", rec.get(m).unwrap_or("")), date);
     }
     if out.is_empty() {
-        return Err(DataError::Invalid(format!("{file}: no rows for tick.prefix `{prefix}`")));
+        return Err(DataError::Invalid(format!(
+            "{file}: no rows for tick.prefix `{prefix}`"
+        )));
     }
     Ok(out)
 }
@@ -43,8 +53,11 @@ pub fn expiry_table(path: &Path, prefix: &str, root: &str) -> Result<Expiries> {
 /// The `n`-th nearby contract (1 = front) trading on `date`: contracts still trading on their
 /// last trade date count, as RTL's `CL01` does (CLK20 is CL01 through 2020-04-21).
 pub fn nearby(exp: &Expiries, date: NaiveDate, n: usize) -> Option<&str> {
-    let mut live: Vec<(&NaiveDate, &String)> =
-        exp.iter().filter(|(_, d)| **d >= date).map(|(c, d)| (d, c)).collect();
+    let mut live: Vec<(&NaiveDate, &String)> = exp
+        .iter()
+        .filter(|(_, d)| **d >= date)
+        .map(|(c, d)| (d, c))
+        .collect();
     live.sort();
     live.get(n.checked_sub(1)?).map(|(_, c)| c.as_str())
 }
@@ -65,16 +78,33 @@ pub fn settlement_curve(path: &Path, root: &str, n: usize, expiries: &Expiries) 
     let file = text::display(path);
     let column = format!("{root}{n:02}");
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
-    let (d, c) = (text::column(&h, "date", &file)?, text::column(&h, &column, &file)?);
-    let mut meta = SeriesMeta::new(root, None, BarSize::Daily, &format!("rtl:{}", csv_ohlcv::file_name(path)));
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
+    let (d, c) = (
+        text::column(&h, "date", &file)?,
+        text::column(&h, &column, &file)?,
+    );
+    let mut meta = SeriesMeta::new(
+        root,
+        None,
+        BarSize::Daily,
+        &format!("rtl:{}", csv_ohlcv::file_name(path)),
+    );
     meta.close_only = true;
     let mut bars = Bars::empty(meta);
     let mut lines = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| text::csv_error(&file, e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let ts = text::timestamp(rec.get(d).unwrap_or(""), chrono_tz::UTC, &file, line, "date")?;
+        let ts = text::timestamp(
+            rec.get(d).unwrap_or(""),
+            chrono_tz::UTC,
+            &file,
+            line,
+            "date",
+        )?;
         if let Some(v) = text::price(rec.get(c).unwrap_or(""), &file, line, &column)? {
             bars.push(ts, v, v, v, v, f64::NAN, 0);
             lines.push(line);
@@ -89,7 +119,9 @@ fn name_contracts(mut bars: Bars, expiries: &Expiries, n: usize) -> Result<Bars>
     for i in 0..bars.len() {
         let date = bars.date(i);
         let c = nearby(expiries, date, n)
-            .ok_or_else(|| DataError::Invalid(format!("no contract in the expiry table trades on {date}")))?
+            .ok_or_else(|| {
+                DataError::Invalid(format!("no contract in the expiry table trades on {date}"))
+            })?
             .to_string();
         bars.contract[i] = bars.contract_index(&c);
     }

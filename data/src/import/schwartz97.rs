@@ -26,7 +26,10 @@ pub struct Schwartz {
 pub fn read(path: &Path) -> Result<Schwartz> {
     let file = text::display(path);
     let mut rdr = text::csv_reader(path)?;
-    let h = rdr.headers().map_err(|e| text::csv_error(&file, e))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| text::csv_error(&file, e))?
+        .clone();
     let col = |n| text::column(&h, n, &file);
     let (d, r, c, lt, s, v, oi) = (
         col("date")?,
@@ -55,16 +58,32 @@ pub fn read(path: &Path) -> Result<Schwartz> {
         }
         let ts = text::timestamp(g(d), chrono_tz::UTC, &file, line, "date")?;
         let contract = g(c).trim().to_string();
-        let settle = text::req_price(g(s), &file, line, "settle")?;
+        // A few contracts have blank settlements on days they did not trade: skip those rows.
+        let Some(settle) = text::price(g(s), &file, line, "settle")? else {
+            continue;
+        };
         let vol = text::price(g(v), &file, line, "volume")?.unwrap_or(f64::NAN);
         if let Some(x) = text::price(g(oi), &file, line, "open_interest")? {
-            out.open_interest.entry(contract.clone()).or_default().insert(ts, x);
+            out.open_interest
+                .entry(contract.clone())
+                .or_default()
+                .insert(ts, x);
         }
         let exp = NaiveDate::parse_from_str(g(lt).trim(), "%Y-%m-%d")
             .map_err(|_| DataError::parse(&file, line, "last_trade_date", "expected YYYY-MM-DD"))?;
         out.expiries.insert(contract.clone(), exp);
-        if rows.entry(contract).or_default().insert(ts, (settle, vol, line)).is_some() {
-            return Err(DataError::parse(&file, line, "date", "duplicate date for this contract"));
+        if rows
+            .entry(contract)
+            .or_default()
+            .insert(ts, (settle, vol, line))
+            .is_some()
+        {
+            return Err(DataError::parse(
+                &file,
+                line,
+                "date",
+                "duplicate date for this contract",
+            ));
         }
     }
     let source = format!("schwartz97:{}", super::csv_ohlcv::file_name(path));

@@ -103,7 +103,10 @@ pub fn timestamp(s: &str, tz: Tz, file: &str, line: u64, field: &str) -> Result<
 
 /// Epoch seconds of a date at 00:00 UTC (the daily-bar stamp).
 pub fn date_ts(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp()
+    d.and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp()
 }
 
 /// Converts an exchange-local time to UTC; ambiguous (DST fall-back) times take the first.

@@ -6,8 +6,14 @@ use std::path::PathBuf;
 pub fn shared(rel: &str) -> PathBuf {
     let base = std::env::var_os("SETTLE_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
+        });
     let p = base.join(rel);
-    assert!(p.exists(), "real data file missing: {} (set SETTLE_SHARED_DATA)", p.display());
+    assert!(
+        p.exists(),
+        "real data file missing: {} (set SETTLE_SHARED_DATA)",
+        p.display()
+    );
     p
 }

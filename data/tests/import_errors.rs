@@ -1,0 +1,150 @@
+//! Bad input: every error names the file, line and field, and a failed import changes nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use settle_data::import::{csv_ohlcv, CsvOptions};
+use settle_data::store::Store;
+use settle_data::BarSize;
+
+fn csv(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::File::create(&p)
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    p
+}
+
+fn err(body: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(&dir, "bars.csv", body);
+    csv_ohlcv::read(&p, &CsvOptions::new("CL", BarSize::Daily))
+        .unwrap_err()
+        .to_string()
+}
+
+const HEAD: &str = "time,open,high,low,close,volume\n";
+
+#[test]
+fn malformed_number_names_line_and_field() {
+    let e = err(&format!(
+        "{HEAD}2020-04-17,18,19,17,18.2,10\n2020-04-20,17.7,abc,-40.3,-37.63,5\n"
+    ));
+    assert!(
+        e.contains("bars.csv:3") && e.contains("`high`") && e.contains("not a number"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_column_lists_what_was_found() {
+    let e = err("time,open,high,low,volume\n2020-04-17,18,19,17,10\n");
+    assert!(
+        e.contains("missing column `close`") && e.contains("time,open,high,low,volume"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unparseable_time() {
+    let e = err(&format!("{HEAD}17/04/2020x,18,19,17,18,1\n"));
+    assert!(
+        e.contains("bars.csv:2") && e.contains("`time`") && e.contains("not a date"),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_and_out_of_order_bars() {
+    let e = err(&format!(
+        "{HEAD}2020-04-17,18,19,17,18,1\n2020-04-17,18,19,17,18,1\n"
+    ));
+    assert!(e.contains("bars.csv:3") && e.contains("duplicate"), "{e}");
+    let e = err(&format!(
+        "{HEAD}2020-04-20,18,19,17,18,1\n2020-04-17,18,19,17,18,1\n"
+    ));
+    assert!(
+        e.contains("bars.csv:3") && e.contains("out of order"),
+        "{e}"
+    );
+}
+
+#[test]
+fn high_below_low() {
+    let e = err(&format!("{HEAD}2020-04-17,18,17,19,18,1\n"));
+    assert!(
+        e.contains("bars.csv:2") && e.contains("`high`") && e.contains("below low"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ragged_row() {
+    let e = err(&format!("{HEAD}2020-04-17,18,19,17\n"));
+    assert!(e.contains("bars.csv:2"), "{e}");
+}
+
+#[test]
+fn unknown_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(&dir, "x.csv", &format!("{HEAD}2020-04-17,18,19,17,18,1\n"));
+    let e = csv_ohlcv::read(&p, &CsvOptions::new("XYZ", BarSize::Daily))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown symbol `XYZ`"), "{e}");
+}
+
+#[test]
+fn negative_prices_are_real() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(
+        &dir,
+        "cl.csv",
+        &format!(
+            "{HEAD}2020-04-17,18.27,18.27,18.27,18.27,1\n2020-04-20,17.73,17.85,-40.32,-37.63,1\n"
+        ),
+    );
+    let b = csv_ohlcv::read(&p, &CsvOptions::new("CL", BarSize::Daily)).unwrap();
+    assert_eq!(b.close, vec![18.27, -37.63]);
+}
+
+#[test]
+fn failed_import_leaves_store_unchanged() {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::open(home.path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = csv_ohlcv::read(
+        &csv(&dir, "g.csv", &format!("{HEAD}2020-04-17,18,19,17,18,1\n")),
+        &CsvOptions::new("CL", BarSize::Daily),
+    )
+    .unwrap();
+    store.import(std::slice::from_ref(&good)).unwrap();
+    let before = store.list().unwrap();
+    let files_before = walk(home.path());
+
+    let mut changed = good.clone();
+    changed.close[0] = 18.5;
+    let mut bad = good.clone();
+    bad.meta.symbol = "NG".into();
+    bad.high[0] = 1.0; // below low: invalid
+    let e = store.import(&[changed, bad]).unwrap_err().to_string();
+    assert!(e.contains("high"), "{e}");
+    assert_eq!(store.list().unwrap(), before);
+    assert_eq!(walk(home.path()), files_before);
+    assert_eq!(store.load("CL/continuous/1d").unwrap().close, vec![18.0]);
+}
+
+fn walk(p: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let e = e.unwrap().path();
+        if e.is_dir() {
+            out.extend(walk(&e));
+        } else {
+            out.push((e.clone(), std::fs::read(&e).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}

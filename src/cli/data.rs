@@ -1,0 +1,126 @@
+//! `settle data import|list`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use settle_data::import::{csv_ohlcv, parquet, CsvOptions, Stamp};
+use settle_data::store::{Entry, Store};
+use settle_data::BarSize;
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Import a file (CSV or Parquet), or the whole sample data set with --sample.
+    Import(ImportArgs),
+    /// List the series in the store.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Import everything in this `shared/data` directory (see its SOURCES.md).
+    #[arg(long, conflicts_with = "file")]
+    sample: Option<PathBuf>,
+    /// An OHLCV file: `.csv`, `.csv.gz` or `.parquet`.
+    #[arg(required_unless_present = "sample")]
+    file: Option<PathBuf>,
+    /// Root symbol from `settle symbols` (e.g. ES).
+    #[arg(long, required_unless_present = "sample")]
+    symbol: Option<String>,
+    /// Contract name (e.g. ESZ13); omit for a continuous series.
+    #[arg(long)]
+    contract: Option<String>,
+    /// Bar size: 1m, 5m, 15m, 1h, 1d.
+    #[arg(long, default_value = "1m")]
+    bar: BarSize,
+    #[arg(long, default_value = "time")]
+    time_col: String,
+    #[arg(long, default_value = "open")]
+    open_col: String,
+    #[arg(long, default_value = "high")]
+    high_col: String,
+    #[arg(long, default_value = "low")]
+    low_col: String,
+    #[arg(long, default_value = "close")]
+    close_col: String,
+    /// Volume column; pass an empty string if there is none.
+    #[arg(long, default_value = "volume")]
+    volume_col: String,
+    /// The file has closes only (no open/high/low columns).
+    #[arg(long)]
+    close_only: bool,
+    /// IANA time zone of the file's times.
+    #[arg(long, default_value = "UTC")]
+    tz: String,
+    /// The times mark bar closes (shifted back one bar to settle's bar-open convention).
+    #[arg(long)]
+    bar_close_stamps: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(home: &Path, cmd: DataCommand) -> anyhow::Result<()> {
+    let store = Store::open(home)?;
+    match cmd {
+        DataCommand::List { json } => print_entries(&store.list()?, json),
+        DataCommand::Import(a) => {
+            let entries = match &a.sample {
+                Some(dir) => settle_data::sample::import(&store, dir)?,
+                None => store.import(&[read_file(&a)?])?,
+            };
+            print_entries(&entries, a.json)
+        }
+    }
+}
+
+fn read_file(a: &ImportArgs) -> anyhow::Result<settle_data::Bars> {
+    let file = a.file.as_deref().unwrap_or(Path::new(""));
+    let mut o = CsvOptions::new(a.symbol.as_deref().unwrap_or(""), a.bar);
+    o.contract = a.contract.clone();
+    o.time_col = a.time_col.clone();
+    o.close_col = a.close_col.clone();
+    let some = |s: &str| (!a.close_only).then(|| s.to_string());
+    (o.open_col, o.high_col, o.low_col) = (some(&a.open_col), some(&a.high_col), some(&a.low_col));
+    o.volume_col = (!a.volume_col.is_empty()).then(|| a.volume_col.clone());
+    o.timezone = a.tz.clone();
+    o.stamp = if a.bar_close_stamps {
+        Stamp::BarClose
+    } else {
+        Stamp::BarOpen
+    };
+    let is_parquet = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    Ok(if is_parquet {
+        parquet::read(file, &o)?
+    } else {
+        csv_ohlcv::read(file, &o)?
+    })
+}
+
+/// Prints store entries as a table or JSON.
+pub fn print_entries(entries: &[Entry], json: bool) -> anyhow::Result<()> {
+    if json {
+        return super::print_json(&entries);
+    }
+    println!(
+        "{:<24} {:<10} {:>4} {:<20} {:<20} {:>7} {:<16} source",
+        "series", "kind", "bar", "first", "last", "rows", "fingerprint"
+    );
+    for e in entries {
+        println!(
+            "{:<24} {:<10} {:>4} {:<20} {:<20} {:>7} {:<16} {}",
+            e.key,
+            e.kind,
+            e.bar_size.to_string(),
+            e.first,
+            e.last,
+            e.rows,
+            e.fingerprint,
+            e.source
+        );
+    }
+    Ok(())
+}

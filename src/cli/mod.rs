@@ -1,0 +1,73 @@
+//! The command-line interface: one subcommand per module.
+
+mod data;
+mod demo;
+mod symbols;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Deterministic backtests of CME Group futures, served to LLM clients over MCP.
+#[derive(Debug, Parser)]
+#[command(name = "settle", version, about)]
+pub struct Cli {
+    /// Home directory for the data store and state (default: $SETTLE_HOME or ~/.settle).
+    #[arg(long, global = true)]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every futures root in the contract-spec catalog.
+    Symbols(symbols::SymbolsArgs),
+    /// Show the contract specification of one root.
+    Specs(symbols::SpecsArgs),
+    /// Import and list market data in the local store.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// The main job on the sample data: import it on first run, then show what is loaded.
+    Demo(demo::DemoArgs),
+    /// Serve the MCP tools over stdio (default) or streamable HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Serve streamable HTTP on this address instead of stdio (e.g. 127.0.0.1:8765).
+    #[arg(long)]
+    http: Option<std::net::SocketAddr>,
+    /// Bearer token required on every HTTP request (mandatory off loopback).
+    #[arg(long, env = "SETTLE_TOKEN")]
+    token: Option<String>,
+}
+
+/// The home directory in force.
+fn home(cli_home: &Option<PathBuf>) -> PathBuf {
+    cli_home
+        .clone()
+        .unwrap_or_else(settle_data::store::default_home)
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = home(&cli.home);
+    match cli.command {
+        Command::Symbols(a) => symbols::symbols(&a),
+        Command::Specs(a) => symbols::specs(&a),
+        Command::Data(c) => data::run(&home, c),
+        Command::Demo(a) => demo::run(&home, &a),
+        Command::Serve(a) => match a.http {
+            Some(addr) => settle_mcp::serve_http(&home, addr, a.token),
+            None => settle_mcp::serve_stdio(&home),
+        },
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
