@@ -153,3 +153,6 @@ fn pad(len: usize, compact: Vec<f64>) -> Vec<f64> {
 fn tail(x: &[f64], len: usize) -> &[f64] {
     &x[x.len().saturating_sub(len)..]
 }
+
+#[cfg(test)]
+mod tests;
