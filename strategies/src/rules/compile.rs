@@ -1,0 +1,625 @@
+//! Validation and compilation: a [`Strategy`] becomes a [`Compiled`] tree with every parameter
+//! resolved and every name checked, or a list of [`ValidationError`]s (all of them, not just
+//! the first) each pointing at the offending JSON location.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveTime, Weekday};
+use serde::Serialize;
+use settle_data::{BarSize, ContractSpec};
+use settle_engine::{BacktestConfig, ExitLevel, Sizing, Window};
+
+use super::catalog::{self, Field, Inputs, Reads, Spec};
+use super::model::{Condition, ExitUnit, Expr, Indicator, RiskExit, Strategy, Value};
+use crate::indicators::IndicatorError;
+
+/// One problem with a strategy: where (a JSON pointer such as `/long_entry/left/period`) and
+/// what is wrong, including what would be valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationError {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// A number per bar, with every parameter replaced by its value.
+#[derive(Debug, Clone)]
+pub(crate) enum CExpr {
+    Const(f64),
+    Field(Field),
+    Ind(Box<CInd>),
+}
+
+/// A resolved indicator call. Its `Debug` text without `output`/`shift` is the cache key.
+#[derive(Debug, Clone)]
+pub(crate) struct CInd {
+    pub spec: &'static Spec,
+    pub input: CExpr,
+    pub args: Vec<f64>,
+    pub output: usize,
+    pub shift: usize,
+}
+
+/// A resolved condition.
+#[derive(Debug, Clone)]
+pub(crate) enum CCond {
+    Cross {
+        above: bool,
+        left: CExpr,
+        right: CExpr,
+    },
+    Cmp {
+        op: Cmp,
+        left: CExpr,
+        right: CExpr,
+    },
+    Between {
+        value: CExpr,
+        low: CExpr,
+        high: CExpr,
+    },
+    Trend {
+        rising: bool,
+        value: CExpr,
+        bars: usize,
+    },
+    And(Vec<CCond>),
+    Or(Vec<CCond>),
+    Not(Box<CCond>),
+    Time {
+        start: NaiveTime,
+        end: NaiveTime,
+    },
+    Weekdays(Vec<Weekday>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Gt,
+    Lt,
+    Ge,
+    Le,
+}
+
+/// A validated strategy, ready for [`signals`](super::signals) and [`to_config`].
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub strategy: Strategy,
+    pub spec: &'static ContractSpec,
+    pub bar_size: BarSize,
+    pub(crate) long_entry: Option<CCond>,
+    pub(crate) short_entry: Option<CCond>,
+    pub(crate) long_exit: Option<CCond>,
+    pub(crate) short_exit: Option<CCond>,
+    /// ATR period for `atr` risk exits, when any exit uses them.
+    pub(crate) atr_period: Option<usize>,
+    pub(crate) config: BacktestConfig,
+}
+
+/// Validates `s` and resolves it; every problem found is returned.
+pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
+    let mut cx = Cx::new(s);
+    let spec = settle_data::spec(&s.symbol)
+        .map_err(|e| cx.err("/symbol", e.to_string()))
+        .ok();
+    let bar_size = s
+        .bar_size
+        .parse::<BarSize>()
+        .map_err(|e| cx.err("/bar_size", e.to_string()))
+        .ok();
+    let window = s
+        .window
+        .parse::<Window>()
+        .map_err(|e| cx.err("/window", e.to_string()))
+        .ok();
+    let cond = |cx: &mut Cx, c: &Option<Condition>, key: &str| {
+        c.as_ref().and_then(|c| cx.cond(c, &format!("/{key}")))
+    };
+    let long_entry = cond(&mut cx, &s.long_entry, "long_entry");
+    let short_entry = cond(&mut cx, &s.short_entry, "short_entry");
+    let long_exit = cond(&mut cx, &s.long_exit, "long_exit");
+    let short_exit = cond(&mut cx, &s.short_exit, "short_exit");
+    let stop_loss = cx.risk(&s.stop_loss, "/stop_loss");
+    let take_profit = cx.risk(&s.take_profit, "/take_profit");
+    let trailing_stop = cx.risk(&s.trailing_stop, "/trailing_stop");
+    let max_bars_held = s
+        .max_bars_held
+        .as_ref()
+        .and_then(|v| cx.whole(v, "/max_bars_held", 1));
+    let contracts = cx.whole(&s.contracts, "/contracts", 1);
+    let uses_atr = [&s.stop_loss, &s.take_profit, &s.trailing_stop]
+        .iter()
+        .any(|r| {
+            matches!(
+                r,
+                Some(RiskExit {
+                    unit: ExitUnit::Atr,
+                    ..
+                })
+            )
+        });
+    let atr_period = match &s.atr_period {
+        Some(v) => cx.whole(v, "/atr_period", 1),
+        None => Some(14),
+    };
+    if let Some(c) = s.commission_per_side {
+        if !(c.is_finite() && c >= 0.0) {
+            cx.err(
+                "/commission_per_side",
+                format!("{c}: expected dollars per contract per side, 0 or more"),
+            );
+        }
+    }
+    if s.long_entry.is_none() && s.short_entry.is_none() {
+        cx.err(
+            "/long_entry",
+            "the strategy never enters: give `long_entry` and/or `short_entry`",
+        );
+    }
+    let time_exit = s.max_bars_held.is_some() || s.flatten_at_session_close;
+    let risk_exit = s.stop_loss.is_some() || s.take_profit.is_some() || s.trailing_stop.is_some();
+    for (entry, exit, side) in [
+        (&s.long_entry, &s.long_exit, "long"),
+        (&s.short_entry, &s.short_exit, "short"),
+    ] {
+        // An opposite entry reverses the position, so it also counts as a way out.
+        let other_entry = if side == "long" {
+            &s.short_entry
+        } else {
+            &s.long_entry
+        };
+        if entry.is_some() && exit.is_none() && other_entry.is_none() && !time_exit && !risk_exit {
+            cx.err(
+                &format!("/{side}_exit"),
+                format!(
+                    "{side} trades are entered but never left: add `{side}_exit`, a \
+                     stop_loss/take_profit/trailing_stop, max_bars_held or \
+                     flatten_at_session_close"
+                ),
+            );
+        }
+    }
+    let (Some(spec), Some(bar_size), Some(window), Some(contracts), true) =
+        (spec, bar_size, window, contracts, cx.errors.is_empty())
+    else {
+        return Err(cx.errors);
+    };
+    let config = BacktestConfig {
+        sizing: Sizing::Fixed(contracts as i64),
+        slippage_ticks: s.slippage_ticks.unwrap_or(1),
+        commission_per_side: s.commission_per_side,
+        stop_loss,
+        take_profit,
+        trailing_stop,
+        max_bars_held: max_bars_held.map(|n| n as u32),
+        flatten_at_session_close: s.flatten_at_session_close,
+        window,
+        ..BacktestConfig::default()
+    };
+    Ok(Compiled {
+        strategy: s.clone(),
+        spec,
+        bar_size,
+        long_entry,
+        short_entry,
+        long_exit,
+        short_exit,
+        atr_period: if uses_atr {
+            atr_period.map(|p| p as usize)
+        } else {
+            None
+        },
+        config,
+    })
+}
+
+/// The engine configuration of a compiled strategy (window, sizing, costs and exits).
+pub fn to_config(c: &Compiled) -> BacktestConfig {
+    c.config.clone()
+}
+
+/// A copy of `s` with some parameter values replaced (for sweeps). Unknown keys and values
+/// outside a parameter's bounds are errors, as is anything [`compile`] rejects.
+pub fn with_parameters(
+    s: &Strategy,
+    values: &[(&str, f64)],
+) -> Result<Strategy, Vec<ValidationError>> {
+    let mut out = s.clone();
+    let mut errors = Vec::new();
+    for &(key, value) in values {
+        match out.parameters.iter_mut().find(|p| p.key == key) {
+            Some(p) => p.value = value,
+            None => errors.push(ValidationError {
+                path: "/parameters".into(),
+                message: format!("no parameter `{key}`; known: {}", keys(s)),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    compile(&out)?;
+    Ok(out)
+}
+
+fn keys(s: &Strategy) -> String {
+    let k: Vec<&str> = s.parameters.iter().map(|p| p.key.as_str()).collect();
+    if k.is_empty() {
+        "(none declared in `parameters`)".into()
+    } else {
+        k.join(", ")
+    }
+}
+
+/// The validation context: parameter values and the errors found so far.
+struct Cx {
+    params: BTreeMap<String, f64>,
+    keys: String,
+    errors: Vec<ValidationError>,
+}
+
+impl Cx {
+    fn new(s: &Strategy) -> Cx {
+        let mut cx = Cx {
+            params: BTreeMap::new(),
+            keys: keys(s),
+            errors: Vec::new(),
+        };
+        for (i, p) in s.parameters.iter().enumerate() {
+            let path = format!("/parameters/{i}");
+            if cx.params.insert(p.key.clone(), p.value).is_some() {
+                cx.err(&format!("{path}/key"), format!("duplicate key `{}`", p.key));
+            }
+            if p.min > p.max || p.min.is_nan() || p.max.is_nan() {
+                cx.err(
+                    &format!("{path}/max"),
+                    format!("max {} is below min {}", p.max, p.min),
+                );
+            }
+            if !(p.min..=p.max).contains(&p.value) {
+                cx.err(
+                    &format!("{path}/value"),
+                    format!(
+                        "`{}` = {} is outside its bounds; expected {} to {}",
+                        p.key, p.value, p.min, p.max
+                    ),
+                );
+            } else if p.integer && p.value.fract() != 0.0 {
+                cx.err(
+                    &format!("{path}/value"),
+                    format!("`{}` = {} must be a whole number", p.key, p.value),
+                );
+            }
+        }
+        cx
+    }
+
+    fn err(&mut self, path: &str, message: impl Into<String>) {
+        self.errors.push(ValidationError {
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn value(&mut self, v: &Value, path: &str) -> Option<f64> {
+        match v {
+            Value::Number(x) if x.is_finite() => Some(*x),
+            Value::Number(x) => {
+                self.err(path, format!("{x} is not a finite number"));
+                None
+            }
+            Value::Param(r) => match self.params.get(&r.param) {
+                Some(&x) => Some(x),
+                None => {
+                    let msg = format!("unknown parameter `{}`; known: {}", r.param, self.keys);
+                    self.err(&format!("{path}/param"), msg);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A whole number of at least `min` (periods, bar counts, contracts).
+    fn whole(&mut self, v: &Value, path: &str, min: u64) -> Option<u64> {
+        let x = self.value(v, path)?;
+        if x.fract() != 0.0 || x < min as f64 || x > 1e9 {
+            self.err(
+                path,
+                format!("{x}: expected a whole number of at least {min}"),
+            );
+            return None;
+        }
+        Some(x as u64)
+    }
+
+    fn risk(&mut self, r: &Option<RiskExit>, path: &str) -> Option<ExitLevel> {
+        let r = r.as_ref()?;
+        let v = self.value(&r.value, &format!("{path}/value"))?;
+        if v <= 0.0 {
+            self.err(
+                &format!("{path}/value"),
+                format!("{v}: expected a distance above 0"),
+            );
+            return None;
+        }
+        Some(match r.unit {
+            ExitUnit::Ticks => ExitLevel::Ticks(v),
+            ExitUnit::Points => ExitLevel::Points(v),
+            ExitUnit::Dollars => ExitLevel::Dollars(v),
+            ExitUnit::Atr => ExitLevel::Atr(v),
+        })
+    }
+
+    fn expr(&mut self, e: &Expr, path: &str) -> Option<CExpr> {
+        match e {
+            Expr::Number(x) => Some(CExpr::Const(*x)),
+            Expr::Param(r) => self.value(&Value::Param(r.clone()), path).map(CExpr::Const),
+            Expr::Field(name) => match Field::parse(name) {
+                Some(f) => Some(CExpr::Field(f)),
+                None => {
+                    let msg = format!("unknown price field `{name}`; valid: {}", catalog::FIELDS);
+                    self.err(path, msg);
+                    None
+                }
+            },
+            Expr::Indicator(ind) => self.indicator(ind, path),
+        }
+    }
+
+    fn indicator(&mut self, ind: &Indicator, path: &str) -> Option<CExpr> {
+        let Some(spec) = catalog::find(&ind.indicator) else {
+            let msg = format!(
+                "unknown indicator `{}`; valid: {}",
+                ind.indicator,
+                catalog::names()
+            );
+            self.err(&format!("{path}/indicator"), msg);
+            return None;
+        };
+        let given = [
+            ("period", &ind.period),
+            ("fast", &ind.fast),
+            ("slow", &ind.slow),
+            ("signal", &ind.signal),
+            ("nbdev", &ind.nbdev),
+            ("atr_period", &ind.atr_period),
+            ("mult", &ind.mult),
+        ];
+        let takes: Vec<&str> = spec.args.iter().map(|a| a.0).collect();
+        let mut ok = true;
+        for (name, v) in given {
+            if v.is_some() && !takes.contains(&name) {
+                let msg = format!(
+                    "{} takes no `{name}`; its arguments: {}",
+                    spec.name,
+                    if takes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        takes.join(", ")
+                    }
+                );
+                self.err(&format!("{path}/{name}"), msg);
+                ok = false;
+            }
+        }
+        let mut args = Vec::new();
+        for &(name, default) in spec.args {
+            let arg_path = format!("{path}/{name}");
+            let given = given
+                .iter()
+                .find(|g| g.0 == name)
+                .and_then(|g| g.1.as_ref());
+            let v = match (given, default) {
+                (Some(v), _) => self.value(v, &arg_path),
+                (None, Some(d)) => Some(d),
+                (None, None) => {
+                    let msg = format!("{} needs `{name}`", spec.name);
+                    self.err(&arg_path, msg);
+                    None
+                }
+            };
+            match v {
+                // Periods are whole; real arguments are nbdev and mult.
+                Some(x) if !matches!(name, "nbdev" | "mult") && (x.fract() != 0.0 || x < 0.0) => {
+                    self.err(&arg_path, format!("{x}: expected a whole number of bars"));
+                    ok = false;
+                }
+                Some(x) => args.push(x),
+                None => ok = false,
+            }
+        }
+        let input = match (&ind.input, spec.reads) {
+            (None, _) => Some(CExpr::Field(Field::Close)),
+            (Some(e), Reads::Series) => self.expr(e, &format!("{path}/input")),
+            (Some(_), _) => {
+                let msg = format!(
+                    "{} reads high, low and close itself and takes no `input`",
+                    spec.name
+                );
+                self.err(&format!("{path}/input"), msg);
+                None
+            }
+        };
+        let output = match &ind.output {
+            None if spec.output_required => {
+                let msg = format!(
+                    "{} has several outputs; choose one of: {}",
+                    spec.name,
+                    spec.outputs.join(", ")
+                );
+                self.err(&format!("{path}/output"), msg);
+                None
+            }
+            None => Some(0),
+            Some(o) => match spec.outputs.iter().position(|x| x == o) {
+                Some(i) if spec.outputs.len() > 1 => Some(i),
+                _ => {
+                    let msg = if spec.outputs.len() > 1 {
+                        format!("no output `{o}`; valid: {}", spec.outputs.join(", "))
+                    } else {
+                        format!("{} has a single output; remove `output`", spec.name)
+                    };
+                    self.err(&format!("{path}/output"), msg);
+                    None
+                }
+            },
+        };
+        if !ok {
+            return None;
+        }
+        // Run on empty data: this checks the argument ranges with the indicator's own rules.
+        let empty = Inputs {
+            series: &[],
+            high: &[],
+            low: &[],
+            close: &[],
+            volume: &[],
+            new_session: &[],
+        };
+        if let Err(e) = catalog::compute(spec, &args, &empty) {
+            let (arg, msg) = match &e {
+                IndicatorError::PeriodOutOfRange { name, .. }
+                | IndicatorError::InvalidReal { name, .. } => (json_arg(name), e.to_string()),
+                IndicatorError::LengthMismatch { .. } => ("indicator", e.to_string()),
+            };
+            let msg = msg.replacen(json_arg_src(&e), arg, 1);
+            self.err(&format!("{path}/{arg}"), format!("{}: {msg}", spec.name));
+            return None;
+        }
+        Some(CExpr::Ind(Box::new(CInd {
+            spec,
+            input: input?,
+            args,
+            output: output?,
+            shift: ind.shift.unwrap_or(0) as usize,
+        })))
+    }
+
+    fn pair(&mut self, l: &Expr, r: &Expr, path: &str) -> Option<(CExpr, CExpr)> {
+        let l = self.expr(l, &format!("{path}/left"));
+        let r = self.expr(r, &format!("{path}/right"));
+        Some((l?, r?))
+    }
+
+    fn cond(&mut self, c: &Condition, path: &str) -> Option<CCond> {
+        let cmp = |op| move |(left, right)| CCond::Cmp { op, left, right };
+        let cross = |above| move |(left, right)| CCond::Cross { above, left, right };
+        match c {
+            Condition::CrossesAbove { left, right } => {
+                self.pair(left, right, path).map(cross(true))
+            }
+            Condition::CrossesBelow { left, right } => {
+                self.pair(left, right, path).map(cross(false))
+            }
+            Condition::Gt { left, right } => self.pair(left, right, path).map(cmp(Cmp::Gt)),
+            Condition::Lt { left, right } => self.pair(left, right, path).map(cmp(Cmp::Lt)),
+            Condition::Ge { left, right } => self.pair(left, right, path).map(cmp(Cmp::Ge)),
+            Condition::Le { left, right } => self.pair(left, right, path).map(cmp(Cmp::Le)),
+            Condition::Between { value, low, high } => {
+                let v = self.expr(value, &format!("{path}/value"));
+                let lo = self.expr(low, &format!("{path}/low"));
+                let hi = self.expr(high, &format!("{path}/high"));
+                Some(CCond::Between {
+                    value: v?,
+                    low: lo?,
+                    high: hi?,
+                })
+            }
+            Condition::Rising { value, bars } | Condition::Falling { value, bars } => {
+                let v = self.expr(value, &format!("{path}/value"));
+                let n = self.whole(bars, &format!("{path}/bars"), 1);
+                Some(CCond::Trend {
+                    rising: matches!(c, Condition::Rising { .. }),
+                    value: v?,
+                    bars: n? as usize,
+                })
+            }
+            Condition::And { conditions } | Condition::Or { conditions } => {
+                if conditions.is_empty() {
+                    self.err(
+                        &format!("{path}/conditions"),
+                        "expected at least one condition",
+                    );
+                }
+                let parts: Vec<Option<CCond>> = conditions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| self.cond(c, &format!("{path}/conditions/{i}")))
+                    .collect();
+                let parts: Option<Vec<CCond>> = parts.into_iter().collect();
+                match c {
+                    Condition::And { .. } => parts.map(CCond::And),
+                    _ => parts.map(CCond::Or),
+                }
+            }
+            Condition::Not { condition } => self
+                .cond(condition, &format!("{path}/condition"))
+                .map(|c| CCond::Not(Box::new(c))),
+            Condition::TimeWindow { start, end } => {
+                let s = self.time(start, &format!("{path}/start"));
+                let e = self.time(end, &format!("{path}/end"));
+                Some(CCond::Time { start: s?, end: e? })
+            }
+            Condition::Weekdays { days } => {
+                let parsed: Vec<Option<Weekday>> = days
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        let w = d.parse::<Weekday>().ok();
+                        if w.is_none() {
+                            self.err(
+                                &format!("{path}/days/{i}"),
+                                format!(
+                                    "unknown day `{d}`; valid: mon, tue, wed, thu, fri, sat, sun"
+                                ),
+                            );
+                        }
+                        w
+                    })
+                    .collect();
+                parsed
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(CCond::Weekdays)
+            }
+        }
+    }
+
+    fn time(&mut self, s: &str, path: &str) -> Option<NaiveTime> {
+        let t = NaiveTime::parse_from_str(s, "%H:%M").ok();
+        if t.is_none() {
+            self.err(
+                path,
+                format!("`{s}`: expected a time of day as HH:MM, e.g. 09:30"),
+            );
+        }
+        t
+    }
+}
+
+/// The JSON argument name for an indicator function's parameter name.
+fn json_arg(name: &str) -> &'static str {
+    match name {
+        "fast" => "fast",
+        "slow" => "slow",
+        "signal" => "signal",
+        "nbdevup" | "nbdevdn" | "nbdev" => "nbdev",
+        "atr_period" => "atr_period",
+        "mult" => "mult",
+        _ => "period",
+    }
+}
+
+/// The parameter name as the indicator error spells it.
+fn json_arg_src(e: &IndicatorError) -> &'static str {
+    match e {
+        IndicatorError::PeriodOutOfRange { name, .. }
+        | IndicatorError::InvalidReal { name, .. } => name,
+        IndicatorError::LengthMismatch { name, .. } => name,
+    }
+}

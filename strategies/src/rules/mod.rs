@@ -1,0 +1,24 @@
+//! The declarative strategy language: a strategy is JSON (see [`Strategy`]), checked by
+//! [`compile`] into a [`Compiled`] form that yields engine [`Signals`](settle_engine::Signals)
+//! for any series of bars ([`signals`]) and the engine configuration ([`to_config`]).
+//!
+//! * [`model`]: the serde types, i.e. the JSON format.
+//! * [`catalog`]: the price fields and indicators a rule may name.
+//! * `compile`: validation with JSON-pointer errors, parameter resolution.
+//! * `eval`: signals, with each distinct indicator computed once.
+
+pub mod catalog;
+mod compile;
+mod eval;
+pub mod model;
+
+pub use compile::{compile, to_config, with_parameters, Compiled, ValidationError};
+pub use eval::{signals, SignalError};
+pub use model::{
+    Category, Condition, ExitUnit, Expr, Indicator, ParamRef, Parameter, RiskExit, Strategy, Value,
+};
+
+/// The JSON Schema of a [`Strategy`], e.g. for an MCP tool's input.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Strategy)).unwrap_or_default()
+}

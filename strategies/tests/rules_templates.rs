@@ -1,0 +1,246 @@
+//! The rule language and the templates on real data: CL front-month daily OHLC (RTL) and 6E
+//! one-minute bars of January 2024 (Nautilus Trader sample).
+
+use std::path::PathBuf;
+
+use settle_data::import::{nautilus, rtl};
+use settle_data::{spec, Bars};
+use settle_strategies::indicators;
+use settle_strategies::rules::{self, Strategy};
+use settle_strategies::templates;
+
+fn shared_data() -> PathBuf {
+    std::env::var_os("SETTLE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
+}
+
+fn cl_daily() -> Bars {
+    let dir = shared_data();
+    let exp = rtl::expiry_table(&dir.join("converted/rtl/expiry_table.csv"), "CL", "CL").unwrap();
+    rtl::cushing_ohlc(
+        &dir.join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
+        &exp,
+    )
+    .unwrap()
+}
+
+fn six_e_minutes() -> Bars {
+    nautilus::bars(
+        &shared_data().join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
+        "6E",
+        "6EH4",
+    )
+    .unwrap()
+}
+
+/// The real series a template runs on in these tests, with the template set up for it.
+fn setup(t: &templates::Template, cl: &Bars, six_e: &Bars) -> (Strategy, Bars) {
+    if t.strategy.bar_size == "1d" {
+        (templates::get(t.name, "CL").unwrap(), cl.clone())
+    } else {
+        (templates::get(t.name, "6E").unwrap(), six_e.clone())
+    }
+}
+
+#[test]
+fn every_template_compiles_and_trades_on_real_data() {
+    let (cl, six_e) = (cl_daily(), six_e_minutes());
+    let names = templates::names();
+    for want in [
+        "sma_cross",
+        "ema_cross",
+        "donchian_breakout",
+        "rsi_reversion",
+        "bollinger_reversion",
+        "macd_trend",
+        "opening_range_breakout",
+        "keltner_breakout",
+        "adx_trend",
+        "vwap_reversion",
+    ] {
+        assert!(names.contains(&want), "missing template {want}");
+    }
+    for t in templates::all() {
+        let (s, bars) = setup(&t, &cl, &six_e);
+        let c = rules::compile(&s).unwrap_or_else(|e| panic!("{}: {e:?}", t.name));
+        let sp = spec(&s.symbol).unwrap();
+        let sig = rules::signals(&c, &bars, sp).unwrap();
+        // Daily templates trade the whole CL history (2007 on), not just the last year.
+        let mut cfg = rules::to_config(&c);
+        if !bars.meta.bar_size.is_intraday() {
+            cfg.window = settle_engine::Window::All;
+        }
+        let r = settle_engine::backtest(&bars, sp, &sig, &cfg).unwrap();
+        assert!(
+            r.trades.len() >= 5,
+            "{} made {} trades on {}",
+            t.name,
+            r.trades.len(),
+            s.symbol
+        );
+    }
+}
+
+#[test]
+fn sma_cross_matches_a_hand_written_cross() {
+    let cl = cl_daily();
+    let s = rules::with_parameters(
+        &templates::get("sma_cross", "CL").unwrap(),
+        &[("fast", 7.0), ("slow", 23.0)],
+    )
+    .unwrap();
+    let sig = rules::signals(&rules::compile(&s).unwrap(), &cl, spec("CL").unwrap()).unwrap();
+    let fast = indicators::sma(&cl.close, 7).unwrap();
+    let slow = indicators::sma(&cl.close, 23).unwrap();
+    let n = cl.len();
+    let (mut up, mut down) = (vec![false; n], vec![false; n]);
+    for t in 1..n {
+        up[t] = fast[t - 1] <= slow[t - 1] && fast[t] > slow[t];
+        down[t] = fast[t - 1] >= slow[t - 1] && fast[t] < slow[t];
+    }
+    assert!(up.iter().filter(|&&b| b).count() > 10);
+    assert_eq!(sig.long_entry, up);
+    assert_eq!(sig.short_entry, down);
+    assert!(sig.long_exit.iter().all(|&b| !b));
+}
+
+#[test]
+fn no_template_looks_ahead() {
+    let (cl, six_e) = (cl_daily(), six_e_minutes());
+    for t in templates::all() {
+        let (s, bars) = setup(&t, &cl, &six_e);
+        let c = rules::compile(&s).unwrap();
+        let sp = spec(&s.symbol).unwrap();
+        let full = rules::signals(&c, &bars, sp).unwrap();
+        let n = bars.len();
+        for cut in [n / 7, n / 3, n / 2, n * 4 / 5, n - 1] {
+            let part = rules::signals(&c, &bars.slice(0..cut), sp).unwrap();
+            assert_eq!(
+                part.long_entry,
+                full.long_entry[..cut],
+                "{} at {cut}",
+                t.name
+            );
+            assert_eq!(
+                part.short_entry,
+                full.short_entry[..cut],
+                "{} at {cut}",
+                t.name
+            );
+            assert_eq!(part.long_exit, full.long_exit[..cut], "{} at {cut}", t.name);
+            assert_eq!(
+                part.short_exit,
+                full.short_exit[..cut],
+                "{} at {cut}",
+                t.name
+            );
+        }
+    }
+}
+
+fn errors(json: serde_json::Value) -> Vec<(String, String)> {
+    let s: Strategy = serde_json::from_value(json).unwrap();
+    match rules::compile(&s) {
+        Ok(_) => vec![],
+        Err(e) => e.into_iter().map(|e| (e.path, e.message)).collect(),
+    }
+}
+
+#[test]
+fn validation_errors_point_at_the_json() {
+    let e = errors(serde_json::json!({
+        "name": "bad", "symbol": "CL", "bar_size": "1d",
+        "parameters": [{"key": "fast", "value": 500, "category": "entry", "min": 2, "max": 100}],
+        "long_entry": {"op": "crosses_above",
+            "left": {"indicator": "sma", "period": 0},
+            "right": {"indicator": "smaa", "period": {"param": "slow"}}},
+        "short_entry": {"op": "gt", "left": "closee", "right": {"indicator": "rsi", "period": {"param": "nope"}}},
+        "long_exit": {"op": "lt", "left": "close", "right": {"indicator": "bbands"}},
+        "short_exit": {"op": "lt", "left": "close", "right": {"indicator": "rsi", "period": 1}},
+    }));
+    let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/parameters/0/value",
+            "/long_entry/left/period",
+            "/long_entry/right/indicator",
+            "/short_entry/left",
+            "/short_entry/right/period/param",
+            "/long_exit/right/output",
+            "/short_exit/right/period",
+        ],
+        "{e:#?}"
+    );
+    assert!(e[0].1.contains("expected 2 to 100"), "{}", e[0].1);
+    assert!(e[1].1.contains("between 1 and 100000"), "{}", e[1].1);
+    assert!(e[2].1.contains("valid: sma, ema"), "{}", e[2].1);
+    assert!(e[3].1.contains("valid: open, high"), "{}", e[3].1);
+    assert!(e[4].1.contains("known: fast"), "{}", e[4].1);
+    assert!(e[5].1.contains("upper, middle, lower"), "{}", e[5].1);
+    assert!(e[6].1.contains("between 2 and 100000"), "{}", e[6].1);
+
+    let no_exit = errors(serde_json::json!({
+        "name": "x", "symbol": "CL", "bar_size": "1d",
+        "long_entry": {"op": "gt", "left": "close", "right": 50}}));
+    assert_eq!(no_exit.len(), 1);
+    assert_eq!(no_exit[0].0, "/long_exit");
+    let with_stop = errors(serde_json::json!({
+        "name": "x", "symbol": "CL", "bar_size": "1d",
+        "long_entry": {"op": "gt", "left": "close", "right": 50},
+        "stop_loss": {"unit": "ticks", "value": 20}}));
+    assert!(with_stop.is_empty(), "{with_stop:?}");
+    let no_entry = errors(serde_json::json!({"name": "x", "symbol": "CL", "bar_size": "1d"}));
+    assert_eq!(no_entry[0].0, "/long_entry");
+}
+
+#[test]
+fn json_file_gives_the_same_trades_as_the_template() {
+    let cl = cl_daily();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("donchian.json");
+    // Written by hand, not serialized from the template.
+    std::fs::write(
+        &path,
+        r#"{
+  "name": "my donchian", "symbol": "CL", "bar_size": "1d", "window": "last 1 year",
+  "parameters": [
+    {"key": "entry_period", "value": 20, "category": "entry", "min": 5, "max": 200, "integer": true},
+    {"key": "exit_period", "value": 10, "category": "exit", "min": 2, "max": 100, "integer": true}
+  ],
+  "long_entry": {"op": "gt", "left": "close",
+                 "right": {"indicator": "max", "input": "high", "period": {"param": "entry_period"}, "shift": 1}},
+  "long_exit": {"op": "lt", "left": "close",
+                "right": {"indicator": "min", "input": "low", "period": {"param": "exit_period"}, "shift": 1}},
+  "short_entry": {"op": "lt", "left": "close",
+                  "right": {"indicator": "min", "input": "low", "period": 20, "shift": 1}},
+  "short_exit": {"op": "gt", "left": "close",
+                 "right": {"indicator": "max", "input": "high", "period": 10, "shift": 1}}
+}"#,
+    )
+    .unwrap();
+    let summary = settle_strategies::check_file(&path).unwrap();
+    assert!(summary.contains("my donchian"), "{summary}");
+    let file: Strategy = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let run = |s: &Strategy| {
+        let c = rules::compile(s).unwrap();
+        let sp = spec("CL").unwrap();
+        let sig = rules::signals(&c, &cl, sp).unwrap();
+        settle_engine::backtest(&cl, sp, &sig, &rules::to_config(&c)).unwrap()
+    };
+    let (a, b) = (
+        run(&file),
+        run(&templates::get("donchian_breakout", "CL").unwrap()),
+    );
+    assert!(!a.trades.is_empty());
+    assert_eq!(a.trades, b.trades);
+}
+
+#[test]
+fn schema_describes_the_strategy() {
+    let s = rules::schema().to_string();
+    for word in ["long_entry", "crosses_above", "indicator", "param"] {
+        assert!(s.contains(word), "schema lacks {word}");
+    }
+}
