@@ -10,7 +10,7 @@
 //! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
 //!
-//! Parameter sweeps (many backtests over rayon) will live in a `sweep` module; not yet built.
+//! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 
 pub mod config;
 pub mod equity;
@@ -18,6 +18,7 @@ pub mod error;
 pub mod metrics;
 mod session;
 mod sim;
+pub mod sweep;
 pub mod trade;
 pub mod window;
 
