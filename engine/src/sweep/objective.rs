@@ -19,7 +19,8 @@ pub enum Direction {
     Min,
 }
 
-/// The metric to optimise. Results whose metric is `null` never win.
+/// The metric to optimise. Results whose metric is `null` never win. Build it with
+/// [`Objective::new`], which checks the name (a hand-built one naming no metric ranks nothing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Objective {
     pub metric: String,
@@ -71,6 +72,7 @@ pub enum Op {
 }
 
 /// `metric op value`, e.g. `tradeCount >= 30`. A `null` metric fails every constraint.
+/// Build it with [`Constraint::parse`], which checks the metric name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraint {
     pub metric: String,
