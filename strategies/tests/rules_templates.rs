@@ -244,3 +244,89 @@ fn schema_describes_the_strategy() {
         assert!(s.contains(word), "schema lacks {word}");
     }
 }
+
+fn strategy(entry: serde_json::Value, symbol: &str, bar_size: &str) -> Strategy {
+    serde_json::from_value(serde_json::json!({
+        "name": "t", "symbol": symbol, "bar_size": bar_size,
+        "long_entry": entry, "max_bars_held": 5}))
+    .unwrap()
+}
+
+fn long_entries(entry: serde_json::Value, bars: &Bars, symbol: &str, bar_size: &str) -> Vec<bool> {
+    let c = rules::compile(&strategy(entry, symbol, bar_size)).unwrap();
+    rules::signals(&c, bars, spec(symbol).unwrap())
+        .unwrap()
+        .long_entry
+}
+
+#[test]
+fn every_indicator_in_the_catalog_computes_on_real_bars() {
+    // 6E minutes rather than CL daily: VWAP needs volume, the opening range needs sessions.
+    let six_e = six_e_minutes();
+    for ind in rules::catalog::INDICATORS {
+        let mut e = serde_json::json!({"indicator": ind.name});
+        if ind.args.iter().any(|a| a.0 == "period") {
+            e["period"] = serde_json::json!(5);
+        }
+        if ind.output_required {
+            e["output"] = serde_json::json!(ind.outputs[0]);
+        }
+        let v = long_entries(
+            serde_json::json!({"op": "gt", "left": e, "right": -1e300}),
+            &six_e,
+            "6E",
+            "1m",
+        );
+        // Past the warm-up every value is a number, so `> -1e300` holds on the last bar.
+        assert!(v[v.len() - 1], "{} gave no value on the last bar", ind.name);
+    }
+}
+
+#[test]
+fn logic_operators_match_hand_computation() {
+    let cl = cl_daily();
+    let got = long_entries(
+        serde_json::json!({"op": "or", "conditions": [
+            {"op": "and", "conditions": [
+                {"op": "rising", "value": "close", "bars": 3},
+                {"op": "not", "condition": {"op": "between", "value": "close", "low": 40, "high": 80}}]},
+            {"op": "falling", "value": "high", "bars": 1}]}),
+        &cl,
+        "CL",
+        "1d",
+    );
+    let c = &cl.close;
+    let want: Vec<bool> = (0..cl.len())
+        .map(|t| {
+            (t >= 3 && c[t] > c[t - 3] && !(40.0..=80.0).contains(&c[t]))
+                || (t >= 1 && cl.high[t] < cl.high[t - 1])
+        })
+        .collect();
+    assert!(want.iter().any(|&b| b) && !want.iter().all(|&b| b));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn time_window_and_weekdays_use_exchange_time() {
+    use chrono::{Datelike, Timelike};
+    let six_e = six_e_minutes();
+    let got = long_entries(
+        serde_json::json!({"op": "and", "conditions": [
+            {"op": "time_window", "start": "08:30", "end": "09:00"},
+            {"op": "weekdays", "days": ["wed", "fri"]}]}),
+        &six_e,
+        "6E",
+        "1m",
+    );
+    let want: Vec<bool> = (0..six_e.len())
+        .map(|i| {
+            let t = six_e.time(i).with_timezone(&chrono_tz::America::Chicago);
+            let minute = t.hour() * 60 + t.minute();
+            (510..540).contains(&minute)
+                && matches!(t.weekday(), chrono::Weekday::Wed | chrono::Weekday::Fri)
+        })
+        .collect();
+    // Five Wednesdays and four Fridays in January 2024, 30 one-minute bars each.
+    assert_eq!(want.iter().filter(|&&b| b).count(), 270);
+    assert_eq!(got, want);
+}

@@ -56,8 +56,8 @@ pub struct Spec {
     pub reads: Reads,
     /// Argument names in call order, with their default (`None` = required).
     pub args: &'static [(&'static str, Option<f64>)],
-    /// Output names; the first is the default when there are several... except for bands,
-    /// where `output` must be given (no obvious default between upper and lower).
+    /// Output names. With several, the first is the default unless `output_required` (bands:
+    /// neither upper nor lower is an obvious default, so the rule must say which).
     pub outputs: &'static [&'static str],
     pub output_required: bool,
 }

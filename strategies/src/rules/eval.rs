@@ -233,3 +233,32 @@ impl<'a> Eval<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use settle_data::{BarSize, SeriesMeta};
+
+    use super::*;
+    use crate::rules::compile;
+
+    /// Each distinct indicator call is computed once, whatever the number of references.
+    #[test]
+    fn indicators_are_computed_once_per_distinct_call() {
+        let mut bars = Bars::empty(SeriesMeta::new("CL", None, BarSize::Daily, "test"));
+        for i in 0..100 {
+            let c = 50.0 + (i as f64 / 5.0).sin() * 3.0;
+            bars.push(i * 86_400, c, c + 1.0, c - 1.0, c, 10.0, 0);
+        }
+        let spec = settle_data::spec("CL").unwrap();
+        // macd_trend names MACD four times (two outputs, two conditions): one computation.
+        // sma_cross names SMA(fast) and SMA(slow) twice each: two computations.
+        for (name, distinct) in [("macd_trend", 1), ("sma_cross", 2)] {
+            let c = compile(&crate::templates::get(name, "CL").unwrap()).unwrap();
+            let mut ev = Eval::new(&bars, spec).unwrap();
+            for cond in [&c.long_entry, &c.short_entry].into_iter().flatten() {
+                ev.cond(cond).unwrap();
+            }
+            assert_eq!(ev.cache.len(), distinct, "{name}");
+        }
+    }
+}
