@@ -1,5 +1,6 @@
 //! The command-line interface: one subcommand per module.
 
+mod backtest;
 mod data;
 mod demo;
 mod symbols;
@@ -30,6 +31,11 @@ enum Command {
     Data(data::DataCommand),
     /// The main job on the sample data: import it on first run, then show what is loaded.
     Demo(demo::DemoArgs),
+    /// Backtest a template or a strategy file on a continuous series from the store.
+    Backtest(backtest::BacktestArgs),
+    /// Check strategy files; list templates.
+    #[command(subcommand)]
+    Strategy(backtest::StrategyCommand),
     /// Serve the MCP tools over stdio (default) or streamable HTTP.
     Serve(ServeArgs),
 }
@@ -59,6 +65,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Specs(a) => symbols::specs(&a),
         Command::Data(c) => data::run(&home, c),
         Command::Demo(a) => demo::run(&home, &a),
+        Command::Backtest(a) => backtest::run(&home, &a),
+        Command::Strategy(c) => backtest::strategy(&c),
         Command::Serve(a) => match a.http {
             Some(addr) => settle_mcp::serve_http(&home, addr, a.token),
             None => settle_mcp::serve_stdio(&home),

@@ -1,0 +1,150 @@
+//! `settle backtest` and `settle strategy check`: run a strategy (template or JSON file) on a
+//! continuous series from the store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use settle_data::store::Store;
+use settle_data::{spec, BarSize};
+use settle_strategies::rules::{self, Strategy, ValidationError};
+use settle_strategies::templates;
+
+#[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    /// A built-in template (see `settle strategy templates`).
+    #[arg(long, conflicts_with = "strategy")]
+    template: Option<String>,
+    /// A strategy JSON file.
+    #[arg(long)]
+    strategy: Option<PathBuf>,
+    /// Root symbol (required with --template).
+    #[arg(long)]
+    symbol: Option<String>,
+    /// Bar size override: 1m, 5m, 1d.
+    #[arg(long)]
+    bar: Option<BarSize>,
+    /// Window: "last 1 year" (default of the strategy), "last 2 years", "since 2020", "YTD",
+    /// "2022-01-01..2023-06-30", "all".
+    #[arg(long)]
+    window: Option<String>,
+    /// Parameter override, KEY=VALUE (repeatable).
+    #[arg(long = "param", value_parser = parse_kv)]
+    params: Vec<(String, f64)>,
+    /// Print the full result (metrics, trades, equity) as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StrategyCommand {
+    /// Validate a strategy JSON file and explain every problem.
+    Check { file: PathBuf },
+    /// List the built-in templates.
+    Templates,
+}
+
+fn parse_kv(s: &str) -> Result<(String, f64), String> {
+    let (k, v) = s.split_once('=').ok_or("expected KEY=VALUE")?;
+    let v: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{v}` is not a number"))?;
+    Ok((k.trim().to_string(), v))
+}
+
+fn explain(errors: Vec<ValidationError>) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    anyhow!("invalid strategy:\n  {}", lines.join("\n  "))
+}
+
+fn load_strategy(a: &BacktestArgs) -> anyhow::Result<Strategy> {
+    let mut s = match (&a.template, &a.strategy) {
+        (Some(t), _) => {
+            let symbol = a
+                .symbol
+                .as_deref()
+                .ok_or_else(|| anyhow!("--symbol is required with --template"))?;
+            spec(symbol)?;
+            templates::get(t, symbol).ok_or_else(|| {
+                anyhow!(
+                    "unknown template `{t}`; known: {}",
+                    templates::names().join(", ")
+                )
+            })?
+        }
+        (None, Some(f)) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a valid strategy", f.display()))?
+        }
+        (None, None) => bail!("give --template NAME --symbol ROOT, or --strategy FILE"),
+    };
+    if let (Some(sym), Some(_)) = (&a.symbol, &a.strategy) {
+        s.symbol = sym.to_ascii_uppercase();
+    }
+    if let Some(b) = a.bar {
+        s.bar_size = b.to_string();
+    }
+    if let Some(w) = &a.window {
+        s.window = w.clone();
+    }
+    if !a.params.is_empty() {
+        let kv: Vec<(&str, f64)> = a.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        s = rules::with_parameters(&s, &kv).map_err(explain)?;
+    }
+    Ok(s)
+}
+
+pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
+    let strategy = load_strategy(a)?;
+    let compiled = rules::compile(&strategy).map_err(explain)?;
+    let store = Store::open(home)?;
+    let bars = store.find(&strategy.symbol, None, compiled.bar_size)?;
+    let signals = rules::signals(&compiled, &bars, compiled.spec)?;
+    let result =
+        settle_engine::backtest(&bars, compiled.spec, &signals, &rules::to_config(&compiled))?;
+    if a.json {
+        println!("{}", result.to_json());
+        return Ok(());
+    }
+    let m = serde_json::to_value(&result.metrics)?;
+    println!(
+        "{} {} {} .. {} ({} bars{})",
+        strategy.name,
+        result.symbol,
+        serde_json::to_string(&result.first_bar)?,
+        serde_json::to_string(&result.last_bar)?,
+        result.bars,
+        if result.close_only {
+            ", close-only"
+        } else {
+            ""
+        }
+    );
+    for (k, v) in m.as_object().into_iter().flatten() {
+        println!("  {k:<22} {v}");
+    }
+    for n in &result.notes {
+        println!("  note: {n}");
+    }
+    Ok(())
+}
+
+pub fn strategy(cmd: &StrategyCommand) -> anyhow::Result<()> {
+    match cmd {
+        StrategyCommand::Check { file } => match settle_strategies::check_file(file) {
+            Ok(summary) => {
+                println!("{summary}");
+                Ok(())
+            }
+            Err(problems) => bail!("{}:\n{problems}", file.display()),
+        },
+        StrategyCommand::Templates => {
+            for t in templates::all() {
+                println!("{:<24} {}", t.name, t.description);
+            }
+            Ok(())
+        }
+    }
+}
