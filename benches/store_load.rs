@@ -22,7 +22,15 @@ fn year_of_minutes() -> settle_data::Bars {
     for k in 0..12 {
         let shift = k * 31 * 86_400;
         for i in 0..m.len() {
-            year.push(m.ts[i] + shift, m.open[i], m.high[i], m.low[i], m.close[i], m.volume[i], m.contract[i]);
+            year.push(
+                m.ts[i] + shift,
+                m.open[i],
+                m.high[i],
+                m.low[i],
+                m.close[i],
+                m.volume[i],
+                m.contract[i],
+            );
         }
     }
     year
@@ -34,7 +42,11 @@ fn load(c: &mut Criterion) {
     let year = year_of_minutes();
     store.import(std::slice::from_ref(&year)).expect("import");
     c.bench_function(&format!("store_load_{}_1m_bars", year.len()), |b| {
-        b.iter(|| store.find("6E", Some("6EH4"), BarSize::Minutes(1)).expect("load"))
+        b.iter(|| {
+            store
+                .find("6E", Some("6EH4"), BarSize::Minutes(1))
+                .expect("load")
+        })
     });
 }
 

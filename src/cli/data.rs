@@ -10,7 +10,7 @@ use settle_data::BarSize;
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
     /// Import a file (CSV or Parquet), or the whole sample data set with --sample.
-    Import(ImportArgs),
+    Import(Box<ImportArgs>),
     /// List the series in the store.
     List {
         #[arg(long)]
