@@ -1,7 +1,7 @@
 //! The seam between the MCP server and the computing crates. The server owns sessions,
 //! versions, operations and persistence; a [`Backend`] owns what a strategy *means*: how a
 //! definition compiles, how a backtest runs, which templates and datasets exist. The binary
-//! wires the real engine in; until then [`Unwired`] answers with a clear error.
+//! serves [`EngineBackend`](crate::EngineBackend); [`Unwired`] stays for tests that need no engine.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -88,7 +88,7 @@ pub trait Backend: Send + Sync + 'static {
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>>;
 }
 
-/// The backend used until the engine is wired in: every computing call explains that.
+/// A backend without the engine (for tests of the server alone): every computing call says so.
 pub struct Unwired;
 
 const UNWIRED: &str =

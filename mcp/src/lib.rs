@@ -7,11 +7,14 @@
 //! * [`tools`]: the AskFutures-compatible tool surface ([`SettleServer`]).
 //! * [`http`]: streamable HTTP with loopback-by-default and bearer-token auth.
 //!
-//! The binary calls [`serve_stdio`] or [`serve_http`]; to serve a real engine it builds a
-//! [`Server`] with its own [`Backend`].
+//! * [`engine_backend`]: the real [`Backend`] ([`EngineBackend`]) over the bar store.
+//!
+//! The binary calls [`serve_stdio`] or [`serve_http`], which serve [`EngineBackend`]; tests
+//! build a [`Server`] with their own [`Backend`].
 
 pub mod backend;
 pub mod db;
+pub mod engine_backend;
 pub mod http;
 pub mod model;
 pub mod ops;
@@ -26,6 +29,7 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 
 pub use backend::{Backend, Unwired};
+pub use engine_backend::EngineBackend;
 pub use tools::SettleServer;
 
 /// A server ready to run: the store is open (migrated, interrupted operations failed).
@@ -59,10 +63,9 @@ impl Server {
     }
 }
 
-/// `settle serve`: stdio with the backend this crate knows ([`Unwired`] until the engine
-/// is wired in by the binary through [`Server`]).
+/// `settle serve`: stdio with the real engine over the bar store under `home`.
 pub fn serve_stdio(home: &Path) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(Unwired))?.run_stdio()
+    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_stdio()
 }
 
 /// `settle serve --http ADDR`.
@@ -71,7 +74,7 @@ pub fn serve_http(
     addr: SocketAddr,
     bearer_token: Option<String>,
 ) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(Unwired))?.run_http(addr, bearer_token)
+    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_http(addr, bearer_token)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -1,0 +1,250 @@
+//! The real [`Backend`]: strategies in the settle rule language (`settle-strategies`), bars
+//! from the local store (`settle-data`), backtests by `settle-engine`.
+//!
+//! The stored definition is the full [`Strategy`] JSON after the client's symbol, bar size,
+//! window, costs and parameter overrides are applied, so a version re-runs identically
+//! without the input that built it.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+use settle_data::store::Store;
+use settle_data::DataError;
+use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
+use settle_strategies::templates;
+
+use crate::backend::{
+    Backend, BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput,
+    TemplateInfo,
+};
+use crate::model::{CanonicalParameter, EquityPoint, Metrics, ParameterValue, Trade};
+use crate::ops::JobContext;
+
+/// The engine behind the MCP tools, reading series from one store.
+pub struct EngineBackend {
+    store: Store,
+}
+
+impl EngineBackend {
+    /// Opens the bar store under `home` (the same `$SETTLE_HOME` as `settle data import`).
+    pub fn open(home: &Path) -> anyhow::Result<EngineBackend> {
+        Ok(EngineBackend {
+            store: Store::open(home)?,
+        })
+    }
+}
+
+impl Backend for EngineBackend {
+    fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
+        let mut s = base_strategy(input)?;
+        s.symbol = input.symbol.trim().to_ascii_uppercase();
+        s.bar_size = input.bar_size.clone();
+        if let Some(w) = window(input.start.as_deref(), input.end.as_deref()) {
+            s.window = w;
+        }
+        if let Some(c) = input.commission_per_side {
+            s.commission_per_side = Some(c);
+        }
+        if let Some(t) = input.slippage_ticks {
+            if !(t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= f64::from(u32::MAX)) {
+                return Err(format!(
+                    "slippage_ticks: {t} is not valid; expected a whole number of ticks, 0 or more"
+                ));
+            }
+            s.slippage_ticks = Some(t as u32);
+        }
+        let s = apply(&s, &input.parameters)?;
+        Ok(CompiledStrategy {
+            ticker: s.symbol.clone(),
+            definition: to_json(&s),
+            canonical_parameters: canonical(&s),
+        })
+    }
+
+    fn with_parameters(
+        &self,
+        definition: &Value,
+        values: &[ParameterValue],
+    ) -> BackendResult<Value> {
+        Ok(to_json(&apply(&from_definition(definition)?, values)?))
+    }
+
+    fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput> {
+        let c = compile(&from_definition(definition)?)?;
+        if ctx.is_cancelled() {
+            return Err("cancelled before the backtest started".into());
+        }
+        let bars = self
+            .store
+            .find(&c.strategy.symbol, None, c.bar_size)
+            .map_err(|e| missing_series(&c, e))?;
+        let signals = rules::signals(&c, &bars, c.spec)
+            .map_err(|e| format!("computing the strategy's signals: {e}"))?;
+        if ctx.is_cancelled() {
+            return Err("cancelled before the backtest ran".into());
+        }
+        let r = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c))
+            .map_err(|e| format!("backtest: {e}"))?;
+        Ok(BacktestOutput {
+            metrics: headline(&r.metrics),
+            trades: r.trades.iter().map(trade).collect(),
+            daily_equity: r
+                .daily_equity
+                .iter()
+                .map(|d| EquityPoint {
+                    date: d.date.to_string(),
+                    equity: d.equity,
+                })
+                .collect(),
+        })
+    }
+
+    fn templates(&self) -> Vec<TemplateInfo> {
+        templates::all()
+            .into_iter()
+            .map(|t| TemplateInfo {
+                name: t.name.to_string(),
+                description: t.description.to_string(),
+                parameters: canonical(&t.strategy),
+            })
+            .collect()
+    }
+
+    fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
+        let entries = self
+            .store
+            .list()
+            .map_err(|e| format!("reading the local data store: {e}"))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| DatasetInfo {
+                symbol: e.symbol,
+                contract: e.contract.unwrap_or(e.kind),
+                bar_size: e.bar_size.to_string(),
+                first_ts: e.first,
+                last_ts: e.last,
+                rows: e.rows as u64,
+            })
+            .collect())
+    }
+}
+
+/// The strategy the client started from: its rules document, or a template.
+fn base_strategy(input: &StrategyInput) -> BackendResult<Strategy> {
+    match (&input.rules_json, &input.template) {
+        (Some(text), _) => serde_json::from_str(text)
+            .map_err(|e| format!("rules_json: not a valid settle strategy: {e}")),
+        (None, Some(name)) => templates::get(name, &input.symbol).ok_or_else(|| {
+            format!(
+                "template: no template `{name}`; valid: {} (see list_templates)",
+                templates::names().join(", ")
+            )
+        }),
+        (None, None) => Err(
+            "give rules_json (a strategy in the settle rule language) or \
+                             template (a name from list_templates)"
+                .into(),
+        ),
+    }
+}
+
+/// The rule-language window for the tool's `start`/`end` dates; `None` keeps the strategy's.
+fn window(start: Option<&str>, end: Option<&str>) -> Option<String> {
+    match (start, end) {
+        (None, None) => None,
+        (Some(s), None) => Some(format!("since {s}")),
+        // The engine's date window needs a first date; one before any data means "from the start".
+        (s, Some(e)) => Some(format!("{}..{e}", s.unwrap_or("1900-01-01"))),
+    }
+}
+
+/// `s` with `values` substituted and the result validated.
+fn apply(s: &Strategy, values: &[ParameterValue]) -> BackendResult<Strategy> {
+    let pairs: Vec<(&str, f64)> = values.iter().map(|p| (p.key.as_str(), p.value)).collect();
+    rules::with_parameters(s, &pairs).map_err(|e| invalid(&e))
+}
+
+fn compile(s: &Strategy) -> BackendResult<Compiled> {
+    rules::compile(s).map_err(|e| invalid(&e))
+}
+
+/// Every validation problem on its own line, as `JSON path: message`, so the model can fix
+/// them all in one retry.
+fn invalid(errors: &[ValidationError]) -> String {
+    let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+    format!(
+        "the strategy is invalid; fix these and call again:\n{}",
+        lines.join("\n")
+    )
+}
+
+fn from_definition(definition: &Value) -> BackendResult<Strategy> {
+    serde_json::from_value(definition.clone())
+        .map_err(|e| format!("stored definition is not a valid settle strategy: {e}"))
+}
+
+/// A `Strategy` is plain data (strings, numbers, enums), so writing it as JSON cannot fail.
+fn to_json(s: &Strategy) -> Value {
+    serde_json::to_value(s).unwrap_or_default()
+}
+
+/// The snake_case name serde gives an enum value (`long`, `trailing_stop`, `entry`).
+fn name_of<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
+    s.parameters
+        .iter()
+        .map(|p| CanonicalParameter {
+            key: p.key.clone(),
+            label: p.label.clone(),
+            value: p.value,
+            category: name_of(&p.category),
+            min: Some(p.min),
+            max: Some(p.max),
+        })
+        .collect()
+}
+
+/// The five AskFutures headline numbers. Win rate and Sharpe are undefined without trades or
+/// with flat equity; the tool surface has no null for them, so they read 0.
+fn headline(m: &settle_engine::Metrics) -> Metrics {
+    Metrics {
+        trade_count: u64::from(m.trade_count),
+        total_pnl: m.total_pnl,
+        win_rate: m.win_rate.unwrap_or(0.0),
+        max_drawdown: m.max_drawdown,
+        sharpe_ratio: m.sharpe_ratio.unwrap_or(0.0),
+    }
+}
+
+fn trade(t: &settle_engine::Trade) -> Trade {
+    Trade {
+        entry_time: name_of(&t.entry_time),
+        exit_time: name_of(&t.exit_time),
+        side: name_of(&t.side),
+        quantity: t.contracts as f64,
+        entry_price: t.entry_price,
+        exit_price: t.exit_price,
+        pnl: t.net_pnl,
+        exit_reason: name_of(&t.exit_reason),
+    }
+}
+
+/// A load failure, worded so the model knows how to get the data.
+fn missing_series(c: &Compiled, e: DataError) -> String {
+    let (sym, bar) = (&c.strategy.symbol, c.bar_size);
+    match e {
+        DataError::NotFound(_) => format!(
+            "no continuous {sym} {bar} series in the local data store: import it first with \
+             `settle data import FILE --symbol {sym} --bar {bar}` (or `settle data import \
+             --sample DIR`); list_datasets shows what is available"
+        ),
+        e => format!("loading the {sym} {bar} series from the local data store: {e}"),
+    }
+}

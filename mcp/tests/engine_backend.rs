@@ -1,0 +1,223 @@
+//! The real backend on real data: RTL's CL front-month daily OHLC imported into a temporary
+//! store, the `sma_cross` template compiled and backtested through [`EngineBackend`], and the
+//! result checked against calling the strategy language and the engine directly.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use settle_data::import::rtl;
+use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput};
+use settle_mcp::db::Store as Db;
+use settle_mcp::model::{OpStatus, ParameterValue, KIND_BACKTEST};
+use settle_mcp::ops::{Kickoff, Operations};
+use settle_mcp::EngineBackend;
+use settle_strategies::{rules, templates};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+
+/// A temporary `$SETTLE_HOME` holding the continuous CL daily series.
+fn home_with_cl() -> (tempfile::TempDir, settle_data::Bars) {
+    let home = tempfile::tempdir().unwrap();
+    let dir = Path::new(DATA).join("converted/rtl");
+    let expiries = rtl::expiry_table(&dir.join("expiry_table.csv"), "CL", "CL").unwrap();
+    let bars =
+        rtl::cushing_ohlc(&dir.join("cushing_c1_CL_front_ohlc_daily.csv"), &expiries).unwrap();
+    settle_data::store::Store::open(home.path())
+        .unwrap()
+        .import(std::slice::from_ref(&bars))
+        .unwrap();
+    (home, bars)
+}
+
+fn sma_cross_cl() -> StrategyInput {
+    StrategyInput {
+        symbol: "CL".into(),
+        bar_size: "1d".into(),
+        rules_json: None,
+        template: Some("sma_cross".into()),
+        parameters: vec![],
+        start: Some("2015-01-01".into()),
+        end: Some("2019-12-31".into()),
+        commission_per_side: Some(2.0),
+        slippage_ticks: Some(2.0),
+    }
+}
+
+/// Runs `definition` as a backtest operation, the way the tools do.
+async fn run(
+    home: &Path,
+    backend: Arc<EngineBackend>,
+    definition: serde_json::Value,
+) -> BacktestOutput {
+    let ops = Operations::new(Db::open(home).unwrap());
+    let kick = Kickoff {
+        session_id: "ses",
+        kind: KIND_BACKTEST,
+        subject_id: "art",
+        idempotency_key: None,
+        exclusive: false,
+    };
+    let (op, _) = ops
+        .start(kick, move |ctx| {
+            let out = backend.run_backtest(&definition, ctx)?;
+            Ok(serde_json::to_value(out).unwrap())
+        })
+        .unwrap();
+    let done = ops
+        .wait(&op.operation_id, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!done.timed_out, "backtest did not finish in 60 s");
+    let op = done.operation;
+    assert_eq!(op.status, OpStatus::Succeeded, "{:?}", op.error);
+    serde_json::from_value(op.result.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sma_cross_on_real_cl_matches_the_engine_called_directly() {
+    let (home, bars) = home_with_cl();
+    let backend = Arc::new(EngineBackend::open(home.path()).unwrap());
+    let mut input = sma_cross_cl();
+    input.parameters = vec![ParameterValue {
+        key: "fast".into(),
+        value: 5.0,
+    }];
+    let compiled = backend.compile(&input).unwrap();
+    assert_eq!(compiled.ticker, "CL");
+    let fast = compiled
+        .canonical_parameters
+        .iter()
+        .find(|p| p.key == "fast")
+        .unwrap();
+    assert_eq!(fast.value, 5.0);
+    let out = run(home.path(), backend, compiled.definition).await;
+
+    // Independent path: the template and the client's settings applied by hand.
+    let mut s = templates::get("sma_cross", "CL").unwrap();
+    s.window = "2015-01-01..2019-12-31".into();
+    s.commission_per_side = Some(2.0);
+    s.slippage_ticks = Some(2);
+    let s = rules::with_parameters(&s, &[("fast", 5.0)]).unwrap();
+    let c = rules::compile(&s).unwrap();
+    let signals = rules::signals(&c, &bars, c.spec).unwrap();
+    let want = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c)).unwrap();
+
+    let m = &out.metrics;
+    assert!(m.trade_count > 0);
+    assert_eq!(m.trade_count, u64::from(want.metrics.trade_count));
+    assert_eq!(m.total_pnl, want.metrics.total_pnl);
+    assert_eq!(Some(m.win_rate), want.metrics.win_rate);
+    assert_eq!(m.max_drawdown, want.metrics.max_drawdown);
+    assert_eq!(Some(m.sharpe_ratio), want.metrics.sharpe_ratio);
+    assert_eq!(out.trades.len(), want.trades.len());
+    let pnl: f64 = out.trades.iter().map(|t| t.pnl).sum();
+    assert!((pnl - want.metrics.total_pnl).abs() < 1e-6);
+    assert!(out.trades[0].entry_time.as_str() >= "2015-01-01");
+    assert_eq!(out.daily_equity.len(), want.daily_equity.len());
+    assert_eq!(out.daily_equity.first().unwrap().date[..4], *"2015");
+    assert_eq!(out.daily_equity.last().unwrap().date[..4], *"2019");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_series_says_how_to_get_it() {
+    let (home, _) = home_with_cl();
+    let backend = EngineBackend::open(home.path()).unwrap();
+    let mut input = sma_cross_cl();
+    input.symbol = "GC".into();
+    let compiled = backend.compile(&input).unwrap();
+    let ops = Operations::new(Db::open(home.path()).unwrap());
+    let kick = Kickoff {
+        session_id: "ses",
+        kind: KIND_BACKTEST,
+        subject_id: "art",
+        idempotency_key: None,
+        exclusive: false,
+    };
+    let def = compiled.definition;
+    let (op, _) = ops
+        .start(kick, move |ctx| {
+            backend.run_backtest(&def, ctx).map(|_| json!(null))
+        })
+        .unwrap();
+    let done = ops
+        .wait(&op.operation_id, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let err = done.operation.error.unwrap();
+    assert!(err.contains("no continuous GC 1d series"), "{err}");
+    assert!(err.contains("settle data import"), "{err}");
+    assert!(err.contains("list_datasets"), "{err}");
+}
+
+#[test]
+fn bad_input_names_every_problem() {
+    let (home, _) = home_with_cl();
+    let backend = EngineBackend::open(home.path()).unwrap();
+    let mut input = sma_cross_cl();
+    input.parameters = vec![ParameterValue {
+        key: "nope".into(),
+        value: 1.0,
+    }];
+    let err = backend.compile(&input).unwrap_err();
+    assert!(err.contains("/parameters: no parameter `nope`"), "{err}");
+
+    input.parameters.clear();
+    input.template = Some("moonshot".into());
+    let err = backend.compile(&input).unwrap_err();
+    assert!(
+        err.contains("no template `moonshot`") && err.contains("sma_cross"),
+        "{err}"
+    );
+
+    input.template = None;
+    input.rules_json = Some(
+        json!({"name": "x", "symbol": "CL", "bar_size": "1d",
+               "long_entry": {"op": "crosses_above", "left": "clos", "right": 3}})
+        .to_string(),
+    );
+    let err = backend.compile(&input).unwrap_err();
+    assert!(
+        err.contains("/long_entry/left: unknown price field `clos`"),
+        "{err}"
+    );
+    assert!(err.contains("/long_exit:"), "{err}");
+
+    input.rules_json = None;
+    input.template = Some("sma_cross".into());
+    input.slippage_ticks = Some(1.5);
+    let err = backend.compile(&input).unwrap_err();
+    assert!(err.starts_with("slippage_ticks:"), "{err}");
+}
+
+#[test]
+fn templates_and_datasets_come_from_the_real_catalogs() {
+    let (home, bars) = home_with_cl();
+    let backend = EngineBackend::open(home.path()).unwrap();
+    let names: Vec<String> = backend.templates().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, templates::names());
+    let sma = backend
+        .templates()
+        .into_iter()
+        .find(|t| t.name == "sma_cross")
+        .unwrap();
+    assert!(sma
+        .parameters
+        .iter()
+        .any(|p| p.key == "fast" && p.category == "entry"));
+    let ds = backend.datasets().unwrap();
+    assert_eq!(ds.len(), 1);
+    assert_eq!(
+        (
+            ds[0].symbol.as_str(),
+            ds[0].contract.as_str(),
+            ds[0].bar_size.as_str()
+        ),
+        ("CL", "continuous", "1d")
+    );
+    assert_eq!(ds[0].rows, bars.len() as u64);
+    assert!(ds[0].first_ts.starts_with("2013-01-02") && ds[0].first_ts < ds[0].last_ts);
+}
