@@ -130,13 +130,15 @@ pub(crate) fn simulate(
         let entry =
             entry.filter(|_| i < last && !(session_last && cfg.fill == FillMode::SignalClose));
         if cfg.fill == FillMode::SignalClose {
-            let c = sim.px(i).c;
-            if let Some(reason) = exit {
-                sim.exit(i, c, i, reason);
-            }
-            if let Some(side) = entry {
-                // Filled at the close: the trade's first bar is the next one.
-                sim.enter(side, i, c, i, i + 1, i + 1);
+            if exit.is_some() || entry.is_some() {
+                let c = sim.px(i).c;
+                if let Some(reason) = exit {
+                    sim.exit(i, c, i, reason);
+                }
+                if let Some(side) = entry {
+                    // Filled at the close: the trade's first bar is the next one.
+                    sim.enter(side, i, c, i, i + 1, i + 1);
+                }
             }
         } else if i < last {
             pending = Pending {

@@ -129,6 +129,11 @@ fn stop_beats_target_in_the_same_bar_and_gaps_fill_at_the_open() {
         (sharpe - mean / sd * 252f64.sqrt()).abs() < 1e-9,
         "{sharpe}"
     );
+    // 2023-01-02 .. 2023-01-06 is 4 calendar days; 99,690 / 100,000 = 0.9969.
+    let cagr = 0.9969f64.powf(365.25 / 4.0) - 1.0;
+    assert!((m.cagr.unwrap() - cagr).abs() < 1e-12);
+    assert!((m.calmar.unwrap() - cagr / (m.max_drawdown_pct / 100.0)).abs() < 1e-12);
+    assert_eq!((m.exposure, m.avg_bars_held), (4.0 / 5.0, Some(2.0)));
     let down = (r5.iter().map(|x| x.min(0.0).powi(2)).sum::<f64>() / 5.0).sqrt();
     assert!((m.sortino_ratio.unwrap() - mean / down * 252f64.sqrt()).abs() < 1e-9);
 }
@@ -422,4 +427,57 @@ fn config_json_round_trips_with_defaults() {
     let d: BacktestConfig = serde_json::from_str("{}").unwrap();
     assert_eq!(d.window.to_string(), "last 1 year");
     assert!(serde_json::from_str::<BacktestConfig>(r#"{"stopLos":{"ticks":4}}"#).is_err());
+}
+
+#[test]
+fn atr_stops_use_the_signal_bar_atr_and_skip_without_one() {
+    let bars = daily(&[
+        [100.0, 100.0, 100.0, 100.0], // long signal, ATR 0.5: stop 2 x 0.5 = 1 point below
+        [100.0, 100.5, 98.5, 99.0],   // long at 100, stop 99 hit
+        [99.0, 99.0, 99.0, 99.0],     // long signal, no ATR: skipped
+        [99.0, 99.0, 99.0, 99.0],
+    ]);
+    let mut sig = Signals::none(4);
+    sig.long_entry[0] = true;
+    sig.long_entry[2] = true;
+    sig.atr = Some(vec![0.5, 0.5, f64::NAN, 0.5]);
+    let cfg = BacktestConfig {
+        stop_loss: Some(ExitLevel::Atr(2.0)),
+        ..cfg()
+    };
+    let r = run(&bars, &sig, &cfg);
+    let t = &r.trades[0];
+    assert_eq!((r.trades.len(), r.skipped_entries), (1, 1));
+    assert_eq!(
+        (t.exit_price, t.exit_reason, t.net_pnl),
+        (99.0, ExitReason::Stop, -80.0)
+    );
+}
+
+#[test]
+fn limit_entries_fill_inside_the_next_bar() {
+    let bars = daily(&[
+        [100.0, 100.0, 100.0, 100.0], // sell limit at 102
+        [101.0, 102.5, 100.5, 101.0], // high reaches 102: short at 102
+        [101.0, 101.0, 101.0, 101.0],
+        [101.0, 101.0, 101.0, 101.0], // end of data at 101
+    ]);
+    let mut sig = Signals::none(4);
+    sig.short_entry[0] = true;
+    sig.entry_level = Some(vec![102.0, f64::NAN, f64::NAN, f64::NAN]);
+    let r = run(
+        &bars,
+        &sig,
+        &BacktestConfig {
+            fill: FillMode::Limit,
+            ..cfg()
+        },
+    );
+    let t = &r.trades[0];
+    assert_eq!((t.entry_price, t.entry_time), (102.0, Stamp(T0 + DAY)));
+    assert_eq!(
+        (t.exit_reason, t.bars_held, t.net_pnl),
+        (ExitReason::EndOfData, 3, 20.0)
+    );
+    assert_eq!((t.mae, t.mfe), (0.0, 50.0));
 }

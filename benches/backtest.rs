@@ -1,0 +1,71 @@
+//! One SMA-cross backtest over 1,000,000 one-minute ES bars, on one thread.
+//! Run: `cargo bench --bench backtest`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use settle_data::{spec, BarSize, Bars, SeriesMeta};
+use settle_engine::{backtest, BacktestConfig, Signals, Window};
+
+const N: usize = 1_000_000;
+
+/// A deterministic random walk on the ES tick grid (xorshift, fixed seed).
+fn bars() -> Bars {
+    let mut b = Bars::empty(SeriesMeta::new("ES", None, BarSize::Minutes(1), "bench"));
+    let c = b.contract_index("ESH24");
+    let (mut x, mut price) = (0x9E37_79B9_7F4A_7C15_u64, 4800.0_f64);
+    for i in 0..N {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let step = (x % 5) as f64 - 2.0;
+        let open = price;
+        price += step * 0.25;
+        let (hi, lo) = (open.max(price) + 0.25, open.min(price) - 0.25);
+        b.push(1_704_146_400 + 60 * i as i64, open, hi, lo, price, 1.0, c);
+    }
+    b
+}
+
+/// Fast/slow SMA cross of closes, long and short.
+fn signals(b: &Bars, fast: usize, slow: usize) -> Signals {
+    let sma = |n: usize| {
+        let mut out = vec![f64::NAN; b.len()];
+        let mut sum = 0.0;
+        for (i, c) in b.close.iter().enumerate() {
+            sum += c;
+            if i >= n {
+                sum -= b.close[i - n];
+            }
+            if i + 1 >= n {
+                out[i] = sum / n as f64;
+            }
+        }
+        out
+    };
+    let (f, s) = (sma(fast), sma(slow));
+    let mut sig = Signals::none(b.len());
+    for t in 1..b.len() {
+        sig.long_entry[t] = f[t] > s[t] && f[t - 1] <= s[t - 1];
+        sig.short_entry[t] = f[t] < s[t] && f[t - 1] >= s[t - 1];
+    }
+    sig
+}
+
+fn bench(c: &mut Criterion) {
+    let b = bars();
+    let sig = signals(&b, 20, 100);
+    let es = spec("ES").expect("ES in the catalog");
+    let cfg = BacktestConfig {
+        window: Window::All,
+        ..Default::default()
+    };
+    c.bench_function("backtest_sma_cross_1m_bars", |bench| {
+        bench.iter(|| backtest(&b, es, &sig, &cfg).expect("valid backtest"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
