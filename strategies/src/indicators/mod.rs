@@ -1,12 +1,14 @@
 //! Technical indicators with TA-Lib's exact semantics.
 //!
 //! Every TA-Lib function here reproduces the C library bundled with the Python `TA-Lib` 0.8.2
-//! package (C version 0.8.1): the same lookback, the same operation order inside running sums and
-//! Wilder smoothing (so results agree to the last bits, not just "roughly"), the same guards
-//! against division by zero, and TA-Lib's defaults: unstable period 0, classic (non-Metastock)
+//! package (C version 0.8.1): the same lookback, the same operation order inside running sums
+//! and Wilder smoothing, the same guards against division by zero (including 0.8's scaled
+//! epsilon tests), and TA-Lib's defaults: unstable period 0, classic (non-Metastock)
 //! compatibility, EMA seeded with the SMA of its first `period` inputs. The parity test
 //! `strategies/tests/talib_parity.rs` checks each function against TA-Lib itself on real CL and
-//! 6E bars.
+//! 6E bars: identical NaN positions and values within 1e-9 relative (1e-10 absolute near 0).
+//! Where TA-Lib 0.8's internal summation order is not reproduced bit for bit (WMA, STDDEV,
+//! BBANDS, LINEARREG_SLOPE), the per-window sums used here are at least as accurate.
 //!
 //! # Output shape
 //!
