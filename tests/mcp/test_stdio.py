@@ -1,9 +1,11 @@
 """The settle MCP server over stdio, driven by the official Python SDK (mcp 2.3.0)."""
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from conftest import run, settle_session
+from conftest import run, settle_bin, settle_session
 
 EXPECTED_TOOLS = {
     "create_session", "list_sessions", "get_session", "list_strategies", "inspect_strategy",
@@ -147,5 +149,53 @@ def test_type_errors_name_the_field(tmp_path):
         async with settle_session(tmp_path) as (s, _):
             res = await s.call_tool("list_sessions", {"limit": "many"})
             assert "limit" in res.content[0].text
+
+    run(go())
+
+
+CL_CSV = Path(__file__).resolve().parents[2] / "../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"
+
+
+def import_cl_daily(home):
+    """One real series (RTL's CL front month, daily OHLC) into `home`'s store via the CLI."""
+    subprocess.run(
+        [settle_bin(), "--home", str(home), "data", "import", str(CL_CSV), "--symbol", "CL",
+         "--bar", "1d", "--time-col", "date", "--volume-col", ""],
+        check=True, capture_output=True, timeout=300,
+    )
+
+
+def test_create_a_strategy_and_backtest_it(tmp_path):
+    """The AskFutures recipe: create_session -> create_strategy -> wait_for_completion -> get_backtest."""
+    import_cl_daily(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            datasets = (await s.call_tool("list_datasets", {})).structured_content
+            assert "CL" in json.dumps(datasets)
+            sid = (await s.call_tool("create_session", {"title": "CL trend"})).structured_content["session_id"]
+            made = await s.call_tool("create_strategy", {
+                "session_id": sid, "description": "SMA cross on crude", "symbol": "CL",
+                "bar_size": "1d", "template": "sma_cross", "start": "2013-01-01",
+            })
+            assert not made.is_error, made.content[0].text
+            op, art = made.structured_content["operation_id"], made.structured_content["artifact_id"]
+            done = await s.call_tool("wait_for_completion", {"operation_id": op, "task": "strategy_op"})
+            assert done.structured_content["status"] == "succeeded", done.structured_content
+            bt = await s.call_tool("get_backtest", {"session_id": sid, "artifact_id": art})
+            assert not bt.is_error, bt.content[0].text
+            metrics = bt.structured_content["backtestResults"]
+            assert {"tradeCount", "totalPnl", "winRate", "maxDrawdown", "sharpeRatio"} <= set(metrics)
+            assert metrics["tradeCount"] > 0
+            assert bt.structured_content["trades_total"] == metrics["tradeCount"]
+
+            # A symbol with no local data fails the operation with a message saying what to do.
+            gc = await s.call_tool("create_strategy", {
+                "session_id": sid, "description": "gold", "symbol": "GC", "template": "sma_cross",
+            })
+            done = await s.call_tool("wait_for_completion",
+                                     {"operation_id": gc.structured_content["operation_id"], "task": "strategy_op"})
+            assert done.structured_content["status"] == "failed"
+            assert "settle data import" in done.structured_content["error"]
 
     run(go())
