@@ -122,16 +122,17 @@ pub(crate) fn simulate(
                 let s = sessions.at(ts);
                 ts + bar_secs >= s.close || (i < last && bars.ts[i + 1] >= s.end)
             });
+        // The bar in ticks, computed at most once per bar.
+        let close = |sim: &Sim| px.map_or_else(|| sim.px(i).c, |p| p.c);
         if session_last && sim.pos.is_some() {
-            let c = sim.px(i).c;
-            sim.exit(i, c, i, ExitReason::SessionClose);
+            sim.exit(i, close(&sim), i, ExitReason::SessionClose);
         }
         let (exit, entry) = sim.decide(i);
         let entry =
             entry.filter(|_| i < last && !(session_last && cfg.fill == FillMode::SignalClose));
         if cfg.fill == FillMode::SignalClose {
             if exit.is_some() || entry.is_some() {
-                let c = sim.px(i).c;
+                let c = close(&sim);
                 if let Some(reason) = exit {
                     sim.exit(i, c, i, reason);
                 }
@@ -147,10 +148,14 @@ pub(crate) fn simulate(
             };
         }
         if i == last && sim.pos.is_some() {
-            let c = sim.px(i).c;
-            sim.exit(i, c, i, ExitReason::EndOfData);
+            sim.exit(i, close(&sim), i, ExitReason::EndOfData);
         }
-        equity.push(cfg.starting_capital + sim.realized + sim.open_pnl(i));
+        let open_pnl = if sim.pos.is_some() {
+            sim.open_pnl(close(&sim))
+        } else {
+            0.0
+        };
+        equity.push(cfg.starting_capital + sim.realized + open_pnl);
     }
     SimOutput {
         trades: sim.trades,
@@ -189,13 +194,12 @@ impl Sim<'_> {
                 .dollars(i64::from(self.cfg.slippage_ticks), contracts)
     }
 
-    /// Mark-to-market of the open position at bar `i`'s close, net of costs already paid.
+    /// Mark-to-market of the open position at a close of `c` ticks, net of costs already paid.
     #[inline]
-    fn open_pnl(&self, i: usize) -> f64 {
+    fn open_pnl(&self, c: i64) -> f64 {
         match &self.pos {
             None => 0.0,
             Some(p) => {
-                let c = self.grid.ticks(self.bars.close[i]);
                 self.grid.dollars((c - p.entry) * p.sign, p.contracts)
                     - f64::from(p.fills) * self.fill_cost(p.contracts)
             }

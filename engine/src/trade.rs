@@ -107,6 +107,9 @@ pub(crate) struct TickGrid {
     /// Ticks per point when that is a whole number (1 / 0.25 = 4): dividing by it prints
     /// prices as they are quoted (1.0903, not 1.0903000000000001).
     per_point: Option<f64>,
+    /// `1 / tick_size`: multiplying is several times faster than dividing in the bar loop, and
+    /// gives the same nearest tick for any price within a hair of the grid.
+    scale: f64,
     pub tick_value: f64,
 }
 
@@ -117,14 +120,18 @@ impl TickGrid {
         TickGrid {
             tick_size,
             per_point,
+            scale: per_point.unwrap_or(inv),
             tick_value,
         }
     }
 
-    /// The nearest tick to `price`.
+    /// The nearest tick to `price` (halves away from zero, like `f64::round`). Written as
+    /// add-half-then-truncate because `round` is a library call on baseline x86-64 and this
+    /// runs several times per bar.
     #[inline]
     pub fn ticks(&self, price: f64) -> i64 {
-        (price / self.tick_size).round() as i64
+        let t = price * self.scale;
+        (t + 0.5_f64.copysign(t)) as i64
     }
 
     pub fn price(&self, ticks: i64) -> f64 {
@@ -149,6 +156,7 @@ mod tests {
     fn grid_prints_quoted_prices_and_exact_dollars() {
         let g = TickGrid::new(0.00005, 6.25); // 6E
         assert_eq!(g.ticks(1.0903), 21806);
+        assert_eq!((g.ticks(-0.000075), g.ticks(0.000125)), (-2, 3)); // halves away from 0
         assert_eq!(g.price(21806), 1.0903);
         assert_eq!(g.dollars(-7, 3), -131.25);
         let zn = TickGrid::new(1.0 / 64.0, 15.625);
