@@ -156,7 +156,8 @@ mod tests {
     fn grid_prints_quoted_prices_and_exact_dollars() {
         let g = TickGrid::new(0.00005, 6.25); // 6E
         assert_eq!(g.ticks(1.0903), 21806);
-        assert_eq!((g.ticks(-0.000075), g.ticks(0.000125)), (-2, 3)); // halves away from 0
+        let es = TickGrid::new(0.25, 12.5);
+        assert_eq!((es.ticks(-0.125), es.ticks(0.375)), (-1, 2)); // halves away from 0
         assert_eq!(g.price(21806), 1.0903);
         assert_eq!(g.dollars(-7, 3), -131.25);
         let zn = TickGrid::new(1.0 / 64.0, 15.625);
