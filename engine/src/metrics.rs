@@ -132,20 +132,29 @@ pub(crate) fn compute(x: &Inputs) -> Metrics {
     }
 }
 
-/// Sharpe and Sortino from daily equity changes as returns on starting capital, minus the
-/// daily risk-free rate (annual / 252), annualised by sqrt(252).
-fn daily_ratios(x: &Inputs) -> (Option<f64>, Option<f64>) {
-    let rf = x.risk_free_rate / TRADING_DAYS;
-    let mut prev = x.starting_capital;
-    let excess: Vec<f64> = x
-        .daily
+/// The daily excess returns behind `sharpeRatio` and `sortinoRatio`: each day's equity change
+/// (the day before the first is `starting_capital`) divided by `starting_capital`, minus the
+/// daily risk-free rate (annual / 252). Public so the overfitting guards use the same series.
+pub fn daily_returns(
+    daily: &[DailyEquity],
+    starting_capital: f64,
+    risk_free_rate: f64,
+) -> Vec<f64> {
+    let rf = risk_free_rate / TRADING_DAYS;
+    let mut prev = starting_capital;
+    daily
         .iter()
         .map(|d| {
-            let r = (d.equity - prev) / x.starting_capital - rf;
+            let r = (d.equity - prev) / starting_capital - rf;
             prev = d.equity;
             r
         })
-        .collect();
+        .collect()
+}
+
+/// Sharpe and Sortino from [`daily_returns`], annualised by sqrt(252).
+fn daily_ratios(x: &Inputs) -> (Option<f64>, Option<f64>) {
+    let excess = daily_returns(x.daily, x.starting_capital, x.risk_free_rate);
     if excess.len() < 2 {
         return (None, None);
     }
