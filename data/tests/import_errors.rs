@@ -148,3 +148,46 @@ fn walk(p: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The format-specific importers name file, line and column too.
+#[test]
+fn format_importers_name_line_and_column() {
+    use settle_data::import::{pysystemtrade, rtl, schwartz97};
+    let dir = tempfile::tempdir().unwrap();
+    let p = csv(
+        &dir,
+        "ES.csv",
+        "DATETIME,PRICE,PRICE_CONTRACT,FORWARD,FORWARD_CONTRACT,CARRY,CARRY_CONTRACT\n\
+         2020-01-02 23:00:00,3250.5,20200300,3251,20200600,3251,20200600\n\
+         2020-01-03 23:00:00,3240,202003,3241,20200600,3241,20200600\n",
+    );
+    let e = pysystemtrade::multiple_prices(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("ES.csv:3") && e.contains("PRICE_CONTRACT") && e.contains("YYYYMM00"),
+        "{e}"
+    );
+
+    let p = csv(
+        &dir,
+        "corn.csv",
+        "date,root,contract,last_trade_date,settle,volume,open_interest\n\
+         1997-01-02,ZC,ZCH1997,1997-03-14,270.5,100,2000\n\
+         1997-01-02,ZC,ZCH1997,1997-03-14,271.0,100,2000\n",
+    );
+    let e = schwartz97::read(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("corn.csv:3") && e.contains("duplicate date"),
+        "{e}"
+    );
+
+    let p = csv(
+        &dir,
+        "expiry.csv",
+        "tick.prefix,Last.Trade,Year,Month.Letter\nCL,2020-04-21,2020,K\nCL,21/05/2020,2020,M\n",
+    );
+    let e = rtl::expiry_table(&p, "CL", "CL").unwrap_err().to_string();
+    assert!(
+        e.contains("expiry.csv:3") && e.contains("Last.Trade") && e.contains("YYYY-MM-DD"),
+        "{e}"
+    );
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::text;
 use crate::bars::{BarSize, Bars, SeriesMeta};
-use crate::error::{DataError, Result};
+use crate::error::Result;
 
 /// One row of a `multiple_prices_csv` file: the held (`PRICE`), next (`FORWARD`) and carry
 /// contracts with their closes at one moment. Contracts are `YYYYMM00` strings as written.
@@ -33,92 +33,57 @@ pub struct RollEvent {
 
 /// Reads a `multiple_prices_csv/<INST>.csv` file.
 pub fn multiple_prices(path: &Path) -> Result<Vec<MultipleRow>> {
-    let file = text::display(path);
-    let mut rdr = text::csv_reader(path)?;
-    let h = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let idx = |n| text::column(&h, n, &file);
-    let (t, p, pc, f, fc, c, cc) = (
-        idx("DATETIME")?,
-        idx("PRICE")?,
-        idx("PRICE_CONTRACT")?,
-        idx("FORWARD")?,
-        idx("FORWARD_CONTRACT")?,
-        idx("CARRY")?,
-        idx("CARRY_CONTRACT")?,
-    );
+    let columns = [
+        "DATETIME",
+        "PRICE",
+        "PRICE_CONTRACT",
+        "FORWARD",
+        "FORWARD_CONTRACT",
+        "CARRY",
+        "CARRY_CONTRACT",
+    ];
     let mut out: Vec<MultipleRow> = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let g = |i: usize| rec.get(i).unwrap_or("");
-        let ts = text::timestamp(g(t), chrono_tz::UTC, &file, line, "DATETIME")?;
-        if let Some(prev) = out.last() {
-            if ts <= prev.ts {
-                return Err(DataError::parse(
-                    &file,
-                    line,
-                    "DATETIME",
-                    "not after the previous row; expected strictly increasing times",
-                ));
-            }
+    text::rows(path, &columns, |row| {
+        let ts = row.utc_time(0)?;
+        if out.last().is_some_and(|prev| ts <= prev.ts) {
+            return Err(row.error(
+                0,
+                "not after the previous row; expected strictly increasing times",
+            ));
         }
-        let contract = |i: usize, name: &str| -> Result<String> {
-            let s = g(i).trim();
+        let contract = |k: usize| -> Result<String> {
+            let s = row.text(k);
             if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
                 Ok(s.to_string())
             } else {
-                Err(DataError::parse(
-                    &file,
-                    line,
-                    name,
-                    format!("`{s}` is not a contract id; expected YYYYMM00"),
-                ))
+                Err(row.error(k, format!("`{s}` is not a contract id; expected YYYYMM00")))
             }
         };
         out.push(MultipleRow {
             ts,
-            price: text::price(g(p), &file, line, "PRICE")?,
-            price_contract: contract(pc, "PRICE_CONTRACT")?,
-            forward: text::price(g(f), &file, line, "FORWARD")?,
-            forward_contract: contract(fc, "FORWARD_CONTRACT")?,
-            carry: text::price(g(c), &file, line, "CARRY")?,
-            carry_contract: contract(cc, "CARRY_CONTRACT")?,
+            price: row.price(1)?,
+            price_contract: contract(2)?,
+            forward: row.price(3)?,
+            forward_contract: contract(4)?,
+            carry: row.price(5)?,
+            carry_contract: contract(6)?,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
 /// Reads an `adjusted_prices_csv/<INST>.csv` file: `(ts, price)` per row. Rows with an empty
 /// price (a few hundred in Carver's files, on days the held contract did not trade) are skipped.
 pub fn adjusted_rows(path: &Path) -> Result<Vec<(i64, f64)>> {
-    let file = text::display(path);
-    let mut rdr = text::csv_reader(path)?;
-    let h = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let (t, p) = (
-        text::column(&h, "DATETIME", &file)?,
-        text::column(&h, "price", &file)?,
-    );
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let ts = text::timestamp(
-            rec.get(t).unwrap_or(""),
-            chrono_tz::UTC,
-            &file,
-            line,
-            "DATETIME",
-        )?;
-        if let Some(v) = text::price(rec.get(p).unwrap_or(""), &file, line, "price")? {
+    text::rows(path, &["DATETIME", "price"], |row| {
+        let ts = row.utc_time(0)?;
+        if let Some(v) = row.price(1)? {
             out.push((ts, v));
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -152,33 +117,19 @@ pub fn last_per_date(rows: impl Iterator<Item = (i64, f64)>) -> BTreeMap<i64, f6
 
 /// Reads a `roll_calendars_csv/<INST>.csv` file.
 pub fn roll_calendar(path: &Path) -> Result<Vec<RollEvent>> {
-    let file = text::display(path);
-    let mut rdr = text::csv_reader(path)?;
-    let h = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let (t, c, n) = (
-        text::column(&h, "DATE_TIME", &file)?,
-        text::column(&h, "current_contract", &file)?,
-        text::column(&h, "next_contract", &file)?,
-    );
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        out.push(RollEvent {
-            ts: text::timestamp(
-                rec.get(t).unwrap_or(""),
-                chrono_tz::UTC,
-                &file,
-                line,
-                "DATE_TIME",
-            )?,
-            current: rec.get(c).unwrap_or("").trim().to_string(),
-            next: rec.get(n).unwrap_or("").trim().to_string(),
-        });
-    }
+    text::rows(
+        path,
+        &["DATE_TIME", "current_contract", "next_contract"],
+        |row| {
+            out.push(RollEvent {
+                ts: row.utc_time(0)?,
+                current: row.text(1).to_string(),
+                next: row.text(2).to_string(),
+            });
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 

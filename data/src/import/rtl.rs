@@ -16,35 +16,20 @@ pub type Expiries = BTreeMap<String, NaiveDate>;
 /// Reads `expiry_table.csv` for one `tick.prefix` (e.g. `CL`); contracts are named
 /// `<root><month letter><yy>` with `root` the settle ticker (e.g. `CL`).
 pub fn expiry_table(path: &Path, prefix: &str, root: &str) -> Result<Expiries> {
-    let file = text::display(path);
-    let mut rdr = text::csv_reader(path)?;
-    let h = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let col = |n| text::column(&h, n, &file);
-    let (p, lt, y, m) = (
-        col("tick.prefix")?,
-        col("Last.Trade")?,
-        col("Year")?,
-        col("Month.Letter")?,
-    );
+    let columns = ["tick.prefix", "Last.Trade", "Year", "Month.Letter"];
     let mut out = Expiries::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
-        if rec.get(p) != Some(prefix) {
-            continue;
+    text::rows(path, &columns, |row| {
+        if row.text(0) == prefix {
+            let year = row.text(2);
+            let yy = year.get(year.len().saturating_sub(2)..).unwrap_or("");
+            out.insert(format!("{root}{}{yy}", row.text(3)), row.date(1)?);
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let date = NaiveDate::parse_from_str(rec.get(lt).unwrap_or(""), "%Y-%m-%d")
-            .map_err(|_| DataError::parse(&file, line, "Last.Trade", "expected YYYY-MM-DD"))?;
-        let year = rec.get(y).unwrap_or("");
-        let yy = year.get(year.len().saturating_sub(2)..).unwrap_or("");
-        out.insert(format!("{root}{}{yy}", rec.get(m).unwrap_or("")), date);
-    }
+        Ok(())
+    })?;
     if out.is_empty() {
         return Err(DataError::Invalid(format!(
-            "{file}: no rows for tick.prefix `{prefix}`"
+            "{}: no rows for tick.prefix `{prefix}`",
+            text::display(path)
         )));
     }
     Ok(out)
@@ -77,15 +62,6 @@ pub fn cushing_ohlc(path: &Path, expiries: &Expiries) -> Result<Bars> {
 pub fn settlement_curve(path: &Path, root: &str, n: usize, expiries: &Expiries) -> Result<Bars> {
     let file = text::display(path);
     let column = format!("{root}{n:02}");
-    let mut rdr = text::csv_reader(path)?;
-    let h = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let (d, c) = (
-        text::column(&h, "date", &file)?,
-        text::column(&h, &column, &file)?,
-    );
     let mut meta = SeriesMeta::new(
         root,
         None,
@@ -95,21 +71,14 @@ pub fn settlement_curve(path: &Path, root: &str, n: usize, expiries: &Expiries) 
     meta.close_only = true;
     let mut bars = Bars::empty(meta);
     let mut lines = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let ts = text::timestamp(
-            rec.get(d).unwrap_or(""),
-            chrono_tz::UTC,
-            &file,
-            line,
-            "date",
-        )?;
-        if let Some(v) = text::price(rec.get(c).unwrap_or(""), &file, line, &column)? {
+    text::rows(path, &["date", &column], |row| {
+        let ts = row.utc_time(0)?;
+        if let Some(v) = row.price(1)? {
             bars.push(ts, v, v, v, v, f64::NAN, 0);
-            lines.push(line);
+            lines.push(row.line);
         }
-    }
+        Ok(())
+    })?;
     bars.validate(&file, Some(&lines))?;
     name_contracts(bars, expiries, n)
 }

@@ -26,6 +26,79 @@ pub fn csv_reader(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
         .from_reader(open(path)?))
 }
 
+/// Reads the headed CSV file at `path` row by row, handing `each` a [`Row`] that can read the
+/// named `columns` (in the order given) and tag any error with file, line and column name.
+/// A missing column or a malformed row is an error naming the file (and the line).
+pub fn rows(
+    path: &Path,
+    columns: &[&str],
+    mut each: impl FnMut(&Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let file = display(path);
+    let mut rdr = csv_reader(path)?;
+    let headers = rdr.headers().map_err(|e| csv_error(&file, e))?.clone();
+    let index = columns
+        .iter()
+        .map(|c| column(&headers, c, &file))
+        .collect::<Result<Vec<_>>>()?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(&file, e))?;
+        each(&Row {
+            file: &file,
+            names: columns,
+            index: &index,
+            line: rec.position().map(|p| p.line()).unwrap_or(0),
+            rec: &rec,
+        })?;
+    }
+    Ok(())
+}
+
+/// One data row of a file read by [`rows`]; `k` below is the position of a column in the
+/// list given to [`rows`].
+pub struct Row<'a> {
+    pub file: &'a str,
+    names: &'a [&'a str],
+    index: &'a [usize],
+    /// 1-based line number in the file.
+    pub line: u64,
+    rec: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    /// The raw text of column `k`, trimmed.
+    pub fn text(&self, k: usize) -> &str {
+        self.rec.get(self.index[k]).unwrap_or("").trim()
+    }
+
+    /// Column `k` as a price; empty means missing.
+    pub fn price(&self, k: usize) -> Result<Option<f64>> {
+        price(self.text(k), self.file, self.line, self.names[k])
+    }
+
+    /// Column `k` as a date or date-time written in UTC, to epoch seconds.
+    pub fn utc_time(&self, k: usize) -> Result<i64> {
+        timestamp(
+            self.text(k),
+            chrono_tz::UTC,
+            self.file,
+            self.line,
+            self.names[k],
+        )
+    }
+
+    /// Column `k` as a `YYYY-MM-DD` date.
+    pub fn date(&self, k: usize) -> Result<NaiveDate> {
+        NaiveDate::parse_from_str(self.text(k), "%Y-%m-%d")
+            .map_err(|_| self.error(k, format!("`{}`: expected YYYY-MM-DD", self.text(k))))
+    }
+
+    /// A parse error at this row, in column `k`.
+    pub fn error(&self, k: usize, problem: impl Into<String>) -> DataError {
+        DataError::parse(self.file, self.line, self.names[k], problem)
+    }
+}
+
 /// Wraps a csv-crate error with the file name and line.
 pub fn csv_error(file: &str, e: csv::Error) -> DataError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
