@@ -127,6 +127,12 @@ pub struct BacktestConfig {
     pub trailing_stop: Option<ExitLevel>,
     /// Exit (as a market order) once the trade has been held this many bars.
     pub max_bars_held: Option<u32>,
+    /// Ignore the side's exit signal until the trade has been held at least this many bars
+    /// (counted like `maxBarsHeld`: at the close of its entry bar a next-open trade has been
+    /// held 1 bar). Lets a strategy say "exit on X, but not before N bars" (`bars_since_entry`).
+    /// Only `signal` exits wait; stops, targets, trailing stops, time, session and reverse
+    /// exits do not. `None` or 0 = no wait.
+    pub min_bars_before_signal_exit: Option<u32>,
     /// Close any position at the close of the last bar of each trading session.
     pub flatten_at_session_close: bool,
     /// An opposite entry signal closes the position and opens the other side. When false, an
@@ -153,6 +159,7 @@ impl Default for BacktestConfig {
             take_profit: None,
             trailing_stop: None,
             max_bars_held: None,
+            min_bars_before_signal_exit: None,
             flatten_at_session_close: false,
             reverse_on_opposite: true,
             pay_roll: true,

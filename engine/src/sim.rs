@@ -314,10 +314,15 @@ impl Sim<'_> {
             let side = if p.sign > 0 { Side::Short } else { Side::Long };
             return (Some(ExitReason::Reverse), Some(side));
         }
-        if own_exit {
+        // Bars the trade has been open for, counting this one.
+        let held = (t + 1).saturating_sub(p.first_bar);
+        let may_exit = self
+            .cfg
+            .min_bars_before_signal_exit
+            .is_none_or(|n| held >= n as usize);
+        if own_exit && may_exit {
             return (Some(ExitReason::Signal), None);
         }
-        let held = (t + 1).saturating_sub(p.first_bar);
         match self.cfg.max_bars_held {
             Some(n) if held >= n as usize => (Some(ExitReason::Time), None),
             _ => (None, None),

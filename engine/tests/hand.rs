@@ -481,3 +481,55 @@ fn limit_entries_fill_inside_the_next_bar() {
     );
     assert_eq!((t.mae, t.mfe), (0.0, 50.0));
 }
+
+#[test]
+fn signal_exits_wait_for_min_bars_but_other_exits_do_not() {
+    let bars = daily(&[
+        [100.0, 100.0, 100.0, 100.0], // long signal
+        [100.0, 101.0, 99.5, 100.5],  // long at 100; exit signal, held 1 bar: ignored
+        [101.0, 102.0, 100.5, 101.5], // exit signal, held 2: ignored
+        [102.0, 103.0, 101.5, 102.5], // exit signal, held 3: taken
+        [103.0, 103.5, 102.5, 103.0], // out at the open, 103
+        [103.0, 103.0, 103.0, 103.0],
+    ]);
+    let mut sig = Signals::none(6);
+    sig.long_entry[0] = true;
+    sig.long_exit[1..4].fill(true);
+    let wait3 = BacktestConfig {
+        min_bars_before_signal_exit: Some(3),
+        ..cfg()
+    };
+    let first = |cfg: &BacktestConfig, sig: &Signals| {
+        let t = run(&bars, sig, cfg).trades[0].clone();
+        (t.exit_price, t.exit_reason, t.bars_held, t.net_pnl)
+    };
+    // 3 points x $50 - $5 commission - $25 slippage.
+    assert_eq!(first(&wait3, &sig), (103.0, ExitReason::Signal, 3, 120.0));
+    // Without the wait the first exit signal (bar 1) is taken at bar 2's open, 101.
+    assert_eq!(first(&cfg(), &sig), (101.0, ExitReason::Signal, 1, 20.0));
+    // 0 means no wait.
+    let wait0 = BacktestConfig {
+        min_bars_before_signal_exit: Some(0),
+        ..cfg()
+    };
+    assert_eq!(first(&wait0, &sig), (101.0, ExitReason::Signal, 1, 20.0));
+    // A stop does not wait: 0.5 points below 100 is touched by bar 1's low.
+    let stop = BacktestConfig {
+        stop_loss: Some(ExitLevel::Points(0.5)),
+        ..wait3.clone()
+    };
+    assert_eq!(first(&stop, &sig), (99.5, ExitReason::Stop, 1, -55.0));
+    // Neither does a time exit: held 2 bars at bar 2's close, out at bar 3's open.
+    let time = BacktestConfig {
+        max_bars_held: Some(2),
+        ..wait3.clone()
+    };
+    assert_eq!(first(&time, &sig), (102.0, ExitReason::Time, 2, 70.0));
+    // Nor a reverse: a short signal at bar 1 reverses at bar 2's open.
+    let mut rev = Signals::none(6);
+    rev.long_entry[0] = true;
+    rev.short_entry[1] = true;
+    assert_eq!(first(&wait3, &rev), (101.0, ExitReason::Reverse, 1, 20.0));
+    let c: BacktestConfig = serde_json::from_str(r#"{"minBarsBeforeSignalExit":3}"#).unwrap();
+    assert_eq!(c.min_bars_before_signal_exit, Some(3));
+}
