@@ -9,19 +9,25 @@
 //! * [`objective`]: which metric to maximise or minimise, and the constraints a result must meet.
 //! * [`run`](mod@run): the rayon-parallel loop with cancellation, progress and failure capture.
 //! * [`result`]: the table of results, best and top N, the 2-D surface, CSV export.
+//! * [`export`]: Parquet export and the JSON summary.
+//! * [`shard`]: a deterministic share of the grid per machine, and the merge of the shards.
 //!
 //! Determinism: results are stored by combination index, so the result (and its CSV and JSON)
 //! is the same bytes whatever the number of threads.
 
+pub mod export;
 pub mod grid;
 pub mod objective;
 pub mod result;
 pub mod run;
+pub mod shard;
 
+pub use export::Summary;
 pub use grid::{Grid, Param, DEFAULT_MAX_COMBINATIONS};
 pub use objective::{metric_names, metric_value, Constraint, Direction, Objective, Op, SweepSpec};
 pub use result::{Failure, Ranked, Row, Surface, SweepResult};
 pub use run::{run, Progress};
+pub use shard::{merge, run_shard, Shard, ShardError, ShardFile};
 
 /// Why a sweep could not be defined, run or exported. Every variant names the offending key,
 /// metric or limit.
@@ -42,6 +48,12 @@ pub enum SweepError {
     /// A surface was asked of a grid that does not have exactly two parameters.
     #[error("a surface needs exactly two parameters; this grid has {0}")]
     NotTwoParameters(usize),
+    /// An objective string that is not `metric`, `metric:max` or `metric:min`.
+    #[error("objective `{text}`: {problem}")]
+    Objective { text: String, problem: String },
+    /// Writing an export file failed (I/O, Parquet, or an unknown file extension).
+    #[error("export: {0}")]
+    Export(String),
     /// Writing the CSV failed (I/O).
     #[error("CSV export: {0}")]
     Csv(String),

@@ -37,6 +37,23 @@ impl Objective {
         })
     }
 
+    /// Parses `metric`, `metric:max` or `metric:min` (the form [`Display`](std::fmt::Display)
+    /// writes), e.g. `sharpeRatio:max`.
+    pub fn parse(text: &str) -> Result<Objective, SweepError> {
+        let (metric, direction) = match text.rsplit_once(':') {
+            None => (text, Direction::Max),
+            Some((m, "max")) => (m, Direction::Max),
+            Some((m, "min")) => (m, Direction::Min),
+            Some((_, other)) => {
+                return Err(SweepError::Objective {
+                    text: text.to_string(),
+                    problem: format!("direction `{other}` is neither `max` nor `min`"),
+                })
+            }
+        };
+        Objective::new(metric.trim(), direction)
+    }
+
     /// Orders objective values best first.
     pub(crate) fn cmp(&self, a: f64, b: f64) -> std::cmp::Ordering {
         match self.direction {
@@ -53,6 +70,17 @@ impl Default for Objective {
             metric: "sharpeRatio".to_string(),
             direction: Direction::Max,
         }
+    }
+}
+
+impl std::fmt::Display for Objective {
+    /// `metric:max` or `metric:min`, read back by [`Objective::parse`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = match self.direction {
+            Direction::Max => "max",
+            Direction::Min => "min",
+        };
+        write!(f, "{}:{dir}", self.metric)
     }
 }
 
@@ -124,6 +152,20 @@ impl Constraint {
             Op::Lt => x < self.value,
             Op::Eq => x == self.value,
         }
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    /// `metric>=value` with the shortest exact number, read back by [`Constraint::parse`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.op {
+            Op::Ge => ">=",
+            Op::Gt => ">",
+            Op::Le => "<=",
+            Op::Lt => "<",
+            Op::Eq => "==",
+        };
+        write!(f, "{}{op}{}", self.metric, self.value)
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a sweep returns: the table of finished combinations and views of it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::grid::Grid;
 use super::objective::{check_metric, lookup, metric_names, metric_value, SweepSpec};
@@ -8,7 +8,7 @@ use super::SweepError;
 use crate::Metrics;
 
 /// A combination that evaluated. `params` holds one value per key of [`SweepResult::keys`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     /// Position in the grid's combination order.
@@ -18,7 +18,7 @@ pub struct Row {
 }
 
 /// A combination whose evaluation returned an error or panicked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Failure {
     pub index: usize,

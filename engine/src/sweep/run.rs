@@ -44,12 +44,30 @@ pub fn run<F>(
 where
     F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
 {
-    let total = grid.total_combinations();
+    let all: Vec<usize> = (0..grid.total_combinations()).collect();
+    let (rows, failures) = run_indices(grid, &all, eval, cancel, progress);
+    SweepResult::new(grid, spec.clone(), rows, failures)
+}
+
+/// Evaluates the combinations `indices` (ascending) of `grid` as [`run`] does, returning the
+/// finished rows and failures in index order. Shards use it to run their share of a grid;
+/// `Progress::total` is then `indices.len()`.
+pub(crate) fn run_indices<F>(
+    grid: &Grid,
+    indices: &[usize],
+    eval: F,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> (Vec<Row>, Vec<Failure>)
+where
+    F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
+{
+    let total = indices.len();
     let done = AtomicUsize::new(0);
     let start = Instant::now();
-    let outcomes: Vec<Option<Result<Metrics, String>>> = (0..total)
-        .into_par_iter()
-        .map(|index| {
+    let outcomes: Vec<Option<Result<Metrics, String>>> = indices
+        .par_iter()
+        .map(|&index| {
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
@@ -64,7 +82,7 @@ where
 
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    for (index, outcome) in outcomes.into_iter().enumerate() {
+    for (&index, outcome) in indices.iter().zip(outcomes) {
         match outcome {
             Some(Ok(metrics)) => rows.push(Row {
                 index,
@@ -79,7 +97,7 @@ where
             None => {}
         }
     }
-    SweepResult::new(grid, spec.clone(), rows, failures)
+    (rows, failures)
 }
 
 fn report(done: usize, total: usize, start: Instant) -> Progress {
