@@ -9,21 +9,29 @@
 //! * [`objective`]: which metric to maximise or minimise, and the constraints a result must meet.
 //! * [`run`](mod@run): the rayon-parallel loop with cancellation, progress and failure capture.
 //! * [`result`]: the table of results, best and top N, the 2-D surface, CSV export.
+//! * Overfitting guards: [`walkforward`] (holdout and rolling walk-forward with a stitched
+//!   out-of-sample curve), [`dsr`] (Deflated Sharpe Ratio), [`pbo`] (Probability of Backtest
+//!   Overfitting by CSCV).
 //! * [`export`]: Parquet export and the JSON summary.
 //! * [`shard`]: a deterministic share of the grid per machine, and the merge of the shards.
 //!
 //! Determinism: results are stored by combination index, so the result (and its CSV and JSON)
 //! is the same bytes whatever the number of threads.
 
+pub mod dsr;
 pub mod export;
 pub mod grid;
+mod guard;
 pub mod objective;
+pub mod pbo;
 pub mod result;
 pub mod run;
 pub mod shard;
+pub mod walkforward;
 
 pub use export::Summary;
 pub use grid::{Grid, Param, DEFAULT_MAX_COMBINATIONS};
+pub use guard::GuardError;
 pub use objective::{metric_names, metric_value, Constraint, Direction, Objective, Op, SweepSpec};
 pub use result::{Failure, Ranked, Row, Surface, SweepResult};
 pub use run::{run, Progress};
