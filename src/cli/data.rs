@@ -105,22 +105,33 @@ pub fn print_entries(entries: &[Entry], json: bool) -> anyhow::Result<()> {
     if json {
         return super::print_json(&entries);
     }
-    println!(
-        "{:<24} {:<10} {:>4} {:<20} {:<20} {:>7} {:<16} source",
-        "series", "kind", "bar", "first", "last", "rows", "fingerprint"
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.key.clone(),
+                e.kind.clone(),
+                e.bar_size.to_string(),
+                e.first.clone(),
+                e.last.clone(),
+                e.rows.to_string(),
+                e.fingerprint.clone(),
+                e.source.clone(),
+            ]
+        })
+        .collect();
+    super::table::print(
+        &[
+            "series",
+            "kind",
+            ">bar",
+            "first",
+            "last",
+            ">rows",
+            "fingerprint",
+            "source",
+        ],
+        &rows,
     );
-    for e in entries {
-        println!(
-            "{:<24} {:<10} {:>4} {:<20} {:<20} {:>7} {:<16} {}",
-            e.key,
-            e.kind,
-            e.bar_size.to_string(),
-            e.first,
-            e.last,
-            e.rows,
-            e.fingerprint,
-            e.source
-        );
-    }
     Ok(())
 }

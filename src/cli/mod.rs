@@ -4,6 +4,7 @@ mod backtest;
 mod data;
 mod demo;
 mod symbols;
+mod table;
 
 use std::path::PathBuf;
 

@@ -35,22 +35,26 @@ pub fn symbols(a: &SymbolsArgs) -> anyhow::Result<()> {
     if a.json {
         return super::print_json(&list);
     }
-    println!(
-        "{:<5} {:<34} {:<6} {:<13} {:>10} {:>11} {:>9}",
-        "root", "name", "exch", "sector", "tick", "tick $", "micro"
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.root.to_string(),
+                s.name.to_string(),
+                s.exchange.to_string(),
+                s.sector.to_string(),
+                s.tick_size.to_string(),
+                format!("{:.4}", s.tick_value),
+                if s.micro { "yes" } else { "" }.to_string(),
+            ]
+        })
+        .collect();
+    super::table::print(
+        &[
+            "root", "name", "exch", "sector", ">tick", ">tick $", ">micro",
+        ],
+        &rows,
     );
-    for s in list {
-        println!(
-            "{:<5} {:<34} {:<6} {:<13} {:>10} {:>11.4} {:>9}",
-            s.root,
-            s.name,
-            s.exchange,
-            s.sector,
-            s.tick_size,
-            s.tick_value,
-            if s.micro { "yes" } else { "" }
-        );
-    }
     Ok(())
 }
 
