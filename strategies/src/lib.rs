@@ -6,6 +6,7 @@
 
 pub mod indicators;
 pub mod rules;
+pub mod sweep;
 pub mod templates;
 
 /// Checks a strategy JSON file: `Ok` with a one-paragraph summary when it is valid, `Err` with

@@ -76,6 +76,9 @@ const fn single(name: &'static str, reads: Reads) -> Spec {
     }
 }
 
+/// ATR, also used directly for risk exits in ATR units.
+pub const ATR: Spec = single("atr", Reads::Hlc);
+
 /// Every indicator the rule language knows.
 pub const INDICATORS: &[Spec] = &[
     single("sma", Reads::Series),
@@ -115,7 +118,7 @@ pub const INDICATORS: &[Spec] = &[
         outputs: BANDS,
         output_required: true,
     },
-    single("atr", Reads::Hlc),
+    ATR,
     single("natr", Reads::Hlc),
     single("adx", Reads::Hlc),
     single("plus_di", Reads::Hlc),

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use chrono::{NaiveTime, Weekday};
 use serde::Serialize;
 use settle_data::{BarSize, ContractSpec};
-use settle_engine::{BacktestConfig, ExitLevel, Sizing, Window};
+use settle_engine::{BacktestConfig, ExitLevel, FillMode, Sizing, Window};
 
 use super::catalog::{self, Field, Inputs, Reads, Spec};
-use super::model::{Condition, ExitUnit, Expr, Indicator, RiskExit, Strategy, Value};
+use super::model::{
+    Arith, Condition, ExitUnit, Expr, Indicator, Invalid, OrderKind, RiskExit, Strategy, Value,
+};
 use crate::indicators::IndicatorError;
 
 /// One problem with a strategy: where (a JSON pointer such as `/long_entry/left/period`) and
@@ -33,7 +35,39 @@ pub(crate) enum CExpr {
     Const(f64),
     Field(Field),
     Ind(Box<CInd>),
+    Arith(ArithOp, Box<CExpr>, Box<CExpr>),
 }
+
+/// A binary arithmetic operation; `add` and `mul` with more operands fold from the left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ArithOp {
+    /// `a op b`; a zero divisor gives NaN (not ±inf), so comparisons with it are false.
+    pub fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            ArithOp::Add => a + b,
+            ArithOp::Sub => a - b,
+            ArithOp::Mul => a * b,
+            ArithOp::Div if b == 0.0 => f64::NAN,
+            ArithOp::Div => a / b,
+        }
+    }
+}
+
+/// The name that reads "bars held so far", legal only in the exit forms [`BSE_FORMS`] names.
+const BARS_SINCE_ENTRY: &str = "bars_since_entry";
+
+/// Where `bars_since_entry` may appear, for error messages. It is not a per-bar series known
+/// before the backtest (it depends on the trades), so the engine evaluates it instead.
+const BSE_FORMS: &str = "`bars_since_entry` is only allowed as {\"op\": \"ge\", \"left\": \
+    \"bars_since_entry\", \"right\": N} (or \"gt\") at the top of long_exit/short_exit or as a \
+    term of their top-level `and`";
 
 /// A resolved indicator call. Its `Debug` text without `output`/`shift` is the cache key.
 #[derive(Debug, Clone)]
@@ -43,6 +77,19 @@ pub(crate) struct CInd {
     pub args: Vec<f64>,
     pub output: usize,
     pub shift: usize,
+}
+
+impl CInd {
+    /// ATR(`period`) as a rule would call it, so risk exits share the rule's cached ATR.
+    pub fn atr(period: usize) -> CInd {
+        CInd {
+            spec: &catalog::ATR,
+            input: CExpr::Field(Field::Close),
+            args: vec![period as f64],
+            output: 0,
+            shift: 0,
+        }
+    }
 }
 
 /// A resolved condition.
@@ -98,6 +145,9 @@ pub struct Compiled {
     pub(crate) short_exit: Option<CCond>,
     /// ATR period for `atr` risk exits, when any exit uses them.
     pub(crate) atr_period: Option<usize>,
+    /// Order prices of stop/limit entries, per side.
+    pub(crate) long_level: Option<CExpr>,
+    pub(crate) short_level: Option<CExpr>,
     pub(crate) config: BacktestConfig,
 }
 
@@ -122,8 +172,13 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
     };
     let long_entry = cond(&mut cx, &s.long_entry, "long_entry");
     let short_entry = cond(&mut cx, &s.short_entry, "short_entry");
-    let long_exit = cond(&mut cx, &s.long_exit, "long_exit");
-    let short_exit = cond(&mut cx, &s.short_exit, "short_exit");
+    let exit = |cx: &mut Cx, c: &Option<Condition>, key: &str| {
+        c.as_ref().map(|c| cx.exit_rule(c, &format!("/{key}")))
+    };
+    let long_exit = exit(&mut cx, &s.long_exit, "long_exit");
+    let short_exit = exit(&mut cx, &s.short_exit, "short_exit");
+    let held = cx.held_limits(s, &long_exit, &short_exit);
+    let (fill, long_level, short_level) = cx.entry_order(s);
     let stop_loss = cx.risk(&s.stop_loss, "/stop_loss");
     let take_profit = cx.risk(&s.take_profit, "/take_profit");
     let trailing_stop = cx.risk(&s.trailing_stop, "/trailing_stop");
@@ -131,7 +186,7 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
         .max_bars_held
         .as_ref()
         .and_then(|v| cx.whole(v, "/max_bars_held", 1));
-    let contracts = cx.whole(&s.contracts, "/contracts", 1);
+    let sizing = cx.sizing(s);
     let uses_atr = [&s.stop_loss, &s.take_profit, &s.trailing_stop]
         .iter()
         .any(|r| {
@@ -184,19 +239,26 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
             );
         }
     }
-    let (Some(spec), Some(bar_size), Some(window), Some(contracts), true) =
-        (spec, bar_size, window, contracts, cx.errors.is_empty())
+    let (Some(spec), Some(bar_size), Some(window), Some(sizing), true) =
+        (spec, bar_size, window, sizing, cx.errors.is_empty())
     else {
         return Err(cx.errors);
     };
+    // A time exit written as `bars_since_entry >= N` and `max_bars_held`: the first reached.
+    let max_bars_held = match (max_bars_held, held.max_bars_held) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let config = BacktestConfig {
-        sizing: Sizing::Fixed(contracts as i64),
+        sizing,
+        fill,
         slippage_ticks: s.slippage_ticks.unwrap_or(1),
         commission_per_side: s.commission_per_side,
         stop_loss,
         take_profit,
         trailing_stop,
         max_bars_held: max_bars_held.map(|n| n as u32),
+        min_bars_before_signal_exit: held.min_bars_before_signal_exit.map(|n| n as u32),
         flatten_at_session_close: s.flatten_at_session_close,
         window,
         ..BacktestConfig::default()
@@ -207,8 +269,10 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
         bar_size,
         long_entry,
         short_entry,
-        long_exit,
-        short_exit,
+        long_exit: long_exit.and_then(|e| e?.signal),
+        short_exit: short_exit.and_then(|e| e?.signal),
+        long_level,
+        short_level,
         atr_period: if uses_atr {
             atr_period.map(|p| p as usize)
         } else {
@@ -229,6 +293,14 @@ pub fn with_parameters(
     s: &Strategy,
     values: &[(&str, f64)],
 ) -> Result<Strategy, Vec<ValidationError>> {
+    compile_with(s, values).map(|c| c.strategy)
+}
+
+/// [`compile`] of `s` with some parameter values replaced, as [`with_parameters`] checks them.
+pub fn compile_with(
+    s: &Strategy,
+    values: &[(&str, f64)],
+) -> Result<Compiled, Vec<ValidationError>> {
     let mut out = s.clone();
     let mut errors = Vec::new();
     for &(key, value) in values {
@@ -243,8 +315,7 @@ pub fn with_parameters(
     if !errors.is_empty() {
         return Err(errors);
     }
-    compile(&out)?;
-    Ok(out)
+    compile(&out)
 }
 
 fn keys(s: &Strategy) -> String {
@@ -321,6 +392,11 @@ impl Cx {
                     None
                 }
             },
+            Value::Invalid(Invalid(json)) => {
+                let msg = format!("expected a number or {{\"param\": \"key\"}}; got {json}");
+                self.err(path, msg);
+                None
+            }
         }
     }
 
@@ -357,8 +433,12 @@ impl Cx {
 
     fn expr(&mut self, e: &Expr, path: &str) -> Option<CExpr> {
         match e {
-            Expr::Number(x) => Some(CExpr::Const(*x)),
+            Expr::Number(x) => self.value(&Value::Number(*x), path).map(CExpr::Const),
             Expr::Param(r) => self.value(&Value::Param(r.clone()), path).map(CExpr::Const),
+            Expr::Field(name) if name == BARS_SINCE_ENTRY => {
+                self.err(path, BSE_FORMS);
+                None
+            }
             Expr::Field(name) => match Field::parse(name) {
                 Some(f) => Some(CExpr::Field(f)),
                 None => {
@@ -368,7 +448,56 @@ impl Cx {
                 }
             },
             Expr::Indicator(ind) => self.indicator(ind, path),
+            Expr::Arith(a) => self.arith(a, path),
+            Expr::Invalid(Invalid(json)) => {
+                let why = match json {
+                    // Say what is wrong inside an indicator call (unknown or mistyped argument).
+                    serde_json::Value::Object(m) if m.contains_key("indicator") => {
+                        serde_json::from_value::<Indicator>(json.clone())
+                            .err()
+                            .map(|e| format!(" ({e})"))
+                    }
+                    _ => None,
+                };
+                let msg = format!(
+                    "expected a number, a price field ({}), {{\"param\": \"key\"}}, \
+                     {{\"indicator\": ...}} or {{\"add\"|\"sub\"|\"mul\"|\"div\": [a, b]}}; got {json}{}",
+                    catalog::FIELDS,
+                    why.unwrap_or_default()
+                );
+                self.err(path, msg);
+                None
+            }
         }
+    }
+
+    /// Arithmetic: `sub` and `div` take exactly two operands, `add` and `mul` two or more.
+    fn arith(&mut self, a: &Arith, path: &str) -> Option<CExpr> {
+        let (op, name, operands) = match a {
+            Arith::Add(v) => (ArithOp::Add, "add", v),
+            Arith::Sub(v) => (ArithOp::Sub, "sub", v),
+            Arith::Mul(v) => (ArithOp::Mul, "mul", v),
+            Arith::Div(v) => (ArithOp::Div, "div", v),
+        };
+        let path = format!("{path}/{name}");
+        let exactly_two = matches!(op, ArithOp::Sub | ArithOp::Div);
+        if operands.len() < 2 || (exactly_two && operands.len() > 2) {
+            let want = if exactly_two { "exactly" } else { "at least" };
+            let msg = format!("{name} takes {want} 2 operands, got {}", operands.len());
+            self.err(&path, msg);
+            return None;
+        }
+        let parts: Vec<Option<CExpr>> = operands
+            .iter()
+            .enumerate()
+            .map(|(i, e)| self.expr(e, &format!("{path}/{i}")))
+            .collect();
+        let mut parts = parts.into_iter().collect::<Option<Vec<_>>>()?.into_iter();
+        let first = parts.next()?;
+        Some(parts.fold(first, |acc, e| match (&acc, &e) {
+            (CExpr::Const(a), CExpr::Const(b)) => CExpr::Const(op.apply(*a, *b)),
+            _ => CExpr::Arith(op, Box::new(acc), Box::new(e)),
+        }))
     }
 
     fn indicator(&mut self, ind: &Indicator, path: &str) -> Option<CExpr> {
@@ -590,6 +719,217 @@ impl Cx {
         }
     }
 
+    /// An exit rule: `bars_since_entry >= N` terms at its top level (alone or inside its
+    /// top-level `and`) become a minimum holding period; the other terms, the signal. `None`
+    /// when anything in it is invalid.
+    fn exit_rule(&mut self, c: &Condition, path: &str) -> Option<ExitRule> {
+        if let Some((right, gt)) = bars_since_entry(c) {
+            let held = self.bars_held(right, gt, path)?;
+            return Some(ExitRule {
+                signal: None,
+                held: Some(held),
+            });
+        }
+        let Condition::And { conditions } = c else {
+            return Some(ExitRule {
+                signal: Some(self.cond(c, path)?),
+                held: None,
+            });
+        };
+        let (mut held, mut signal, mut ok) = (None::<u64>, Vec::new(), true);
+        for (i, term) in conditions.iter().enumerate() {
+            let term_path = format!("{path}/conditions/{i}");
+            match bars_since_entry(term) {
+                Some((right, gt)) => match self.bars_held(right, gt, &term_path) {
+                    // Several minimums: all must hold, so the largest counts.
+                    Some(n) => held = Some(held.map_or(n, |h| h.max(n))),
+                    None => ok = false,
+                },
+                None => match self.cond(term, &term_path) {
+                    Some(t) => signal.push(t),
+                    None => ok = false,
+                },
+            }
+        }
+        if conditions.is_empty() {
+            self.err(
+                &format!("{path}/conditions"),
+                "expected at least one condition",
+            );
+            return None;
+        }
+        ok.then(|| ExitRule {
+            signal: (!signal.is_empty()).then_some(CCond::And(signal)),
+            held,
+        })
+    }
+
+    /// N of `bars_since_entry >= N` (or `> N - 1`): whole, at least 1 bar.
+    fn bars_held(&mut self, right: &Expr, gt: bool, path: &str) -> Option<u64> {
+        let right_path = format!("{path}/right");
+        let v = match right {
+            Expr::Number(x) => Value::Number(*x),
+            Expr::Param(r) => Value::Param(r.clone()),
+            _ => {
+                let msg = "expected a whole number of bars or {\"param\": \"key\"}";
+                self.err(&right_path, msg);
+                return None;
+            }
+        };
+        let n = self.whole(&v, &right_path, if gt { 0 } else { 1 })?;
+        Some(if gt { n + 1 } else { n })
+    }
+
+    /// The engine's holding-period settings implied by the exit rules. Both apply to every
+    /// trade, long or short, so the sides that trade must agree on them.
+    fn held_limits(
+        &mut self,
+        s: &Strategy,
+        long: &Option<Option<ExitRule>>,
+        short: &Option<Option<ExitRule>>,
+    ) -> HeldLimits {
+        let mut out = HeldLimits::default();
+        // (side, trades at all, its exit rule if valid)
+        let sides = [
+            (
+                "long",
+                s.long_entry.is_some(),
+                long.as_ref().map(Option::as_ref),
+            ),
+            (
+                "short",
+                s.short_entry.is_some(),
+                short.as_ref().map(Option::as_ref),
+            ),
+        ];
+        if sides.iter().any(|(_, _, rule)| matches!(rule, Some(None))) {
+            return out; // an invalid exit rule is already reported
+        }
+        let rules: Vec<(&str, Option<&ExitRule>)> = sides
+            .iter()
+            .filter(|(_, trades, _)| *trades)
+            .map(|(side, _, rule)| (*side, rule.flatten()))
+            .collect();
+        let time = |r: Option<&ExitRule>| r.filter(|r| r.signal.is_none()).and_then(|r| r.held);
+        let gate = |r: Option<&ExitRule>| r.filter(|r| r.signal.is_some()).map(|r| r.held);
+        // A time exit (bars_since_entry alone): every trading side must have the same one.
+        if let Some((first, n)) = rules.iter().find_map(|(s, r)| Some((*s, time(*r)?))) {
+            for (side, r) in &rules {
+                if time(*r) != Some(n) {
+                    self.err(
+                        &format!("/{side}_exit"),
+                        format!(
+                            "{first}_exit is a time exit after {n} bars (bars_since_entry \
+                             alone), which the engine applies to every trade; give {side}_exit \
+                             the same rule, or use `max_bars_held` instead"
+                        ),
+                    );
+                }
+            }
+            out.max_bars_held = Some(n);
+        }
+        // A minimum holding period before signal exits: the same for every signal exit.
+        let gates: Vec<(&str, Option<u64>)> = rules
+            .iter()
+            .filter_map(|(s, r)| Some((*s, gate(*r)?)))
+            .collect();
+        if let Some(&(first, Some(n))) = gates.iter().find(|(_, g)| g.is_some()) {
+            for (side, g) in &gates {
+                if *g != Some(n) {
+                    self.err(
+                        &format!("/{side}_exit"),
+                        format!(
+                            "{first}_exit waits for bars_since_entry >= {n}, and the engine \
+                             applies that wait to every signal exit; add the same term to \
+                             {side}_exit's top-level `and`"
+                        ),
+                    );
+                }
+            }
+            out.min_bars_before_signal_exit = Some(n);
+        }
+        out
+    }
+
+    /// Fill mode and the per-side order prices of `entry_order`.
+    fn entry_order(&mut self, s: &Strategy) -> (FillMode, Option<CExpr>, Option<CExpr>) {
+        let Some(o) = &s.entry_order else {
+            return (FillMode::NextOpen, None, None);
+        };
+        let fill = match o.kind {
+            OrderKind::Market => FillMode::NextOpen,
+            OrderKind::Stop => FillMode::Stop,
+            OrderKind::Limit => FillMode::Limit,
+        };
+        let mut level = |side: &str, entry: &Option<Condition>, level: &Option<Expr>| {
+            let path = format!("/entry_order/{side}_level");
+            match (fill, entry, level) {
+                (FillMode::NextOpen, _, Some(_)) => {
+                    self.err(
+                        &path,
+                        "market orders fill at the next open and take no level",
+                    );
+                    None
+                }
+                (_, None, Some(_)) => {
+                    self.err(
+                        &path,
+                        format!("there is no `{side}_entry` to place this order"),
+                    );
+                    None
+                }
+                (FillMode::NextOpen, _, None) | (_, None, None) => None,
+                (_, Some(_), None) => {
+                    let msg = format!(
+                        "a {:?} order needs its price per bar: give `{side}_level`, e.g. \
+                         {{\"indicator\": \"max\", \"input\": \"high\", \"period\": 20}}",
+                        o.kind
+                    )
+                    .to_lowercase();
+                    self.err(&path, msg);
+                    None
+                }
+                (_, Some(_), Some(e)) => self.expr(e, &path),
+            }
+        };
+        let long = level("long", &s.long_entry, &o.long_level);
+        let short = level("short", &s.short_entry, &o.short_level);
+        (fill, long, short)
+    }
+
+    /// Fixed `contracts`, or `risk_sizing` (which needs a stop loss to measure the risk).
+    fn sizing(&mut self, s: &Strategy) -> Option<Sizing> {
+        let Some(r) = &s.risk_sizing else {
+            return Some(Sizing::Fixed(
+                self.whole(&s.contracts, "/contracts", 1)? as i64
+            ));
+        };
+        if s.contracts != Value::Number(1.0) {
+            self.err(
+                "/contracts",
+                "give either `contracts` or `risk_sizing`, not both",
+            );
+        }
+        if s.stop_loss.is_none() {
+            self.err(
+                "/risk_sizing",
+                "risk sizing divides the dollars at risk by the stop distance: add a `stop_loss`",
+            );
+        }
+        let dollars = self.value(&r.dollars, "/risk_sizing/dollars");
+        if let Some(d) = dollars.filter(|d| *d <= 0.0) {
+            self.err(
+                "/risk_sizing/dollars",
+                format!("{d}: expected dollars above 0"),
+            );
+        }
+        let max = self.whole(&r.max_contracts, "/risk_sizing/max_contracts", 1);
+        Some(Sizing::Risk {
+            dollars: dollars.filter(|d| *d > 0.0)?,
+            max_contracts: max? as i64,
+        })
+    }
+
     fn time(&mut self, s: &str, path: &str) -> Option<NaiveTime> {
         let t = NaiveTime::parse_from_str(s, "%H:%M").ok();
         if t.is_none() {
@@ -600,6 +940,30 @@ impl Cx {
         }
         t
     }
+}
+
+/// An exit rule split into its signal and its `bars_since_entry` minimum.
+struct ExitRule {
+    /// The other terms; `None` when the rule is only `bars_since_entry` (a time exit).
+    signal: Option<CCond>,
+    held: Option<u64>,
+}
+
+/// Engine settings that come from `bars_since_entry` terms.
+#[derive(Default)]
+struct HeldLimits {
+    max_bars_held: Option<u64>,
+    min_bars_before_signal_exit: Option<u64>,
+}
+
+/// `(right, is_gt)` when `c` is `bars_since_entry >= right` or `bars_since_entry > right`.
+fn bars_since_entry(c: &Condition) -> Option<(&Expr, bool)> {
+    let (left, right, gt) = match c {
+        Condition::Ge { left, right } => (left, right, false),
+        Condition::Gt { left, right } => (left, right, true),
+        _ => return None,
+    };
+    matches!(left, Expr::Field(f) if f == BARS_SINCE_ENTRY).then_some((right, gt))
 }
 
 /// The JSON argument name for an indicator function's parameter name.

@@ -2,18 +2,19 @@
 //!
 //! Every value at bar `t` is computed from bars `0..=t` only: indicators are causal, `shift`
 //! and `rising`/`falling` look back, crosses compare `t - 1` with `t`. Each distinct indicator
-//! call (indicator, input, arguments) is computed once per run and shared through a cache, so
-//! `macd` signal and histogram, or the same SMA in entry and exit, cost one computation.
+//! call (indicator, input, arguments) is computed once and shared through a [`Cache`], so
+//! `macd` signal and histogram, or the same SMA in entry and exit, cost one computation; a
+//! sweep shares one cache across all its runs and threads.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{Datelike, NaiveDateTime, TimeZone};
 use settle_data::{Bars, ContractSpec};
 use settle_engine::Signals;
 
 use super::catalog::{self, Field, Inputs};
-use super::compile::{CCond, CExpr, Cmp, Compiled};
+use super::compile::{CCond, CExpr, CInd, Cmp, Compiled};
 
 /// Why signals could not be computed for these bars.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -28,49 +29,129 @@ pub enum SignalError {
 
 /// Entry and exit signals of `c` on `bars` (one value per bar of the full series).
 pub fn signals(c: &Compiled, bars: &Bars, spec: &ContractSpec) -> Result<Signals, SignalError> {
-    if bars.meta.symbol != c.strategy.symbol || bars.meta.bar_size != c.bar_size {
-        return Err(SignalError::WrongSeries {
-            want: format!("{} {}", c.strategy.symbol, c.bar_size),
-            got: format!("{} {}", bars.meta.symbol, bars.meta.bar_size),
-        });
-    }
-    let mut ev = Eval::new(bars, spec)?;
-    let mut run = |cond: &Option<CCond>| match cond {
-        Some(cond) => ev.cond(cond),
-        None => Ok(vec![false; bars.len()]),
-    };
-    let mut out = Signals {
-        long_entry: run(&c.long_entry)?,
-        long_exit: run(&c.long_exit)?,
-        short_entry: run(&c.short_entry)?,
-        short_exit: run(&c.short_exit)?,
-        atr: None,
-        entry_level: None,
-    };
-    if let Some(p) = c.atr_period {
-        out.atr = Some(crate::indicators::atr(
-            &bars.high,
-            &bars.low,
-            &bars.close,
-            p,
-        )?);
-    }
-    Ok(out)
+    let cx = Context::new(bars, spec)?;
+    cx.signals(c, &Cache::default())
 }
 
-type Series = Rc<Vec<f64>>;
-
-/// Evaluation state for one run: the bars, derived per-bar data and the indicator cache.
-struct Eval<'a> {
+/// The data per bar that every evaluation on one series shares: the bars, exchange-local
+/// times and session starts. Built once per series (a sweep builds it once for all runs).
+pub(crate) struct Context<'a> {
     bars: &'a Bars,
     /// Exchange-local wall time of each bar's open (daily bars: the trading date at 00:00).
     local: Vec<NaiveDateTime>,
     new_session: Vec<bool>,
-    cache: HashMap<String, Rc<Vec<Vec<f64>>>>,
 }
 
-impl<'a> Eval<'a> {
-    fn new(bars: &'a Bars, spec: &ContractSpec) -> Result<Eval<'a>, SignalError> {
+/// The outputs of one indicator call.
+type Outputs = Vec<Vec<f64>>;
+type Slot = Arc<OnceLock<Result<Arc<Outputs>, SignalError>>>;
+
+/// Indicator outputs keyed by the distinct call (indicator, input, arguments), shareable by
+/// many threads: each distinct call is computed once, by whichever thread asks first, while
+/// the others wait for it. An indicator is a pure function of the bars and the call, so the
+/// values are the same whatever the order the threads fill the cache in.
+///
+/// The cache holds at most [`Cache::DEFAULT_LIMIT`] bytes; calls beyond that are computed
+/// (identically) but not kept, so a wide sweep on minute bars cannot exhaust memory.
+pub(crate) struct Cache {
+    slots: Mutex<(HashMap<String, Slot>, usize)>,
+    limit_bytes: usize,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            slots: Mutex::new((HashMap::new(), 0)),
+            limit_bytes: Cache::DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl Cache {
+    /// 2 GiB: 250 one-output indicators over a million bars.
+    pub const DEFAULT_LIMIT: usize = 2 << 30;
+
+    /// The outputs of `ind`, computing them with `compute` unless cached.
+    fn get(
+        &self,
+        ind: &CInd,
+        bytes: usize,
+        compute: impl FnOnce() -> Result<Outputs, SignalError>,
+    ) -> Result<Arc<Outputs>, SignalError> {
+        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
+        let slot = {
+            // A poisoned lock only means another thread panicked mid-insert; the map is intact.
+            let mut guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let (map, used) = &mut *guard;
+            match map.get(&key) {
+                Some(slot) => Some(slot.clone()),
+                None if *used + bytes <= self.limit_bytes => {
+                    *used += bytes;
+                    Some(map.entry(key).or_default().clone())
+                }
+                None => None,
+            }
+        };
+        match slot {
+            Some(slot) => slot.get_or_init(|| compute().map(Arc::new)).clone(),
+            None => compute().map(Arc::new),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.lock().map(|g| g.0.len()).unwrap_or(0)
+    }
+}
+
+/// A number per bar, without copying what already exists: a constant, a field of the bars, an
+/// indicator output (possibly shifted) or a freshly computed series.
+enum Series<'a> {
+    Const(f64),
+    Slice(&'a [f64]),
+    Output {
+        outputs: Arc<Outputs>,
+        output: usize,
+        shift: usize,
+    },
+    Owned(Vec<f64>),
+}
+
+impl Series<'_> {
+    /// The value at bar `t` (NaN before a shifted series starts).
+    fn at(&self, t: usize) -> f64 {
+        match self {
+            Series::Const(c) => *c,
+            Series::Slice(v) => v[t],
+            Series::Output {
+                outputs,
+                output,
+                shift,
+            } => t
+                .checked_sub(*shift)
+                .map_or(f64::NAN, |j| outputs[*output][j]),
+            Series::Owned(v) => v[t],
+        }
+    }
+
+    /// The whole series as one slice of `n` values, copying only when it is not one already.
+    fn to_slice(&self, n: usize) -> std::borrow::Cow<'_, [f64]> {
+        use std::borrow::Cow;
+        match self {
+            Series::Slice(v) => Cow::Borrowed(v),
+            Series::Owned(v) => Cow::Borrowed(v),
+            Series::Output {
+                outputs,
+                output,
+                shift: 0,
+            } => Cow::Borrowed(&outputs[*output]),
+            _ => Cow::Owned((0..n).map(|t| self.at(t)).collect()),
+        }
+    }
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(bars: &'a Bars, spec: &ContractSpec) -> Result<Context<'a>, SignalError> {
         let tz: chrono_tz::Tz = spec
             .timezone
             .parse()
@@ -97,106 +178,165 @@ impl<'a> Eval<'a> {
         } else {
             bars.ts.clone()
         };
-        Ok(Eval {
+        Ok(Context {
             bars,
             local,
             new_session: crate::indicators::session_starts(&ids),
-            cache: HashMap::new(),
         })
     }
 
-    fn field(&self, f: Field) -> Vec<f64> {
+    /// Signals of `c` on this context's bars, with indicators from (and into) `cache`.
+    pub(crate) fn signals(&self, c: &Compiled, cache: &Cache) -> Result<Signals, SignalError> {
+        let bars = self.bars;
+        if bars.meta.symbol != c.strategy.symbol || bars.meta.bar_size != c.bar_size {
+            return Err(SignalError::WrongSeries {
+                want: format!("{} {}", c.strategy.symbol, c.bar_size),
+                got: format!("{} {}", bars.meta.symbol, bars.meta.bar_size),
+            });
+        }
+        let n = bars.len();
+        let run = |cond: &Option<CCond>| match cond {
+            Some(cond) => self.cond(cond, cache),
+            None => Ok(vec![false; n]),
+        };
+        let mut out = Signals {
+            long_entry: run(&c.long_entry)?,
+            long_exit: run(&c.long_exit)?,
+            short_entry: run(&c.short_entry)?,
+            short_exit: run(&c.short_exit)?,
+            atr: None,
+            entry_level: None,
+        };
+        if let Some(p) = c.atr_period {
+            let atr = CExpr::Ind(Box::new(CInd::atr(p)));
+            out.atr = Some(self.expr(&atr, cache)?.to_slice(n).into_owned());
+        }
+        if c.long_level.is_some() || c.short_level.is_some() {
+            out.entry_level = Some(self.entry_level(c, &out, cache)?);
+        }
+        Ok(out)
+    }
+
+    /// The order price per bar: the long level where a long entry fires, else the short level
+    /// where a short entry fires, else NaN (no order). When both fire the engine enters neither.
+    fn entry_level(
+        &self,
+        c: &Compiled,
+        sig: &Signals,
+        cache: &Cache,
+    ) -> Result<Vec<f64>, SignalError> {
+        let level = |e: &Option<CExpr>| e.as_ref().map(|e| self.expr(e, cache)).transpose();
+        let (long, short) = (level(&c.long_level)?, level(&c.short_level)?);
+        Ok((0..self.bars.len())
+            .map(|t| match (&long, &short) {
+                (Some(l), _) if sig.long_entry[t] => l.at(t),
+                (_, Some(s)) if sig.short_entry[t] => s.at(t),
+                _ => f64::NAN,
+            })
+            .collect())
+    }
+
+    fn field(&self, f: Field) -> Series<'a> {
         let b = self.bars;
         match f {
-            Field::Open => b.open.clone(),
-            Field::High => b.high.clone(),
-            Field::Low => b.low.clone(),
-            Field::Close => b.close.clone(),
-            Field::Volume => b.volume.clone(),
-            Field::Typical => (0..b.len())
-                .map(|i| (b.high[i] + b.low[i] + b.close[i]) / 3.0)
-                .collect(),
-            Field::Hl2 => (0..b.len()).map(|i| (b.high[i] + b.low[i]) / 2.0).collect(),
+            Field::Open => Series::Slice(&b.open),
+            Field::High => Series::Slice(&b.high),
+            Field::Low => Series::Slice(&b.low),
+            Field::Close => Series::Slice(&b.close),
+            Field::Volume => Series::Slice(&b.volume),
+            Field::Typical => Series::Owned(
+                (0..b.len())
+                    .map(|i| (b.high[i] + b.low[i] + b.close[i]) / 3.0)
+                    .collect(),
+            ),
+            Field::Hl2 => {
+                Series::Owned((0..b.len()).map(|i| (b.high[i] + b.low[i]) / 2.0).collect())
+            }
         }
     }
 
-    fn expr(&mut self, e: &CExpr) -> Result<Series, SignalError> {
+    fn expr(&self, e: &CExpr, cache: &Cache) -> Result<Series<'a>, SignalError> {
         let n = self.bars.len();
         let ind = match e {
-            CExpr::Const(c) => return Ok(Rc::new(vec![*c; n])),
-            CExpr::Field(f) => return Ok(Rc::new(self.field(*f))),
+            CExpr::Const(c) => return Ok(Series::Const(*c)),
+            CExpr::Field(f) => return Ok(self.field(*f)),
+            CExpr::Arith(op, l, r) => {
+                let (l, r) = (self.expr(l, cache)?, self.expr(r, cache)?);
+                return Ok(Series::Owned(
+                    (0..n).map(|t| op.apply(l.at(t), r.at(t))).collect(),
+                ));
+            }
             CExpr::Ind(ind) => ind,
         };
-        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
-        let outputs = match self.cache.get(&key) {
-            Some(o) => o.clone(),
-            None => {
-                let series = self.expr(&ind.input)?;
-                let b = self.bars;
-                let inputs = Inputs {
-                    series: &series,
-                    high: &b.high,
-                    low: &b.low,
-                    close: &b.close,
-                    volume: &b.volume,
-                    new_session: &self.new_session,
-                };
-                let o = Rc::new(catalog::compute(ind.spec, &ind.args, &inputs)?);
-                self.cache.insert(key, o.clone());
-                o
-            }
-        };
-        let v = &outputs[ind.output];
-        Ok(Rc::new(
-            (0..n)
-                .map(|i| i.checked_sub(ind.shift).map_or(f64::NAN, |j| v[j]))
-                .collect(),
-        ))
+        let bytes = ind.spec.outputs.len() * n * std::mem::size_of::<f64>();
+        let outputs = cache.get(ind, bytes, || {
+            let series = self.expr(&ind.input, cache)?;
+            let b = self.bars;
+            let inputs = Inputs {
+                series: &series.to_slice(n),
+                high: &b.high,
+                low: &b.low,
+                close: &b.close,
+                volume: &b.volume,
+                new_session: &self.new_session,
+            };
+            Ok(catalog::compute(ind.spec, &ind.args, &inputs)?)
+        })?;
+        Ok(Series::Output {
+            outputs,
+            output: ind.output,
+            shift: ind.shift,
+        })
     }
 
-    fn cond(&mut self, c: &CCond) -> Result<Vec<bool>, SignalError> {
+    fn cond(&self, c: &CCond, cache: &Cache) -> Result<Vec<bool>, SignalError> {
         let n = self.bars.len();
         Ok(match c {
             CCond::Cross { above, left, right } => {
-                let (l, r) = (self.expr(left)?, self.expr(right)?);
+                let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 (0..n)
                     .map(|t| {
-                        t > 0
-                            && if *above {
-                                l[t - 1] <= r[t - 1] && l[t] > r[t]
+                        t > 0 && {
+                            let (l0, r0, l1, r1) = (l.at(t - 1), r.at(t - 1), l.at(t), r.at(t));
+                            if *above {
+                                l0 <= r0 && l1 > r1
                             } else {
-                                l[t - 1] >= r[t - 1] && l[t] < r[t]
+                                l0 >= r0 && l1 < r1
                             }
+                        }
                     })
                     .collect()
             }
             CCond::Cmp { op, left, right } => {
-                let (l, r) = (self.expr(left)?, self.expr(right)?);
+                let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 let f = match op {
                     Cmp::Gt => |a: f64, b: f64| a > b,
                     Cmp::Lt => |a: f64, b: f64| a < b,
                     Cmp::Ge => |a: f64, b: f64| a >= b,
                     Cmp::Le => |a: f64, b: f64| a <= b,
                 };
-                (0..n).map(|t| f(l[t], r[t])).collect()
+                (0..n).map(|t| f(l.at(t), r.at(t))).collect()
             }
             CCond::Between { value, low, high } => {
-                let (v, lo, hi) = (self.expr(value)?, self.expr(low)?, self.expr(high)?);
-                (0..n).map(|t| lo[t] <= v[t] && v[t] <= hi[t]).collect()
+                let v = self.expr(value, cache)?;
+                let (lo, hi) = (self.expr(low, cache)?, self.expr(high, cache)?);
+                (0..n)
+                    .map(|t| lo.at(t) <= v.at(t) && v.at(t) <= hi.at(t))
+                    .collect()
             }
             CCond::Trend {
                 rising,
                 value,
                 bars,
             } => {
-                let v = self.expr(value)?;
+                let v = self.expr(value, cache)?;
                 (0..n)
                     .map(|t| {
                         t >= *bars
                             && if *rising {
-                                v[t] > v[t - bars]
+                                v.at(t) > v.at(t - bars)
                             } else {
-                                v[t] < v[t - bars]
+                                v.at(t) < v.at(t - bars)
                             }
                     })
                     .collect()
@@ -205,14 +345,14 @@ impl<'a> Eval<'a> {
                 let all = matches!(c, CCond::And(_));
                 let mut acc = vec![all; n];
                 for p in parts {
-                    let v = self.cond(p)?;
+                    let v = self.cond(p, cache)?;
                     for (a, b) in acc.iter_mut().zip(v) {
                         *a = if all { *a && b } else { *a || b };
                     }
                 }
                 acc
             }
-            CCond::Not(inner) => self.cond(inner)?.into_iter().map(|b| !b).collect(),
+            CCond::Not(inner) => self.cond(inner, cache)?.into_iter().map(|b| !b).collect(),
             CCond::Time { start, end } => self
                 .local
                 .iter()
@@ -254,11 +394,11 @@ mod tests {
         // sma_cross names SMA(fast) and SMA(slow) twice each: two computations.
         for (name, distinct) in [("macd_trend", 1), ("sma_cross", 2)] {
             let c = compile(&crate::templates::get(name, "CL").unwrap()).unwrap();
-            let mut ev = Eval::new(&bars, spec).unwrap();
+            let (cx, cache) = (Context::new(&bars, spec).unwrap(), Cache::default());
             for cond in [&c.long_entry, &c.short_entry].into_iter().flatten() {
-                ev.cond(cond).unwrap();
+                cx.cond(cond, &cache).unwrap();
             }
-            assert_eq!(ev.cache.len(), distinct, "{name}");
+            assert_eq!(cache.len(), distinct, "{name}");
         }
     }
 }

@@ -12,10 +12,12 @@ mod compile;
 mod eval;
 pub mod model;
 
-pub use compile::{compile, to_config, with_parameters, Compiled, ValidationError};
+pub use compile::{compile, compile_with, to_config, with_parameters, Compiled, ValidationError};
 pub use eval::{signals, SignalError};
+pub(crate) use eval::{Cache, Context};
 pub use model::{
-    Category, Condition, ExitUnit, Expr, Indicator, ParamRef, Parameter, RiskExit, Strategy, Value,
+    Arith, Category, Condition, EntryOrder, ExitUnit, Expr, Indicator, Invalid, OrderKind,
+    ParamRef, Parameter, RiskExit, RiskSizing, Strategy, Value,
 };
 
 /// The JSON Schema of a [`Strategy`], e.g. for an MCP tool's input.

@@ -49,9 +49,15 @@ pub struct Strategy {
     /// Close any position at the last bar of each session.
     #[serde(default)]
     pub flatten_at_session_close: bool,
-    /// Contracts per trade (default 1).
+    /// Contracts per trade (default 1). Use either this or `risk_sizing`.
     #[serde(default = "one")]
     pub contracts: Value,
+    /// Size each trade by the dollars it risks to its `stop_loss` instead of a fixed count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_sizing: Option<RiskSizing>,
+    /// How entries are placed: at the next bar's open (default) or as stop/limit orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_order: Option<EntryOrder>,
     /// Ticks of slippage per fill; default: the engine's (1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slippage_ticks: Option<u32>,
@@ -96,11 +102,80 @@ pub enum Category {
 }
 
 /// A number given literally or by parameter: `20` or `{"param": "fast"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Deserializing never fails: anything else becomes [`Value::Invalid`], which
+/// [`compile`](super::compile) reports with its JSON pointer (serde alone could only say "data
+/// did not match any variant", without saying where).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     Number(f64),
     Param(ParamRef),
+    #[schemars(skip)]
+    Invalid(Invalid),
+}
+
+/// JSON that is not a valid [`Value`] or [`Expr`], kept as given so that
+/// [`compile`](super::compile) can say where it is and what would be valid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Invalid(pub serde_json::Value);
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let json = serde_json::Value::deserialize(d)?;
+        Ok(match &json {
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map_or(Value::Invalid(Invalid(json.clone())), Value::Number),
+            serde_json::Value::Object(_) => {
+                match serde_json::from_value::<ParamRef>(json.clone()) {
+                    Ok(r) => Value::Param(r),
+                    Err(_) => Value::Invalid(Invalid(json)),
+                }
+            }
+            _ => Value::Invalid(Invalid(json)),
+        })
+    }
+}
+
+/// Risk-based sizing: `floor(dollars / stop distance in dollars per contract)` contracts, at
+/// most `max_contracts`; a trade that would get zero contracts is skipped. Needs `stop_loss`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSizing {
+    /// Dollars risked per trade.
+    pub dollars: Value,
+    pub max_contracts: Value,
+}
+
+/// Entries as stop or limit orders at a price computed per bar. An order decided on bar `t`'s
+/// close (its entry rule is true) is live during bar `t + 1` only, at the side's level of
+/// bar `t`; e.g. a long stop at `{"indicator": "max", "input": "high", "period": 20}` buys a
+/// break of the 20-bar high.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryOrder {
+    #[serde(rename = "type")]
+    pub kind: OrderKind,
+    /// Order price for long entries (needed for stop/limit when there is a `long_entry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_level: Option<Expr>,
+    /// Order price for short entries (needed for stop/limit when there is a `short_entry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_level: Option<Expr>,
+}
+
+/// The kind of entry order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// At the next bar's open (the default).
+    Market,
+    /// Buy stop above / sell stop below the market: fills when price reaches the level.
+    Stop,
+    /// Buy limit below / sell limit above the market: fills when price comes back to the level.
+    Limit,
 }
 
 /// A reference to a [`Parameter`] by key.
@@ -128,15 +203,68 @@ pub enum ExitUnit {
     Atr,
 }
 
-/// A number per bar: a constant, a price field (`"close"`), a parameter or an indicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A number per bar: a constant, a price field (`"close"`), a parameter, an indicator or
+/// arithmetic on these.
+///
+/// Like [`Value`], deserializing never fails: malformed JSON becomes [`Expr::Invalid`] and
+/// [`compile`](super::compile) reports it with its JSON pointer and the accepted forms.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Expr {
     Number(f64),
     /// `open`, `high`, `low`, `close`, `volume`, `typical` (H+L+C)/3 or `hl2` (H+L)/2.
+    ///
+    /// Also `bars_since_entry` (bars the trade has been held, counting its entry bar), which is
+    /// allowed only as `{"op": "ge", "left": "bars_since_entry", "right": N}` (or `gt`) at the
+    /// top of `long_exit`/`short_exit` or as a term of its top-level `and`: the exit is then
+    /// ignored until the trade has been held N bars; alone it is a time exit after N bars.
     Field(String),
     Param(ParamRef),
     Indicator(Box<Indicator>),
+    Arith(Box<Arith>),
+    #[schemars(skip)]
+    Invalid(Invalid),
+}
+
+/// Arithmetic, bar by bar: `{"add": [a, b, ...]}`, `{"sub": [a, b]}`, `{"mul": [a, b, ...]}`,
+/// `{"div": [a, b]}`. A division by zero gives NaN, and any comparison with NaN is false, so
+/// a condition on it does not fire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Arith {
+    Add(Vec<Expr>),
+    Sub(Vec<Expr>),
+    Mul(Vec<Expr>),
+    Div(Vec<Expr>),
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde_json::Value as J;
+        let json = J::deserialize(d)?;
+        let invalid = |json: J| Expr::Invalid(Invalid(json));
+        Ok(match &json {
+            J::Number(n) => n.as_f64().map_or(invalid(json.clone()), Expr::Number),
+            J::String(s) => Expr::Field(s.clone()),
+            J::Object(map) if map.contains_key("indicator") => {
+                match serde_json::from_value::<Indicator>(json.clone()) {
+                    Ok(i) => Expr::Indicator(Box::new(i)),
+                    Err(_) => invalid(json),
+                }
+            }
+            J::Object(map) if map.contains_key("param") => {
+                match serde_json::from_value::<ParamRef>(json.clone()) {
+                    Ok(r) => Expr::Param(r),
+                    Err(_) => invalid(json),
+                }
+            }
+            J::Object(_) => match serde_json::from_value::<Arith>(json.clone()) {
+                Ok(a) => Expr::Arith(Box::new(a)),
+                Err(_) => invalid(json),
+            },
+            _ => invalid(json),
+        })
+    }
 }
 
 /// An indicator call. Which arguments apply depends on the indicator; see

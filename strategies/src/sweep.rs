@@ -1,0 +1,80 @@
+//! What a parameter sweep calls: an [`Evaluator`] runs one strategy on one series for any
+//! parameter values, from many threads at once.
+//!
+//! Everything that does not depend on the parameters is done once in [`Evaluator::new`]
+//! (exchange-local times, session starts), and every indicator is computed once per distinct
+//! call (indicator, input, arguments) in a cache shared by all combinations and threads: a
+//! grid over `fast` x `slow` of an SMA cross computes each SMA period once, not once per cell.
+//! The cache cannot change a result: an indicator is a pure function of the bars and its
+//! call, so the metrics are the same whatever order the threads fill it in.
+
+use settle_data::{Bars, ContractSpec};
+use settle_engine::{BacktestResult, Metrics};
+
+use crate::rules::{self, Cache, Compiled, Context, Strategy};
+
+/// One strategy on one series, ready to be run with any parameter values. `Sync`: share it by
+/// reference across rayon threads.
+pub struct Evaluator<'a> {
+    strategy: Strategy,
+    bars: &'a Bars,
+    spec: &'a ContractSpec,
+    context: Context<'a>,
+    cache: Cache,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Checks that `strategy` compiles with its own parameter values and is for these bars.
+    pub fn new(
+        strategy: &Strategy,
+        bars: &'a Bars,
+        spec: &'a ContractSpec,
+    ) -> Result<Evaluator<'a>, String> {
+        let c = rules::compile(strategy).map_err(|e| join(&e))?;
+        if bars.meta.symbol != strategy.symbol || bars.meta.bar_size != c.bar_size {
+            return Err(format!(
+                "strategy is for {} {} but the bars are {} {}",
+                strategy.symbol, strategy.bar_size, bars.meta.symbol, bars.meta.bar_size
+            ));
+        }
+        Ok(Evaluator {
+            strategy: strategy.clone(),
+            bars,
+            spec,
+            context: Context::new(bars, spec).map_err(|e| e.to_string())?,
+            cache: Cache::default(),
+        })
+    }
+
+    /// Metrics of the strategy with `params` (key, value) replacing the declared values; keys
+    /// not given keep their declared value. The same as `compile`, `signals` and
+    /// `settle_engine::backtest` on the modified strategy, without per-bar outputs.
+    pub fn metrics(&self, params: &[(String, f64)]) -> Result<Metrics, String> {
+        Ok(self.backtest(params)?.metrics)
+    }
+
+    /// The full backtest (trades, equity) for `params`, e.g. to show a sweep's best cell.
+    pub fn backtest(&self, params: &[(String, f64)]) -> Result<BacktestResult, String> {
+        let c = self.compile(params)?;
+        let signals = self
+            .context
+            .signals(&c, &self.cache)
+            .map_err(|e| e.to_string())?;
+        settle_engine::backtest(self.bars, self.spec, &signals, &rules::to_config(&c))
+            .map_err(|e| e.to_string())
+    }
+
+    fn compile(&self, params: &[(String, f64)]) -> Result<Compiled, String> {
+        let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        rules::compile_with(&self.strategy, &pairs).map_err(|e| join(&e))
+    }
+}
+
+/// Validation errors as one line each.
+fn join(errors: &[rules::ValidationError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
