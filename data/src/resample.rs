@@ -38,27 +38,25 @@ pub fn resample(bars: &Bars, to: BarSize, spec: &ContractSpec) -> Result<Bars> {
     let mut meta = bars.meta.clone();
     meta.bar_size = to;
     let mut out = Bars::empty(meta);
-    let mut i = 0;
-    while i < bars.len() {
-        let k = key(bars.ts[i]);
-        let (mut h, mut l, mut v) = (bars.high[i], bars.low[i], 0.0);
-        let mut j = i;
-        while j < bars.len() && key(bars.ts[j]) == k {
-            h = h.max(bars.high[j]);
-            l = l.min(bars.low[j]);
-            v += bars.volume[j];
-            j += 1;
-        }
+    // Each bar's target stamp, computed once; runs of equal stamps are the output bars.
+    let keys: Vec<i64> = bars.ts.iter().map(|&t| key(t)).collect();
+    let mut start = 0;
+    for run in keys.chunk_by(|a, b| a == b) {
+        let r = start..start + run.len();
+        start = r.end;
+        let last = r.end - 1;
         out.push(
-            k,
-            bars.open[i],
-            h,
-            l,
-            bars.close[j - 1],
-            v,
-            bars.contract[j - 1],
+            run[0],
+            bars.open[r.start],
+            bars.high[r.clone()]
+                .iter()
+                .copied()
+                .fold(f64::MIN, f64::max),
+            bars.low[r.clone()].iter().copied().fold(f64::MAX, f64::min),
+            bars.close[last],
+            bars.volume[r].iter().sum(),
+            bars.contract[last],
         );
-        i = j;
     }
     Ok(out)
 }
