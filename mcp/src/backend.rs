@@ -19,6 +19,10 @@ pub struct StrategyInput {
     /// Template name, used when `rules_json` is absent.
     pub template: Option<String>,
     pub parameters: Vec<ParameterValue>,
+    /// Test window in words (`last 2 years`, `since 2020`, `ytd`, `2022-01-01..2023-06-30`);
+    /// exclusive with `start`/`end`.
+    #[serde(default)]
+    pub window: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
     pub commission_per_side: Option<f64>,

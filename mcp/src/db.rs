@@ -550,6 +550,30 @@ impl Store {
         }
     }
 
+    // ---- resources ---------------------------------------------------------------------
+
+    /// What `resources/list` offers, oldest first: passed backtests and sweeps that ran, as
+    /// `(kind, id, artifact_id)` with kind `backtest` or `optimization`.
+    pub fn resource_subjects(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> DbResult<Vec<(String, String, String)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT 'backtest', backtest_id, artifact_id, created_at FROM backtests
+               WHERE status = 'passed'
+             UNION ALL
+             SELECT 'optimization', optimization_id, artifact_id, created_at FROM optimizations
+               WHERE status <> 'configured'
+             ORDER BY 4, 2 LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = stmt.query_map(params![limit as i64, offset as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     // ---- operations --------------------------------------------------------------------
 
     /// Inserts a `queued` operation. A duplicate `(session_id, kind, idempotency_key)` is a

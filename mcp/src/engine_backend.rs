@@ -40,7 +40,7 @@ impl Backend for EngineBackend {
         let mut s = base_strategy(input)?;
         s.symbol = input.symbol.trim().to_ascii_uppercase();
         s.bar_size = input.bar_size.clone();
-        if let Some(w) = window(input.start.as_deref(), input.end.as_deref()) {
+        if let Some(w) = window(input)? {
             s.window = w;
         }
         if let Some(c) = input.commission_per_side {
@@ -149,14 +149,28 @@ fn base_strategy(input: &StrategyInput) -> BackendResult<Strategy> {
     }
 }
 
-/// The rule-language window for the tool's `start`/`end` dates; `None` keeps the strategy's.
-fn window(start: Option<&str>, end: Option<&str>) -> Option<String> {
-    match (start, end) {
-        (None, None) => None,
-        (Some(s), None) => Some(format!("since {s}")),
+/// The rule-language window for the tool's `window` words or `start`/`end` dates; `None`
+/// keeps the strategy's own. Checked here so a bad window fails the call at once, naming the
+/// argument, rather than the operation later.
+fn window(input: &StrategyInput) -> BackendResult<Option<String>> {
+    let (start, end) = (input.start.as_deref(), input.end.as_deref());
+    let text = match (&input.window, start, end) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err("window: give either window or start/end, not both".into())
+        }
+        (Some(w), None, None) => w.clone(),
+        (None, None, None) => return Ok(None),
+        (None, Some(s), None) => format!("since {s}"),
         // The engine's date window needs a first date; one before any data means "from the start".
-        (s, Some(e)) => Some(format!("{}..{e}", s.unwrap_or("1900-01-01"))),
-    }
+        (None, s, Some(e)) => format!("{}..{e}", s.unwrap_or("1900-01-01")),
+    };
+    let argument = if input.window.is_some() {
+        "window"
+    } else {
+        "start/end"
+    };
+    let parsed: settle_engine::Window = text.parse().map_err(|e| format!("{argument}: {e}"))?;
+    Ok(Some(parsed.to_string()))
 }
 
 /// `s` with `values` substituted and the result validated.
@@ -211,15 +225,15 @@ fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
         .collect()
 }
 
-/// The five AskFutures headline numbers. Win rate and Sharpe are undefined without trades or
-/// with flat equity; the tool surface has no null for them, so they read 0.
+/// The AskFutures headline numbers; the engine's undefined ratios stay `None` (null).
 fn headline(m: &settle_engine::Metrics) -> Metrics {
     Metrics {
         trade_count: u64::from(m.trade_count),
         total_pnl: m.total_pnl,
-        win_rate: m.win_rate.unwrap_or(0.0),
+        win_rate: m.win_rate,
         max_drawdown: m.max_drawdown,
-        sharpe_ratio: m.sharpe_ratio.unwrap_or(0.0),
+        sharpe_ratio: m.sharpe_ratio,
+        profit_factor: m.profit_factor,
     }
 }
 

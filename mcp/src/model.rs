@@ -74,18 +74,26 @@ pub struct CanonicalParameter {
     pub max: Option<f64>,
 }
 
-/// The five headline numbers of a backtest (AskFutures `backtestResults`).
+/// The headline numbers of a backtest (AskFutures `backtestResults`, plus profit factor).
+///
+/// A ratio that is undefined for this run is `null`, never a made-up 0: win rate without
+/// trades, Sharpe with flat daily equity, profit factor without a losing trade. A model that
+/// reads 0 would compare it with real values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     pub trade_count: u64,
     /// Net of commission and slippage, in dollars.
     pub total_pnl: f64,
-    /// Winners / trades, 0..1.
-    pub win_rate: f64,
+    /// Winners / trades, 0..1; null without trades.
+    pub win_rate: Option<f64>,
     /// Largest peak-to-trough drop of cumulative P&L, in dollars (positive).
     pub max_drawdown: f64,
-    pub sharpe_ratio: f64,
+    /// Annualised Sharpe of daily equity changes; null when they have no variance.
+    pub sharpe_ratio: Option<f64>,
+    /// Gross profit / gross loss; null without a losing trade.
+    #[serde(default)]
+    pub profit_factor: Option<f64>,
 }
 
 /// One closed trade.

@@ -38,6 +38,7 @@ fn sma_cross_cl() -> StrategyInput {
         rules_json: None,
         template: Some("sma_cross".into()),
         parameters: vec![],
+        window: None,
         start: Some("2015-01-01".into()),
         end: Some("2019-12-31".into()),
         commission_per_side: Some(2.0),
@@ -109,9 +110,10 @@ async fn sma_cross_on_real_cl_matches_the_engine_called_directly() {
     assert!(m.trade_count > 0);
     assert_eq!(m.trade_count, u64::from(want.metrics.trade_count));
     assert_eq!(m.total_pnl, want.metrics.total_pnl);
-    assert_eq!(Some(m.win_rate), want.metrics.win_rate);
+    assert_eq!(m.win_rate, want.metrics.win_rate);
     assert_eq!(m.max_drawdown, want.metrics.max_drawdown);
-    assert_eq!(Some(m.sharpe_ratio), want.metrics.sharpe_ratio);
+    assert_eq!(m.sharpe_ratio, want.metrics.sharpe_ratio);
+    assert_eq!(m.profit_factor, want.metrics.profit_factor);
     assert_eq!(out.trades.len(), want.trades.len());
     let pnl: f64 = out.trades.iter().map(|t| t.pnl).sum();
     assert!((pnl - want.metrics.total_pnl).abs() < 1e-6);

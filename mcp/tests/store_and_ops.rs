@@ -17,6 +17,7 @@ fn input() -> StrategyInput {
         rules_json: Some("{}".into()),
         template: None,
         parameters: vec![],
+        window: None,
         start: None,
         end: None,
         commission_per_side: None,

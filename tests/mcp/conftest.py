@@ -5,7 +5,9 @@ The binary is $SETTLE_BIN, else $CARGO_TARGET_DIR/debug/settle, else
 """
 import asyncio
 import contextlib
+import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,42 @@ async def settle_session(home: Path):
 
 def run(coro):
     return asyncio.run(coro)
+
+
+async def call(session, tool: str, args: dict) -> dict:
+    """Calls a tool that must succeed; returns its structuredContent."""
+    res = await session.call_tool(tool, args)
+    assert not res.is_error, f"{tool}({args}) failed: {res.content[0].text}"
+    return res.structured_content
+
+
+async def wait(session, kickoff: dict) -> dict:
+    """wait_for_completion until the operation settles (timed_out means: call again)."""
+    while True:
+        done = await call(session, "wait_for_completion",
+                          {"operation_id": kickoff["operation_id"], "task": kickoff["task"]})
+        if done["status"] != "timed_out":
+            return done
+
+
+SHARED_DATA = Path(os.environ.get("SETTLE_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared/data"))
+CL_CSV = SHARED_DATA / "converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"
+
+
+def import_cl_daily(home: Path) -> None:
+    """One real series (RTL's CL front month, daily OHLC, 2013-01-02..2023-08-18, prices in
+    dollars per barrel) into `home`'s store via the CLI."""
+    if not CL_CSV.is_file():
+        pytest.fail(f"real data missing at {CL_CSV}: set SETTLE_SHARED_DATA to the shared data dir")
+    subprocess.run(
+        [settle_bin(), "--home", str(home), "data", "import", str(CL_CSV), "--symbol", "CL",
+         "--bar", "1d", "--time-col", "date", "--volume-col", ""],
+        check=True, capture_output=True, timeout=300,
+    )
+
+
+def cli_backtest(home: Path, *args: str) -> dict:
+    """`settle backtest ... --json`: the independent path the MCP results must equal."""
+    out = subprocess.run([settle_bin(), "--home", str(home), "backtest", *args, "--json"],
+                         check=True, capture_output=True, text=True, timeout=300)
+    return json.loads(out.stdout)

@@ -1,11 +1,9 @@
 """The settle MCP server over stdio, driven by the official Python SDK (mcp 2.3.0)."""
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import run, settle_bin, settle_session
+from conftest import import_cl_daily, run, settle_session
 
 EXPECTED_TOOLS = {
     "create_session", "list_sessions", "get_session", "list_strategies", "inspect_strategy",
@@ -127,14 +125,6 @@ def test_bad_input_gives_useful_errors_and_server_keeps_serving(tmp_path):
                 "delete_strategy", {"session_id": "x", "artifact_id": "y", "confirm": False}
             )
             assert delete.is_error and "confirm: true" in delete.content[0].text
-            # Wrong types and missing fields are rejected (field naming: see the xfail below).
-            for args in ({"limit": "many"}, {"status": "sleeping"}):
-                try:
-                    res = await s.call_tool("list_sessions", args)
-                except Exception:
-                    pass
-                else:
-                    assert res.is_error, res
             # Still serving.
             ok = await s.call_tool("create_session", {})
             assert not ok.is_error and ok.structured_content["title"] == "Untitled session"
@@ -142,27 +132,37 @@ def test_bad_input_gives_useful_errors_and_server_keeps_serving(tmp_path):
     run(go())
 
 
-@pytest.mark.xfail(strict=True, reason="rmcp's Parameters error says 'invalid type: string, expected u32' "
-                   "without the field name; needs serde_path_to_error in settle-mcp")
-def test_type_errors_name_the_field(tmp_path):
+def test_malformed_arguments_name_the_field(tmp_path):
+    """Wrong types, unknown enum values, missing and unknown fields: tool errors (isError, so the
+    model sees them) that name the argument, and the server keeps serving."""
     async def go():
         async with settle_session(tmp_path) as (s, _):
-            res = await s.call_tool("list_sessions", {"limit": "many"})
-            assert "limit" in res.content[0].text
+            cases = [
+                ("list_sessions", {"limit": "many"}, ["limit:", "expected u32"]),
+                ("list_sessions", {"status": "sleeping"}, ["status:", "sleeping", "archived"]),
+                ("create_strategy", {"session_id": "x", "description": "d", "symbol": "ES", "bar_size": 5},
+                 ["bar_size:", "expected a string"]),
+                ("create_strategy", {"session_id": "x", "description": "d", "symbol": "ES",
+                                     "parameters": [{"key": "fast", "value": "ten"}]},
+                 ["parameters[0].value:", "expected f64"]),
+                ("create_strategy", {"description": "d", "symbol": "ES"}, ["missing field `session_id`"]),
+                ("get_contract_specs", {"symbol": "ES", "colour": "red"}, ["unknown field `colour`"]),
+                ("wait_for_completion", {"operation_id": "op", "task": "sweep"},
+                 ["task:", "strategy_op", "optimization"]),
+            ]
+            for tool, args, wants in cases:
+                res = await s.call_tool(tool, args)
+                text = res.content[0].text
+                assert res.is_error, (tool, args, text)
+                for want in wants:
+                    assert want in text, (tool, args, text)
+            # Unknown tools stay protocol errors (the client, not the model, is wrong).
+            with pytest.raises(Exception, match="tool not found"):
+                await s.call_tool("read_backtest", {})
+            ok = await s.call_tool("get_contract_specs", {"symbol": "CL"})
+            assert not ok.is_error and ok.structured_content["tick_value"] == 10.0
 
     run(go())
-
-
-CL_CSV = Path(__file__).resolve().parents[2] / "../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"
-
-
-def import_cl_daily(home):
-    """One real series (RTL's CL front month, daily OHLC) into `home`'s store via the CLI."""
-    subprocess.run(
-        [settle_bin(), "--home", str(home), "data", "import", str(CL_CSV), "--symbol", "CL",
-         "--bar", "1d", "--time-col", "date", "--volume-col", ""],
-        check=True, capture_output=True, timeout=300,
-    )
 
 
 def test_create_a_strategy_and_backtest_it(tmp_path):

@@ -3,6 +3,7 @@
 
 mod operations;
 mod reference;
+mod resources;
 mod sessions;
 mod strategies;
 mod sweeps;
@@ -10,8 +11,12 @@ mod sweeps;
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{tool_handler, ServerHandler};
+use rmcp::model::{
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler};
 
 use crate::backend::Backend;
 use crate::db::Store;
@@ -34,7 +39,9 @@ saves a new version; backtest_existing_strategy re-runs one version in place \
 5. Sweep: list_strategies for canonicalParameters keys -> setup_optimization (nothing runs) \
 -> run_optimization -> wait_for_completion(task='optimization') -> get_optimization.
 cancel_task stops a running job (a sweep keeps its finished combinations). \
-Only one sweep runs per session.";
+Only one sweep runs per session.
+6. Whole results (all trades, daily equity, every sweep row) are also MCP resources: the URIs \
+are in get_backtest (trades_uri, equity_uri) and get_optimization (rows_uri).";
 
 /// The settle MCP server: sessions, strategies, backtests, sweeps and reference data.
 #[derive(Clone)]
@@ -94,9 +101,38 @@ impl SettleServer {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for SettleServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("settle", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS.to_string())
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new("settle", env!("CARGO_PKG_VERSION")))
+        .with_instructions(INSTRUCTIONS.to_string())
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        self.list_result_resources(request.as_ref().and_then(|r| r.cursor.as_deref()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(Self::result_resource_templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        self.read_result_resource(&request.uri).map(Into::into)
     }
 }
 
@@ -186,12 +222,12 @@ mod tests {
 #[cfg(test)]
 mod flow_tests {
     use super::*;
+    use crate::args::Args;
     use crate::backend::{
         BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, TemplateInfo,
     };
     use crate::model::{CanonicalParameter, Metrics, ParameterValue};
     use crate::ops::JobContext;
-    use rmcp::handler::server::wrapper::Parameters;
     use serde_json::{json, Value};
 
     /// total_pnl = 10 × fast; each run takes `delay_ms`.
@@ -236,9 +272,10 @@ mod flow_tests {
                 metrics: Metrics {
                     trade_count: 2,
                     total_pnl: 10.0 * fast,
-                    win_rate: 0.5,
+                    win_rate: Some(0.5),
                     max_drawdown: 1.0,
-                    sharpe_ratio: 0.1,
+                    sharpe_ratio: Some(0.1),
+                    profit_factor: None,
                 },
                 trades: vec![],
                 daily_equity: vec![],
@@ -268,8 +305,8 @@ mod flow_tests {
         }
     }
 
-    fn args<T: serde::de::DeserializeOwned>(v: Value) -> Parameters<T> {
-        Parameters(serde_json::from_value(v).unwrap())
+    fn args<T: serde::de::DeserializeOwned>(v: Value) -> Args<T> {
+        Args(serde_json::from_value(v).unwrap())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ impl SettleServer {
     )]
     pub(super) async fn wait_for_completion(
         &self,
-        Parameters(args): Parameters<WaitArgs>,
+        Args(args): Args<WaitArgs>,
     ) -> ToolResult<WaitOut> {
         let secs = args.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
         if !secs.is_finite() || secs < 0.0 {
@@ -161,10 +161,7 @@ impl SettleServer {
         output_schema = output_schema::<CancelOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn cancel_task(
-        &self,
-        Parameters(args): Parameters<CancelArgs>,
-    ) -> ToolResult<CancelOut> {
+    pub(super) async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
         let operation_id = match (args.operation_id, args.session_id) {
             (Some(id), _) => id,
             (None, Some(session_id)) => {

@@ -1,6 +1,6 @@
 //! Reference data: `list_symbols`, `get_contract_specs`, `list_templates`, `list_datasets`.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,7 @@ impl SettleServer {
     )]
     pub(super) async fn list_symbols(
         &self,
-        Parameters(args): Parameters<ListSymbolsArgs>,
+        Args(args): Args<ListSymbolsArgs>,
     ) -> ToolResult<SymbolList> {
         let sector = args.sector.map(|s| s.trim().to_ascii_lowercase());
         let symbols: Vec<SymbolInfo> = specs::all()
@@ -151,7 +151,7 @@ impl SettleServer {
     )]
     pub(super) async fn get_contract_specs(
         &self,
-        Parameters(args): Parameters<SpecArgs>,
+        Args(args): Args<SpecArgs>,
     ) -> ToolResult<SpecOut> {
         let spec = specs::spec(&args.symbol).map_err(|_| {
             fix(format!(
@@ -181,10 +181,7 @@ impl SettleServer {
         output_schema = output_schema::<TemplateList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_templates(
-        &self,
-        Parameters(_): Parameters<NoArgs>,
-    ) -> ToolResult<TemplateList> {
+    pub(super) async fn list_templates(&self, Args(_): Args<NoArgs>) -> ToolResult<TemplateList> {
         let templates = self.backend.templates();
         reply(
             format!("{} template(s).", templates.len()),
@@ -200,7 +197,7 @@ impl SettleServer {
     )]
     pub(super) async fn list_datasets(
         &self,
-        Parameters(args): Parameters<ListDatasetsArgs>,
+        Args(args): Args<ListDatasetsArgs>,
     ) -> ToolResult<DatasetList> {
         let mut datasets = self.backend.datasets().map_err(fix)?;
         if let Some(sym) = args.symbol {

@@ -1,6 +1,6 @@
 //! `create_session`, `list_sessions`, `get_session`.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,7 @@ impl SettleServer {
     )]
     pub(super) async fn create_session(
         &self,
-        Parameters(args): Parameters<CreateSessionArgs>,
+        Args(args): Args<CreateSessionArgs>,
     ) -> ToolResult<SessionRecord> {
         let title = args.title.unwrap_or_default();
         let title = if title.trim().is_empty() {
@@ -98,7 +98,7 @@ impl SettleServer {
     )]
     pub(super) async fn list_sessions(
         &self,
-        Parameters(args): Parameters<ListSessionsArgs>,
+        Args(args): Args<ListSessionsArgs>,
     ) -> ToolResult<SessionList> {
         let limit = args.limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
@@ -159,7 +159,7 @@ impl SettleServer {
     )]
     pub(super) async fn get_session(
         &self,
-        Parameters(args): Parameters<SessionIdArgs>,
+        Args(args): Args<SessionIdArgs>,
     ) -> ToolResult<SessionDetail> {
         let session = self.require_session(&args.session_id)?;
         let strategy_count = self.store().list_strategies(&session.session_id)?.len() as u64;

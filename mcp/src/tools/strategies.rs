@@ -2,7 +2,7 @@
 //! `create_strategy`, `update_strategy`, `delete_strategy`, `backtest_existing_strategy`,
 //! `get_backtest`.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,7 @@ pub struct StrategyDetail {
     /// The symbol, bar size, window and costs the version was built with.
     pub symbol: String,
     pub bar_size: String,
+    pub window: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
     /// Every version of this strategy's chain, oldest first.
@@ -97,6 +98,10 @@ pub struct CreateStrategyArgs {
     pub template: Option<String>,
     /// Parameter values overriding the template's or rules' defaults.
     pub parameters: Option<Vec<ParameterValue>>,
+    /// Test window in words, like the CLI: `last 2 years`, `last 6 months`, `since 2020`,
+    /// `ytd`, `all` or `2022-01-01..2023-06-30` (default `last 1 year`, counted back from the
+    /// last bar). Give this or start/end.
+    pub window: Option<String>,
     /// First date of the test window, `YYYY-MM-DD` (default: one year before the last bar).
     pub start: Option<String>,
     /// Last date of the test window, `YYYY-MM-DD` (default: the last available bar).
@@ -126,7 +131,12 @@ pub struct UpdateStrategyArgs {
     pub template: Option<String>,
     /// Parameter values to change; others keep their values.
     pub parameters: Option<Vec<ParameterValue>>,
+    /// New test window in words (`last 2 years`, `since 2020`, `ytd`,
+    /// `2022-01-01..2023-06-30`); replaces start/end.
+    pub window: Option<String>,
+    /// New first date, `YYYY-MM-DD`; replaces window.
     pub start: Option<String>,
+    /// New last date, `YYYY-MM-DD`; replaces window.
     pub end: Option<String>,
     pub commission_per_side: Option<f64>,
     pub slippage_ticks: Option<f64>,
@@ -199,6 +209,10 @@ pub struct BacktestOut {
     pub next_trades_offset: Option<u64>,
     pub trades: Vec<Trade>,
     pub daily_equity: Vec<EquityPoint>,
+    /// MCP resource with every trade at once (resources/read).
+    pub trades_uri: String,
+    /// MCP resource with the whole daily equity curve.
+    pub equity_uri: String,
 }
 
 #[tool_router(router = strategy_tools, vis = "pub(super)")]
@@ -211,7 +225,7 @@ impl SettleServer {
     )]
     pub(super) async fn list_strategies(
         &self,
-        Parameters(args): Parameters<ListStrategiesArgs>,
+        Args(args): Args<ListStrategiesArgs>,
     ) -> ToolResult<StrategyList> {
         self.require_session(&args.session_id)?;
         let strategies = self
@@ -234,7 +248,7 @@ impl SettleServer {
     )]
     pub(super) async fn inspect_strategy(
         &self,
-        Parameters(args): Parameters<ArtifactArgs>,
+        Args(args): Args<ArtifactArgs>,
     ) -> ToolResult<StrategyDetail> {
         let s = self.require_strategy(&args.session_id, &args.artifact_id)?;
         let versions = self
@@ -251,6 +265,7 @@ impl SettleServer {
             definition: s.definition.clone(),
             symbol: s.input.symbol.clone(),
             bar_size: s.input.bar_size.clone(),
+            window: s.input.window.clone(),
             start: s.input.start.clone(),
             end: s.input.end.clone(),
             versions,
@@ -276,7 +291,7 @@ impl SettleServer {
     )]
     pub(super) async fn create_strategy(
         &self,
-        Parameters(a): Parameters<CreateStrategyArgs>,
+        Args(a): Args<CreateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
         let input = StrategyInput {
@@ -285,6 +300,7 @@ impl SettleServer {
             rules_json: a.rules_json,
             template: a.template,
             parameters: a.parameters.unwrap_or_default(),
+            window: a.window,
             start: a.start,
             end: a.end,
             commission_per_side: a.commission_per_side,
@@ -308,7 +324,7 @@ impl SettleServer {
     )]
     pub(super) async fn update_strategy(
         &self,
-        Parameters(a): Parameters<UpdateStrategyArgs>,
+        Args(a): Args<UpdateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
         let parent = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let mut input = parent.input.clone();
@@ -330,8 +346,15 @@ impl SettleServer {
             input.parameters.retain(|q| q.key != p.key);
             input.parameters.push(p);
         }
-        input.start = a.start.or(input.start);
-        input.end = a.end.or(input.end);
+        // A new window replaces the old dates and new dates replace the old window, so the
+        // two ways of saying it never conflict in one version.
+        if a.window.is_some() {
+            (input.window, input.start, input.end) = (a.window, None, None);
+        } else if a.start.is_some() || a.end.is_some() {
+            input.window = None;
+            input.start = a.start.or(input.start);
+            input.end = a.end.or(input.end);
+        }
         input.commission_per_side = a.commission_per_side.or(input.commission_per_side);
         input.slippage_ticks = a.slippage_ticks.or(input.slippage_ticks);
         let description = a.description.unwrap_or_else(|| parent.description.clone());
@@ -351,10 +374,7 @@ impl SettleServer {
         output_schema = output_schema::<DeleteOut>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn delete_strategy(
-        &self,
-        Parameters(a): Parameters<DeleteArgs>,
-    ) -> ToolResult<DeleteOut> {
+    pub(super) async fn delete_strategy(&self, Args(a): Args<DeleteArgs>) -> ToolResult<DeleteOut> {
         if !a.confirm {
             return Err(fix(
                 "delete_strategy needs confirm: true (ask the user first)",
@@ -385,7 +405,7 @@ impl SettleServer {
     )]
     pub(super) async fn backtest_existing_strategy(
         &self,
-        Parameters(a): Parameters<BacktestArgs>,
+        Args(a): Args<BacktestArgs>,
     ) -> ToolResult<KickoffOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if s.lifecycle_status == "creating" {
@@ -420,7 +440,7 @@ impl SettleServer {
     )]
     pub(super) async fn get_backtest(
         &self,
-        Parameters(a): Parameters<GetBacktestArgs>,
+        Args(a): Args<GetBacktestArgs>,
     ) -> ToolResult<BacktestOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let limit = a.trades_limit.unwrap_or(50);
@@ -443,6 +463,8 @@ impl SettleServer {
         let offset = u64::from(a.trades_offset.unwrap_or(0)).min(total);
         let end = (offset + u64::from(limit)).min(total);
         let out = BacktestOut {
+            trades_uri: super::resources::trades_uri(&bt.backtest_id),
+            equity_uri: super::resources::equity_uri(&bt.backtest_id),
             backtest_id: bt.backtest_id,
             artifact_id: bt.artifact_id,
             status: bt.status,
@@ -460,14 +482,16 @@ impl SettleServer {
         };
         let summary = match &out.backtest_results {
             Some(m) => format!(
-                "Backtest {} {}: {} trades, total P&L ${:.2}, win rate {:.1}%, max drawdown ${:.2}, Sharpe {:.2}.",
+                "Backtest {} {}: {} trades, total P&L ${:.2}, win rate {}, max drawdown ${:.2}, Sharpe {}.",
                 out.backtest_id,
                 out.status,
                 m.trade_count,
                 m.total_pnl,
-                m.win_rate * 100.0,
+                m.win_rate
+                    .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
                 m.max_drawdown,
                 m.sharpe_ratio
+                    .map_or("undefined".into(), |s| format!("{s:.2}"))
             ),
             None => format!("Backtest {} {}.", out.backtest_id, out.status),
         };

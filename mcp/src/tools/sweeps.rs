@@ -1,7 +1,7 @@
 //! Parameter sweeps: `setup_optimization` (nothing runs), `run_optimization`,
 //! `get_optimization`. Every finished combination is written as it finishes.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -42,14 +42,15 @@ pub enum RankBy {
 }
 
 impl RankBy {
-    /// Higher is better.
+    /// Higher is better; an undefined ratio (no trades, flat equity) ranks below every
+    /// defined one.
     fn score(self, m: &Metrics) -> f64 {
         match self {
             RankBy::TotalPnl => m.total_pnl,
             RankBy::AvgPnlPerTrade if m.trade_count == 0 => f64::NEG_INFINITY,
             RankBy::AvgPnlPerTrade => m.total_pnl / m.trade_count as f64,
-            RankBy::WinRate => m.win_rate,
-            RankBy::SharpeRatio => m.sharpe_ratio,
+            RankBy::WinRate => m.win_rate.unwrap_or(f64::NEG_INFINITY),
+            RankBy::SharpeRatio => m.sharpe_ratio.unwrap_or(f64::NEG_INFINITY),
             RankBy::MaxDrawdown => -m.max_drawdown,
         }
     }
@@ -125,8 +126,11 @@ pub struct OptimizationOut {
     #[serde(flatten)]
     pub summary: OptimizationSummary,
     pub offset: u64,
+    /// Pass as offset for the next page; absent on the last page.
     pub next_offset: Option<u64>,
     pub rows: Vec<OptimizationRow>,
+    /// MCP resource with every finished row at once (resources/read).
+    pub rows_uri: String,
 }
 
 #[tool_router(router = sweep_tools, vis = "pub(super)")]
@@ -139,7 +143,7 @@ impl SettleServer {
     )]
     pub(super) async fn setup_optimization(
         &self,
-        Parameters(a): Parameters<SetupArgs>,
+        Args(a): Args<SetupArgs>,
     ) -> ToolResult<SetupOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if a.parameters.is_empty() {
@@ -200,10 +204,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn run_optimization(
-        &self,
-        Parameters(a): Parameters<RunArgs>,
-    ) -> ToolResult<KickoffOut> {
+    pub(super) async fn run_optimization(&self, Args(a): Args<RunArgs>) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
         let opt = self
             .store()
@@ -296,7 +297,7 @@ impl SettleServer {
     )]
     pub(super) async fn get_optimization(
         &self,
-        Parameters(a): Parameters<GetOptimizationArgs>,
+        Args(a): Args<GetOptimizationArgs>,
     ) -> ToolResult<OptimizationOut> {
         self.require_session(&a.session_id)?;
         let limit = a.limit.unwrap_or(50);
@@ -321,6 +322,7 @@ impl SettleServer {
         reply(
             text,
             OptimizationOut {
+                rows_uri: super::resources::rows_uri(&summary.optimization_id),
                 summary,
                 offset,
                 next_offset: (end < total).then_some(end),

@@ -1,0 +1,212 @@
+//! Large results as MCP resources: a backtest's trades and daily equity, a sweep's rows.
+//!
+//! The paging tools (`get_backtest`, `get_optimization`) return one page and the URI of the
+//! whole; a client that wants everything at once (to chart it, or to attach it to a
+//! conversation) reads the resource instead of paging through tool calls.
+//!
+//! URIs: `settle://backtests/{backtest_id}/trades`, `settle://backtests/{backtest_id}/equity`,
+//! `settle://optimizations/{optimization_id}/rows`. Each reads as one JSON array.
+
+use rmcp::model::{
+    ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate,
+};
+use rmcp::ErrorData;
+
+use super::SettleServer;
+
+const JSON: &str = "application/json";
+/// Subjects per `resources/list` page (each backtest yields two resources).
+const PAGE: usize = 50;
+
+/// One resource a URI names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Trades(String),
+    Equity(String),
+    Rows(String),
+}
+
+/// URI of a backtest's full trade list.
+pub fn trades_uri(backtest_id: &str) -> String {
+    format!("settle://backtests/{backtest_id}/trades")
+}
+
+/// URI of a backtest's full daily equity curve.
+pub fn equity_uri(backtest_id: &str) -> String {
+    format!("settle://backtests/{backtest_id}/equity")
+}
+
+/// URI of every finished row of a sweep.
+pub fn rows_uri(optimization_id: &str) -> String {
+    format!("settle://optimizations/{optimization_id}/rows")
+}
+
+fn parse(uri: &str) -> Option<Target> {
+    let rest = uri.strip_prefix("settle://")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["backtests", id, "trades"] if !id.is_empty() => Some(Target::Trades(id.to_string())),
+        ["backtests", id, "equity"] if !id.is_empty() => Some(Target::Equity(id.to_string())),
+        ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
+        _ => None,
+    }
+}
+
+fn not_found(uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(
+        format!(
+            "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
+             settle://backtests/{{backtest_id}}/equity and \
+             settle://optimizations/{{optimization_id}}/rows (see resources/list)"
+        ),
+        None,
+    )
+}
+
+fn resource(uri: String, name: String, description: String) -> Resource {
+    Resource::new(uri, name)
+        .with_description(description)
+        .with_mime_type(JSON)
+}
+
+impl SettleServer {
+    /// `resources/list`: every stored result, oldest first, paged by an opaque cursor.
+    pub(super) fn list_result_resources(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let offset = match cursor {
+            None | Some("") => 0,
+            Some(c) => c.parse::<usize>().map_err(|_| {
+                ErrorData::invalid_params(
+                    "cursor is not one this server issued: omit it for the first page",
+                    None,
+                )
+            })?,
+        };
+        let subjects = self
+            .store()
+            .resource_subjects(offset, PAGE + 1)
+            .map_err(db_error)?;
+        let more = subjects.len() > PAGE;
+        let mut resources = Vec::new();
+        for (kind, id, artifact) in subjects.into_iter().take(PAGE) {
+            if kind == "backtest" {
+                resources.push(resource(
+                    trades_uri(&id),
+                    format!("{id} trades"),
+                    format!("Every closed trade of backtest {id} of strategy {artifact}"),
+                ));
+                resources.push(resource(
+                    equity_uri(&id),
+                    format!("{id} daily equity"),
+                    format!("Daily equity of backtest {id} of strategy {artifact}"),
+                ));
+            } else {
+                resources.push(resource(
+                    rows_uri(&id),
+                    format!("{id} rows"),
+                    format!("Every finished combination of sweep {id} of strategy {artifact}"),
+                ));
+            }
+        }
+        let mut out = ListResourcesResult::with_all_items(resources);
+        out.next_cursor = more.then(|| (offset + PAGE).to_string());
+        Ok(out)
+    }
+
+    /// `resources/templates/list`: the three URI shapes.
+    pub(super) fn result_resource_templates() -> ListResourceTemplatesResult {
+        let template = |uri: &str, name: &str, description: &str| {
+            ResourceTemplate::new(uri, name)
+                .with_description(description)
+                .with_mime_type(JSON)
+        };
+        ListResourceTemplatesResult::with_all_items(vec![
+            template(
+                "settle://backtests/{backtest_id}/trades",
+                "backtest trades",
+                "Every closed trade of a backtest (backtest_id from get_backtest), as a JSON array",
+            ),
+            template(
+                "settle://backtests/{backtest_id}/equity",
+                "backtest daily equity",
+                "Daily equity of a backtest (backtest_id from get_backtest), as a JSON array",
+            ),
+            template(
+                "settle://optimizations/{optimization_id}/rows",
+                "optimization rows",
+                "Every finished combination of a sweep, in combination order, as a JSON array",
+            ),
+        ])
+    }
+
+    /// `resources/read`: the whole result behind a URI, as JSON text.
+    pub(super) fn read_result_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+        let text = match parse(uri).ok_or_else(|| not_found(uri))? {
+            Target::Trades(id) => {
+                let bt = self.backtest(&id, uri)?;
+                serde_json::to_string(&bt.trades)
+            }
+            Target::Equity(id) => {
+                let bt = self.backtest(&id, uri)?;
+                serde_json::to_string(&bt.daily_equity)
+            }
+            Target::Rows(id) => {
+                self.store()
+                    .get_optimization(&id)
+                    .map_err(db_error)?
+                    .ok_or_else(|| not_found(uri))?;
+                let rows = self.store().optimization_rows(&id).map_err(db_error)?;
+                serde_json::to_string(&rows)
+            }
+        }
+        .map_err(|e| ErrorData::internal_error(format!("cannot serialize {uri}: {e}"), None))?;
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(
+            text, uri,
+        )
+        .with_mime_type(JSON)]))
+    }
+
+    fn backtest(&self, id: &str, uri: &str) -> Result<crate::model::BacktestRecord, ErrorData> {
+        self.store()
+            .get_backtest(id)
+            .map_err(db_error)?
+            .ok_or_else(|| not_found(uri))
+    }
+}
+
+fn db_error(e: crate::db::DbError) -> ErrorData {
+    ErrorData::internal_error(format!("database: {e}"), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_round_trip_and_reject_others() {
+        assert_eq!(
+            parse(&trades_uri("bt_1")),
+            Some(Target::Trades("bt_1".into()))
+        );
+        assert_eq!(
+            parse(&equity_uri("bt_1")),
+            Some(Target::Equity("bt_1".into()))
+        );
+        assert_eq!(
+            parse(&rows_uri("opt_9")),
+            Some(Target::Rows("opt_9".into()))
+        );
+        for bad in [
+            "settle://backtests//trades",
+            "settle://backtests/bt_1",
+            "settle://backtests/bt_1/trades/x",
+            "file:///etc/passwd",
+            "settle://sessions/s/rows",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+"""The AskFutures recipes end to end over stdio with the official Python SDK, on real CL data.
+
+Every number an MCP tool reports is checked against `settle backtest --json` run on the same
+store: a separate path (CLI argument parsing, template loading, no SQLite, no operations).
+"""
+import json
+
+from conftest import call, cli_backtest, import_cl_daily, run, settle_session, wait
+
+HEADLINE = ("tradeCount", "totalPnl", "winRate", "maxDrawdown", "sharpeRatio", "profitFactor")
+
+
+def headline(metrics: dict) -> dict:
+    return {k: metrics[k] for k in HEADLINE}
+
+
+async def read_json(session, uri: str):
+    res = await session.read_resource(uri)
+    (content,) = res.contents
+    assert content.mime_type == "application/json"
+    return json.loads(content.text)
+
+
+def test_backtest_an_existing_strategy_in_place(tmp_path):
+    """create_strategy(backtest=false) -> backtest_existing_strategy -> wait -> get_backtest:
+    one version only, and the numbers equal the CLI's for the same template and window."""
+    import_cl_daily(tmp_path)
+    want = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL", "--window", "last 2 years")
+    assert want["metrics"]["tradeCount"] > 0
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "in place"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL",
+                "template": "sma_cross", "window": "last 2 years", "backtest": False,
+            })
+            art = made["artifact_id"]
+            built = await wait(s, made)
+            assert built["status"] == "succeeded"
+            assert built["strategy"]["backtest_status"] == "not_tested"
+            assert built["strategy"]["backtestResults"] is None
+            kick = await call(s, "backtest_existing_strategy", {"session_id": sid, "artifact_id": art})
+            assert (kick["task"], kick["artifact_id"]) == ("backtest", art)
+            done = await wait(s, kick)
+            assert done["status"] == "succeeded"
+            assert done["strategy"]["artifact_id"] == art
+            assert done["strategy"]["version"] == 1
+
+            versions = (await call(s, "list_strategies", {"session_id": sid}))["strategies"]
+            assert [(v["artifact_id"], v["version"], v["backtest_status"]) for v in versions] == [
+                (art, 1, "passed")]
+            detail = await call(s, "inspect_strategy", {"session_id": sid, "artifact_id": art})
+            assert detail["window"] == "last 2 years"
+
+            bt = await call(s, "get_backtest", {"session_id": sid, "artifact_id": art, "trades_limit": 5})
+            assert headline(bt["backtestResults"]) == headline(want["metrics"])
+            assert bt["trades_total"] == want["metrics"]["tradeCount"]
+            assert len(bt["trades"]) == 5 and bt["next_trades_offset"] == 5
+            assert [t["pnl"] for t in bt["trades"]] == [t["netPnl"] for t in want["trades"][:5]]
+            assert [(e["date"], e["equity"]) for e in bt["daily_equity"]] == [
+                (e["date"], e["equity"]) for e in want["dailyEquity"]]
+
+            # The whole result as resources, listed and templated.
+            trades = await read_json(s, bt["trades_uri"])
+            assert len(trades) == want["metrics"]["tradeCount"]
+            assert abs(sum(t["pnl"] for t in trades) - want["metrics"]["totalPnl"]) < 1e-6
+            equity = await read_json(s, bt["equity_uri"])
+            assert len(equity) == len(want["dailyEquity"])
+            listed = {r.uri for r in (await s.list_resources()).resources}
+            assert {bt["trades_uri"], bt["equity_uri"]} <= listed
+            templates = {t.uri_template for t in (await s.list_resource_templates()).resource_templates}
+            assert "settle://backtests/{backtest_id}/trades" in templates
+
+            # Re-running in place makes a new backtest of the same version, same numbers.
+            again = await wait(s, await call(s, "backtest_existing_strategy",
+                                             {"session_id": sid, "artifact_id": art}))
+            assert again["strategy"]["backtest_id"] != bt["backtest_id"]
+            assert headline(again["strategy"]["backtestResults"]) == headline(want["metrics"])
+            assert len((await call(s, "list_strategies", {"session_id": sid}))["strategies"]) == 1
+
+    run(go())
+
+
+def test_window_words_and_their_errors(tmp_path):
+    """`window` takes the CLI's words; a bad or conflicting window is a tool error naming it."""
+    import_cl_daily(tmp_path)
+    want = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL", "--window", "since 2020",
+                        "--param", "fast=5")
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {}))["session_id"]
+            base = {"session_id": sid, "description": "w", "symbol": "CL", "template": "sma_cross"}
+            bad = await s.call_tool("create_strategy", {**base, "window": "last forever"})
+            assert bad.is_error and bad.content[0].text.startswith("window:"), bad.content[0].text
+            both = await s.call_tool("create_strategy", {**base, "window": "ytd", "start": "2020-01-01"})
+            assert both.is_error and "window" in both.content[0].text
+            made = await call(s, "create_strategy", {**base, "window": "since 2020",
+                                                     "parameters": [{"key": "fast", "value": 5}]})
+            done = await wait(s, made)
+            assert headline(done["strategy"]["backtestResults"]) == headline(want["metrics"])
+            # update_strategy: a new window replaces the dates; a new version, same chain.
+            up = await call(s, "update_strategy", {"session_id": sid, "artifact_id": made["artifact_id"],
+                                                   "window": "2022-01-01..2022-12-31"})
+            done = await wait(s, up)
+            assert done["strategy"]["version"] == 2
+            want22 = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL",
+                                  "--window", "2022-01-01..2022-12-31", "--param", "fast=5")
+            assert headline(done["strategy"]["backtestResults"]) == headline(want22["metrics"])
+
+    run(go())
+
+
+def test_run_a_sweep(tmp_path):
+    """setup_optimization -> run_optimization -> wait_for_completion -> get_optimization (paged)."""
+    import_cl_daily(tmp_path)
+    fasts, slows = [5, 10, 15, 20], [30, 50]
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "sweep"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL",
+                "template": "sma_cross", "window": "since 2015",
+            })
+            art = made["artifact_id"]
+            await wait(s, made)
+            keys = {p["key"] for p in (await call(s, "list_strategies", {"session_id": sid}))
+                    ["strategies"][0]["canonicalParameters"]}
+            assert {"fast", "slow"} <= keys
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": art,
+                "parameters": [{"key": "fast", "min": 5, "max": 20, "step": 5},
+                               {"key": "slow", "min": 30, "max": 50, "step": 20}],
+            })
+            assert setup["total_combinations"] == 8
+            opt = setup["optimization_id"]
+            before = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt})
+            assert (before["status"], before["completed"]) == ("configured", 0)
+            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt})
+            done = await wait(s, kick)
+            assert done["status"] == "succeeded"
+            summary = done["optimization"]
+            assert (summary["completed"], summary["failed_count"]) == (8, 0)
+
+            rows, offset = [], 0
+            while offset is not None:
+                page = await call(s, "get_optimization",
+                                  {"session_id": sid, "optimization_id": opt, "offset": offset, "limit": 3})
+                rows += page["rows"]
+                offset = page.get("next_offset")
+            assert [r["combo_index"] for r in rows] == list(range(8))
+            grid = [{(p["key"], p["value"]) for p in r["parameters"]} for r in rows]
+            assert grid == [{("fast", f), ("slow", sl)} for f in fasts for sl in slows]
+            assert await read_json(s, page["rows_uri"]) == rows
+
+            # Every row equals the CLI's backtest of the same parameters.
+            for r in rows:
+                p = {x["key"]: x["value"] for x in r["parameters"]}
+                want = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL",
+                                    "--window", "since 2015", "--param", f"fast={p['fast']:g}",
+                                    "--param", f"slow={p['slow']:g}")
+                assert headline(r["metrics"]) == headline(want["metrics"]), p
+            best = max(rows, key=lambda r: r["metrics"]["totalPnl"])
+            assert page["best_result"] == best
+
+    run(go())
+
+
+def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
+    import_cl_daily(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "cancel"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL",
+                "template": "sma_cross", "window": "all", "backtest": False,
+            })
+            await wait(s, made)
+            # 49 x 60 = 2940 full-history backtests: minutes of work, so it is still running.
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": made["artifact_id"],
+                "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
+                               {"key": "slow", "min": 51, "max": 110, "step": 1}],
+            })
+            total = setup["total_combinations"]
+            assert total == 2940
+            opt = setup["optimization_id"]
+            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt})
+            busy = await s.call_tool("run_optimization", {"session_id": sid, "optimization_id": opt})
+            assert busy.is_error
+            # Wait for a few finished rows, then stop the session's sweep.
+            while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
+                                                      "limit": 0}))["completed"] < 3:
+                await call(s, "wait_for_completion",
+                           {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+            stop = await call(s, "cancel_task", {"session_id": sid})
+            assert stop["operation_id"] == kick["operation_id"] and stop["cancel_requested"] is True
+            done = await wait(s, kick)
+            assert done["status"] == "cancelled"
+            partial = done["optimization"]
+            assert partial["status"] == "cancelled"
+            assert 3 <= partial["completed"] < total
+            again = await call(s, "cancel_task", {"operation_id": kick["operation_id"]})
+            assert again["cancel_requested"] is False and again["status"] == "cancelled"
+
+            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500})
+            assert len(page["rows"]) == partial["completed"]
+            assert [r["combo_index"] for r in page["rows"]] == list(range(partial["completed"]))
+            assert all(r["metrics"]["tradeCount"] > 0 for r in page["rows"])
+            assert page["best_result"] == max(page["rows"], key=lambda r: r["metrics"]["totalPnl"])
+            # The session may sweep again once the first is stopped.
+            setup2 = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": made["artifact_id"],
+                "parameters": [{"key": "fast", "min": 5, "max": 5}]})
+            assert (await wait(s, await call(s, "run_optimization", {
+                "session_id": sid, "optimization_id": setup2["optimization_id"]})))["status"] == "succeeded"
+
+    run(go())
+
+
+def test_restart_finds_everything_again(tmp_path):
+    """Sessions, versions, backtests, sweeps and resources survive a server restart."""
+    import_cl_daily(tmp_path)
+
+    async def first():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "keep me"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "v1", "symbol": "CL", "template": "ema_cross",
+                "window": "since 2018"})
+            await wait(s, made)
+            up = await call(s, "update_strategy", {"session_id": sid, "artifact_id": made["artifact_id"],
+                                                   "parameters": [{"key": "fast", "value": 8}],
+                                                   "description": "v2: faster"})
+            await wait(s, up)
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": up["artifact_id"],
+                "parameters": [{"key": "fast", "min": 6, "max": 10, "step": 2}]})
+            await wait(s, await call(s, "run_optimization",
+                                     {"session_id": sid, "optimization_id": setup["optimization_id"]}))
+            bt = await call(s, "get_backtest", {"session_id": sid, "artifact_id": up["artifact_id"]})
+            opt = await call(s, "get_optimization",
+                             {"session_id": sid, "optimization_id": setup["optimization_id"]})
+            versions = await call(s, "list_strategies", {"session_id": sid})
+            resources = sorted(r.uri for r in (await s.list_resources()).resources)
+            return sid, bt, opt, versions, resources
+
+    sid, bt, opt, versions, resources = run(first())
+    assert len(versions["strategies"]) == 2 and len(resources) == 2 * 2 + 1
+
+    async def second():
+        async with settle_session(tmp_path) as (s, _):
+            sessions = (await call(s, "list_sessions", {}))["sessions"]
+            assert [x["session_id"] for x in sessions] == [sid]
+            assert await call(s, "list_strategies", {"session_id": sid}) == versions
+            v2 = versions["strategies"][1]
+            assert (v2["version"], v2["description"], v2["parent_artifact_id"]) == (
+                2, "v2: faster", versions["strategies"][0]["artifact_id"])
+            assert await call(s, "get_backtest", {"session_id": sid, "artifact_id": v2["artifact_id"]}) == bt
+            assert await call(s, "get_optimization",
+                              {"session_id": sid, "optimization_id": opt["optimization_id"]}) == opt
+            assert sorted(r.uri for r in (await s.list_resources()).resources) == resources
+            assert len(await read_json(s, bt["trades_uri"])) == bt["trades_total"]
+
+    run(second())
