@@ -191,13 +191,7 @@ fn every_root_lean_knows_matches_lean() {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} mismatch(es):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-    assert_eq!(compared, all().len() - NOT_IN_LEAN.len());
+    assert_all_compared_without_problems(&problems, compared);
 }
 
 #[test]
@@ -280,13 +274,7 @@ fn sessions_match_lean_market_hours() {
             ));
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} mismatch(es):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-    assert_eq!(compared, all().len() - NOT_IN_LEAN.len());
+    assert_all_compared_without_problems(&problems, compared);
 }
 
 #[test]
@@ -469,4 +457,15 @@ fn to_ticks_rounds_to_the_nearest_tick() {
     assert_eq!(es.to_ticks(4500.30), 18_001); // off-grid price snaps to the nearest tick
     let zn = spec("ZN").unwrap();
     assert_eq!(zn.to_ticks(110.0 + 17.5 / 32.0), 7_075); // 110-17+ = 7075 half-32nds
+}
+
+/// Every root Lean knows was compared, and none disagreed.
+fn assert_all_compared_without_problems(problems: &[String], compared: usize) {
+    assert!(
+        problems.is_empty(),
+        "{} mismatch(es):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert_eq!(compared, all().len() - NOT_IN_LEAN.len());
 }
