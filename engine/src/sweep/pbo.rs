@@ -109,7 +109,7 @@ fn check(columns: &[Vec<f64>], blocks: usize) -> Result<(usize, usize), GuardErr
         }
         check_finite(&format!("columns[{j}]"), c)?;
     }
-    if blocks < 2 || blocks % 2 != 0 || blocks > MAX_BLOCKS {
+    if blocks < 2 || !blocks.is_multiple_of(2) || blocks > MAX_BLOCKS {
         return Err(GuardError::invalid(
             "blocks",
             format!("{blocks}; expected an even number from 2 to {MAX_BLOCKS}"),
