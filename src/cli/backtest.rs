@@ -9,8 +9,10 @@ use settle_data::{spec, BarSize};
 use settle_strategies::rules::{self, Strategy, ValidationError};
 use settle_strategies::templates;
 
+/// Which strategy to run, on which series and window: shared by `settle backtest` and
+/// `settle sweep`.
 #[derive(Debug, clap::Args)]
-pub struct BacktestArgs {
+pub struct StrategySource {
     /// A built-in template (see `settle strategy templates`).
     #[arg(long, conflicts_with = "strategy")]
     template: Option<String>,
@@ -27,6 +29,12 @@ pub struct BacktestArgs {
     /// "2022-01-01..2023-06-30", "all".
     #[arg(long)]
     window: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    source: StrategySource,
     /// Parameter override, KEY=VALUE (repeatable).
     #[arg(long = "param", value_parser = parse_kv)]
     params: Vec<(String, f64)>,
@@ -52,12 +60,16 @@ fn parse_kv(s: &str) -> Result<(String, f64), String> {
     Ok((k.trim().to_string(), v))
 }
 
-fn explain(errors: Vec<ValidationError>) -> anyhow::Error {
+pub(super) fn explain(errors: Vec<ValidationError>) -> anyhow::Error {
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     anyhow!("invalid strategy:\n  {}", lines.join("\n  "))
 }
 
-fn load_strategy(a: &BacktestArgs) -> anyhow::Result<Strategy> {
+/// The strategy `a` names, with its overrides and then `params` applied.
+pub(super) fn load_strategy(
+    a: &StrategySource,
+    params: &[(String, f64)],
+) -> anyhow::Result<Strategy> {
     let mut s = match (&a.template, &a.strategy) {
         (Some(t), _) => {
             let symbol = a
@@ -89,15 +101,15 @@ fn load_strategy(a: &BacktestArgs) -> anyhow::Result<Strategy> {
     if let Some(w) = &a.window {
         s.window = w.clone();
     }
-    if !a.params.is_empty() {
-        let kv: Vec<(&str, f64)> = a.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    if !params.is_empty() {
+        let kv: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         s = rules::with_parameters(&s, &kv).map_err(explain)?;
     }
     Ok(s)
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
-    let strategy = load_strategy(a)?;
+    let strategy = load_strategy(&a.source, &a.params)?;
     let compiled = rules::compile(&strategy).map_err(explain)?;
     let store = Store::open(home)?;
     let bars = store.find(&strategy.symbol, None, compiled.bar_size)?;

@@ -3,6 +3,7 @@
 mod backtest;
 mod data;
 mod demo;
+mod sweep;
 mod symbols;
 mod table;
 
@@ -34,6 +35,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Backtest a template or a strategy file on a continuous series from the store.
     Backtest(backtest::BacktestArgs),
+    /// Sweep a strategy's parameters over a grid (or one shard of it); `sweep merge` joins shards.
+    Sweep(sweep::SweepArgs),
     /// Check strategy files; list templates.
     #[command(subcommand)]
     Strategy(backtest::StrategyCommand),
@@ -67,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(c) => data::run(&home, c),
         Command::Demo(a) => demo::run(&home, &a),
         Command::Backtest(a) => backtest::run(&home, &a),
+        Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Serve(a) => match a.http {
             Some(addr) => settle_mcp::serve_http(&home, addr, a.token),

@@ -1,0 +1,352 @@
+//! `settle sweep`: run a strategy over a parameter grid (whole, or one shard of it) and
+//! `settle sweep merge`: join shard files into the result a single machine would produce.
+//!
+//! Each combination is a full backtest of the strategy with those parameter values, on bars
+//! loaded once from the store. The JSON (`--json`) and the export (`--export`) depend only on
+//! the strategy, the data and the grid, so a merged sharded sweep prints and writes the same
+//! bytes as a one-machine run; wall time goes to the human summary and stderr only.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use settle_data::store::Store;
+use settle_data::Bars;
+use settle_engine::sweep::{
+    self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, SweepResult, SweepSpec,
+    DEFAULT_MAX_COMBINATIONS,
+};
+use settle_engine::Metrics;
+use settle_strategies::rules::{self, Strategy};
+
+use super::backtest::{explain, load_strategy, StrategySource};
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SweepCommand {
+    /// Join the shard files of one sweep; prints and exports what a single run would.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    source: StrategySource,
+    /// A swept parameter (repeatable): KEY=MIN:MAX:STEP (range, MAX included when on the
+    /// step) or KEY=V1,V2,... (list). The first --param varies slowest.
+    #[arg(long = "param", value_parser = parse_param, required = true)]
+    params: Vec<Param>,
+    /// The metric to optimise, METRIC[:max|min] (default sharpeRatio:max).
+    #[arg(long, default_value = "sharpeRatio:max")]
+    objective: String,
+    /// A constraint the best result must meet, e.g. "tradeCount>=30" (repeatable).
+    #[arg(long = "constraint")]
+    constraints: Vec<String>,
+    /// Refuse grids of more combinations than this.
+    #[arg(long, default_value_t = DEFAULT_MAX_COMBINATIONS)]
+    cap: usize,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Write the full table (every combination, parameters, metrics, failure reasons) to this
+    /// file: .csv or .parquet.
+    #[arg(long, conflicts_with_all = ["shard", "shards"])]
+    export: Option<PathBuf>,
+    /// Run only shard INDEX/COUNT of the grid (0-based: 0/4 .. 3/4) and write a shard file.
+    #[arg(long, conflicts_with = "shards")]
+    shard: Option<String>,
+    /// Run one of COUNT shards, its index taken from JOB_COMPLETION_INDEX (Kubernetes Indexed
+    /// Job) or SLURM_ARRAY_TASK_ID (Slurm array).
+    #[arg(long)]
+    shards: Option<usize>,
+    /// Directory for the shard file, named sweep-shard-INDEX-of-COUNT.json.
+    #[arg(long, default_value = ".")]
+    shard_dir: PathBuf,
+}
+
+/// How the summary is printed (shared by a run and a merge).
+#[derive(Debug, clap::Args)]
+struct OutputArgs {
+    /// How many of the best results to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Print the summary (counts, best, top N) as JSON; also hides the progress bar.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// Shard files written by `settle sweep --shard` (all COUNT of them).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Write the merged table here: .csv or .parquet.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Parses `KEY=MIN:MAX:STEP` or `KEY=V1,V2,...` (a single value is a one-value list).
+fn parse_param(text: &str) -> Result<Param, String> {
+    let (key, spec) = text
+        .split_once('=')
+        .ok_or("expected KEY=MIN:MAX:STEP or KEY=V1,V2,...")?;
+    let key = key.trim().to_string();
+    let num = |s: &str| -> Result<f64, String> {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{key}: `{s}` is not a number"))
+    };
+    let parts: Vec<&str> = spec.split(':').collect();
+    match parts.as_slice() {
+        [min, max, step] => Ok(Param::Range {
+            min: num(min)?,
+            max: num(max)?,
+            step: num(step)?,
+            key,
+        }),
+        [list] => Ok(Param::List {
+            values: list.split(',').map(num).collect::<Result<_, _>>()?,
+            key,
+        }),
+        _ => Err(format!(
+            "{key}: `{spec}` is neither MIN:MAX:STEP nor a comma-separated list"
+        )),
+    }
+}
+
+pub fn run(home: &Path, a: &SweepArgs) -> anyhow::Result<()> {
+    match &a.merge {
+        Some(SweepCommand::Merge(m)) => merge(m),
+        None => sweep(home, &a.run),
+    }
+}
+
+fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
+    let strategy = load_strategy(&a.source, &[])?;
+    let grid = Grid::with_cap(&a.params, a.cap)?;
+    check_keys(&strategy, grid.keys())?;
+    let spec = SweepSpec {
+        objective: Objective::parse(&a.objective)?,
+        constraints: a
+            .constraints
+            .iter()
+            .map(|c| Constraint::parse(c))
+            .collect::<Result<_, _>>()?,
+    };
+    let shard = match (&a.shard, a.shards) {
+        (Some(text), _) => Some(Shard::parse(text)?),
+        (None, Some(n)) => Some(Shard::from_env(n, |k| std::env::var(k).ok())?),
+        (None, None) => None,
+    };
+
+    let compiled = rules::compile(&strategy).map_err(explain)?;
+    let bars = Store::open(home)?.find(&strategy.symbol, None, compiled.bar_size)?;
+    let eval = |p: &[(String, f64)]| evaluate(&strategy, &bars, p);
+    let cancel = cancel_on_ctrl_c()?;
+    let share = shard.map_or(grid.total_combinations(), |s| {
+        s.indices(grid.total_combinations()).len()
+    });
+    let bar = progress_bar(share as u64, a.output.json);
+    let tick = |_: Progress| bar.inc(1);
+    let start = Instant::now();
+
+    if let Some(shard) = shard {
+        let job = job(&strategy, &bars)?;
+        let file = sweep::run_shard(&grid, &spec, shard, &job, eval, &cancel, &tick);
+        bar.finish_and_clear();
+        let path = a.shard_dir.join(format!(
+            "sweep-shard-{}-of-{}.json",
+            shard.index, shard.count
+        ));
+        std::fs::write(&path, serde_json::to_string(&file)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let done = file.rows.len() + file.failures.len();
+        println!(
+            "shard {}/{}: {done} of {share} combinations ({} failed) in {:.2} s -> {}",
+            shard.index,
+            shard.count,
+            file.failures.len(),
+            start.elapsed().as_secs_f64(),
+            path.display()
+        );
+        if !file.complete {
+            bail!("cancelled: the shard file is partial and merge will refuse it; run the shard again");
+        }
+        return Ok(());
+    }
+
+    let result = sweep::run(&grid, &spec, eval, &cancel, &tick);
+    bar.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    if result.cancelled {
+        eprintln!(
+            "cancelled: {} of {} combinations finished; the results below are partial",
+            result.completed, result.total_combinations
+        );
+    }
+    if let Some(path) = &a.export {
+        result.export(path)?;
+    }
+    if !a.output.json {
+        println!(
+            "{} {} {}: {} combinations in {secs:.2} s ({:.0} backtests/s, {:.3e} bar-evaluations/s)",
+            strategy.name,
+            strategy.symbol,
+            compiled.bar_size,
+            result.completed,
+            result.completed as f64 / secs,
+            (result.completed * bars.len()) as f64 / secs,
+        );
+    }
+    print_summary(&result, &a.output)
+}
+
+/// One combination: the strategy with these parameter values, compiled and backtested.
+fn evaluate(strategy: &Strategy, bars: &Bars, params: &[(String, f64)]) -> Result<Metrics, String> {
+    let kv: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let with = rules::with_parameters(strategy, &kv).map_err(|e| explain(e).to_string())?;
+    let c = rules::compile(&with).map_err(|e| explain(e).to_string())?;
+    let signals = rules::signals(&c, bars, c.spec).map_err(|e| e.to_string())?;
+    settle_engine::backtest(bars, c.spec, &signals, &rules::to_config(&c))
+        .map(|r| r.metrics)
+        .map_err(|e| e.to_string())
+}
+
+/// Every swept key must be a declared parameter, or every combination would fail alike.
+fn check_keys(strategy: &Strategy, keys: &[String]) -> anyhow::Result<()> {
+    for key in keys {
+        if !strategy.parameters.iter().any(|p| &p.key == key) {
+            let known: Vec<&str> = strategy.parameters.iter().map(|p| p.key.as_str()).collect();
+            bail!(
+                "--param {key}: the strategy `{}` has no parameter `{key}`; its parameters: {}",
+                strategy.name,
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What a shard swept, so merge can refuse shards of different sweeps: the resolved strategy
+/// and a fingerprint of the bars (count, first and last time, FNV-1a of times and closes).
+fn job(strategy: &Strategy, bars: &Bars) -> anyhow::Result<String> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (t, c) in bars.ts.iter().zip(&bars.close) {
+        for word in [*t as u64, c.to_bits()] {
+            h = (h ^ word).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    Ok(serde_json::to_string(&serde_json::json!({
+        "strategy": strategy,
+        "bars": {
+            "count": bars.len(),
+            "first": bars.ts.first(),
+            "last": bars.ts.last(),
+            "fnv1a": format!("{h:016x}"),
+        },
+    }))?)
+}
+
+/// A flag set by the first Ctrl-C (the sweep then stops between combinations and keeps its
+/// results); a second Ctrl-C exits at once with status 130.
+fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::SIGINT;
+    let flag = Arc::new(AtomicBool::new(false));
+    // Order matters: the exit is armed only by a flag an earlier Ctrl-C set.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&flag))?;
+    signal_hook::flag::register(SIGINT, Arc::clone(&flag))?;
+    Ok(flag)
+}
+
+/// A bar on stderr: hidden with --json or when stderr is not a terminal.
+fn progress_bar(total: u64, json: bool) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} combinations  {per_sec}  ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn merge(m: &MergeArgs) -> anyhow::Result<()> {
+    let shards = m
+        .files
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            ShardFile::from_json(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let result = sweep::merge(&shards)?;
+    if let Some(path) = &m.out {
+        result.export(path)?;
+    }
+    print_summary(&result, &m.output)
+}
+
+fn print_summary(result: &SweepResult, out: &OutputArgs) -> anyhow::Result<()> {
+    let summary = result.summary(out.top);
+    if out.json {
+        return super::print_json(&summary);
+    }
+    println!(
+        "{} of {} combinations finished, {} failed{}; objective {}{}",
+        summary.completed,
+        summary.total_combinations,
+        summary.failed_count,
+        if summary.cancelled {
+            " (cancelled)"
+        } else {
+            ""
+        },
+        summary.objective,
+        if summary.constraints.is_empty() {
+            String::new()
+        } else {
+            format!(", constraints {}", summary.constraints.join(", "))
+        }
+    );
+    if summary.top.is_empty() {
+        println!("no result meets the constraints with a defined objective");
+    }
+    for (rank, r) in summary.top.iter().enumerate() {
+        let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "  {:>3}. {:<30} {} {:<12.4} trades {:<6} pnl {:.2}",
+            rank + 1,
+            params.join(" "),
+            result.spec.objective.metric,
+            r.objective,
+            r.metrics.trade_count,
+            r.metrics.total_pnl
+        );
+    }
+    if let Some(f) = &summary.first_failure {
+        println!("  first failure (combination {}): {}", f.index, f.reason);
+    }
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! `settle sweep` end to end on real data (RTL's CL front-month daily OHLC, 2013–2023): one
+//! run against three shards (by flag, by Kubernetes and Slurm variables) merged, byte for byte
+//! in JSON, CSV and Parquet; the best result against `settle backtest` of its parameters;
+//! refused merges; bad input; Ctrl-C keeping partial results.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn settle(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
+    c.arg("--home").arg(home);
+    c.env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_MIN")
+        .env_remove("SLURM_ARRAY_TASK_COUNT");
+    c
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn failed(out: Output) -> String {
+    assert!(!out.status.success(), "expected a failure");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A store holding one real series: CL daily from the shared data.
+fn cl_home() -> tempfile::TempDir {
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
+    assert!(csv.is_file(), "real data missing at {}", csv.display());
+    let home = tempfile::tempdir().unwrap();
+    ok(settle(home.path())
+        .args(["data", "import"])
+        .arg(&csv)
+        .args(["--symbol", "CL", "--bar", "1d", "--time-col", "date"])
+        .args(["--volume-col", ""])
+        .output()
+        .unwrap());
+    home
+}
+
+/// SMA cross on CL over all data: fast 5..=30 step 5 × slow {40, 80, 120}, 18 combinations.
+const GRID: &[&str] = &[
+    "sweep",
+    "--template",
+    "sma_cross",
+    "--symbol",
+    "CL",
+    "--window",
+    "all",
+    "--param",
+    "fast=5:30:5",
+    "--param",
+    "slow=40,80,120",
+    "--constraint",
+    "tradeCount>=20",
+    "--top",
+    "4",
+];
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn three_shards_merged_equal_one_run_byte_for_byte() {
+    let home = cl_home();
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| -> PathBuf { dir.path().join(name) };
+
+    let single = ok(settle(home.path())
+        .args(GRID)
+        .arg("--json")
+        .arg("--export")
+        .arg(d("single.csv"))
+        .output()
+        .unwrap());
+    ok(settle(home.path())
+        .args(GRID)
+        .arg("--json")
+        .arg("--export")
+        .arg(d("single.parquet"))
+        .output()
+        .unwrap());
+    let summary = json(&single);
+    assert_eq!(summary["totalCombinations"], 18);
+    assert_eq!(summary["completed"], 18);
+    assert_eq!(summary["cancelled"], false);
+    assert_eq!(summary["objective"], "sharpeRatio:max");
+    assert_eq!(summary["constraints"][0], "tradeCount>=20");
+    assert_eq!(summary["top"].as_array().unwrap().len(), 4);
+
+    // Shard 0 by flag, shard 1 as a Kubernetes Indexed Job pod, shard 2 as a Slurm task
+    // of an array numbered from 1.
+    let shard_dir = d("shards");
+    std::fs::create_dir(&shard_dir).unwrap();
+    let run_shard = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = settle(home.path());
+        c.args(GRID).args(extra).arg("--shard-dir").arg(&shard_dir);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(c.output().unwrap())
+    };
+    run_shard(&["--shard", "0/3"], &[]);
+    run_shard(&["--shards", "3"], &[("JOB_COMPLETION_INDEX", "1")]);
+    let out = run_shard(
+        &["--shards", "3"],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("shard 2/3: 6 of 6 combinations"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let shard = |i: usize| shard_dir.join(format!("sweep-shard-{i}-of-3.json"));
+    for out_name in ["merged.csv", "merged.parquet"] {
+        let merged = ok(settle(home.path())
+            .args(["sweep", "merge"])
+            .args([shard(2), shard(0), shard(1)])
+            .args(["--top", "4", "--json", "--out"])
+            .arg(d(out_name))
+            .output()
+            .unwrap());
+        assert_eq!(merged.stdout, single.stdout, "JSON summary");
+    }
+    let bytes = |name: &str| std::fs::read(d(name)).unwrap();
+    assert_eq!(bytes("merged.csv"), bytes("single.csv"));
+    assert_eq!(bytes("merged.parquet"), bytes("single.parquet"));
+    let csv = String::from_utf8(bytes("single.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 19, "header and 18 rows");
+
+    // A missing shard is named; shards of another sweep (other window) are refused.
+    let err = failed(
+        settle(home.path())
+            .args(["sweep", "merge"])
+            .args([shard(0), shard(2)])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("missing 1 of 3 shards: 1; run them and merge again"),
+        "{err}"
+    );
+    let other_dir = d("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let mut other_window: Vec<&str> = GRID.to_vec();
+    other_window[6] = "since 2020";
+    ok(settle(home.path())
+        .args(&other_window)
+        .args(["--shard", "1/3", "--shard-dir"])
+        .arg(&other_dir)
+        .output()
+        .unwrap());
+    let err = failed(
+        settle(home.path())
+            .args(["sweep", "merge"])
+            .args([
+                shard(0),
+                other_dir.join("sweep-shard-1-of-3.json"),
+                shard(2),
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains(
+            "shard 1/3 does not belong with shard 0/3: its job (strategy or data) differs"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_best_result_is_what_settle_backtest_gives_for_its_parameters() {
+    let home = cl_home();
+    let s = json(&ok(settle(home.path())
+        .args(GRID)
+        .arg("--json")
+        .output()
+        .unwrap()));
+    let top = s["top"].as_array().unwrap();
+    assert_eq!(top[0], s["bestResult"]);
+    // Best first, and every listed result meets the constraint.
+    for pair in top.windows(2) {
+        assert!(pair[0]["objective"].as_f64() >= pair[1]["objective"].as_f64());
+    }
+    for r in top {
+        assert!(r["metrics"]["tradeCount"].as_u64().unwrap() >= 20);
+    }
+    let params = s["bestResult"]["params"].as_array().unwrap();
+    let mut bt = settle(home.path());
+    bt.args(["backtest", "--template", "sma_cross", "--symbol", "CL"])
+        .args(["--window", "all", "--json"]);
+    for p in params {
+        bt.arg("--param")
+            .arg(format!("{}={}", p[0].as_str().unwrap(), p[1]));
+    }
+    let single = json(&ok(bt.output().unwrap()));
+    assert_eq!(single["metrics"], s["bestResult"]["metrics"]);
+    assert_eq!(
+        single["metrics"]["sharpeRatio"],
+        s["bestResult"]["objective"]
+    );
+}
+
+#[test]
+fn bad_input_is_refused_with_the_field_named() {
+    let home = cl_home();
+    let run = |args: &[&str]| {
+        failed(
+            settle(home.path())
+                .args(["sweep", "--template", "sma_cross", "--symbol", "CL"])
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--param", "fst=5:30:5"],
+            "--param fst: the strategy `sma_cross` has no parameter `fst`; its parameters: fast, slow",
+        ),
+        (&["--param", "fast=5:30"], "fast: `5:30` is neither MIN:MAX:STEP nor a comma-separated list"),
+        (&["--param", "fast=5,x"], "fast: `x` is not a number"),
+        (&["--param", "fast=30:5:5"], "parameter `fast`: min 30 is above max 5"),
+        (
+            &["--param", "fast=1:1000:1", "--param", "slow=1:2000:1", "--cap", "100000"],
+            "the grid has 2000000 combinations, over the cap of 100000",
+        ),
+        (&["--param", "fast=5", "--objective", "sharpe:max"], "unknown metric `sharpe`"),
+        (&["--param", "fast=5", "--objective", "sharpeRatio:up"], "direction `up` is neither `max` nor `min`"),
+        (&["--param", "fast=5", "--constraint", "tradeCount>=many"], "constraint `tradeCount>=many`: `many` is not a number"),
+        (&["--param", "fast=5", "--shard", "3/3"], "index 3 is not below the count 3"),
+        (&["--param", "fast=5", "--shards", "3"], "neither JOB_COMPLETION_INDEX"),
+        (&["--param", "fast=5", "--export", "t.xlsx"], "the file name must end in .csv or .parquet"),
+    ];
+    for (args, want) in cases {
+        let err = run(args);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let err = failed(
+        settle(home.path())
+            .args(["sweep", "merge", "/nonexistent/shard.json"])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("reading /nonexistent/shard.json"), "{err}");
+}
+
+#[test]
+fn ctrl_c_stops_between_combinations_and_keeps_finished_results() {
+    let home = cl_home();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("partial.csv");
+    // 60 × 50 = 3,000 backtests: far longer than the second we wait.
+    let child = settle(home.path())
+        .args([
+            "sweep",
+            "--template",
+            "sma_cross",
+            "--symbol",
+            "CL",
+            "--window",
+            "all",
+        ])
+        .args([
+            "--param",
+            "fast=2:61:1",
+            "--param",
+            "slow=70:119:1",
+            "--json",
+            "--export",
+        ])
+        .arg(&export)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = ok(child.wait_with_output().unwrap());
+    let s = json(&out);
+    let done = s["completed"].as_u64().unwrap();
+    assert_eq!(s["totalCombinations"], 3000);
+    assert_eq!(s["cancelled"], true);
+    assert!(done > 0 && done < 3000, "completed {done}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cancelled"));
+    let rows = std::fs::read_to_string(&export).unwrap().lines().count() - 1;
+    assert_eq!(
+        rows as u64, done,
+        "the export holds every finished combination"
+    );
+}
