@@ -1,8 +1,9 @@
 //! `settle sweep`: run a strategy over a parameter grid (whole, or one shard of it) and
 //! `settle sweep merge`: join shard files into the result a single machine would produce.
 //!
-//! Each combination is a full backtest of the strategy with those parameter values, on bars
-//! loaded once from the store. The JSON (`--json`) and the export (`--export`) depend only on
+//! Each combination is a backtest of the strategy with those parameter values, on bars loaded
+//! once from the store, through the strategies crate's [`Evaluator`] (each distinct indicator
+//! is computed once for the whole grid). The JSON (`--json`) and the export (`--export`) depend only on
 //! the strategy, the data and the grid, so a merged sharded sweep prints and writes the same
 //! bytes as a one-machine run; wall time goes to the human summary and stderr only.
 
@@ -20,8 +21,8 @@ use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, SweepResult, SweepSpec,
     DEFAULT_MAX_COMBINATIONS,
 };
-use settle_engine::Metrics;
 use settle_strategies::rules::{self, Strategy};
+use settle_strategies::sweep::Evaluator;
 
 use super::backtest::{explain, load_strategy, StrategySource};
 
@@ -156,7 +157,8 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
 
     let compiled = rules::compile(&strategy).map_err(explain)?;
     let bars = Store::open(home)?.find(&strategy.symbol, None, compiled.bar_size)?;
-    let eval = |p: &[(String, f64)]| evaluate(&strategy, &bars, p);
+    let evaluator = Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow!(e))?;
+    let eval = |p: &[(String, f64)]| evaluator.metrics(p);
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
@@ -214,17 +216,6 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         );
     }
     print_summary(&result, &a.output)
-}
-
-/// One combination: the strategy with these parameter values, compiled and backtested.
-fn evaluate(strategy: &Strategy, bars: &Bars, params: &[(String, f64)]) -> Result<Metrics, String> {
-    let kv: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let with = rules::with_parameters(strategy, &kv).map_err(|e| explain(e).to_string())?;
-    let c = rules::compile(&with).map_err(|e| explain(e).to_string())?;
-    let signals = rules::signals(&c, bars, c.spec).map_err(|e| e.to_string())?;
-    settle_engine::backtest(bars, c.spec, &signals, &rules::to_config(&c))
-        .map(|r| r.metrics)
-        .map_err(|e| e.to_string())
 }
 
 /// Every swept key must be a declared parameter, or every combination would fail alike.
