@@ -19,6 +19,7 @@ pub mod engine_backend;
 pub mod http;
 pub mod model;
 pub mod ops;
+pub mod quantconnect;
 mod reply;
 pub mod tools;
 

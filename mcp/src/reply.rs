@@ -20,15 +20,38 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
         .and_then(|o| o.remove("$defs"))
         .unwrap_or_default();
     flatten(&mut root, &defs);
+    drop_number_formats(&mut root);
     match root {
         Value::Object(o) => Arc::new(o),
         _ => unreachable!("a schema for a struct is an object"),
     }
 }
 
-/// Output schema of `T` (what `Serialize` writes).
+/// Output schema of `T` (what `Serialize` writes). Nullable fields stay nullable (clients
+/// validate `structuredContent` against it); only the non-standard number formats go.
 pub fn output_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema_for_output::<T>()
+    let mut root = Value::Object((*schema_for_output::<T>()).clone());
+    drop_number_formats(&mut root);
+    match root {
+        Value::Object(o) => Arc::new(o),
+        _ => unreachable!("a schema for a struct is an object"),
+    }
+}
+
+/// Removes schemars' `uint32`/`int64`/`double`… formats, which JSON Schema does not define:
+/// validators such as the Inspector's AJV warn about every one of them.
+fn drop_number_formats(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if matches!(o.get("format"), Some(Value::String(f)) if f.starts_with("uint") || f.starts_with("int") || f == "double" || f == "float")
+            {
+                o.remove("format");
+            }
+            o.values_mut().for_each(drop_number_formats);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_number_formats),
+        _ => {}
+    }
 }
 
 fn flatten(v: &mut Value, defs: &Value) {
@@ -82,10 +105,6 @@ fn flatten(v: &mut Value, defs: &Value) {
     }
     if let Some(Value::Array(en)) = o.get_mut("enum") {
         en.retain(|e| !e.is_null());
-    }
-    if matches!(o.get("format"), Some(Value::String(f)) if f.starts_with("uint") || f.starts_with("int") || f == "double" || f == "float")
-    {
-        o.remove("format");
     }
     for val in o.values_mut() {
         flatten(val, defs);

@@ -38,7 +38,7 @@ def test_backtest_an_existing_strategy_in_place(tmp_path):
             art = made["artifact_id"]
             built = await wait(s, made)
             assert built["status"] == "succeeded"
-            assert built["strategy"]["backtest_status"] == "not_tested"
+            assert built["strategy"]["backtestStatus"] == "not_tested"
             assert built["strategy"]["backtestResults"] is None
             kick = await call(s, "backtest_existing_strategy", {"session_id": sid, "artifact_id": art})
             assert (kick["task"], kick["artifact_id"]) == ("backtest", art)
@@ -48,7 +48,7 @@ def test_backtest_an_existing_strategy_in_place(tmp_path):
             assert done["strategy"]["version"] == 1
 
             versions = (await call(s, "list_strategies", {"session_id": sid}))["strategies"]
-            assert [(v["artifact_id"], v["version"], v["backtest_status"]) for v in versions] == [
+            assert [(v["artifact_id"], v["version"], v["backtestStatus"]) for v in versions] == [
                 (art, 1, "passed")]
             detail = await call(s, "inspect_strategy", {"session_id": sid, "artifact_id": art})
             assert detail["window"] == "last 2 years"

@@ -139,7 +139,7 @@ impl ServerHandler for SettleServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
+    use serde_json::{json, Value};
 
     fn server() -> (tempfile::TempDir, SettleServer) {
         let home = tempfile::tempdir().unwrap();
@@ -169,6 +169,20 @@ mod tests {
                 assert_flat(tool, items, &format!("{path}[]"));
             }
         }
+    }
+
+    /// Undefined ratios are null in values, so the outputSchema must allow null for them.
+    #[test]
+    fn undefined_metrics_are_nullable_in_output_schemas() {
+        let (_home, s) = server();
+        let tools = s.tools();
+        let get = tools.iter().find(|t| t.name == "get_backtest").unwrap();
+        let schema = Value::Object((**get.output_schema.as_ref().unwrap()).clone());
+        let metrics = &schema["$defs"]["Metrics"]["properties"];
+        for key in ["winRate", "sharpeRatio", "profitFactor"] {
+            assert_eq!(metrics[key]["type"], json!(["number", "null"]), "{key}");
+        }
+        assert_eq!(metrics["totalPnl"]["type"], "number");
     }
 
     #[test]
@@ -205,7 +219,10 @@ mod tests {
             let input = Value::Object((*t.input_schema).clone());
             assert_eq!(input["type"], "object", "{}", t.name);
             assert_flat(&t.name, &input, "");
-            assert!(t.output_schema.is_some(), "{} has no outputSchema", t.name);
+            let output = serde_json::to_string(t.output_schema.as_ref().expect(&t.name)).unwrap();
+            for f in ["uint", "int32", "int64", "double"] {
+                assert!(!output.contains(&format!("\"format\":\"{f}")), "{}", t.name);
+            }
             assert!(
                 t.annotations
                     .as_ref()

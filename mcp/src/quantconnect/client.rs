@@ -1,0 +1,281 @@
+//! The HTTP client for QuantConnect's REST API v2: every call is a POST with fresh
+//! authentication headers and a timeout; non-2xx answers become errors that quote the body.
+//!
+//! A 200 answer with `"success": false` is *not* an error here: QuantConnect reports bad ids and
+//! failed compiles that way, and its own MCP server hands them to the model as data.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::multipart::Form;
+use reqwest::RequestBuilder;
+use serde_json::Value;
+
+use super::auth::{Credentials, API_TOKEN_VAR, USER_ID_VAR};
+
+/// Where the API lives unless `QUANTCONNECT_API_BASE_URL` says otherwise (a mock, a proxy).
+pub const DEFAULT_BASE_URL: &str = "https://www.quantconnect.com/api/v2";
+pub const BASE_URL_VAR: &str = "QUANTCONNECT_API_BASE_URL";
+/// Tags the edits settle makes in the web IDE (`codeSourceId`), as QuantConnect's server does.
+pub const AGENT_NAME_VAR: &str = "AGENT_NAME";
+/// QuantConnect's server waits 30 s for an answer; so does settle.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of an error body a tool error quotes.
+const BODY_EXCERPT: usize = 500;
+
+/// What the client needs from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub base_url: String,
+    pub credentials: Option<Credentials>,
+    pub agent_name: String,
+}
+
+impl Config {
+    /// From the process environment (read once, when the server starts).
+    pub fn from_env() -> Config {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+        let set = |k: &str| lookup(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Config {
+            base_url: set(BASE_URL_VAR)
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            credentials: Credentials::from_lookup(&lookup),
+            agent_name: set(AGENT_NAME_VAR).unwrap_or_else(|| "settle".to_string()),
+        }
+    }
+}
+
+/// Why a call brought back no API answer.
+#[derive(Debug)]
+pub enum CallError {
+    NoCredentials,
+    /// QuantConnect (or whatever is at the base URL) answered outside 2xx.
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    /// No answer: DNS, connection, TLS, timeout.
+    Transport { url: String, reason: String },
+    /// A 2xx answer whose body is not JSON.
+    NotJson { url: String, body: String },
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::NoCredentials => write!(
+                f,
+                "QuantConnect credentials are not set: set {USER_ID_VAR} (your numeric user id) \
+                 and {API_TOKEN_VAR} (from quantconnect.com/account) in the environment of \
+                 settle's MCP server, then restart it. Optional: {BASE_URL_VAR} (default \
+                 {DEFAULT_BASE_URL}) and {AGENT_NAME_VAR}."
+            ),
+            CallError::Status { url, status, body } => {
+                write!(f, "QuantConnect answered HTTP {status} to POST {url}")?;
+                if *status == 401 {
+                    write!(
+                        f,
+                        " (check {USER_ID_VAR}, {API_TOKEN_VAR} and this machine's clock)"
+                    )?;
+                }
+                write!(f, ": {}", excerpt(body))
+            }
+            CallError::Transport { url, reason } => {
+                write!(f, "could not reach QuantConnect at {url}: {reason}")
+            }
+            CallError::NotJson { url, body } => write!(
+                f,
+                "QuantConnect's answer to POST {url} is not JSON: {}",
+                excerpt(body)
+            ),
+        }
+    }
+}
+
+fn excerpt(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        return "(empty body)".into();
+    }
+    match body.char_indices().nth(BODY_EXCERPT) {
+        Some((cut, _)) => format!("{}…", &body[..cut]),
+        None => body.to_string(),
+    }
+}
+
+/// An authenticated client for one base URL.
+pub struct Client {
+    http: reqwest::Client,
+    config: Config,
+}
+
+impl Client {
+    pub fn new(config: Config) -> Client {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("settle/", env!("CARGO_PKG_VERSION")))
+            // The authorization flow answers with a redirect the user must follow, not us.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("reqwest builds a client with rustls and no custom roots");
+        Client { http, config }
+    }
+
+    pub fn agent_name(&self) -> &str {
+        &self.config.agent_name
+    }
+
+    /// POSTs `body` as JSON and reads the JSON answer.
+    pub async fn post_json(
+        &self,
+        endpoint: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Result<Value, CallError> {
+        let (url, request) = self.request(endpoint)?;
+        let response = request.json(body).timeout(timeout).send().await;
+        read(url, response).await
+    }
+
+    /// POSTs a multipart form (the Object Store upload) and reads the JSON answer.
+    pub async fn post_form(&self, endpoint: &str, form: Form) -> Result<Value, CallError> {
+        let (url, request) = self.request(endpoint)?;
+        let response = request.multipart(form).timeout(TIMEOUT).send().await;
+        read(url, response).await
+    }
+
+    /// POSTs `body` and returns the `Location` the answer redirects to, if any (the brokerage
+    /// authorization page).
+    pub async fn redirect_location(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<Option<String>, CallError> {
+        let (url, request) = self.request(endpoint)?;
+        let response = request
+            .json(body)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| transport(&url, &e))?;
+        Ok(response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string))
+    }
+
+    /// The URL and an authenticated POST to it.
+    fn request(&self, endpoint: &str) -> Result<(String, RequestBuilder), CallError> {
+        let credentials = self
+            .config
+            .credentials
+            .as_ref()
+            .ok_or(CallError::NoCredentials)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let auth = credentials.headers(now);
+        let url = format!("{}{endpoint}", self.config.base_url);
+        let request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::AUTHORIZATION, auth.authorization)
+            .header("Timestamp", auth.timestamp);
+        Ok((url, request))
+    }
+}
+
+async fn read(
+    url: String,
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Value, CallError> {
+    let response = response.map_err(|e| transport(&url, &e))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| transport(&url, &e))?;
+    if !status.is_success() {
+        return Err(CallError::Status {
+            url,
+            status: status.as_u16(),
+            body,
+        });
+    }
+    serde_json::from_str(&body).map_err(|_| CallError::NotJson { url, body })
+}
+
+fn transport(url: &str, e: &reqwest::Error) -> CallError {
+    // reqwest's Display stops at the outermost cause ("error sending request"); the chain
+    // says why (connection refused, timed out, certificate).
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        reason.push_str(" (timed out)");
+    }
+    CallError::Transport {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_and_overrides_from_the_environment() {
+        let c = config(&[]);
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.agent_name, "settle");
+        assert!(c.credentials.is_none());
+        let c = config(&[
+            (BASE_URL_VAR, "http://127.0.0.1:4010/"),
+            (AGENT_NAME_VAR, "claude"),
+            (USER_ID_VAR, "1"),
+            (API_TOKEN_VAR, "t"),
+        ]);
+        assert_eq!(c.base_url, "http://127.0.0.1:4010");
+        assert_eq!(c.agent_name, "claude");
+        assert!(c.credentials.is_some());
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let no = CallError::NoCredentials.to_string();
+        assert!(no.contains(USER_ID_VAR) && no.contains(API_TOKEN_VAR), "{no}");
+        let unauthorized = CallError::Status {
+            url: "u".into(),
+            status: 401,
+            body: "x".repeat(2000),
+        }
+        .to_string();
+        assert!(unauthorized.contains("HTTP 401") && unauthorized.contains("clock"));
+        assert!(unauthorized.len() < 800, "the body is cut: {}", unauthorized.len());
+    }
+
+    #[tokio::test]
+    async fn without_credentials_no_request_is_made() {
+        // Port 9 (discard) on loopback: were a request attempted it would fail as transport.
+        let client = Client::new(config(&[(BASE_URL_VAR, "http://127.0.0.1:9")]));
+        let err = client
+            .post_json("/projects/read", &Value::Null, TIMEOUT)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CallError::NoCredentials), "{err}");
+    }
+}

@@ -1,0 +1,234 @@
+"""settle's QuantConnect cloud tools over stdio, driven by the official Python SDK.
+
+QuantConnect's servers are the only thing mocked: Prism serves the old OpenAPI spec (it
+validates settle's requests against it), and a local listener stands in for the endpoints that
+spec lacks; its recorded requests are checked here against QuantConnect's own request schemas
+(tools.json, with the `jsonschema` package) and against an independently computed auth header.
+"""
+import contextlib
+import json
+import os
+
+import jsonschema
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+from conftest import run, settle_bin
+from qc_mocks import TOOL, TOOLS, Listener, expected_authorization, json_body, multipart_fields, prism
+from test_stdio import EXPECTED_TOOLS, walk_flat
+
+USER_ID, TOKEN, AGENT = "424242", "0123456789abcdef-token", "settle-tests"
+QC_NAMES = {t["name"] for t in TOOLS}
+
+
+@contextlib.asynccontextmanager
+async def session(home, **qc_env):
+    """`settle serve` with only the QUANTCONNECT_*/AGENT_NAME variables given here."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("QUANTCONNECT_") and k != "AGENT_NAME"}
+    env.update(SETTLE_HOME=str(home), **qc_env)
+    params = StdioServerParameters(command=settle_bin(), args=["serve"], env=env)
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as s:
+            init = await s.initialize()
+            yield s, init
+
+
+def credentials(base_url):
+    return {"QUANTCONNECT_USER_ID": USER_ID, "QUANTCONNECT_API_TOKEN": TOKEN,
+            "QUANTCONNECT_API_BASE_URL": base_url, "AGENT_NAME": AGENT}
+
+
+async def ok(s, tool, model=None):
+    res = await s.call_tool(tool, {} if model is None else {"model": model})
+    assert not res.is_error, f"{tool}: {res.content[0].text}"
+    return res.structured_content, res.content[0].text
+
+
+async def error(s, tool, args):
+    res = await s.call_tool(tool, args)
+    assert res.is_error, f"{tool} should fail: {res.content[0].text}"
+    return res.content[0].text
+
+
+def check_request(request, tool, endpoint=None):
+    """The request went to the tool's endpoint, authenticated, with a body QuantConnect's own
+    request schema accepts. Returns the body."""
+    assert request["path"] == "/api/v2" + (endpoint or TOOL[tool]["endpoints"][0]), request["path"]
+    headers = request["headers"]
+    assert headers["Authorization"] == expected_authorization(USER_ID, TOKEN, headers["Timestamp"])
+    body = json_body(request)
+    schema = TOOL[tool].get("input_schema")
+    if schema is None:
+        assert body == {}, body
+    else:
+        jsonschema.validate(body, schema)
+    return body
+
+
+def test_lists_quantconnects_64_tools_next_to_settles(tmp_path):
+    async def go():
+        async with session(tmp_path) as (s, init):
+            assert "create_compile" in init.instructions and "read_backtest" in init.instructions
+            tools = {t.name: t for t in (await s.list_tools()).tools}
+            assert set(tools) == EXPECTED_TOOLS | QC_NAMES
+            assert len(QC_NAMES) == 64 and not QC_NAMES & EXPECTED_TOOLS
+            for name in QC_NAMES:
+                t, spec = tools[name], TOOL[name]
+                walk_flat(name, t.input_schema)
+                assert t.output_schema is None, name
+                request = spec.get("input_schema")
+                if request is None:
+                    assert t.input_schema["properties"] == {}, name
+                    continue
+                model = t.input_schema["properties"]["model"]
+                assert model.get("required") == request.get("required"), name
+                assert set(model["properties"]) == set(request["properties"]), name
+                hints = spec["annotations"]
+                for key in ("destructiveHint", "idempotentHint"):
+                    assert getattr(t.annotations, key) == hints.get(key), (name, key)
+                read_only = hints.get("readOnlyHint", hints.get("readOnly", False))
+                assert t.annotations.readOnlyHint == read_only, name
+    run(go())
+
+
+def test_without_credentials_tools_answer_which_variables_to_set(tmp_path):
+    async def go():
+        async with session(tmp_path) as (s, _):
+            text = await error(s, "read_project", {"model": {"projectId": 1}})
+            assert "QUANTCONNECT_USER_ID" in text and "QUANTCONNECT_API_TOKEN" in text
+            # Argument errors still come first, and local tools still answer.
+            text = await error(s, "create_compile", {"model": {}})
+            assert '"projectId" is a required property' in text
+            version, _ = await ok(s, "read_mcp_server_version")
+            assert version["result"]
+    run(go())
+
+
+def test_project_compile_backtest_through_prism(tmp_path):
+    """Prism rejects an unauthenticated request (401) and a body its spec refuses (422), so
+    each success here means settle sent what QuantConnect's spec asks for."""
+    async def go():
+        with prism() as url:
+            async with session(tmp_path, **credentials(url)) as (s, _):
+                created, text = await ok(s, "create_project", {"name": "settle-qc", "language": "Py"})
+                assert created["success"] is True and created["projects"], created
+                assert text.startswith("create_project: success")
+                project_id = created["projects"][0]["projectId"]
+                read, _ = await ok(s, "read_project", {"projectId": project_id})
+                assert "projects" in read
+                listed, text = await ok(s, "list_projects")
+                assert "projects:" in text
+                compiled, text = await ok(s, "create_compile", {"projectId": project_id})
+                assert compiled["state"] in ("InQueue", "BuildSuccess", "BuildError")
+                assert f"compileId={compiled['compileId']}" in text
+                await ok(s, "read_compile",
+                         {"projectId": project_id, "compileId": compiled["compileId"]})
+                await ok(s, "create_file",
+                         {"projectId": project_id, "name": "main.py", "content": "# hi"})
+                await ok(s, "read_file", {"projectId": project_id, "name": "main.py"})
+                await ok(s, "update_file_contents",
+                         {"projectId": project_id, "name": "main.py", "content": "# bye"})
+                await ok(s, "update_file_name",
+                         {"projectId": project_id, "name": "main.py", "newName": "algo.py"})
+                await ok(s, "delete_file", {"projectId": project_id, "name": "algo.py"})
+                backtest, _ = await ok(s, "create_backtest", {
+                    "projectId": project_id, "compileId": compiled["compileId"],
+                    "backtestName": "first", "parameters": {"fast": 10, "mode": "long"}})
+                assert backtest["success"] is True
+                # The old spec's /backtests/read answers a null body (a spec defect): the tool
+                # still answers, with QuantConnect's FastMCP shape for non-objects.
+                read, _ = await ok(s, "read_backtest", {"projectId": project_id, "backtestId": "b"})
+                assert read == {"result": None}
+                await ok(s, "update_backtest",
+                         {"projectId": project_id, "backtestId": "b", "name": "renamed"})
+                await ok(s, "delete_backtest", {"projectId": project_id, "backtestId": "b"})
+                await ok(s, "update_project", {"projectId": project_id, "description": "d"})
+                await ok(s, "stop_live_algorithm", {"projectId": project_id})
+                await ok(s, "delete_project", {"projectId": project_id})
+                # Prism rejects every /live/read (its oneOf matches both branches): a non-2xx
+                # answer is a tool error quoting status and body.
+                text = await error(s, "read_live_algorithm", {"model": {"projectId": project_id}})
+                assert "HTTP 422" in text and "/live/read" in text
+    run(go())
+
+
+def test_endpoints_the_old_spec_lacks_against_quantconnects_schemas(tmp_path):
+    async def go():
+        with Listener() as qc:
+            async with session(tmp_path, **credentials(qc.url)) as (s, _):
+                calls = {
+                    "estimate_optimization_time": {
+                        "projectId": 1, "name": "grid",
+                        "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
+                        "targetTo": "max",
+                        "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
+                        "parameters": [{"name": "fast", "min": 5, "max": 50, "step": 5}]},
+                    "read_optimization": {"optimizationId": "O-123"},
+                    "list_object_store_files": {"organizationId": "org", "path": "/"},
+                    "check_syntax": {"language": "Py",
+                                     "files": [{"name": "main.py", "content": "x = 1"}]},
+                    "read_backtest_chart": {"projectId": 1, "backtestId": "b", "name": "Strategy Equity",
+                                            "count": 100, "start": 1700000000, "end": 1700864000},
+                    "patch_file": {"projectId": 1, "patch": "diff --git a/main.py b/main.py"},
+                    "lock_project_with_collaborators": {"projectId": 1, "codeSourceId": "ignored"},
+                    "read_lean_versions": None,
+                }
+                for tool, model in calls.items():
+                    await ok(s, tool, model)
+                    body = check_request(qc.requests[-1], tool)
+                    sent = {k: v for k, v in (model or {}).items() if k != "codeSourceId"}
+                    assert {k: body[k] for k in sent} == sent, (tool, body)
+                # File and lock calls carry AGENT_NAME as codeSourceId, as QuantConnect's do.
+                assert body_of(qc, "/patch")["codeSourceId"] == AGENT
+                assert body_of(qc, "/lock/acquire")["codeSourceId"] == AGENT
+
+                # The Object Store upload is multipart form data to /object/set.
+                await ok(s, "upload_object",
+                         {"organizationId": "org", "key": "models/a.json", "objectData": "{\"a\": 1}"})
+                upload = qc.requests[-1]
+                assert upload["path"] == "/api/v2/object/set"
+                fields = multipart_fields(upload)
+                assert fields["organizationId"] == (None, b"org")
+                assert fields["key"] == (None, b"models/a.json")
+                assert fields["objectData"] == ("a.json", b'{"a": 1}')
+
+                # success=false is QuantConnect's answer, returned as data.
+                qc.answer("/api/v2/optimizations/read", 200,
+                          {"success": False, "errors": ["Optimization not found"]})
+                data, text = await ok(s, "read_optimization", {"optimizationId": "O-x"})
+                assert data["success"] is False and "Optimization not found" in text
+                # A non-2xx answer is a tool error with the status and the body.
+                qc.answer("/api/v2/optimizations/read", 500, b"upstream exploded")
+                text = await error(s, "read_optimization", {"model": {"optimizationId": "O-x"}})
+                assert "HTTP 500" in text and "upstream exploded" in text
+                # A huge answer is cut, and says how to page.
+                orders = [{"id": i, "symbol": {"value": "ES"}, "quantity": 1, "price": 4500.25}
+                          for i in range(5000)]
+                qc.answer("/api/v2/backtests/orders/read", 200,
+                          {"success": True, "errors": [], "orders": orders, "length": 5000})
+                data, text = await ok(s, "read_backtest_orders",
+                                      {"projectId": 1, "backtestId": "b", "start": 0, "end": 100})
+                assert 0 < len(data["orders"]) < 5000 and data["orders"][0]["id"] == 0
+                assert "start/end" in text and "of 5000 items" in data["settleNote"]
+    run(go())
+
+
+def body_of(qc, suffix):
+    return json_body(next(r for r in reversed(qc.requests) if r["path"].endswith(suffix)))
+
+
+def test_a_malformed_request_never_reaches_quantconnect(tmp_path):
+    async def go():
+        with Listener() as qc:
+            async with session(tmp_path, **credentials(qc.url)) as (s, _):
+                text = await error(s, "create_backtest",
+                                   {"model": {"projectId": 1, "compileId": "c"}})
+                assert '"backtestName" is a required property' in text
+                text = await error(s, "read_compile", {"model": {"projectId": "one", "compileId": "c"}})
+                assert "model.projectId" in text
+                text = await error(s, "delete_project", {"model": {"projectID": 1}})
+                assert "projectID" in text
+                text = await error(s, "read_backtest", {"projectId": 1, "backtestId": "b"})
+                assert "model" in text
+                assert qc.requests == []
+    run(go())
