@@ -85,7 +85,7 @@ pub(super) fn sma_raw(x: &[f64], period: usize) -> Vec<f64> {
     }
     let n = period as f64;
     let mut total: f64 = x[..period - 1].iter().sum();
-    let mut out = Vec::with_capacity(x.len() + 1 - period);
+    let mut out = Vec::with_capacity(x.len());
     for (&new, &old) in x[period - 1..].iter().zip(x) {
         total += new;
         out.push(total / n);
@@ -104,7 +104,7 @@ pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
     }
     let k = 2.0 / (period as f64 + 1.0);
     let mut prev = x[..period].iter().sum::<f64>() / period as f64;
-    let mut out = Vec::with_capacity(x.len() + 1 - period);
+    let mut out = Vec::with_capacity(x.len());
     out.push(prev);
     for &v in &x[period..] {
         prev = (v - prev) * k + prev;
@@ -179,7 +179,7 @@ fn kama_raw(x: &[f64], period: usize) -> Vec<f64> {
     };
     let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
     let mut prev = x[period - 1];
-    let mut out = Vec::with_capacity(x.len() - period);
+    let mut out = Vec::with_capacity(x.len());
     let mut trailing_value = x[0];
     for today in period..x.len() {
         let now = x[today];

@@ -144,10 +144,19 @@ fn check_same_len(inputs: &[(&'static str, &[f64])]) -> Result<usize> {
 
 /// Turns TA-Lib's compact output (values for the last `compact.len()` bars only) into a vector
 /// of `len` values with the leading NaNs TA-Lib's Python wrapper shows.
-fn pad(len: usize, compact: Vec<f64>) -> Vec<f64> {
-    let mut out = vec![f64::NAN; len.saturating_sub(compact.len())];
-    out.extend(compact);
-    out
+///
+/// In place: the values move up inside the same allocation. Building a second vector instead
+/// cost more than most indicators themselves (a fresh 8 MB per million bars, page faults
+/// included), which is why the `*_raw` functions reserve the full length up front.
+fn pad(len: usize, mut compact: Vec<f64>) -> Vec<f64> {
+    let values = compact.len();
+    let lead = len.saturating_sub(values);
+    if lead > 0 {
+        compact.resize(len, f64::NAN);
+        compact.copy_within(0..values, lead);
+        compact[..lead].fill(f64::NAN);
+    }
+    compact
 }
 
 /// Drops the first values of a compact output so it ends up `len` long, aligning an earlier

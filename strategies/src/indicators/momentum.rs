@@ -36,7 +36,7 @@ fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
     }
     gain /= n;
     loss /= n;
-    let mut out = Vec::with_capacity(x.len() - period);
+    let mut out = Vec::with_capacity(x.len());
     out.push(ratio(gain, loss));
     for w in x[period..].windows(2) {
         let change = w[1] - w[0];
@@ -226,7 +226,7 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
     // TA-Lib keeps the window in a ring buffer indexed by `bar % period` and sums it in slot
     // order, not in time order; `ring` mirrors that so the sums round the same way.
     let mut ring = typical[..period].to_vec();
-    let mut out = Vec::with_capacity(len + 1 - period);
+    let mut out = Vec::with_capacity(len);
     for (today, &last) in typical.iter().enumerate().skip(period - 1) {
         ring[today % period] = last;
         let mean = ring.iter().fold(0.0, |acc, &v| acc + v) / n;

@@ -30,7 +30,7 @@ pub(super) fn rolling_extreme(
     if period == 0 || x.len() < period {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(x.len() + 1 - period);
+    let mut out = Vec::with_capacity(x.len());
     let mut window: VecDeque<usize> = VecDeque::with_capacity(period + 1);
     for (i, &v) in x.iter().enumerate() {
         while window.back().is_some_and(|&j| dominates(v, x[j])) {

@@ -127,7 +127,7 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
         let sum = minus + plus;
         (!is_zero(sum)).then(|| 100.0 * ((minus - plus).abs() / sum))
     };
-    let mut compact = Vec::with_capacity(len.saturating_sub(2 * period - 1));
+    let mut compact = Vec::with_capacity(len);
     let mut sum_dx = 0.0;
     let mut adx = 0.0;
     for (i, s) in smoothed(high, low, close, period).enumerate() {

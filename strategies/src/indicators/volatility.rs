@@ -44,7 +44,7 @@ fn atr_raw(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
     };
     let n = period as f64;
     let mut atr = seed;
-    let mut out = Vec::with_capacity(tr.len() + 1 - period);
+    let mut out = Vec::with_capacity(high.len());
     out.push(atr);
     for &range in &tr[period..] {
         atr *= n - 1.0;

@@ -57,7 +57,7 @@ pub fn mfi(
     // and TA-Lib resets them to drop add-then-subtract rounding residue.
     let mut null_run = 0;
     let mut prev = typical(0);
-    let mut out = Vec::with_capacity(len - period);
+    let mut out = Vec::with_capacity(len);
     for (today, &bar_volume) in volume.iter().enumerate().skip(1) {
         let slot = (today - 1) % period;
         if today > period {
