@@ -51,9 +51,8 @@ pub fn success(tool: &str, answer: Value) -> CallToolResult {
         data.insert("settleNote".into(), Value::String(note));
     }
     let value = Value::Object(data);
-    let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
-        "{summary}\n\n{value}"
-    ))]);
+    let mut result =
+        CallToolResult::success(vec![ContentBlock::text(format!("{summary}\n\n{value}"))]);
     result.structured_content = Some(value);
     result
 }
@@ -259,21 +258,37 @@ mod tests {
             assert!(t.contains(fact), "{fact} in {t}");
         }
         assert_eq!(r.is_error, Some(false));
-        assert_eq!(r.structured_content.unwrap()["backtest"]["backtestId"], "b1");
+        assert_eq!(
+            r.structured_content.unwrap()["backtest"]["backtestId"],
+            "b1"
+        );
 
         let r = success(
             "read_project",
             json!({"success": false, "errors": ["Project not found", "Check the id"]}),
         );
         let t = text(&r);
-        assert!(t.contains("success=false: Project not found; Check the id"), "{t}");
-        assert_eq!(r.is_error, Some(false), "QuantConnect semantics: data, not a tool error");
+        assert!(
+            t.contains("success=false: Project not found; Check the id"),
+            "{t}"
+        );
+        assert_eq!(
+            r.is_error,
+            Some(false),
+            "QuantConnect semantics: data, not a tool error"
+        );
     }
 
     #[test]
     fn loading_answers_say_to_call_again() {
-        let t = text(&success("read_live_chart", json!({"progress": 0.4, "success": true})));
-        assert!(t.contains("progress=0.4") && t.contains("call again"), "{t}");
+        let t = text(&success(
+            "read_live_chart",
+            json!({"progress": 0.4, "success": true}),
+        ));
+        assert!(
+            t.contains("progress=0.4") && t.contains("call again"),
+            "{t}"
+        );
     }
 
     #[test]

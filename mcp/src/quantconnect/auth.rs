@@ -40,7 +40,11 @@ impl Credentials {
     /// Both variables from `lookup` (the process environment in the server); `None` unless
     /// both are set and not blank.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Credentials> {
-        let get = |k: &str| lookup(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         Some(Credentials::new(get(USER_ID_VAR)?, get(API_TOKEN_VAR)?))
     }
 

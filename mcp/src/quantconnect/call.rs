@@ -113,13 +113,23 @@ fn required_fields(request: &Value) -> Vec<&str> {
 /// Validates `model` against QuantConnect's request schema (models closed), listing each
 /// problem with the field's path: `model.parameters[0].min: "a" is not of type "number"`.
 fn check(tool: &CloudTool, request: &Value, model: &Map<String, Value>) -> Result<(), String> {
-    let validator = jsonschema::validator_for(&validation_schema(request))
-        .map_err(|e| format!("settle cannot read QuantConnect's schema of {}: {e}", tool.name))?;
+    let validator = jsonschema::validator_for(&validation_schema(request)).map_err(|e| {
+        format!(
+            "settle cannot read QuantConnect's schema of {}: {e}",
+            tool.name
+        )
+    })?;
     let model = Value::Object(model.clone());
     let errors: Vec<String> = validator
         .iter_errors(&model)
         .take(MAX_ERRORS)
-        .map(|e| format!("{}: {}", field_path(&e.instance_path().to_string()), e.masked()))
+        .map(|e| {
+            format!(
+                "{}: {}",
+                field_path(&e.instance_path().to_string()),
+                e.masked()
+            )
+        })
         .collect();
     if errors.is_empty() {
         return Ok(());
@@ -240,8 +250,11 @@ mod tests {
 
     #[tokio::test]
     async fn wrong_types_unknown_fields_and_nested_paths_are_named() {
-        let e = error_of("read_compile", json!({"model": {"projectId": "x", "compileId": "c"}}))
-            .await;
+        let e = error_of(
+            "read_compile",
+            json!({"model": {"projectId": "x", "compileId": "c"}}),
+        )
+        .await;
         assert!(e.contains("model.projectId:"), "{e}");
         assert!(e.contains("integer"), "{e}");
         let e = error_of("delete_project", json!({"model": {"projectid": 1}})).await;
@@ -262,9 +275,15 @@ mod tests {
     #[tokio::test]
     async fn the_model_wrapper_is_required_and_explained() {
         let e = error_of("read_backtest", json!({"projectId": 1})).await;
-        assert!(e.contains("unknown argument 'projectId'") && e.contains("model"), "{e}");
+        assert!(
+            e.contains("unknown argument 'projectId'") && e.contains("model"),
+            "{e}"
+        );
         let e = error_of("read_backtest", json!({})).await;
-        assert!(e.contains("missing argument model") && e.contains("backtestId"), "{e}");
+        assert!(
+            e.contains("missing argument model") && e.contains("backtestId"),
+            "{e}"
+        );
         let e = error_of("read_backtest", json!({"model": [1]})).await;
         assert!(e.contains("model must be an object"), "{e}");
         let e = error_of("read_account", json!({"model": {"x": 1}})).await;

@@ -113,7 +113,12 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), 64);
-        for name in ["read_backtest", "read_optimization", "create_compile", "patch_file"] {
+        for name in [
+            "read_backtest",
+            "read_optimization",
+            "create_compile",
+            "patch_file",
+        ] {
             assert!(find(name).is_some(), "{name}");
         }
     }

@@ -37,7 +37,11 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
-        let set = |k: &str| lookup(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let set = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         Config {
             base_url: set(BASE_URL_VAR)
                 .map(|u| u.trim_end_matches('/').to_string())
@@ -59,9 +63,15 @@ pub enum CallError {
         body: String,
     },
     /// No answer: DNS, connection, TLS, timeout.
-    Transport { url: String, reason: String },
+    Transport {
+        url: String,
+        reason: String,
+    },
     /// A 2xx answer whose body is not JSON.
-    NotJson { url: String, body: String },
+    NotJson {
+        url: String,
+        body: String,
+    },
 }
 
 impl std::fmt::Display for CallError {
@@ -257,7 +267,10 @@ mod tests {
     #[test]
     fn errors_say_what_to_do() {
         let no = CallError::NoCredentials.to_string();
-        assert!(no.contains(USER_ID_VAR) && no.contains(API_TOKEN_VAR), "{no}");
+        assert!(
+            no.contains(USER_ID_VAR) && no.contains(API_TOKEN_VAR),
+            "{no}"
+        );
         let unauthorized = CallError::Status {
             url: "u".into(),
             status: 401,
@@ -265,7 +278,11 @@ mod tests {
         }
         .to_string();
         assert!(unauthorized.contains("HTTP 401") && unauthorized.contains("clock"));
-        assert!(unauthorized.len() < 800, "the body is cut: {}", unauthorized.len());
+        assert!(
+            unauthorized.len() < 800,
+            "the body is cut: {}",
+            unauthorized.len()
+        );
     }
 
     #[tokio::test]

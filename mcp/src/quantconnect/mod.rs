@@ -134,7 +134,11 @@ mod tests {
             .starts_with("QuantConnect cloud API: Read the results of a backtest."));
         let create = get("create_project").annotations.clone().unwrap();
         assert_eq!(
-            (create.read_only_hint, create.destructive_hint, create.idempotent_hint),
+            (
+                create.read_only_hint,
+                create.destructive_hint,
+                create.idempotent_hint
+            ),
             (Some(false), Some(false), Some(false))
         );
         let version = get("read_mcp_server_version").annotations.clone().unwrap();

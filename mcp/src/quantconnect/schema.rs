@@ -208,7 +208,10 @@ fn merge_alternatives(alternatives: &[Map<String, Value>], defs: &Map<String, Va
         }
         many => {
             let mut first = many[0].clone();
-            let others: Vec<&str> = many[1..].iter().filter_map(|a| a["type"].as_str()).collect();
+            let others: Vec<&str> = many[1..]
+                .iter()
+                .filter_map(|a| a["type"].as_str())
+                .collect();
             let note = format!("Also accepts: {}.", others.join(", "));
             append_description(&mut first, &note);
             first
@@ -347,7 +350,9 @@ mod tests {
             let own: Vec<&String> = request["properties"].as_object().unwrap().keys().collect();
             let shown: Vec<&String> = model["properties"].as_object().unwrap().keys().collect();
             assert_eq!(own, shown, "{}: every field is shown", t.name);
-            let needs_model = request["required"].as_array().is_some_and(|r| !r.is_empty());
+            let needs_model = request["required"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty());
             assert_eq!(
                 schema["required"] == json!(["model"]),
                 needs_model,
@@ -365,7 +370,10 @@ mod tests {
         assert_eq!(m["properties"]["language"]["enum"], json!(["Py", "C#"]));
         // organizationId: anyOf [string, null], not required.
         assert_eq!(m["properties"]["organizationId"]["type"], "string");
-        assert!(!m["required"].as_array().unwrap().contains(&json!("organizationId")));
+        assert!(!m["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("organizationId")));
         // A list of models inside a model: items inlined and closed.
         let files = &model_schema("check_syntax")["properties"]["files"];
         assert_eq!(files["type"], "array");
