@@ -30,6 +30,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rmcp::ServiceExt;
 
+pub use args::Args;
 pub use backend::{Backend, Unwired};
 pub use engine_backend::EngineBackend;
 pub use tools::SettleServer;

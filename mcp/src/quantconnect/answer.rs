@@ -184,10 +184,11 @@ fn largest_cuttable(root: &Value) -> Option<(String, usize)> {
                 best_array = Some((size, pointer.to_string(), a.len()));
             }
         }
-        Value::String(s) if s.len() >= MIN_CUT_STRING => {
-            if best_string.as_ref().is_none_or(|(n, _, _)| s.len() > *n) {
-                best_string = Some((s.len(), pointer.to_string(), s.chars().count()));
-            }
+        Value::String(s)
+            if s.len() >= MIN_CUT_STRING
+                && best_string.as_ref().is_none_or(|(n, _, _)| s.len() > *n) =>
+        {
+            best_string = Some((s.len(), pointer.to_string(), s.chars().count()));
         }
         _ => {}
     });

@@ -1,12 +1,15 @@
 //! The MCP tool surface (AskFutures-compatible names). Each group of tools lives in its own
 //! module with its own `#[tool_router]`; [`SettleServer::new`] merges them.
+//!
+//! The tool methods are public so a program (or a bench) can call them in-process with
+//! [`Args`](crate::Args); an MCP client reaches the same methods through `tools/call`.
 
-mod operations;
-mod reference;
+pub mod operations;
+pub mod reference;
 mod resources;
-mod sessions;
-mod strategies;
-mod sweeps;
+pub mod sessions;
+pub mod strategies;
+pub mod sweeps;
 
 use std::sync::Arc;
 

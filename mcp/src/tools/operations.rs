@@ -91,10 +91,7 @@ impl SettleServer {
         output_schema = output_schema::<WaitOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn wait_for_completion(
-        &self,
-        Args(args): Args<WaitArgs>,
-    ) -> ToolResult<WaitOut> {
+    pub async fn wait_for_completion(&self, Args(args): Args<WaitArgs>) -> ToolResult<WaitOut> {
         let secs = args.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
         if !secs.is_finite() || secs < 0.0 {
             return Err(fix(format!(
@@ -161,7 +158,7 @@ impl SettleServer {
         output_schema = output_schema::<CancelOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
+    pub async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
         let operation_id = match (args.operation_id, args.session_id) {
             (Some(id), _) => id,
             (None, Some(session_id)) => {

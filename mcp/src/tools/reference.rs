@@ -116,10 +116,7 @@ impl SettleServer {
         output_schema = output_schema::<SymbolList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_symbols(
-        &self,
-        Args(args): Args<ListSymbolsArgs>,
-    ) -> ToolResult<SymbolList> {
+    pub async fn list_symbols(&self, Args(args): Args<ListSymbolsArgs>) -> ToolResult<SymbolList> {
         let sector = args.sector.map(|s| s.trim().to_ascii_lowercase());
         let symbols: Vec<SymbolInfo> = specs::all()
             .iter()
@@ -149,10 +146,7 @@ impl SettleServer {
         output_schema = output_schema::<SpecOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn get_contract_specs(
-        &self,
-        Args(args): Args<SpecArgs>,
-    ) -> ToolResult<SpecOut> {
+    pub async fn get_contract_specs(&self, Args(args): Args<SpecArgs>) -> ToolResult<SpecOut> {
         let spec = specs::spec(&args.symbol).map_err(|_| {
             fix(format!(
                 "unknown symbol '{}': use a root ticker from list_symbols, e.g. {}",
@@ -181,7 +175,7 @@ impl SettleServer {
         output_schema = output_schema::<TemplateList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_templates(&self, Args(_): Args<NoArgs>) -> ToolResult<TemplateList> {
+    pub async fn list_templates(&self, Args(_): Args<NoArgs>) -> ToolResult<TemplateList> {
         let templates = self.backend.templates();
         reply(
             format!("{} template(s).", templates.len()),
@@ -195,7 +189,7 @@ impl SettleServer {
         output_schema = output_schema::<DatasetList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_datasets(
+    pub async fn list_datasets(
         &self,
         Args(args): Args<ListDatasetsArgs>,
     ) -> ToolResult<DatasetList> {

@@ -73,7 +73,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionRecord>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn create_session(
+    pub async fn create_session(
         &self,
         Args(args): Args<CreateSessionArgs>,
     ) -> ToolResult<SessionRecord> {
@@ -96,7 +96,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_sessions(
+    pub async fn list_sessions(
         &self,
         Args(args): Args<ListSessionsArgs>,
     ) -> ToolResult<SessionList> {
@@ -157,10 +157,7 @@ impl SettleServer {
         output_schema = output_schema::<SessionDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn get_session(
-        &self,
-        Args(args): Args<SessionIdArgs>,
-    ) -> ToolResult<SessionDetail> {
+    pub async fn get_session(&self, Args(args): Args<SessionIdArgs>) -> ToolResult<SessionDetail> {
         let session = self.require_session(&args.session_id)?;
         let strategy_count = self.store().list_strategies(&session.session_id)?.len() as u64;
         reply(

@@ -223,7 +223,7 @@ impl SettleServer {
         output_schema = output_schema::<StrategyList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn list_strategies(
+    pub async fn list_strategies(
         &self,
         Args(args): Args<ListStrategiesArgs>,
     ) -> ToolResult<StrategyList> {
@@ -246,7 +246,7 @@ impl SettleServer {
         output_schema = output_schema::<StrategyDetail>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn inspect_strategy(
+    pub async fn inspect_strategy(
         &self,
         Args(args): Args<ArtifactArgs>,
     ) -> ToolResult<StrategyDetail> {
@@ -289,7 +289,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn create_strategy(
+    pub async fn create_strategy(
         &self,
         Args(a): Args<CreateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -322,7 +322,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn update_strategy(
+    pub async fn update_strategy(
         &self,
         Args(a): Args<UpdateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -374,7 +374,7 @@ impl SettleServer {
         output_schema = output_schema::<DeleteOut>(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn delete_strategy(&self, Args(a): Args<DeleteArgs>) -> ToolResult<DeleteOut> {
+    pub async fn delete_strategy(&self, Args(a): Args<DeleteArgs>) -> ToolResult<DeleteOut> {
         if !a.confirm {
             return Err(fix(
                 "delete_strategy needs confirm: true (ask the user first)",
@@ -403,7 +403,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn backtest_existing_strategy(
+    pub async fn backtest_existing_strategy(
         &self,
         Args(a): Args<BacktestArgs>,
     ) -> ToolResult<KickoffOut> {
@@ -438,10 +438,7 @@ impl SettleServer {
         output_schema = output_schema::<BacktestOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn get_backtest(
-        &self,
-        Args(a): Args<GetBacktestArgs>,
-    ) -> ToolResult<BacktestOut> {
+    pub async fn get_backtest(&self, Args(a): Args<GetBacktestArgs>) -> ToolResult<BacktestOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let limit = a.trades_limit.unwrap_or(50);
         if limit > 500 {

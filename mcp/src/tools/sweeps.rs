@@ -141,10 +141,7 @@ impl SettleServer {
         output_schema = output_schema::<SetupOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn setup_optimization(
-        &self,
-        Args(a): Args<SetupArgs>,
-    ) -> ToolResult<SetupOut> {
+    pub async fn setup_optimization(&self, Args(a): Args<SetupArgs>) -> ToolResult<SetupOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         if a.parameters.is_empty() {
             return Err(fix(
@@ -204,7 +201,7 @@ impl SettleServer {
         output_schema = output_schema::<KickoffOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
-    pub(super) async fn run_optimization(&self, Args(a): Args<RunArgs>) -> ToolResult<KickoffOut> {
+    pub async fn run_optimization(&self, Args(a): Args<RunArgs>) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
         let opt = self
             .store()
@@ -295,7 +292,7 @@ impl SettleServer {
         output_schema = output_schema::<OptimizationOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub(super) async fn get_optimization(
+    pub async fn get_optimization(
         &self,
         Args(a): Args<GetOptimizationArgs>,
     ) -> ToolResult<OptimizationOut> {

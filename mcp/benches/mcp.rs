@@ -1,0 +1,96 @@
+//! The MCP server's speed targets, measured inside the server (tool methods called in-process,
+//! results turned into the `CallToolResult` a client receives; no transport):
+//!
+//! * `list_symbols`: well under a millisecond.
+//! * a daily-bar backtest through `create_strategy` + `wait_for_completion`: tens of
+//!   milliseconds. Real data: RTL's CL front month, daily, 2013-2023, `sma_cross` over the last
+//!   two years (about 500 bars traded, 2,674 loaded), each iteration a new version with its
+//!   SQLite writes.
+//!
+//! Run: `cargo bench -p settle-mcp --bench mcp`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rmcp::handler::server::tool::IntoCallToolResult;
+use serde_json::json;
+use settle_data::import::rtl;
+use settle_mcp::db::Store;
+use settle_mcp::ops::Operations;
+use settle_mcp::{Args, EngineBackend, SettleServer};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+
+/// A server over a temporary `$SETTLE_HOME` holding the continuous CL daily series.
+fn server_with_cl(home: &Path) -> SettleServer {
+    let dir = Path::new(DATA).join("converted/rtl");
+    let expiries = rtl::expiry_table(&dir.join("expiry_table.csv"), "CL", "CL")
+        .expect("real data: set up ../shared/data");
+    let bars = rtl::cushing_ohlc(&dir.join("cushing_c1_CL_front_ohlc_daily.csv"), &expiries)
+        .expect("CL daily");
+    settle_data::store::Store::open(home)
+        .and_then(|s| s.import(std::slice::from_ref(&bars)))
+        .expect("import CL");
+    SettleServer::new(
+        Operations::new(Store::open(home).expect("settle.db")),
+        Arc::new(EngineBackend::open(home).expect("bar store")),
+    )
+}
+
+/// `Args` from JSON, the way a client's arguments arrive.
+fn args<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Args<T> {
+    Args(serde_json::from_value(v).expect("valid arguments"))
+}
+
+fn bench(c: &mut Criterion) {
+    let home = tempfile::tempdir().expect("temp dir");
+    let server = server_with_cl(home.path());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    c.bench_function("mcp list_symbols", |b| {
+        b.iter(|| {
+            rt.block_on(server.list_symbols(args(json!({}))))
+                .into_call_tool_result()
+                .expect("list_symbols")
+        })
+    });
+
+    let session = rt
+        .block_on(server.create_session(args(json!({"title": "bench"}))))
+        .expect("create_session")
+        .data
+        .session_id;
+    c.bench_function(
+        "mcp create_strategy + wait (CL 1d sma_cross, 2 years)",
+        |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let kick = server
+                        .create_strategy(args(json!({
+                            "session_id": session, "description": "bench", "symbol": "CL",
+                            "template": "sma_cross", "window": "last 2 years"
+                        })))
+                        .await
+                        .expect("create_strategy")
+                        .data;
+                    let done = server
+                        .wait_for_completion(args(json!({
+                            "operation_id": kick.operation_id, "task": "strategy_op"
+                        })))
+                        .await
+                        .expect("wait_for_completion");
+                    assert_eq!(done.data.status, "succeeded");
+                    done.into_call_tool_result().expect("serializable")
+                })
+            })
+        },
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
