@@ -79,6 +79,18 @@ pub enum FillMode {
     Limit,
 }
 
+/// Which equity curve a backtest returns besides the daily one (which it always returns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EquityCurve {
+    /// One point per bar (`equity`) and one per trading date (`dailyEquity`).
+    #[default]
+    PerBar,
+    /// One point per trading date only; `equity` is empty. The metrics are the same: they
+    /// are computed while the bars are marked, not from the stored curve.
+    Daily,
+}
+
 /// A distance from the entry price for stops, targets and trailing stops.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -142,6 +154,8 @@ pub struct BacktestConfig {
     /// next contract of a continuous series. Default true.
     pub pay_roll: bool,
     pub window: Window,
+    /// `perBar` (default) or `daily`: whether the result carries the per-bar equity curve.
+    pub equity_curve: EquityCurve,
     /// Dollars; the base of returns, drawdown percent and CAGR. Default 100,000.
     pub starting_capital: f64,
     /// Annual risk-free rate as a fraction (0.04 = 4 %), used by Sharpe and Sortino. Default 0.
@@ -164,6 +178,7 @@ impl Default for BacktestConfig {
             reverse_on_opposite: true,
             pay_roll: true,
             window: Window::default(),
+            equity_curve: EquityCurve::default(),
             starting_capital: 100_000.0,
             risk_free_rate: 0.0,
         }

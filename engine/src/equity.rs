@@ -1,4 +1,9 @@
-//! Equity curves and drawdown.
+//! Equity curves and drawdown, recorded bar by bar as the simulation marks them.
+//!
+//! The metrics need only three things from the per-bar curve: its running drawdown, its
+//! length, and its last value on each trading date. [`Recorder`] keeps exactly those as the
+//! bars go by, so a run that does not return the per-bar curve never stores it (a million
+//! one-minute bars would be 16 MB written and thrown away).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -20,32 +25,116 @@ pub struct DailyEquity {
     pub equity: f64,
 }
 
-/// One point per trading date: the equity of its last bar.
-pub(crate) fn daily(ts: &[i64], equity: &[f64], cal: &Calendar) -> Vec<DailyEquity> {
-    let mut out: Vec<DailyEquity> = Vec::new();
-    let mut cursor = SessionCursor::new(cal);
-    for (&t, &e) in ts.iter().zip(equity) {
-        let date = cursor.at(t).date;
-        match out.last_mut() {
-            Some(d) if d.date == date => d.equity = e,
-            _ => out.push(DailyEquity { date, equity: e }),
-        }
-    }
-    out
+/// Largest peak-to-trough fall of an equity curve fed one mark at a time; the peak starts
+/// at the starting capital.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Drawdown {
+    peak: f64,
+    /// Dollars, >= 0.
+    pub dollars: f64,
+    /// Percent (0..100) of the peak it fell from.
+    pub pct: f64,
 }
 
-/// Largest peak-to-trough fall of `equity` (the peak starts at `start`), in dollars and as a
-/// percent of the peak it fell from. Both are 0 for a curve that never falls.
-pub(crate) fn max_drawdown(start: f64, equity: &[f64]) -> (f64, f64) {
-    let (mut peak, mut dollars, mut pct) = (start, 0.0_f64, 0.0_f64);
-    for &e in equity {
-        peak = peak.max(e);
-        dollars = dollars.max(peak - e);
-        if peak > 0.0 {
-            pct = pct.max((peak - e) / peak * 100.0);
+impl Drawdown {
+    pub fn new(start: f64) -> Self {
+        Drawdown {
+            peak: start,
+            dollars: 0.0,
+            pct: 0.0,
         }
     }
-    (dollars, pct)
+
+    /// The drawdown of a whole curve.
+    pub fn of(start: f64, equity: &[f64]) -> Self {
+        let mut d = Drawdown::new(start);
+        equity.iter().for_each(|&e| d.mark(e));
+        d
+    }
+
+    #[inline]
+    pub fn mark(&mut self, equity: f64) {
+        self.peak = self.peak.max(equity);
+        let fall = self.peak - equity;
+        // Most bars sit at a new peak or level with it: nothing to compare, no division.
+        if fall > 0.0 {
+            self.dollars = self.dollars.max(fall);
+            if self.peak > 0.0 {
+                self.pct = self.pct.max(fall / self.peak * 100.0);
+            }
+        }
+    }
+}
+
+/// The curves of one run, as [`Recorder::finish`] hands them over.
+pub(crate) struct Curves {
+    /// Empty unless the per-bar curve was asked for.
+    pub per_bar: Vec<EquityPoint>,
+    pub daily: Vec<DailyEquity>,
+    pub drawdown: Drawdown,
+    /// Bars marked (the window's length).
+    pub bars: usize,
+}
+
+/// Takes one equity mark per window bar, in order.
+pub(crate) struct Recorder<'a> {
+    cursor: SessionCursor<'a>,
+    /// End of the session of the last entry of `daily` (first instant of the next date).
+    day_end: i64,
+    curves: Curves,
+    per_bar: bool,
+}
+
+impl<'a> Recorder<'a> {
+    /// `bars` is the window's length, reserved up front when `per_bar` keeps every mark.
+    pub fn new(cal: &'a Calendar, start: f64, bars: usize, per_bar: bool) -> Self {
+        Recorder {
+            cursor: SessionCursor::new(cal),
+            day_end: i64::MIN,
+            curves: Curves {
+                per_bar: Vec::with_capacity(if per_bar { bars } else { 0 }),
+                daily: Vec::new(),
+                drawdown: Drawdown::new(start),
+                bars: 0,
+            },
+            per_bar,
+        }
+    }
+
+    /// Equity `equity` at the close of the bar stamped `ts`.
+    #[inline]
+    pub fn mark(&mut self, ts: i64, equity: f64) {
+        let c = &mut self.curves;
+        c.bars += 1;
+        c.drawdown.mark(equity);
+        if self.per_bar {
+            c.per_bar.push(EquityPoint {
+                time: Stamp(ts),
+                equity,
+            });
+        }
+        match c.daily.last_mut() {
+            // Still inside the trading date of the last daily point: it moves to this bar.
+            Some(d) if ts < self.day_end => d.equity = equity,
+            _ => {
+                let s = self.cursor.at(ts);
+                self.day_end = s.end;
+                match c.daily.last_mut() {
+                    // Guards against a calendar whose session bounds and dates disagree
+                    // (e.g. around a time-zone change): the date decides.
+                    Some(d) if d.date == s.date => d.equity = equity,
+                    _ => c.daily.push(DailyEquity {
+                        date: s.date,
+                        equity,
+                    }),
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Curves {
+        self.curves
+    }
 }
 
 #[cfg(test)]
@@ -55,11 +144,12 @@ mod tests {
     #[test]
     fn drawdown_is_measured_from_the_running_peak() {
         // Peak 110 -> trough 95 = 15 (13.6 %); the later fall 120 -> 108 = 12 is smaller.
-        let (d, p) = max_drawdown(100.0, &[110.0, 95.0, 120.0, 108.0]);
-        assert_eq!(d, 15.0);
-        assert!((p - 15.0 / 110.0 * 100.0).abs() < 1e-12);
+        let d = Drawdown::of(100.0, &[110.0, 95.0, 120.0, 108.0]);
+        assert_eq!(d.dollars, 15.0);
+        assert!((d.pct - 15.0 / 110.0 * 100.0).abs() < 1e-12);
         // A first bar below the start counts from the start.
-        assert_eq!(max_drawdown(100.0, &[90.0]).0, 10.0);
-        assert_eq!(max_drawdown(100.0, &[100.0, 101.0]), (0.0, 0.0));
+        assert_eq!(Drawdown::of(100.0, &[90.0]).dollars, 10.0);
+        let flat = Drawdown::of(100.0, &[100.0, 101.0]);
+        assert_eq!((flat.dollars, flat.pct), (0.0, 0.0));
     }
 }

@@ -1,7 +1,8 @@
 //! settle-engine: turns bars and strategy signals into trades, equity and metrics.
 //!
-//! One entry point, [`backtest`]. It is a pure function: the same bars, spec, signals and
-//! config always give the same [`BacktestResult`], down to the bytes of its JSON
+//! One entry point, [`backtest`] (and [`backtest_metrics`], its lean twin for sweeps). It is
+//! a pure function: the same bars, spec, signals and config always give the same
+//! [`BacktestResult`], down to the bytes of its JSON
 //! ([`BacktestResult::to_json`]), whatever thread runs it.
 //!
 //! * [`config`]: [`Signals`] (what the strategy decided, bar by bar) and [`BacktestConfig`]
@@ -25,7 +26,7 @@ pub mod window;
 use serde::{Deserialize, Serialize};
 use settle_data::{BarSize, Bars, ContractSpec};
 
-pub use config::{BacktestConfig, ExitLevel, FillMode, Signals, Sizing};
+pub use config::{BacktestConfig, EquityCurve, ExitLevel, FillMode, Signals, Sizing};
 pub use equity::{DailyEquity, EquityPoint};
 pub use error::EngineError;
 pub use metrics::Metrics;
@@ -56,6 +57,7 @@ pub struct BacktestResult {
     pub metrics: Metrics,
     pub trades: Vec<Trade>,
     pub daily_equity: Vec<DailyEquity>,
+    /// One point per bar; empty when `equityCurve` is `daily`.
     pub equity: Vec<EquityPoint>,
 }
 
@@ -78,19 +80,14 @@ pub fn backtest(
     signals: &Signals,
     cfg: &BacktestConfig,
 ) -> Result<BacktestResult, EngineError> {
-    cfg.validate(bars, spec, signals)?;
-    let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
-    let range = cfg.window.resolve(&bars.ts, &cal)?;
-    let ts = &bars.ts[range.clone()];
-    let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal);
-    let daily_equity = equity::daily(ts, &out.equity, &cal);
-    let metrics = metrics::compute(&metrics::Inputs {
-        trades: &out.trades,
-        equity: &out.equity,
-        daily: &daily_equity,
-        starting_capital: cfg.starting_capital,
-        risk_free_rate: cfg.risk_free_rate,
-    });
+    let run = Run::new(
+        bars,
+        spec,
+        signals,
+        cfg,
+        cfg.equity_curve == EquityCurve::PerBar,
+    )?;
+    let range = run.range;
     let mut notes = Vec::new();
     if bars.meta.close_only {
         notes.push(
@@ -109,6 +106,7 @@ pub fn backtest(
                 .to_string(),
         );
     }
+    let out = run.out;
     if out.skipped_entries > 0 {
         notes.push(format!(
             "{} entry signals skipped (zero contracts from risk sizing, or no ATR value)",
@@ -126,16 +124,57 @@ pub fn backtest(
         commission_per_side: cfg.commission(spec),
         skipped_entries: out.skipped_entries,
         notes,
-        metrics,
+        metrics: run.metrics,
         trades: out.trades,
-        daily_equity,
-        equity: ts
-            .iter()
-            .zip(&out.equity)
-            .map(|(&t, &equity)| EquityPoint {
-                time: Stamp(t),
-                equity,
-            })
-            .collect(),
+        daily_equity: out.curves.daily,
+        equity: out.curves.per_bar,
     })
+}
+
+/// The metrics of [`backtest`] alone, for sweeps that evaluate many parameter sets: the same
+/// simulation, but no per-bar equity curve is stored and no result is assembled. The
+/// metrics are bit-identical to `backtest(..)?.metrics` for any `cfg.equity_curve`.
+pub fn backtest_metrics(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+) -> Result<Metrics, EngineError> {
+    Ok(Run::new(bars, spec, signals, cfg, false)?.metrics)
+}
+
+/// One validated, simulated and measured run: what [`backtest`] and [`backtest_metrics`]
+/// share.
+struct Run {
+    range: std::ops::Range<usize>,
+    out: sim::SimOutput,
+    metrics: Metrics,
+}
+
+impl Run {
+    fn new(
+        bars: &Bars,
+        spec: &ContractSpec,
+        signals: &Signals,
+        cfg: &BacktestConfig,
+        per_bar: bool,
+    ) -> Result<Self, EngineError> {
+        cfg.validate(bars, spec, signals)?;
+        let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
+        let range = cfg.window.resolve(&bars.ts, &cal)?;
+        let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal, per_bar);
+        let metrics = metrics::summarize(&metrics::Summary {
+            trades: &out.trades,
+            daily: &out.curves.daily,
+            drawdown: out.curves.drawdown,
+            bars: out.curves.bars,
+            starting_capital: cfg.starting_capital,
+            risk_free_rate: cfg.risk_free_rate,
+        });
+        Ok(Run {
+            range,
+            out,
+            metrics,
+        })
+    }
 }

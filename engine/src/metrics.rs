@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use statrs::statistics::Statistics;
 
-use crate::equity::{max_drawdown, DailyEquity};
+use crate::equity::{DailyEquity, Drawdown};
 use crate::trade::Trade;
 
 /// Trading days per year used to annualise daily Sharpe and Sortino ratios.
@@ -53,12 +53,25 @@ pub struct Metrics {
     pub total_slippage: f64,
 }
 
-/// What the metrics are computed from.
+/// A finished run's per-bar equity curve and what else the metrics are computed from; used
+/// where the per-bar curve is at hand (e.g. stitched walk-forward folds).
 pub(crate) struct Inputs<'a> {
     pub trades: &'a [Trade],
     /// Equity at every window bar's close.
     pub equity: &'a [f64],
     pub daily: &'a [DailyEquity],
+    pub starting_capital: f64,
+    pub risk_free_rate: f64,
+}
+
+/// What the metrics are computed from, with the per-bar curve reduced to the two numbers
+/// they need: its drawdown and its length (the bar loop records these as it goes).
+pub(crate) struct Summary<'a> {
+    pub trades: &'a [Trade],
+    pub daily: &'a [DailyEquity],
+    pub drawdown: Drawdown,
+    /// Bars in the window.
+    pub bars: usize,
     pub starting_capital: f64,
     pub risk_free_rate: f64,
 }
@@ -78,6 +91,17 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 }
 
 pub(crate) fn compute(x: &Inputs) -> Metrics {
+    summarize(&Summary {
+        trades: x.trades,
+        daily: x.daily,
+        drawdown: Drawdown::of(x.starting_capital, x.equity),
+        bars: x.equity.len(),
+        starting_capital: x.starting_capital,
+        risk_free_rate: x.risk_free_rate,
+    })
+}
+
+pub(crate) fn summarize(x: &Summary) -> Metrics {
     let pnl: Vec<f64> = x.trades.iter().map(|t| t.net_pnl).collect();
     let n = pnl.len() as f64;
     let wins: Vec<f64> = pnl.iter().copied().filter(|&p| p > 0.0).collect();
@@ -100,7 +124,7 @@ pub(crate) fn compute(x: &Inputs) -> Metrics {
         max_w = max_w.max(streak_w);
         max_l = max_l.max(streak_l);
     }
-    let (dd, dd_pct) = max_drawdown(x.starting_capital, x.equity);
+    let (dd, dd_pct) = (x.drawdown.dollars, x.drawdown.pct);
     let (sharpe, sortino) = daily_ratios(x);
     let cagr = cagr(x);
     let bars_held: u32 = x.trades.iter().map(|t| t.bars_held).sum();
@@ -125,7 +149,7 @@ pub(crate) fn compute(x: &Inputs) -> Metrics {
         sortino_ratio: sortino,
         cagr,
         calmar: cagr.and_then(|c| ratio(c, dd_pct / 100.0)),
-        exposure: ratio(f64::from(bars_held), x.equity.len() as f64).unwrap_or(0.0),
+        exposure: ratio(f64::from(bars_held), x.bars as f64).unwrap_or(0.0),
         avg_bars_held: ratio(f64::from(bars_held), n),
         total_commission: x.trades.iter().map(|t| t.commission).sum(),
         total_slippage: x.trades.iter().map(|t| t.slippage).sum(),
@@ -153,7 +177,7 @@ pub fn daily_returns(
 }
 
 /// Sharpe and Sortino from [`daily_returns`], annualised by sqrt(252).
-fn daily_ratios(x: &Inputs) -> (Option<f64>, Option<f64>) {
+fn daily_ratios(x: &Summary) -> (Option<f64>, Option<f64>) {
     let excess = daily_returns(x.daily, x.starting_capital, x.risk_free_rate);
     if excess.len() < 2 {
         return (None, None);
@@ -171,7 +195,7 @@ fn daily_ratios(x: &Inputs) -> (Option<f64>, Option<f64>) {
 
 /// `(final / start)^(1 / years) - 1`, years = calendar days between the first and last
 /// trading dates / 365.25. `None` for a single-day window or a non-positive final equity.
-fn cagr(x: &Inputs) -> Option<f64> {
+fn cagr(x: &Summary) -> Option<f64> {
     let (first, last) = (x.daily.first()?, x.daily.last()?);
     let years = (last.date - first.date).num_days() as f64 / 365.25;
     let growth = last.equity / x.starting_capital;

@@ -11,19 +11,21 @@
 //!    is unknown), only from the next bar.
 //! 4. **Close**: session flatten, then the bar's signals (filled now under `signalClose`,
 //!    otherwise queued for bar `i+1`), then `end_of_data` on the window's last bar.
-//! 5. **Mark**: equity = capital + closed net P&L + open P&L at the close - open costs.
+//! 5. **Mark**: equity = capital + closed net P&L + open P&L at the close - open costs,
+//!    handed to the [`Recorder`] (drawdown, daily curve, and the per-bar curve if kept).
 
 use settle_data::{Bars, ContractSpec};
 
 use crate::config::{BacktestConfig, FillMode, Signals, Sizing};
+use crate::equity::{Curves, Recorder};
 use crate::session::{Calendar, SessionCursor};
 use crate::trade::{ExitReason, Side, Stamp, TickGrid, Trade};
 
 /// What the loop produces; the caller turns it into a [`crate::BacktestResult`].
 pub(crate) struct SimOutput {
     pub trades: Vec<Trade>,
-    /// Equity at each window bar's close.
-    pub equity: Vec<f64>,
+    /// Equity marked at each window bar's close.
+    pub curves: Curves,
     pub skipped_entries: u32,
 }
 
@@ -87,6 +89,7 @@ pub(crate) fn simulate(
     cfg: &BacktestConfig,
     window: std::ops::Range<usize>,
     cal: &Calendar,
+    per_bar: bool,
 ) -> SimOutput {
     let mut sim = Sim {
         bars,
@@ -100,7 +103,7 @@ pub(crate) fn simulate(
         trades: Vec::new(),
         skipped: 0,
     };
-    let mut equity = Vec::with_capacity(window.len());
+    let mut curve = Recorder::new(cal, cfg.starting_capital, window.len(), per_bar);
     let mut pending = Pending::default();
     let bar_secs = bars.meta.bar_size.seconds();
     let daily = !bars.meta.bar_size.is_intraday();
@@ -155,11 +158,11 @@ pub(crate) fn simulate(
         } else {
             0.0
         };
-        equity.push(cfg.starting_capital + sim.realized + open_pnl);
+        curve.mark(bars.ts[i], cfg.starting_capital + sim.realized + open_pnl);
     }
     SimOutput {
         trades: sim.trades,
-        equity,
+        curves: curve.finish(),
         skipped_entries: sim.skipped,
     }
 }
