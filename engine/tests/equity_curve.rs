@@ -1,0 +1,143 @@
+//! The equity recorder on real data: `backtest_metrics` and `EquityCurve::Daily` give exactly
+//! the metrics and daily curve of a full `backtest`, and those match the definitions applied
+//! by hand to the per-bar curve (drawdown from the running peak; one daily point per CME
+//! trading date, the equity of its last bar).
+
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use chrono_tz::Tz;
+use settle_data::import::{nautilus, rtl};
+use settle_data::{spec, Bars};
+use settle_engine::*;
+
+const DATA: &str = "/work/shared/data";
+
+/// Long on an up close after a down close, short on the reverse: many trades, both sides.
+fn zigzag(bars: &Bars) -> Signals {
+    let mut sig = Signals::none(bars.len());
+    for t in 2..bars.len() {
+        let (a, b, c) = (bars.close[t - 2], bars.close[t - 1], bars.close[t]);
+        sig.long_entry[t] = b < a && c > b;
+        sig.short_entry[t] = b > a && c < b;
+    }
+    sig
+}
+
+/// Metrics as JSON text: equal text means bit-equal numbers (shortest round-trip printing).
+fn text(m: &Metrics) -> String {
+    serde_json::to_string(m).unwrap()
+}
+
+/// Runs `cfg` three ways and checks they agree; returns the per-bar result.
+fn three_ways(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) -> BacktestResult {
+    let spec = spec(&bars.meta.symbol).unwrap();
+    let full = backtest(bars, spec, sig, cfg).unwrap();
+    assert_eq!(full.equity.len(), full.bars);
+    let lean = backtest_metrics(bars, spec, sig, cfg).unwrap();
+    assert_eq!(text(&lean), text(&full.metrics));
+    let daily_cfg = BacktestConfig {
+        equity_curve: EquityCurve::Daily,
+        ..cfg.clone()
+    };
+    let daily = backtest(bars, spec, sig, &daily_cfg).unwrap();
+    assert!(daily.equity.is_empty());
+    assert_eq!(text(&daily.metrics), text(&full.metrics));
+    assert_eq!(daily.daily_equity, full.daily_equity);
+    assert_eq!(daily.trades, full.trades);
+    assert!(full.trades.len() > 20, "{} trades", full.trades.len());
+    full
+}
+
+/// Largest fall from the running peak (which starts at the capital), dollars and percent.
+fn drawdown(capital: f64, r: &BacktestResult) -> (f64, f64) {
+    let (mut peak, mut dollars, mut pct) = (capital, 0.0_f64, 0.0_f64);
+    for p in &r.equity {
+        peak = peak.max(p.equity);
+        dollars = dollars.max(peak - p.equity);
+        pct = pct.max((peak - p.equity) / peak * 100.0);
+    }
+    (dollars, pct)
+}
+
+#[test]
+fn six_e_minutes_with_exits_and_session_flattening() {
+    let path =
+        Path::new(DATA).join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz");
+    let bars = nautilus::bars(&path, "6E", "6EH4").unwrap();
+    let cfg = BacktestConfig {
+        window: Window::All,
+        stop_loss: Some(ExitLevel::Ticks(20.0)),
+        take_profit: Some(ExitLevel::Ticks(30.0)),
+        trailing_stop: Some(ExitLevel::Dollars(100.0)),
+        flatten_at_session_close: true,
+        ..Default::default()
+    };
+    let r = three_ways(&bars, &zigzag(&bars), &cfg);
+    let (dd, pct) = drawdown(cfg.starting_capital, &r);
+    assert_eq!(
+        (r.metrics.max_drawdown, r.metrics.max_drawdown_pct),
+        (dd, pct)
+    );
+    assert!(dd > 0.0);
+
+    // CME FX trades 17:00-16:00 Chicago time: a bar at or after 17:00 belongs to the next date.
+    let tz: Tz = "America/Chicago".parse().unwrap();
+    let mut want: Vec<DailyEquity> = Vec::new();
+    for p in &r.equity {
+        let local = chrono::DateTime::from_timestamp(p.time.0, 0)
+            .unwrap()
+            .with_timezone(&tz)
+            .naive_local();
+        let date = if local.time() >= chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap() {
+            local.date() + Duration::days(1)
+        } else {
+            local.date()
+        };
+        match want.last_mut() {
+            Some(d) if d.date == date => d.equity = p.equity,
+            _ => want.push(DailyEquity {
+                date,
+                equity: p.equity,
+            }),
+        }
+    }
+    assert_eq!(r.daily_equity, want);
+    // The data's first bar is on New Year's Day evening, 2024-01-01 17:01 CT: the session
+    // of trading date 2024-01-02.
+    assert_eq!(
+        r.daily_equity.first().unwrap().date,
+        NaiveDate::from_ymd_opt(2024, 1, 2).unwrap()
+    );
+}
+
+#[test]
+fn cl_daily_ohlc_since_2015() {
+    let exp = rtl::expiry_table(
+        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
+        "CL",
+        "CL",
+    )
+    .unwrap();
+    let path = Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
+    let bars = rtl::cushing_ohlc(&path, &exp).unwrap();
+    let cfg = BacktestConfig {
+        window: "since 2015".parse().unwrap(),
+        stop_loss: Some(ExitLevel::Points(3.0)),
+        max_bars_held: Some(10),
+        ..Default::default()
+    };
+    let r = three_ways(&bars, &zigzag(&bars), &cfg);
+    let (dd, pct) = drawdown(cfg.starting_capital, &r);
+    assert_eq!(
+        (r.metrics.max_drawdown, r.metrics.max_drawdown_pct),
+        (dd, pct)
+    );
+    // Daily bars: one daily point per bar, equal to the per-bar curve.
+    assert_eq!(r.daily_equity.len(), r.equity.len());
+    assert!(r
+        .daily_equity
+        .iter()
+        .zip(&r.equity)
+        .all(|(d, p)| d.equity == p.equity));
+}
