@@ -10,7 +10,7 @@ use crate::model::{CanonicalParameter, EquityPoint, Metrics, ParameterValue, Tra
 use crate::ops::JobContext;
 
 /// What a client sent to define a strategy (the flat fields of `create_strategy`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StrategyInput {
     pub symbol: String,
     pub bar_size: String,

@@ -215,6 +215,25 @@ pub struct BacktestOut {
     pub equity_uri: String,
 }
 
+/// The [`Settings`] of a create_strategy or update_strategy call: both argument structs name
+/// the fields alike, so one list serves both (create passes its required symbol separately).
+macro_rules! settings_of {
+    ($a:ident, symbol: $symbol:expr) => {
+        Settings {
+            symbol: $symbol,
+            bar_size: $a.bar_size,
+            rules_json: $a.rules_json,
+            template: $a.template,
+            parameters: $a.parameters,
+            window: $a.window,
+            start: $a.start,
+            end: $a.end,
+            commission_per_side: $a.commission_per_side,
+            slippage_ticks: $a.slippage_ticks,
+        }
+    };
+}
+
 #[tool_router(router = strategy_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
@@ -294,23 +313,17 @@ impl SettleServer {
         Args(a): Args<CreateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
         self.require_session(&a.session_id)?;
-        let input = StrategyInput {
+        let blank = StrategyInput {
             symbol: a.symbol,
-            bar_size: a.bar_size.unwrap_or_else(|| "1d".into()),
-            rules_json: a.rules_json,
-            template: a.template,
-            parameters: a.parameters.unwrap_or_default(),
-            window: a.window,
-            start: a.start,
-            end: a.end,
-            commission_per_side: a.commission_per_side,
-            slippage_ticks: a.slippage_ticks,
+            bar_size: "1d".into(),
+            ..StrategyInput::default()
         };
+        let settings = settings_of!(a, symbol: None);
         self.build_version(
             &a.session_id,
             None,
             &a.description,
-            input,
+            settings.apply(blank)?,
             a.backtest.unwrap_or(true),
             a.idempotency_key.as_deref(),
         )
@@ -327,36 +340,8 @@ impl SettleServer {
         Args(a): Args<UpdateStrategyArgs>,
     ) -> ToolResult<KickoffOut> {
         let parent = self.require_strategy(&a.session_id, &a.artifact_id)?;
-        let mut input = parent.input.clone();
-        if let Some(v) = a.symbol {
-            input.symbol = v;
-        }
-        if let Some(v) = a.bar_size {
-            input.bar_size = v;
-        }
-        if a.rules_json.is_some() {
-            input.rules_json = a.rules_json;
-            input.template = None;
-        }
-        if a.template.is_some() {
-            input.template = a.template;
-            input.rules_json = None;
-        }
-        for p in a.parameters.unwrap_or_default() {
-            input.parameters.retain(|q| q.key != p.key);
-            input.parameters.push(p);
-        }
-        // A new window replaces the old dates and new dates replace the old window, so the
-        // two ways of saying it never conflict in one version.
-        if a.window.is_some() {
-            (input.window, input.start, input.end) = (a.window, None, None);
-        } else if a.start.is_some() || a.end.is_some() {
-            input.window = None;
-            input.start = a.start.or(input.start);
-            input.end = a.end.or(input.end);
-        }
-        input.commission_per_side = a.commission_per_side.or(input.commission_per_side);
-        input.slippage_ticks = a.slippage_ticks.or(input.slippage_ticks);
+        let settings = settings_of!(a, symbol: a.symbol);
+        let input = settings.apply(parent.input.clone())?;
         let description = a.description.unwrap_or_else(|| parent.description.clone());
         self.build_version(
             &a.session_id,
@@ -414,22 +399,7 @@ impl SettleServer {
                 s.artifact_id
             )));
         }
-        let backend = self.backend.clone();
-        let artifact = s.clone();
-        let (op, created) = self
-            .ops
-            .start(
-                Kickoff {
-                    session_id: &s.session_id,
-                    kind: KIND_BACKTEST,
-                    subject_id: &s.artifact_id,
-                    idempotency_key: a.idempotency_key.as_deref(),
-                    exclusive: false,
-                },
-                move |ctx| run_backtest_job(&*backend, ctx, &artifact),
-            )
-            .map_err(start_failure)?;
-        kickoff_reply(op, created, Some(s.artifact_id), None)
+        self.start_strategy_op(KIND_BACKTEST, s, true, a.idempotency_key.as_deref())
     }
 
     #[tool(
@@ -560,28 +530,102 @@ impl SettleServer {
                 parameters: &compiled.canonical_parameters,
             },
         )?;
+        self.start_strategy_op(KIND_STRATEGY, artifact, backtest, idempotency_key)
+    }
+
+    /// Starts the `kind` operation on one version: its backtest, or (`backtest` false, a build
+    /// only) nothing more than settling the version `ready`. Shared by create_strategy,
+    /// update_strategy and backtest_existing_strategy.
+    fn start_strategy_op(
+        &self,
+        kind: &str,
+        artifact: StrategyRecord,
+        backtest: bool,
+        idempotency_key: Option<&str>,
+    ) -> ToolResult<KickoffOut> {
         let backend = self.backend.clone();
-        let job_artifact = artifact.clone();
+        let (session_id, artifact_id) = (artifact.session_id.clone(), artifact.artifact_id.clone());
         let (op, created) = self
             .ops
             .start(
                 Kickoff {
-                    session_id,
-                    kind: KIND_STRATEGY,
-                    subject_id: &artifact.artifact_id,
+                    session_id: &session_id,
+                    kind,
+                    subject_id: &artifact_id,
                     idempotency_key,
                     exclusive: false,
                 },
                 move |ctx| {
                     if backtest {
-                        run_backtest_job(&*backend, ctx, &job_artifact)
+                        run_backtest_job(&*backend, ctx, &artifact)
                     } else {
-                        Ok(json!({ "artifact_id": job_artifact.artifact_id }))
+                        Ok(json!({ "artifact_id": artifact.artifact_id }))
                     }
                 },
             )
             .map_err(start_failure)?;
-        kickoff_reply(op, created, Some(artifact.artifact_id), None)
+        kickoff_reply(op, created, Some(artifact_id), None)
+    }
+}
+
+/// The settings create_strategy and update_strategy share, as changes to a [`StrategyInput`]:
+/// create applies them to a blank input, update to its parent's. One merge for both, so the
+/// two tools never read an argument differently.
+struct Settings {
+    symbol: Option<String>,
+    bar_size: Option<String>,
+    rules_json: Option<String>,
+    template: Option<String>,
+    parameters: Option<Vec<ParameterValue>>,
+    window: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    commission_per_side: Option<f64>,
+    slippage_ticks: Option<f64>,
+}
+
+impl Settings {
+    /// `input` with these settings applied. Two ways of saying one thing in the same call
+    /// (rules and a template; a window and dates) are an error naming both, never a silent pick.
+    fn apply(self, mut input: StrategyInput) -> Result<StrategyInput, Failure> {
+        if self.rules_json.is_some() && self.template.is_some() {
+            return Err(fix(
+                "rules_json, template: give one of them, not both (rules_json is a whole strategy; \
+                 template a name from list_templates)",
+            ));
+        }
+        if self.window.is_some() && (self.start.is_some() || self.end.is_some()) {
+            return Err(fix("window: give either window or start/end, not both"));
+        }
+        if let Some(v) = self.symbol {
+            input.symbol = v;
+        }
+        if let Some(v) = self.bar_size {
+            input.bar_size = v;
+        }
+        if self.rules_json.is_some() {
+            (input.rules_json, input.template) = (self.rules_json, None);
+        }
+        if self.template.is_some() {
+            (input.template, input.rules_json) = (self.template, None);
+        }
+        // A parameter given again replaces its earlier value; the others keep theirs.
+        for p in self.parameters.unwrap_or_default() {
+            input.parameters.retain(|q| q.key != p.key);
+            input.parameters.push(p);
+        }
+        // A new window replaces the old dates and new dates replace the old window, so the
+        // two ways of saying it never conflict in one version.
+        if self.window.is_some() {
+            (input.window, input.start, input.end) = (self.window, None, None);
+        } else if self.start.is_some() || self.end.is_some() {
+            input.window = None;
+            input.start = self.start.or(input.start);
+            input.end = self.end.or(input.end);
+        }
+        input.commission_per_side = self.commission_per_side.or(input.commission_per_side);
+        input.slippage_ticks = self.slippage_ticks.or(input.slippage_ticks);
+        Ok(input)
     }
 }
 
