@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use rmcp::model::JsonObject;
+use serde_json::map::Entry;
 use serde_json::{json, Map, Value};
 
 /// Keys whose values are maps from names to schemas.
@@ -118,10 +119,25 @@ fn normalize(node: &Value, defs: &Map<String, Value>) -> Value {
             .filter(|a| a.get("type") != Some(&json!("null")))
             .map(|a| resolve(a, defs))
             .collect();
-        // The field's own description and default win over the alternative's.
+        // The field's own description and default win over the alternative's; what a union of
+        // several says about its alternatives (which ones, which other types) follows the
+        // field's description instead of being lost to it.
+        let several = alternatives.len() > 1;
         if let Value::Object(merged) = merge_alternatives(&alternatives, defs) {
             for (k, v) in merged {
-                out.entry(k).or_insert(v);
+                match out.entry(k) {
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                    Entry::Occupied(mut e) => {
+                        if let (true, Value::String(own), Value::String(note)) =
+                            (several && e.key() == "description", e.get_mut(), v)
+                        {
+                            own.push(' ');
+                            own.push_str(&note);
+                        }
+                    }
+                }
             }
         }
     }
@@ -365,9 +381,9 @@ mod tests {
     #[test]
     fn optional_fields_and_refs_become_plain_types() {
         let m = model_schema("create_project");
-        // language: {$ref: Language} with Language = enum Py | C#.
+        // language: {$ref: Language} with Language = enum C# | Py.
         assert_eq!(m["properties"]["language"]["type"], "string");
-        assert_eq!(m["properties"]["language"]["enum"], json!(["Py", "C#"]));
+        assert_eq!(m["properties"]["language"]["enum"], json!(["C#", "Py"]));
         // organizationId: anyOf [string, null], not required.
         assert_eq!(m["properties"]["organizationId"]["type"], "string");
         assert!(!m["required"]
@@ -391,10 +407,12 @@ mod tests {
             assert!(ids.contains(&json!(id)), "{id} in {ids:?}");
         }
         assert!(brokerage["properties"]["ib-user-name"].is_object());
-        assert!(brokerage["description"]
-            .as_str()
-            .unwrap()
-            .contains("InteractiveBrokersBrokerageSettings"));
+        let about = brokerage["description"].as_str().unwrap();
+        assert!(
+            about.starts_with("Brokerage configuration for the live algorithm. One of: ")
+                && about.contains("InteractiveBrokersBrokerageSettings"),
+            "{about}"
+        );
         // Parameters are name -> string or number; live commands are free-form objects.
         let parameters = &model_schema("create_backtest")["properties"]["parameters"];
         assert_eq!(parameters["type"], "object");

@@ -63,7 +63,8 @@ impl SettleServer {
                 + Self::reference_tools()
                 + Self::operation_tools()
                 + Self::strategy_tools()
-                + Self::sweep_tools(),
+                + Self::sweep_tools()
+                + crate::quantconnect::tool_router(),
         }
     }
 
@@ -111,7 +112,10 @@ impl ServerHandler for SettleServer {
                 .build(),
         )
         .with_server_info(Implementation::new("settle", env!("CARGO_PKG_VERSION")))
-        .with_instructions(INSTRUCTIONS.to_string())
+        .with_instructions(format!(
+            "{INSTRUCTIONS}\n{}",
+            crate::quantconnect::INSTRUCTIONS
+        ))
     }
 
     async fn list_resources(
@@ -191,7 +195,13 @@ mod tests {
     #[test]
     fn tool_surface_names_and_schemas() {
         let (_home, s) = server();
-        let tools = s.tools();
+        let all = s.tools();
+        // settle's own tools; QuantConnect's 64 are checked in `quantconnect`.
+        let tools: Vec<_> = all
+            .iter()
+            .filter(|t| !crate::quantconnect::is_cloud_tool(&t.name))
+            .collect();
+        assert_eq!(all.len(), tools.len() + 64);
         let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
         names.sort_unstable();
         assert_eq!(
@@ -218,7 +228,7 @@ mod tests {
                 "wait_for_completion",
             ]
         );
-        for t in &tools {
+        for t in tools {
             let input = Value::Object((*t.input_schema).clone());
             assert_eq!(input["type"], "object", "{}", t.name);
             assert_flat(&t.name, &input, "");
