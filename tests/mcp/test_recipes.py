@@ -4,6 +4,9 @@ Every number an MCP tool reports is checked against `settle backtest --json` run
 store: a separate path (CLI argument parsing, template loading, no SQLite, no operations).
 """
 import json
+import os
+import signal
+from pathlib import Path
 
 from conftest import call, cli_backtest, import_cl_daily, run, settle_session, wait
 
@@ -264,5 +267,71 @@ def test_restart_finds_everything_again(tmp_path):
                               {"session_id": sid, "optimization_id": opt["optimization_id"]}) == opt
             assert sorted(r.uri for r in (await s.list_resources()).resources) == resources
             assert len(await read_json(s, bt["trades_uri"])) == bt["trades_total"]
+
+    run(second())
+
+
+def settle_children() -> list[int]:
+    """The `settle` processes this test process started (Linux /proc)."""
+    kids = []
+    for task in Path("/proc/self/task").iterdir():
+        kids += [int(p) for p in (task / "children").read_text().split()]
+    return [p for p in kids if Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[1:2] == [b"serve"]]
+
+
+def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path):
+    """The server is killed (SIGKILL, no chance to clean up) while a sweep runs. The next server
+    reports the operation failed with reason `interrupted`, keeps every combination finished
+    before the crash with the CLI's numbers, and lets the session sweep again."""
+    import_cl_daily(tmp_path)
+
+    async def first():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "crash"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL",
+                "template": "sma_cross", "window": "all", "backtest": False,
+            })
+            await wait(s, made)
+            # 2940 full-history backtests: minutes of work, still running when the kill comes.
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": made["artifact_id"],
+                "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
+                               {"key": "slow", "min": 51, "max": 110, "step": 1}],
+            })
+            opt = setup["optimization_id"]
+            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt})
+            while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
+                                                      "limit": 0}))["completed"] < 3:
+                await call(s, "wait_for_completion",
+                           {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+            (pid,) = settle_children()
+            os.kill(pid, signal.SIGKILL)
+            return sid, made["artifact_id"], opt, kick["operation_id"]
+
+    sid, art, opt, op = run(first())
+
+    async def second():
+        async with settle_session(tmp_path) as (s, _):
+            done = await call(s, "wait_for_completion", {"operation_id": op, "task": "optimization"})
+            assert (done["status"], done["error"]) == ("failed", "interrupted")
+            assert done["optimization"]["status"] == "failed"
+            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500})
+            completed = page["completed"]
+            assert 3 <= completed < page["total_combinations"] == 2940
+            assert [r["combo_index"] for r in page["rows"]] == list(range(completed))
+            first_row = page["rows"][0]
+            assert {(p["key"], p["value"]) for p in first_row["parameters"]} == {("fast", 2), ("slow", 51)}
+            want = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL", "--window", "all",
+                                "--param", "fast=2", "--param", "slow=51")
+            assert headline(first_row["metrics"]) == headline(want["metrics"])
+            (version,) = (await call(s, "list_strategies", {"session_id": sid}))["strategies"]
+            assert (version["artifact_id"], version["lifecycle_status"]) == (art, "ready")
+            # The dead sweep does not block the session.
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": art, "parameters": [{"key": "fast", "min": 5, "max": 5}]})
+            again = await wait(s, await call(s, "run_optimization", {
+                "session_id": sid, "optimization_id": setup["optimization_id"]}))
+            assert (again["status"], again["optimization"]["completed"]) == ("succeeded", 1)
 
     run(second())
