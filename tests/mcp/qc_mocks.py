@@ -91,8 +91,9 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                listener.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "raw": raw})
+                # Header names as HTTP/1.1 sends them are any case (reqwest: lower case).
+                headers = {k.title(): v for k, v in self.headers.items()}
+                listener.requests.append({"path": self.path, "headers": headers, "raw": raw})
                 queued = listener.answers.get(self.path) or []
                 status, body = queued.pop(0) if queued else (200, {"success": True, "errors": []})
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()

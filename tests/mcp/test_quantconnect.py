@@ -84,10 +84,12 @@ def test_lists_quantconnects_64_tools_next_to_settles(tmp_path):
                 assert model.get("required") == request.get("required"), name
                 assert set(model["properties"]) == set(request["properties"]), name
                 hints = spec["annotations"]
-                for key in ("destructiveHint", "idempotentHint"):
-                    assert getattr(t.annotations, key) == hints.get(key), (name, key)
+                # The SDK's ToolAnnotations names the hints in snake case.
+                for key, field in (("destructiveHint", "destructive_hint"),
+                                   ("idempotentHint", "idempotent_hint")):
+                    assert getattr(t.annotations, field) == hints.get(key), (name, key)
                 read_only = hints.get("readOnlyHint", hints.get("readOnly", False))
-                assert t.annotations.readOnlyHint == read_only, name
+                assert t.annotations.read_only_hint == read_only, name
     run(go())
 
 
@@ -126,11 +128,14 @@ def test_project_compile_backtest_through_prism(tmp_path):
                 await ok(s, "create_file",
                          {"projectId": project_id, "name": "main.py", "content": "# hi"})
                 await ok(s, "read_file", {"projectId": project_id, "name": "main.py"})
-                await ok(s, "update_file_contents",
-                         {"projectId": project_id, "name": "main.py", "content": "# bye"})
-                await ok(s, "update_file_name",
-                         {"projectId": project_id, "name": "main.py", "newName": "algo.py"})
-                await ok(s, "delete_file", {"projectId": project_id, "name": "algo.py"})
+                # Prism rejects every /files/update (its oneOf of two schemas that require
+                # nothing matches both branches); the listener test checks these two bodies
+                # against QuantConnect's own schemas instead.
+                for tool, model in (("update_file_contents", {"name": "main.py", "content": "# bye"}),
+                                    ("update_file_name", {"name": "main.py", "newName": "algo.py"})):
+                    text = await error(s, tool, {"model": {"projectId": project_id, **model}})
+                    assert "HTTP 422" in text and "/files/update" in text, text
+                await ok(s, "delete_file", {"projectId": project_id, "name": "main.py"})
                 backtest, _ = await ok(s, "create_backtest", {
                     "projectId": project_id, "compileId": compiled["compileId"],
                     "backtestName": "first", "parameters": {"fast": 10, "mode": "long"}})
@@ -170,6 +175,8 @@ def test_endpoints_the_old_spec_lacks_against_quantconnects_schemas(tmp_path):
                     "read_backtest_chart": {"projectId": 1, "backtestId": "b", "name": "Strategy Equity",
                                             "count": 100, "start": 1700000000, "end": 1700864000},
                     "patch_file": {"projectId": 1, "patch": "diff --git a/main.py b/main.py"},
+                    "update_file_contents": {"projectId": 1, "name": "main.py", "content": "# bye"},
+                    "update_file_name": {"projectId": 1, "name": "main.py", "newName": "algo.py"},
                     "lock_project_with_collaborators": {"projectId": 1, "codeSourceId": "ignored"},
                     "read_lean_versions": None,
                 }
