@@ -98,7 +98,9 @@ def test_window_words_and_their_errors(tmp_path):
             bad = await s.call_tool("create_strategy", {**base, "window": "last forever"})
             assert bad.is_error and bad.content[0].text.startswith("window:"), bad.content[0].text
             both = await s.call_tool("create_strategy", {**base, "window": "ytd", "start": "2020-01-01"})
-            assert both.is_error and "window" in both.content[0].text
+            assert both.is_error and both.content[0].text.startswith("window:"), both.content[0].text
+            two = await s.call_tool("create_strategy", {**base, "rules_json": "{}"})
+            assert two.is_error and two.content[0].text.startswith("rules_json, template:"), two.content[0].text
             made = await call(s, "create_strategy", {**base, "window": "since 2020",
                                                      "parameters": [{"key": "fast", "value": 5}]})
             done = await wait(s, made)
@@ -111,6 +113,10 @@ def test_window_words_and_their_errors(tmp_path):
             want22 = cli_backtest(tmp_path, "--template", "sma_cross", "--symbol", "CL",
                                   "--window", "2022-01-01..2022-12-31", "--param", "fast=5")
             assert headline(done["strategy"]["backtestResults"]) == headline(want22["metrics"])
+            # update_strategy reads the same arguments the same way: both ways at once is an error.
+            clash = await s.call_tool("update_strategy", {"session_id": sid, "artifact_id": up["artifact_id"],
+                                                          "window": "ytd", "end": "2022-06-30"})
+            assert clash.is_error and clash.content[0].text.startswith("window:"), clash.content[0].text
 
     run(go())
 
