@@ -10,7 +10,7 @@ use serde_json::json;
 use settle_data::import::rtl;
 use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput};
 use settle_mcp::db::Store as Db;
-use settle_mcp::model::{OpStatus, ParameterValue, KIND_BACKTEST};
+use settle_mcp::model::{OpStatus, OperationRecord, ParameterValue, KIND_BACKTEST};
 use settle_mcp::ops::{Kickoff, Operations};
 use settle_mcp::EngineBackend;
 use settle_strategies::{rules, templates};
@@ -46,12 +46,12 @@ fn sma_cross_cl() -> StrategyInput {
     }
 }
 
-/// Runs `definition` as a backtest operation, the way the tools do.
-async fn run(
+/// Runs `definition` as a backtest operation, the way the tools do, until it settles.
+async fn settle(
     home: &Path,
     backend: Arc<EngineBackend>,
     definition: serde_json::Value,
-) -> BacktestOutput {
+) -> OperationRecord {
     let ops = Operations::new(Db::open(home).unwrap());
     let kick = Kickoff {
         session_id: "ses",
@@ -72,7 +72,16 @@ async fn run(
         .unwrap()
         .unwrap();
     assert!(!done.timed_out, "backtest did not finish in 60 s");
-    let op = done.operation;
+    done.operation
+}
+
+/// The output of a backtest operation that must succeed.
+async fn run(
+    home: &Path,
+    backend: Arc<EngineBackend>,
+    definition: serde_json::Value,
+) -> BacktestOutput {
+    let op = settle(home, backend, definition).await;
     assert_eq!(op.status, OpStatus::Succeeded, "{:?}", op.error);
     serde_json::from_value(op.result.unwrap()).unwrap()
 }
@@ -126,30 +135,13 @@ async fn sma_cross_on_real_cl_matches_the_engine_called_directly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_series_says_how_to_get_it() {
     let (home, _) = home_with_cl();
-    let backend = EngineBackend::open(home.path()).unwrap();
+    let backend = Arc::new(EngineBackend::open(home.path()).unwrap());
     let mut input = sma_cross_cl();
     input.symbol = "GC".into();
     let compiled = backend.compile(&input).unwrap();
-    let ops = Operations::new(Db::open(home.path()).unwrap());
-    let kick = Kickoff {
-        session_id: "ses",
-        kind: KIND_BACKTEST,
-        subject_id: "art",
-        idempotency_key: None,
-        exclusive: false,
-    };
-    let def = compiled.definition;
-    let (op, _) = ops
-        .start(kick, move |ctx| {
-            backend.run_backtest(&def, ctx).map(|_| json!(null))
-        })
-        .unwrap();
-    let done = ops
-        .wait(&op.operation_id, Duration::from_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
-    let err = done.operation.error.unwrap();
+    let op = settle(home.path(), backend, compiled.definition).await;
+    assert_eq!(op.status, OpStatus::Failed);
+    let err = op.error.unwrap();
     assert!(err.contains("no continuous GC 1d series"), "{err}");
     assert!(err.contains("settle data import"), "{err}");
     assert!(err.contains("list_datasets"), "{err}");

@@ -339,6 +339,14 @@ mod flow_tests {
         Args(serde_json::from_value(v).unwrap())
     }
 
+    /// wait_for_completion on a kick-off's operation, with the task it names.
+    async fn wait(s: &SettleServer, k: &strategies::KickoffOut) -> operations::WaitOut {
+        ok(s.wait_for_completion(args(
+            json!({"operation_id": k.operation_id, "task": k.task}),
+        ))
+        .await)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn create_wait_read_then_sweep_and_cancel() {
         let (_home, s) = server(30);
@@ -365,11 +373,7 @@ mod flow_tests {
             (again.operation_id.as_str(), again.created),
             (k.operation_id.as_str(), false)
         );
-        let w = ok(s
-            .wait_for_completion(args(
-                json!({"operation_id": k.operation_id, "task": "strategy_op"}),
-            ))
-            .await);
+        let w = wait(&s, &k).await;
         assert_eq!(w.status, "succeeded");
         let st = w.strategy.unwrap();
         assert_eq!(
@@ -388,11 +392,7 @@ mod flow_tests {
             .update_strategy(args(json!({"session_id": sid, "artifact_id": art,
                 "parameters": [{"key": "fast", "value": 12}]})))
             .await);
-        let w = ok(s
-            .wait_for_completion(args(
-                json!({"operation_id": up.operation_id, "task": "strategy_op"}),
-            ))
-            .await);
+        let w = wait(&s, &up).await;
         assert_eq!(w.strategy.as_ref().unwrap().version, 2);
         assert_eq!(
             w.strategy.unwrap().backtest_results.unwrap().total_pnl,
@@ -410,11 +410,7 @@ mod flow_tests {
                 json!({"session_id": sid, "optimization_id": setup.optimization_id}),
             ))
             .await);
-        let w = ok(s
-            .wait_for_completion(args(
-                json!({"operation_id": run.operation_id, "task": "optimization"}),
-            ))
-            .await);
+        let w = wait(&s, &run).await;
         let o = w.optimization.unwrap();
         assert_eq!(
             (w.status.as_str(), o.completed, o.failed_count),
@@ -440,11 +436,7 @@ mod flow_tests {
         assert!(busy.is_err(), "a second run of a running sweep is refused");
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         ok(s.cancel_task(args(json!({"session_id": sid}))).await);
-        let w = ok(s
-            .wait_for_completion(args(
-                json!({"operation_id": run.operation_id, "task": "optimization"}),
-            ))
-            .await);
+        let w = wait(&s, &run).await;
         let o = w.optimization.unwrap();
         assert_eq!(
             (w.status.as_str(), o.status.as_str()),
