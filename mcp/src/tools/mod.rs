@@ -260,7 +260,8 @@ mod flow_tests {
     use crate::ops::JobContext;
     use serde_json::{json, Value};
 
-    /// total_pnl = 10 × fast; each run takes `delay_ms`.
+    /// total_pnl = 10 × fast; each run takes `delay_ms` and, like the engine's, gives up when
+    /// cancel_task arrived meanwhile.
     struct Fake {
         delay_ms: u64,
     }
@@ -294,9 +295,12 @@ mod flow_tests {
         fn run_backtest(
             &self,
             definition: &Value,
-            _: &JobContext,
+            ctx: &JobContext,
         ) -> BackendResult<BacktestOutput> {
             std::thread::sleep(std::time::Duration::from_millis(self.delay_ms));
+            if ctx.is_cancelled() {
+                return Err("cancelled before the backtest ran".into());
+            }
             let fast = definition["fast"].as_f64().unwrap_or_default();
             Ok(BacktestOutput {
                 metrics: Metrics {
@@ -447,5 +451,7 @@ mod flow_tests {
             "partial rows kept: {}",
             o.completed
         );
+        // The combination the cancel cut short is not a row, and not a failure.
+        assert_eq!(o.failed_count, 0);
     }
 }

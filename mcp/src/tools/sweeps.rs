@@ -262,6 +262,11 @@ impl SettleServer {
                         let run = backend
                             .with_parameters(&artifact.definition, &values)
                             .and_then(|def| backend.run_backtest(&def, ctx));
+                        // A combination cut short by cancel_task did not run: it is neither a
+                        // result nor a failure, so it is not recorded.
+                        if run.is_err() && ctx.is_cancelled() {
+                            break;
+                        }
                         let row = OptimizationRow {
                             combo_index: i as u64,
                             parameters: values,
