@@ -1,7 +1,8 @@
 //! `settle sweep` end to end on real data (RTL's CL front-month daily OHLC, 2013–2023): one
 //! run against three shards (by flag, by Kubernetes and Slurm variables) merged, byte for byte
 //! in JSON, CSV and Parquet; the best result against `settle backtest` of its parameters;
-//! refused merges; bad input; Ctrl-C keeping partial results.
+//! refused merges; bad input; Ctrl-C keeping partial results; the overfitting guards (DSR and
+//! PBO against the independent Python reference, holdout, walk-forward).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -79,9 +80,10 @@ fn three_shards_merged_equal_one_run_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| -> PathBuf { dir.path().join(name) };
 
+    // Without the guards: they need the bars, which a merge does not have.
     let single = ok(settle(home.path())
         .args(GRID)
-        .arg("--json")
+        .args(["--json", "--no-guards"])
         .arg("--export")
         .arg(d("single.csv"))
         .output()
@@ -250,6 +252,10 @@ fn bad_input_is_refused_with_the_field_named() {
         (&["--param", "fast=5", "--shard", "3/3"], "index 3 is not below the count 3"),
         (&["--param", "fast=5", "--shards", "3"], "neither JOB_COMPLETION_INDEX"),
         (&["--param", "fast=5", "--export", "t.xlsx"], "the file name must end in .csv or .parquet"),
+        (&["--param", "fast=5", "--holdout", "120%"], "--holdout <P%>': `120%`: the held-out share must be above 0 and below 100%"),
+        (&["--param", "fast=5", "--walk-forward", "train=500"], "both train=N and test=N are required"),
+        (&["--param", "fast=5", "--walk-forward", "train=5000,test=10", "--window", "all"], "--walk-forward: `inSample`: 5000 dates leave none out of sample; the data has 2674"),
+        (&["--param", "fast=5", "--pbo-blocks", "5", "--window", "all"], "--pbo-blocks <PBO_BLOCKS>': `5`: expected an even number from 2 to 16"),
     ];
     for (args, want) in cases {
         let err = run(args);
@@ -311,4 +317,183 @@ fn ctrl_c_stops_between_combinations_and_keeps_finished_results() {
         rows as u64, done,
         "the export holds every finished combination"
     );
+}
+
+/// The venv python with numpy and pandas (scripts/python-env.sh). Fails, never skips.
+fn python() -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(repo.join("scripts/python-env.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the peer venv is missing: run `bash scripts/python-env.sh` ({})",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `a` equals `b` to 1e-9, relative to `b` when `|b| > 1`.
+fn near(what: &str, a: &Value, b: &Value) {
+    let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+    assert!(
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+        "{what}: settle {a} vs reference {b}"
+    );
+}
+
+/// `--holdout 20%` on real CL: the DSR and PBO of the in-sample sweep against the independent
+/// Python reference fed with `settle backtest` runs of every combination on the in-sample
+/// window, and the holdout against a plain backtest of the chosen parameters on the held-out
+/// dates.
+#[test]
+fn holdout_dsr_and_pbo_match_the_python_reference_on_real_cl() {
+    let home = cl_home();
+    let grid = &GRID[..GRID.len() - 4]; // no constraint, no --top: the reference's best is the argmax
+    let s = json(&ok(settle(home.path())
+        .args(grid)
+        .args(["--holdout", "20%", "--pbo-blocks", "8", "--json"])
+        .output()
+        .unwrap()));
+    let g = &s["overfitting"];
+    let (is_window, oos_window) = (
+        g["holdout"]["inSample"].as_str().unwrap(),
+        g["holdout"]["outOfSample"].as_str().unwrap(),
+    );
+    // CL has 2,674 trading dates here: round(2674 × 0.8) = 2,139 in sample.
+    assert_eq!(g["window"], is_window);
+    assert_eq!(
+        (is_window, oos_window),
+        ("2013-01-02..2021-07-02", "2021-07-06..2023-08-18")
+    );
+    let backtest = |window: &str, fast: f64, slow: f64| {
+        json(&ok(settle(home.path())
+            .args(["backtest", "--template", "sma_cross", "--symbol", "CL"])
+            .args(["--window", window, "--json"])
+            .args([
+                "--param",
+                &format!("fast={fast}"),
+                "--param",
+                &format!("slow={slow}"),
+            ])
+            .output()
+            .unwrap()))
+    };
+    let mut columns = Vec::new();
+    for fast in [5.0, 10.0, 15.0, 20.0, 25.0, 30.0] {
+        for slow in [40.0, 80.0, 120.0] {
+            let r = backtest(is_window, fast, slow);
+            let mut prev = 100_000.0;
+            let returns: Vec<f64> = r["dailyEquity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    let e = d["equity"].as_f64().unwrap();
+                    let x = (e - prev) / 100_000.0;
+                    prev = e;
+                    x
+                })
+                .collect();
+            columns.push(returns);
+        }
+    }
+    assert_eq!(columns[0].len(), 2139);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("matrix.json");
+    std::fs::write(
+        &input,
+        serde_json::json!({"columns": columns, "blocks": [8]}).to_string(),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/overfit_reference.py");
+    let py = ok(Command::new(python())
+        .arg(script)
+        .arg(&input)
+        .output()
+        .unwrap());
+    let py: Value = serde_json::from_slice(&py.stdout).unwrap();
+
+    let (d, r) = (&g["deflatedSharpe"], &py["dsr"]);
+    assert_eq!(s["bestResult"]["index"], r["best"]);
+    assert_eq!(d["trials"], 18);
+    assert_eq!(d["best"]["observations"], r["observations"]);
+    for (ours, theirs) in [
+        (&d["best"]["sharpe"], "sharpe"),
+        (&d["best"]["skewness"], "skewness"),
+        (&d["best"]["kurtosis"], "kurtosis"),
+        (&d["trialSharpeVariance"], "variance"),
+        (&d["expectedMaxSharpe"], "sr0"),
+        (&d["probabilisticSharpe"], "psr"),
+        (&d["deflatedSharpe"], "dsr"),
+    ] {
+        near(theirs, ours, &r[theirs]);
+    }
+    let p = &g["pbo"];
+    assert_eq!(p["pbo"], py["pbo"]["8"]["pbo"]);
+    assert_eq!(
+        (&p["periods"], &p["strategies"]),
+        (&Value::from(2139), &Value::from(18))
+    );
+    assert_eq!(
+        (&p["blocks"], &p["splits"]),
+        (&Value::from(8), &Value::from(70))
+    );
+
+    // The holdout is the in-sample best run once on the held-out dates.
+    let chosen = &g["holdout"]["chosen"];
+    assert_eq!(chosen, &s["bestResult"]);
+    let params = chosen["params"].as_array().unwrap();
+    let oos = backtest(
+        oos_window,
+        params[0][1].as_f64().unwrap(),
+        params[1][1].as_f64().unwrap(),
+    );
+    assert_eq!(g["holdout"]["outOfSampleMetrics"], oos["metrics"]);
+    assert_eq!(g["unavailable"], serde_json::json!([]));
+}
+
+/// `--walk-forward` on real CL: folds of 750 trading dates in sample and 250 out, each fold's
+/// out-of-sample run equal to a plain backtest of its chosen parameters on its dates, and the
+/// stitched P&L and trade count the sum of the folds'.
+#[test]
+fn walk_forward_folds_are_plain_backtests_laid_end_to_end() {
+    let home = cl_home();
+    let s = json(&ok(settle(home.path())
+        .args(GRID)
+        .args(["--walk-forward", "train=750,test=250", "--json"])
+        .output()
+        .unwrap()));
+    let w = &s["overfitting"]["walkForward"];
+    // 2,674 dates: folds start every 250 dates while 750 in-sample dates leave one to test.
+    assert_eq!(w["plannedFolds"], 8);
+    let folds = w["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 8);
+    assert_eq!(folds[0]["inSample"], "2013-01-02..2015-12-22");
+    assert_eq!(folds[0]["outOfSample"], "2015-12-23..2016-12-21");
+    let (mut pnl, mut trades) = (0.0, 0);
+    for f in folds {
+        let p = f["params"].as_array().unwrap();
+        let oos = json(&ok(settle(home.path())
+            .args([
+                "backtest",
+                "--template",
+                "sma_cross",
+                "--symbol",
+                "CL",
+                "--json",
+            ])
+            .args(["--window", f["outOfSample"].as_str().unwrap()])
+            .args(["--param", &format!("fast={}", p[0][1])])
+            .args(["--param", &format!("slow={}", p[1][1])])
+            .output()
+            .unwrap()));
+        assert_eq!(f["outOfSampleMetrics"], oos["metrics"]);
+        pnl += oos["metrics"]["totalPnl"].as_f64().unwrap();
+        trades += oos["metrics"]["tradeCount"].as_u64().unwrap();
+    }
+    let m = &w["stitchedMetrics"];
+    assert!((m["totalPnl"].as_f64().unwrap() - pnl).abs() < 1e-6, "{m}");
+    assert_eq!(m["tradeCount"], trades);
 }

@@ -17,22 +17,28 @@ use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use settle_data::store::Store;
 use settle_data::Bars;
+use settle_engine::sweep::walkforward::{walk_forward, FoldPlan, WalkForwardSpec};
 use settle_engine::sweep::{
-    self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, SweepResult, SweepSpec,
-    DEFAULT_MAX_COMBINATIONS,
+    self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
+    SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 
 use super::backtest::{explain, load_strategy, StrategySource};
 
+mod guard;
+
+use guard::{Collector, Guards, Holdout, PBO_BUDGET};
+
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SweepArgs {
     #[command(subcommand)]
     merge: Option<SweepCommand>,
+    /// Boxed: the run's flags would make every other CLI command as large as this one.
     #[command(flatten)]
-    run: RunArgs,
+    run: Box<RunArgs>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -74,6 +80,24 @@ struct RunArgs {
     /// Directory for the shard file, named sweep-shard-INDEX-of-COUNT.json.
     #[arg(long, default_value = ".")]
     shard_dir: PathBuf,
+    /// Hold out the last P% (or fraction) of the trading dates, e.g. 20%: the grid is swept on
+    /// the rest only, and its best is then backtested once on the held-out dates.
+    #[arg(long, value_parser = guard::parse_holdout, value_name = "P%",
+          conflicts_with_all = ["shard", "shards", "walk_forward", "no_guards"])]
+    holdout: Option<f64>,
+    /// Rolling walk-forward, in trading dates: train=N,test=M[,step=K] (step defaults to M).
+    /// Each fold sweeps the grid on N dates and backtests its best on the M after them; the
+    /// out-of-sample runs are stitched into one curve.
+    #[arg(long, value_parser = guard::parse_walk_forward, value_name = "train=N,test=M[,step=K]",
+          conflicts_with_all = ["shard", "shards", "no_guards"])]
+    walk_forward: Option<FoldPlan>,
+    /// Blocks S of the PBO's combinatorially symmetric cross-validation (even, 2 to 16).
+    #[arg(long, default_value_t = 16, value_parser = guard::parse_blocks)]
+    pbo_blocks: usize,
+    /// Skip the overfitting guards (Deflated Sharpe Ratio and PBO), which keep every
+    /// combination's daily returns in memory.
+    #[arg(long)]
+    no_guards: bool,
 }
 
 /// How the summary is printed (shared by a run and a merge).
@@ -157,18 +181,19 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
 
     let compiled = rules::compile(&strategy).map_err(explain)?;
     let bars = Store::open(home)?.find(&strategy.symbol, None, compiled.bar_size)?;
+    // The timing covers everything after loading: per-series preparation, indicators, runs.
+    let start = Instant::now();
     let evaluator = Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow!(e))?;
-    let eval = |p: &[(String, f64)]| evaluator.metrics(p);
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
     });
     let bar = progress_bar(share as u64, a.output.json);
     let tick = |_: Progress| bar.inc(1);
-    let start = Instant::now();
 
     if let Some(shard) = shard {
         let job = job(&strategy, &bars)?;
+        let eval = |p: &[(String, f64)]| evaluator.metrics(p);
         let file = sweep::run_shard(&grid, &spec, shard, &job, eval, &cancel, &tick);
         bar.finish_and_clear();
         let path = a.shard_dir.join(format!(
@@ -192,7 +217,51 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let result = sweep::run(&grid, &spec, eval, &cancel, &tick);
+    let cfg = rules::to_config(&compiled);
+    let (capital, rf) = (cfg.starting_capital, cfg.risk_free_rate);
+    let guarded = !a.no_guards;
+    // The trading dates of the strategy's window: where holdout and walk-forward folds fall.
+    let dates: Vec<_> = if guarded {
+        let r = evaluator.backtest(&[]).map_err(|e| anyhow!(e))?;
+        r.daily_equity.iter().map(|d| d.date).collect()
+    } else {
+        Vec::new()
+    };
+    let holdout = match a.holdout {
+        Some(share) => Some(
+            FoldPlan::Holdout {
+                in_sample_fraction: 1.0 - share,
+            }
+            .folds(&dates)
+            .map_err(|e| anyhow!("--holdout: {e}"))?[0],
+        ),
+        None => None,
+    };
+    if let Some(plan) = a.walk_forward {
+        plan.folds(&dates)
+            .map_err(|e| anyhow!("--walk-forward: {e}"))?;
+    }
+    // The window the sweep (and the guards) judge: the in-sample part under --holdout.
+    let window = holdout.map_or(cfg.window, |f| f.in_sample);
+    let collector = (guarded
+        && grid.total_combinations().saturating_mul(dates.len()) <= PBO_BUDGET)
+        .then(|| Collector::new(capital, rf));
+    let result = match &collector {
+        Some(c) => sweep::run(
+            &grid,
+            &spec,
+            |p| Ok(c.record(p, evaluator.backtest_in(p, Some(window))?)),
+            &cancel,
+            &tick,
+        ),
+        None => sweep::run(
+            &grid,
+            &spec,
+            |p| evaluator.metrics_in(p, Some(window)),
+            &cancel,
+            &tick,
+        ),
+    };
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     if result.cancelled {
@@ -206,7 +275,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     }
     if !a.output.json {
         println!(
-            "{} {} {}: {} combinations in {secs:.2} s ({:.0} backtests/s, {:.3e} bar-evaluations/s)",
+            "{} {} {}: {} combinations in {secs:.4} s ({:.0} backtests/s, {:.3e} bar-evaluations/s)",
             strategy.name,
             strategy.symbol,
             compiled.bar_size,
@@ -215,7 +284,61 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             (result.completed * bars.len()) as f64 / secs,
         );
     }
-    print_summary(&result, &a.output)
+    // A cancelled sweep is partial: judging its best would mislead, so no guards.
+    let guards = (guarded && !result.cancelled).then(|| {
+        let mut g = Guards::judge(
+            &result,
+            window,
+            collector.as_ref(),
+            a.pbo_blocks,
+            |p| evaluator.backtest_in(p, Some(window)),
+            capital,
+            rf,
+        );
+        if let (Some(folds), Some(best)) = (holdout, &result.best_result) {
+            match evaluator.backtest_in(&best.params, Some(folds.out_of_sample)) {
+                Ok(r) => {
+                    g.holdout = Some(Holdout {
+                        in_sample: folds.in_sample,
+                        out_of_sample: folds.out_of_sample,
+                        chosen: best.clone(),
+                        out_of_sample_metrics: r.metrics,
+                    })
+                }
+                Err(e) => g.unavailable.push(format!("holdout: {e}")),
+            }
+        } else if holdout.is_some() {
+            g.unavailable
+                .push("holdout: no combination meets the constraints in sample".into());
+        }
+        if let Some(plan) = a.walk_forward {
+            // Its length (folds × grid) is known once the folds are planned.
+            let bar = progress_bar(0, a.output.json);
+            let wf = walk_forward(
+                &grid,
+                &spec,
+                &dates,
+                &WalkForwardSpec {
+                    plan,
+                    starting_capital: capital,
+                    risk_free_rate: rf,
+                },
+                |p, w| evaluator.backtest_in(p, Some(w)),
+                &cancel,
+                &|p: Progress| {
+                    bar.set_length(p.total as u64);
+                    bar.set_position(p.done as u64)
+                },
+            );
+            bar.finish_and_clear();
+            match wf {
+                Ok(w) => g.walk_forward = Some(w.into()),
+                Err(e) => g.unavailable.push(format!("walkForward: {e}")),
+            }
+        }
+        g
+    });
+    print_summary(&result, &a.output, guards.as_ref())
 }
 
 /// Every swept key must be a declared parameter, or every combination would fail alike.
@@ -296,13 +419,29 @@ fn merge(m: &MergeArgs) -> anyhow::Result<()> {
     if let Some(path) = &m.out {
         result.export(path)?;
     }
-    print_summary(&result, &m.output)
+    print_summary(&result, &m.output, None)
 }
 
-fn print_summary(result: &SweepResult, out: &OutputArgs) -> anyhow::Result<()> {
+/// What `--json` prints: the sweep's summary and, unless skipped, its overfitting guards.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overfitting: Option<&'a Guards>,
+}
+
+fn print_summary(
+    result: &SweepResult,
+    out: &OutputArgs,
+    guards: Option<&Guards>,
+) -> anyhow::Result<()> {
     let summary = result.summary(out.top);
     if out.json {
-        return super::print_json(&summary);
+        return super::print_json(&Report {
+            summary: &summary,
+            overfitting: guards,
+        });
     }
     println!(
         "{} of {} combinations finished, {} failed{}; objective {}{}",
@@ -338,6 +477,9 @@ fn print_summary(result: &SweepResult, out: &OutputArgs) -> anyhow::Result<()> {
     }
     if let Some(f) = &summary.first_failure {
         println!("  first failure (combination {}): {}", f.index, f.reason);
+    }
+    if let Some(g) = guards {
+        g.print(&result.spec.objective.metric);
     }
     Ok(())
 }

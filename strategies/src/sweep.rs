@@ -9,9 +9,9 @@
 //! call, so the metrics are the same whatever order the threads fill it in.
 
 use settle_data::{Bars, ContractSpec};
-use settle_engine::{BacktestResult, Metrics};
+use settle_engine::{BacktestConfig, BacktestResult, Metrics, Signals, Window};
 
-use crate::rules::{self, Cache, Compiled, Context, Strategy};
+use crate::rules::{self, Cache, Context, Strategy};
 
 /// One strategy on one series, ready to be run with any parameter values. `Sync`: share it by
 /// reference across rayon threads.
@@ -50,23 +50,58 @@ impl<'a> Evaluator<'a> {
     /// not given keep their declared value. The same as `compile`, `signals` and
     /// `settle_engine::backtest` on the modified strategy, without per-bar outputs.
     pub fn metrics(&self, params: &[(String, f64)]) -> Result<Metrics, String> {
-        Ok(self.backtest(params)?.metrics)
+        self.metrics_in(params, None)
+    }
+
+    /// [`metrics`](Self::metrics) on `window` instead of the strategy's own window (`None`
+    /// keeps it): what the in-sample sweep of a holdout runs.
+    pub fn metrics_in(
+        &self,
+        params: &[(String, f64)],
+        window: Option<Window>,
+    ) -> Result<Metrics, String> {
+        let (signals, cfg) = self.prepare(params, window)?;
+        Ok(
+            settle_engine::backtest(self.bars, self.spec, &signals, &cfg)
+                .map_err(|e| e.to_string())?
+                .metrics,
+        )
     }
 
     /// The full backtest (trades, equity) for `params`, e.g. to show a sweep's best cell.
     pub fn backtest(&self, params: &[(String, f64)]) -> Result<BacktestResult, String> {
-        let c = self.compile(params)?;
+        self.backtest_in(params, None)
+    }
+
+    /// [`backtest`](Self::backtest) on `window` instead of the strategy's own window (`None`
+    /// keeps it): a holdout's or a walk-forward fold's run. Indicators still come from the
+    /// whole series, so they are warmed up on the bars before the window.
+    pub fn backtest_in(
+        &self,
+        params: &[(String, f64)],
+        window: Option<Window>,
+    ) -> Result<BacktestResult, String> {
+        let (signals, cfg) = self.prepare(params, window)?;
+        settle_engine::backtest(self.bars, self.spec, &signals, &cfg).map_err(|e| e.to_string())
+    }
+
+    /// Signals and engine configuration of the strategy with `params`, on `window` if given.
+    fn prepare(
+        &self,
+        params: &[(String, f64)],
+        window: Option<Window>,
+    ) -> Result<(Signals, BacktestConfig), String> {
+        let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let c = rules::compile_with(&self.strategy, &pairs).map_err(|e| join(&e))?;
         let signals = self
             .context
             .signals(&c, &self.cache)
             .map_err(|e| e.to_string())?;
-        settle_engine::backtest(self.bars, self.spec, &signals, &rules::to_config(&c))
-            .map_err(|e| e.to_string())
-    }
-
-    fn compile(&self, params: &[(String, f64)]) -> Result<Compiled, String> {
-        let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        rules::compile_with(&self.strategy, &pairs).map_err(|e| join(&e))
+        let mut cfg = rules::to_config(&c);
+        if let Some(w) = window {
+            cfg.window = w;
+        }
+        Ok((signals, cfg))
     }
 }
 

@@ -1,0 +1,402 @@
+//! The overfitting guards of `settle sweep`: the Deflated Sharpe Ratio of the best result, the
+//! Probability of Backtest Overfitting of the whole grid, an out-of-sample holdout and rolling
+//! walk-forward analysis, all through `settle_engine::sweep` (formulas in docs/METRICS.md,
+//! "Overfitting guards").
+//!
+//! The guards judge the sweep the trader chooses from: the whole window, or with `--holdout`
+//! its in-sample part. DSR needs the best combination's daily returns and every trial's
+//! Sharpe ratio; PBO needs every combination's daily returns, which are collected while the
+//! sweep runs (one backtest per combination, not two) as long as the T × N matrix fits
+//! [`PBO_BUDGET`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use settle_engine::metrics::daily_returns;
+use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes, DeflatedSharpe};
+use settle_engine::sweep::pbo::{pbo, MAX_BLOCKS};
+use settle_engine::sweep::walkforward::{FoldPlan, WalkForwardResult};
+use settle_engine::sweep::{Ranked, SweepResult};
+use settle_engine::{BacktestResult, Metrics, Window};
+
+/// The most daily returns (combinations × dates) kept for PBO: 25 million, 200 MB.
+pub(super) const PBO_BUDGET: usize = 25_000_000;
+
+/// Parses `--holdout`: `20%` or `0.2`, the share of trading dates held out at the end.
+pub(super) fn parse_holdout(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(p) => (p, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    let share = number
+        .trim()
+        .parse::<f64>()
+        .map(|v| v / scale)
+        .map_err(|_| format!("`{text}` is not a share such as 20% or 0.2"))?;
+    if !(share > 0.0 && share < 1.0) {
+        return Err(format!(
+            "`{text}`: the held-out share must be above 0 and below 100%"
+        ));
+    }
+    Ok(share)
+}
+
+/// Parses `--pbo-blocks`: CSCV needs an even number of blocks, and C(16, 8) = 12,870 splits is
+/// the most [`pbo`] takes.
+pub(super) fn parse_blocks(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&s| (2..=MAX_BLOCKS).contains(&s) && s % 2 == 0)
+        .ok_or_else(|| format!("`{text}`: expected an even number from 2 to {MAX_BLOCKS}"))
+}
+
+/// Parses `--walk-forward train=N,test=M[,step=K]`, counts of trading dates; `step` defaults
+/// to `test`, so out-of-sample folds tile the data with no gap.
+pub(super) fn parse_walk_forward(text: &str) -> Result<FoldPlan, String> {
+    let (mut train, mut test, mut step) = (None, None, None);
+    for part in text.split(',') {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}`: expected train=N, test=N or step=N"))?;
+        let n = value
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                format!(
+                    "{}: `{value}` is not a count of trading dates above 0",
+                    key.trim()
+                )
+            })?;
+        match key.trim() {
+            "train" => train = Some(n),
+            "test" => test = Some(n),
+            "step" => step = Some(n),
+            other => return Err(format!("`{other}`: expected train, test or step")),
+        }
+    }
+    let (Some(train), Some(test)) = (train, test) else {
+        return Err("both train=N and test=N are required, e.g. train=500,test=125".into());
+    };
+    Ok(FoldPlan::Rolling {
+        in_sample: train,
+        out_of_sample: test,
+        step: step.unwrap_or(test),
+    })
+}
+
+/// Daily returns of every combination of the judged sweep, gathered while it runs. The sweep
+/// hands the evaluator parameter values, not combination indices, so they are keyed by the
+/// values' bits.
+pub(super) struct Collector {
+    starting_capital: f64,
+    risk_free_rate: f64,
+    returns: Mutex<HashMap<Vec<u64>, Vec<f64>>>,
+}
+
+impl Collector {
+    pub fn new(starting_capital: f64, risk_free_rate: f64) -> Collector {
+        Collector {
+            starting_capital,
+            risk_free_rate,
+            returns: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Keeps `r`'s daily returns (the ones `sharpeRatio` is computed from) and returns its
+    /// metrics.
+    pub fn record(&self, params: &[(String, f64)], r: BacktestResult) -> Metrics {
+        let key = params.iter().map(|(_, v)| v.to_bits()).collect();
+        let column = self.daily_returns(&r);
+        // A poisoned lock only means another combination panicked mid-insert.
+        let mut map = self.returns.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(key, column);
+        r.metrics
+    }
+
+    fn daily_returns(&self, r: &BacktestResult) -> Vec<f64> {
+        daily_returns(&r.daily_equity, self.starting_capital, self.risk_free_rate)
+    }
+
+    /// The returns of the combination with parameter `values`, if it finished.
+    fn take(&self, values: &[f64]) -> Option<Vec<f64>> {
+        let key: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+        let mut map = self.returns.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&key)
+    }
+}
+
+/// PBO without its per-split detail (C(16, 8) = 12,870 splits would swamp the summary).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PboBrief {
+    pub pbo: f64,
+    /// T, N, S and the number of splits C(S, S/2).
+    pub periods: usize,
+    pub strategies: usize,
+    pub blocks: usize,
+    pub splits: usize,
+}
+
+/// The holdout: the in-sample best backtested once on the held-out dates.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Holdout {
+    pub in_sample: Window,
+    pub out_of_sample: Window,
+    /// The in-sample sweep's best (its metrics are in-sample).
+    pub chosen: Ranked,
+    pub out_of_sample_metrics: Metrics,
+}
+
+/// One walk-forward fold, without its in-sample table.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct FoldBrief {
+    pub in_sample: Window,
+    pub out_of_sample: Window,
+    pub params: Vec<(String, f64)>,
+    /// The chosen combination's objective in sample.
+    pub in_sample_objective: f64,
+    pub out_of_sample_metrics: Metrics,
+}
+
+/// Rolling walk-forward: every fold and the metrics of the stitched out-of-sample curve.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WalkForward {
+    pub plan: FoldPlan,
+    pub planned_folds: usize,
+    pub cancelled: bool,
+    pub folds: Vec<FoldBrief>,
+    /// `null` when no fold finished.
+    pub stitched_metrics: Option<Metrics>,
+}
+
+impl From<WalkForwardResult> for WalkForward {
+    fn from(w: WalkForwardResult) -> Self {
+        WalkForward {
+            plan: w.spec.plan,
+            planned_folds: w.planned_folds,
+            cancelled: w.cancelled,
+            folds: w
+                .folds
+                .into_iter()
+                .map(|f| FoldBrief {
+                    in_sample: f.windows.in_sample,
+                    out_of_sample: f.windows.out_of_sample,
+                    params: f.chosen.params,
+                    in_sample_objective: f.chosen.objective,
+                    out_of_sample_metrics: f.out_of_sample.metrics,
+                })
+                .collect(),
+            stitched_metrics: w.metrics,
+        }
+    }
+}
+
+/// Everything the guards found. A guard that could not be computed is `null`, with the
+/// reason in `unavailable`.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Guards {
+    /// The window of the judged sweep.
+    pub window: Option<Window>,
+    pub deflated_sharpe: Option<DeflatedSharpe>,
+    pub pbo: Option<PboBrief>,
+    pub holdout: Option<Holdout>,
+    pub walk_forward: Option<WalkForward>,
+    pub unavailable: Vec<String>,
+}
+
+impl Guards {
+    /// DSR and PBO of `sweep`. `collected` holds every finished combination's returns (or is
+    /// `None` when the matrix was over budget); `rerun` backtests one combination when the
+    /// best's returns were not collected.
+    pub fn judge(
+        sweep: &SweepResult,
+        window: Window,
+        collected: Option<&Collector>,
+        blocks: usize,
+        rerun: impl FnOnce(&[(String, f64)]) -> Result<BacktestResult, String>,
+        starting_capital: f64,
+        risk_free_rate: f64,
+    ) -> Guards {
+        let mut g = Guards {
+            window: Some(window),
+            ..Guards::default()
+        };
+        let columns: Option<Vec<Vec<f64>>> = collected.map(|c| {
+            sweep
+                .rows
+                .iter()
+                .filter_map(|row| c.take(&row.params))
+                .collect()
+        });
+        match &sweep.best_result {
+            None => g
+                .unavailable
+                .push("deflatedSharpe: no combination meets the constraints".into()),
+            Some(best) => {
+                let position = sweep.rows.iter().position(|r| r.index == best.index);
+                let returns = match (&columns, position) {
+                    (Some(cols), Some(p)) => Ok(cols[p].clone()),
+                    _ => rerun(&best.params)
+                        .map(|r| daily_returns(&r.daily_equity, starting_capital, risk_free_rate)),
+                };
+                match returns.and_then(|r| {
+                    deflated_sharpe(&r, &trial_sharpes(sweep)).map_err(|e| e.to_string())
+                }) {
+                    Ok(d) => g.deflated_sharpe = Some(d),
+                    Err(e) => g.unavailable.push(format!("deflatedSharpe: {e}")),
+                }
+            }
+        }
+        match columns {
+            None => g.unavailable.push(format!(
+                "pbo: {} combinations × their trading dates are over the budget of {PBO_BUDGET} \
+                 daily returns; narrow the grid or the window",
+                sweep.rows.len()
+            )),
+            Some(cols) => match pbo(&cols, blocks) {
+                Ok(p) => {
+                    g.pbo = Some(PboBrief {
+                        pbo: p.pbo,
+                        periods: p.periods,
+                        strategies: p.strategies,
+                        blocks: p.blocks,
+                        splits: p.splits.len(),
+                    })
+                }
+                Err(e) => g.unavailable.push(format!("pbo: {e}")),
+            },
+        }
+        g
+    }
+
+    /// The human summary, after the sweep's own.
+    pub fn print(&self, objective: &str) {
+        let window = self.window.map(|w| format!(" on {w}")).unwrap_or_default();
+        println!("overfitting guards{window}:");
+        if let Some(d) = &self.deflated_sharpe {
+            println!(
+                "  deflated Sharpe ratio {:.4}: the probability that the best's true daily Sharpe \
+                 ratio ({:.4}) beats {:.4}, the best of {} no-skill trials ({:.4} before deflating)",
+                d.deflated_sharpe,
+                d.best.sharpe,
+                d.expected_max_sharpe,
+                d.trials,
+                d.probabilistic_sharpe
+            );
+        }
+        if let Some(p) = &self.pbo {
+            println!(
+                "  probability of backtest overfitting {:.4}: in {:.1}% of {} CSCV splits ({} \
+                 trading dates in {} blocks) the in-sample best ranked in the bottom half out of \
+                 sample",
+                p.pbo,
+                p.pbo * 100.0,
+                p.splits,
+                p.periods,
+                p.blocks
+            );
+        }
+        if let Some(h) = &self.holdout {
+            println!(
+                "  holdout {} (best in sample on {}: {} {objective} {:.4}): {}",
+                h.out_of_sample,
+                h.in_sample,
+                params_text(&h.chosen.params),
+                h.chosen.objective,
+                metrics_text(&h.out_of_sample_metrics)
+            );
+        }
+        if let Some(w) = &self.walk_forward {
+            println!(
+                "  walk-forward: {} of {} folds{}",
+                w.folds.len(),
+                w.planned_folds,
+                if w.cancelled { " (cancelled)" } else { "" }
+            );
+            for (k, f) in w.folds.iter().enumerate() {
+                println!(
+                    "    {:>2}. train {} -> test {}: {} ({objective} {:.4} in sample): {}",
+                    k + 1,
+                    f.in_sample,
+                    f.out_of_sample,
+                    params_text(&f.params),
+                    f.in_sample_objective,
+                    metrics_text(&f.out_of_sample_metrics)
+                );
+            }
+            if let Some(m) = &w.stitched_metrics {
+                println!("    stitched out of sample: {}", metrics_text(m));
+            }
+        }
+        for reason in &self.unavailable {
+            println!("  not computed: {reason}");
+        }
+    }
+}
+
+fn params_text(params: &[(String, f64)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn metrics_text(m: &Metrics) -> String {
+    format!(
+        "sharpeRatio {} totalPnl {:.2} trades {} maxDrawdown {:.2}",
+        m.sharpe_ratio
+            .map_or_else(|| "null".to_string(), |s| format!("{s:.4}")),
+        m.total_pnl,
+        m.trade_count,
+        m.max_drawdown
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holdout_and_walk_forward_flags_parse_or_name_the_problem() {
+        assert_eq!(parse_holdout("20%"), Ok(0.2));
+        assert_eq!(parse_holdout("0.25"), Ok(0.25));
+        assert!(parse_holdout("100%").unwrap_err().contains("below 100%"));
+        assert!(parse_holdout("x%")
+            .unwrap_err()
+            .contains("`x%` is not a share"));
+        assert_eq!(
+            parse_walk_forward("train=500,test=125"),
+            Ok(FoldPlan::Rolling {
+                in_sample: 500,
+                out_of_sample: 125,
+                step: 125
+            })
+        );
+        assert_eq!(
+            parse_walk_forward("test=60, train=250, step=120"),
+            Ok(FoldPlan::Rolling {
+                in_sample: 250,
+                out_of_sample: 60,
+                step: 120
+            })
+        );
+        for (text, want) in [
+            ("train=500", "both train=N and test=N are required"),
+            ("train=0,test=5", "train: `0` is not a count"),
+            ("train=5,tests=5", "`tests`: expected train, test or step"),
+            ("train", "`train`: expected train=N"),
+        ] {
+            let err = parse_walk_forward(text).unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+}
