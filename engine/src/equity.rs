@@ -27,19 +27,28 @@ pub struct DailyEquity {
 
 /// Largest peak-to-trough fall of an equity curve fed one mark at a time; the peak starts
 /// at the starting capital.
+///
+/// Between two new peaks the deepest fall is the one to the lowest mark, so a mark only
+/// updates that trough, and the fall is measured once per peak (when a higher peak or the
+/// end arrives). That is the same number as measuring every mark: subtraction and division
+/// by a positive peak are monotonic under rounding, so the largest fall in dollars and in
+/// percent both come from the trough.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Drawdown {
     peak: f64,
-    /// Dollars, >= 0.
-    pub dollars: f64,
-    /// Percent (0..100) of the peak it fell from.
-    pub pct: f64,
+    /// Lowest mark since `peak` was set.
+    trough: f64,
+    /// Dollars, >= 0, of the peaks before the current one.
+    dollars: f64,
+    /// Percent (0..100) of the peak it fell from, of the peaks before the current one.
+    pct: f64,
 }
 
 impl Drawdown {
     pub fn new(start: f64) -> Self {
         Drawdown {
             peak: start,
+            trough: start,
             dollars: 0.0,
             pct: 0.0,
         }
@@ -54,15 +63,30 @@ impl Drawdown {
 
     #[inline]
     pub fn mark(&mut self, equity: f64) {
-        self.peak = self.peak.max(equity);
-        let fall = self.peak - equity;
-        // Most bars sit at a new peak or level with it: nothing to compare, no division.
+        if equity > self.peak {
+            self.close_peak();
+            self.peak = equity;
+            self.trough = equity;
+        } else if equity < self.trough {
+            self.trough = equity;
+        }
+    }
+
+    /// Folds the fall from the current peak to its trough into the maxima.
+    fn close_peak(&mut self) {
+        let fall = self.peak - self.trough;
         if fall > 0.0 {
             self.dollars = self.dollars.max(fall);
             if self.peak > 0.0 {
                 self.pct = self.pct.max(fall / self.peak * 100.0);
             }
         }
+    }
+
+    /// `(dollars, percent)` of the largest fall so far.
+    pub fn get(mut self) -> (f64, f64) {
+        self.close_peak();
+        (self.dollars, self.pct)
     }
 }
 
@@ -144,12 +168,14 @@ mod tests {
     #[test]
     fn drawdown_is_measured_from_the_running_peak() {
         // Peak 110 -> trough 95 = 15 (13.6 %); the later fall 120 -> 108 = 12 is smaller.
-        let d = Drawdown::of(100.0, &[110.0, 95.0, 120.0, 108.0]);
-        assert_eq!(d.dollars, 15.0);
-        assert!((d.pct - 15.0 / 110.0 * 100.0).abs() < 1e-12);
+        let (d, pct) = Drawdown::of(100.0, &[110.0, 95.0, 120.0, 108.0]).get();
+        assert_eq!(d, 15.0);
+        assert!((pct - 15.0 / 110.0 * 100.0).abs() < 1e-12);
         // A first bar below the start counts from the start.
-        assert_eq!(Drawdown::of(100.0, &[90.0]).dollars, 10.0);
-        let flat = Drawdown::of(100.0, &[100.0, 101.0]);
-        assert_eq!((flat.dollars, flat.pct), (0.0, 0.0));
+        assert_eq!(Drawdown::of(100.0, &[90.0]).get().0, 10.0);
+        assert_eq!(Drawdown::of(100.0, &[100.0, 101.0]).get(), (0.0, 0.0));
+        // The deepest fall in dollars and in percent can come from different peaks.
+        let (d, pct) = Drawdown::of(100.0, &[50.0, 1000.0, 900.0]).get();
+        assert_eq!((d, pct), (100.0, 50.0));
     }
 }

@@ -124,7 +124,7 @@ pub(crate) fn summarize(x: &Summary) -> Metrics {
         max_w = max_w.max(streak_w);
         max_l = max_l.max(streak_l);
     }
-    let (dd, dd_pct) = (x.drawdown.dollars, x.drawdown.pct);
+    let (dd, dd_pct) = x.drawdown.get();
     let (sharpe, sortino) = daily_ratios(x);
     let cagr = cagr(x);
     let bars_held: u32 = x.trades.iter().map(|t| t.bars_held).sum();

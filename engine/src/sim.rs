@@ -49,6 +49,9 @@ struct Position {
     worst: i64,
     /// Fills paid so far: the entry plus two per paid roll.
     fills: u32,
+    /// Dollars those fills cost, `fills x fill_cost(contracts)`: kept so the mark of every
+    /// bar does not recompute it.
+    paid: f64,
     rolls: u32,
 }
 
@@ -77,7 +80,11 @@ struct Sim<'a> {
     grid: TickGrid,
     commission: f64,
     pos: Option<Position>,
+    /// Net P&L of closed trades.
     realized: f64,
+    /// `starting capital + realized`, summed in that order once per trade rather than once
+    /// per bar: the equity when flat.
+    banked: f64,
     trades: Vec<Trade>,
     skipped: u32,
 }
@@ -100,6 +107,7 @@ pub(crate) fn simulate(
         commission: cfg.commission(spec),
         pos: None,
         realized: 0.0,
+        banked: cfg.starting_capital,
         trades: Vec::new(),
         skipped: 0,
     };
@@ -158,7 +166,7 @@ pub(crate) fn simulate(
         } else {
             0.0
         };
-        curve.mark(bars.ts[i], cfg.starting_capital + sim.realized + open_pnl);
+        curve.mark(bars.ts[i], sim.banked + open_pnl);
     }
     SimOutput {
         trades: sim.trades,
@@ -202,23 +210,24 @@ impl Sim<'_> {
     fn open_pnl(&self, c: i64) -> f64 {
         match &self.pos {
             None => 0.0,
-            Some(p) => {
-                self.grid.dollars((c - p.entry) * p.sign, p.contracts)
-                    - f64::from(p.fills) * self.fill_cost(p.contracts)
-            }
+            Some(p) => self.grid.dollars((c - p.entry) * p.sign, p.contracts) - p.paid,
         }
     }
 
     fn roll(&mut self, i: usize) {
         let pay = self.cfg.pay_roll;
+        let Some(p) = self.pos.as_ref() else { return };
+        let now = self.bars.contract[i];
+        if p.contract == now {
+            return;
+        }
+        let cost = self.fill_cost(p.contracts);
         if let Some(p) = self.pos.as_mut() {
-            let now = self.bars.contract[i];
-            if p.contract != now {
-                p.contract = now;
-                p.rolls += 1;
-                if pay {
-                    p.fills += 2;
-                }
+            p.contract = now;
+            p.rolls += 1;
+            if pay {
+                p.fills += 2;
+                p.paid = f64::from(p.fills) * cost;
             }
         }
     }
@@ -386,6 +395,7 @@ impl Sim<'_> {
             best: fill * sign,
             worst: fill * sign,
             fills: 1,
+            paid: self.fill_cost(contracts),
             rolls: 0,
         });
     }
@@ -403,6 +413,7 @@ impl Sim<'_> {
         let f = fill * p.sign;
         let entry = p.entry * p.sign;
         self.realized += net;
+        self.banked = self.cfg.starting_capital + self.realized;
         let name = |c: u16| {
             self.bars
                 .meta
