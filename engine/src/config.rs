@@ -91,6 +91,10 @@ pub enum EquityCurve {
     Daily,
 }
 
+/// The farthest a stop, target or trailing stop may sit from the entry, in ticks (a trillion
+/// ticks is far beyond any price): keeps `entry ± distance` inside `i64` whatever the input.
+const MAX_DISTANCE_TICKS: i64 = 1_000_000_000_000;
+
 /// A distance from the entry price for stops, targets and trailing stops.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -117,7 +121,9 @@ impl ExitLevel {
             // An ATR distance under half a tick still means "one tick away", never "at entry";
             // fixed distances that round to zero are rejected by `validate` instead.
             ExitLevel::Atr(k) => match atr {
-                Some(a) if a.is_finite() && a > 0.0 => Some(to_ticks(k * a).max(1)),
+                Some(a) if a.is_finite() && a > 0.0 => {
+                    Some(to_ticks(k * a).clamp(1, MAX_DISTANCE_TICKS))
+                }
                 _ => None,
             },
         }
@@ -280,14 +286,25 @@ impl BacktestConfig {
                         format!("`{field}` is an ATR multiple but no ATR series was given"),
                     ));
                 }
-            } else if level.ticks(spec, None) == Some(0) {
-                return Err(EngineError::invalid(
-                    field,
-                    format!(
-                        "{level:?} is zero ticks (tick size {}); expected at least one tick",
-                        spec.tick_size
-                    ),
-                ));
+            } else {
+                let ticks = level.ticks(spec, None).unwrap_or(0);
+                if ticks == 0 {
+                    return Err(EngineError::invalid(
+                        field,
+                        format!(
+                            "{level:?} is zero ticks (tick size {}); expected at least one tick",
+                            spec.tick_size
+                        ),
+                    ));
+                }
+                if ticks > MAX_DISTANCE_TICKS {
+                    return Err(EngineError::invalid(
+                        field,
+                        format!(
+                            "{level:?} is {ticks} ticks; expected at most {MAX_DISTANCE_TICKS}"
+                        ),
+                    ));
+                }
             }
         }
         if let Some(0) = self.max_bars_held {

@@ -405,6 +405,125 @@ fn bad_input_is_an_error_naming_the_field() {
     .contains("signals.entry_level"));
 }
 
+/// Zero, negative, NaN and infinite numbers in every numeric field: each is an error that
+/// names the field, never a panic or a silent run.
+#[test]
+fn bad_numbers_are_errors_naming_the_field() {
+    let bars = daily(&[[100.0, 101.0, 99.0, 100.0], [100.0, 101.0, 99.0, 100.0]]);
+    let mut sig = Signals::none(2);
+    sig.long_entry[0] = true;
+    let es = spec("ES").unwrap();
+    let check = |cfg: BacktestConfig, field: &str| {
+        let e = backtest(&bars, es, &sig, &cfg).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("`{field}`")), "{field}: {e}");
+        assert_eq!(
+            backtest_metrics(&bars, es, &sig, &cfg)
+                .unwrap_err()
+                .to_string(),
+            e
+        );
+    };
+    for c in [-3, 0] {
+        check(
+            BacktestConfig {
+                sizing: Sizing::Fixed(c),
+                ..cfg()
+            },
+            "sizing.fixed",
+        );
+    }
+    for x in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        check(
+            BacktestConfig {
+                starting_capital: x,
+                ..cfg()
+            },
+            "startingCapital",
+        );
+    }
+    for x in [f64::NAN, f64::NEG_INFINITY] {
+        check(
+            BacktestConfig {
+                risk_free_rate: x,
+                ..cfg()
+            },
+            "riskFreeRate",
+        );
+    }
+    for x in [-0.5, f64::NAN, f64::INFINITY] {
+        check(
+            BacktestConfig {
+                commission_per_side: Some(x),
+                ..cfg()
+            },
+            "commissionPerSide",
+        );
+    }
+    for level in [
+        ExitLevel::Ticks(0.0),
+        ExitLevel::Ticks(0.4), // rounds to zero ticks
+        ExitLevel::Ticks(f64::NAN),
+        ExitLevel::Points(f64::INFINITY),
+        ExitLevel::Dollars(-5.0),
+        ExitLevel::Atr(0.0),
+    ] {
+        check(
+            BacktestConfig {
+                stop_loss: Some(level),
+                ..cfg()
+            },
+            "stopLoss",
+        );
+    }
+    // 1e300 ticks would overflow `entry + distance`.
+    check(
+        BacktestConfig {
+            take_profit: Some(ExitLevel::Ticks(1e300)),
+            ..cfg()
+        },
+        "takeProfit",
+    );
+    check(
+        BacktestConfig {
+            trailing_stop: Some(ExitLevel::Points(0.0)),
+            ..cfg()
+        },
+        "trailingStop",
+    );
+    for (dollars, max, field) in [
+        (f64::NAN, 5, "sizing.risk.dollars"),
+        (-100.0, 5, "sizing.risk.dollars"),
+        (500.0, 0, "sizing.risk.maxContracts"),
+        (500.0, -2, "sizing.risk.maxContracts"),
+    ] {
+        check(
+            BacktestConfig {
+                sizing: Sizing::Risk {
+                    dollars,
+                    max_contracts: max,
+                },
+                stop_loss: Some(ExitLevel::Ticks(8.0)),
+                ..cfg()
+            },
+            field,
+        );
+    }
+    check(
+        BacktestConfig {
+            max_bars_held: Some(0),
+            ..cfg()
+        },
+        "maxBarsHeld",
+    );
+    // A series with no bars at all: the window is empty.
+    let none = Bars::empty(SeriesMeta::new("ES", None, BarSize::Daily, "hand"));
+    let e = backtest(&none, es, &Signals::none(0), &cfg()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "window `all` selects no bars: the data runs from (no bars) to (no bars)"
+    );
+}
+
 #[test]
 fn config_json_round_trips_with_defaults() {
     let c: BacktestConfig = serde_json::from_str(
