@@ -293,29 +293,32 @@ impl<'a> Context<'a> {
         let n = self.bars.len();
         Ok(match c {
             CCond::Cross { above, left, right } => {
+                // Whole slices, not `Series::at` per bar: a sweep evaluates this once per
+                // combination over every bar, and plain slice loops compile to tight code.
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
-                (0..n)
-                    .map(|t| {
-                        t > 0 && {
-                            let (l0, r0, l1, r1) = (l.at(t - 1), r.at(t - 1), l.at(t), r.at(t));
-                            if *above {
-                                l0 <= r0 && l1 > r1
-                            } else {
-                                l0 >= r0 && l1 < r1
-                            }
-                        }
-                    })
-                    .collect()
+                let (l, r) = (l.to_slice(n), r.to_slice(n));
+                let crossed = |(l, r): (&[f64], &[f64])| {
+                    if *above {
+                        l[0] <= r[0] && l[1] > r[1]
+                    } else {
+                        l[0] >= r[0] && l[1] < r[1]
+                    }
+                };
+                let mut out = Vec::with_capacity(n);
+                out.extend((n > 0).then_some(false));
+                out.extend(l.windows(2).zip(r.windows(2)).map(crossed));
+                out
             }
             CCond::Cmp { op, left, right } => {
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
+                let (l, r) = (l.to_slice(n), r.to_slice(n));
                 let f = match op {
                     Cmp::Gt => |a: f64, b: f64| a > b,
                     Cmp::Lt => |a: f64, b: f64| a < b,
                     Cmp::Ge => |a: f64, b: f64| a >= b,
                     Cmp::Le => |a: f64, b: f64| a <= b,
                 };
-                (0..n).map(|t| f(l.at(t), r.at(t))).collect()
+                l.iter().zip(r.iter()).map(|(&a, &b)| f(a, b)).collect()
             }
             CCond::Between { value, low, high } => {
                 let v = self.expr(value, cache)?;
