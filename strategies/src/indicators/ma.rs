@@ -85,12 +85,15 @@ pub(super) fn sma_raw(x: &[f64], period: usize) -> Vec<f64> {
     }
     let n = period as f64;
     let mut total: f64 = x[..period - 1].iter().sum();
+    // Full length reserved for `pad`; `extend` over an exact-size iterator writes without a
+    // capacity check per value, which keeps `total` in a register (a `push` loop spilled it).
     let mut out = Vec::with_capacity(x.len());
-    for (&new, &old) in x[period - 1..].iter().zip(x) {
+    out.extend(x[period - 1..].iter().zip(x).map(|(&new, &old)| {
         total += new;
-        out.push(total / n);
+        let mean = total / n;
         total -= old;
-    }
+        mean
+    }));
     out
 }
 
@@ -106,10 +109,10 @@ pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
     let mut prev = x[..period].iter().sum::<f64>() / period as f64;
     let mut out = Vec::with_capacity(x.len());
     out.push(prev);
-    for &v in &x[period..] {
+    out.extend(x[period..].iter().map(|&v| {
         prev = (v - prev) * k + prev;
-        out.push(prev);
-    }
+        prev
+    }));
     out
 }
 

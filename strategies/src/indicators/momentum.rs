@@ -38,7 +38,7 @@ fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
     loss /= n;
     let mut out = Vec::with_capacity(x.len());
     out.push(ratio(gain, loss));
-    for w in x[period..].windows(2) {
+    out.extend(x[period..].windows(2).map(|w| {
         let change = w[1] - w[0];
         gain *= n - 1.0;
         loss *= n - 1.0;
@@ -49,8 +49,8 @@ fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
         }
         gain /= n;
         loss /= n;
-        out.push(ratio(gain, loss));
-    }
+        ratio(gain, loss)
+    }));
     out
 }
 

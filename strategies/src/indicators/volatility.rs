@@ -46,12 +46,12 @@ fn atr_raw(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
     let mut atr = seed;
     let mut out = Vec::with_capacity(high.len());
     out.push(atr);
-    for &range in &tr[period..] {
+    out.extend(tr[period..].iter().map(|&range| {
         atr *= n - 1.0;
         atr += range;
         atr /= n;
-        out.push(atr);
-    }
+        atr
+    }));
     out
 }
 
