@@ -1,0 +1,82 @@
+//! The sweep benchmark: the `sma_cross` template over a 10 × 10 grid (fast 5..=50 step 5,
+//! slow 60..=240 step 20: 100 combinations) on 100,000 and on 1,000,000 one-minute ES bars,
+//! through the same path as `settle sweep` (strategy language, shared indicator cache, rayon
+//! over every core, full metrics per combination). Criterion's throughput is bar-evaluations
+//! per second (bars × combinations / wall seconds).
+//! Run: `cargo bench --bench sweep`. The side-by-side run against vectorbt is
+//! `scripts/bench-vs-peers.sh`.
+
+use std::sync::atomic::AtomicBool;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use settle_data::{spec, BarSize, Bars, SeriesMeta};
+use settle_engine::sweep::{self, Grid, Param, SweepSpec};
+use settle_strategies::sweep::Evaluator;
+use settle_strategies::templates;
+
+/// A deterministic random walk on the ES tick grid (xorshift64, fixed seed), one bar a minute.
+fn bars(n: usize) -> Bars {
+    let mut b = Bars::empty(SeriesMeta::new("ES", None, BarSize::Minutes(1), "bench"));
+    let c = b.contract_index("ESH24");
+    let (mut x, mut price) = (0x9E37_79B9_7F4A_7C15_u64, 4800.0_f64);
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let step = (x % 5) as f64 - 2.0;
+        let open = price;
+        price += step * 0.25;
+        let (hi, lo) = (open.max(price) + 0.25, open.min(price) - 0.25);
+        b.push(1_704_146_400 + 60 * i as i64, open, hi, lo, price, 1.0, c);
+    }
+    b
+}
+
+fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
+    Param::Range {
+        key: key.into(),
+        min,
+        max,
+        step,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut strategy = templates::get("sma_cross", "ES").expect("sma_cross template");
+    strategy.bar_size = "1m".into();
+    strategy.window = "all".into();
+    let es = spec("ES").expect("ES in the catalog");
+    let grid = Grid::new(&[
+        range("fast", 5.0, 50.0, 5.0),
+        range("slow", 60.0, 240.0, 20.0),
+    ])
+    .expect("valid grid");
+    assert_eq!(grid.total_combinations(), 100);
+    let sweep_spec = SweepSpec::default();
+
+    let mut group = c.benchmark_group("sweep_sma_cross_100");
+    group.sample_size(10);
+    for n in [100_000, 1_000_000] {
+        let b = bars(n);
+        group.throughput(Throughput::Elements((n * grid.total_combinations()) as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &b, |bench, b| {
+            bench.iter(|| {
+                // A fresh evaluator each time: the indicator cache is part of the cost.
+                let ev = Evaluator::new(&strategy, b, es).expect("strategy fits the bars");
+                let r = sweep::run(
+                    &grid,
+                    &sweep_spec,
+                    |p| ev.metrics(p),
+                    &AtomicBool::new(false),
+                    &|_| {},
+                );
+                assert_eq!(r.failed_count, 0);
+                r
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
