@@ -34,7 +34,7 @@ pub use grid::{Grid, Param, DEFAULT_MAX_COMBINATIONS};
 pub use guard::GuardError;
 pub use objective::{metric_names, metric_value, Constraint, Direction, Objective, Op, SweepSpec};
 pub use result::{Failure, Ranked, Row, Surface, SweepResult};
-pub use run::{run, Progress};
+pub use run::{run, run_observed, Progress};
 pub use shard::{merge, run_shard, Shard, ShardError, ShardFile};
 
 /// Why a sweep could not be defined, run or exported. Every variant names the offending key,

@@ -44,12 +44,29 @@ pub fn run<F>(
 where
     F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
 {
+    run_observed(grid, spec, eval, cancel, progress, &|_, _| {})
+}
+
+/// [`run`], also handing each finished combination (its index and outcome) to `finished`, from
+/// the worker that finished it and before the sweep ends: a caller that must keep results
+/// through a crash (the MCP server writes each to SQLite) need not wait for the whole grid.
+pub fn run_observed<F>(
+    grid: &Grid,
+    spec: &SweepSpec,
+    eval: F,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+    finished: &(dyn Fn(usize, &Result<Metrics, String>) + Sync),
+) -> SweepResult
+where
+    F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
+{
     let all: Vec<usize> = (0..grid.total_combinations()).collect();
-    let (rows, failures) = run_indices(grid, &all, eval, cancel, progress);
+    let (rows, failures) = run_indices(grid, &all, eval, cancel, progress, finished);
     SweepResult::new(grid, spec.clone(), rows, failures)
 }
 
-/// Evaluates the combinations `indices` (ascending) of `grid` as [`run`] does, returning the
+/// Evaluates the combinations `indices` (ascending) of `grid` as [`run_observed`] does, returning the
 /// finished rows and failures in index order. Shards use it to run their share of a grid;
 /// `Progress::total` is then `indices.len()`.
 pub(crate) fn run_indices<F>(
@@ -58,6 +75,7 @@ pub(crate) fn run_indices<F>(
     eval: F,
     cancel: &AtomicBool,
     progress: &(dyn Fn(Progress) + Sync),
+    finished: &(dyn Fn(usize, &Result<Metrics, String>) + Sync),
 ) -> (Vec<Row>, Vec<Failure>)
 where
     F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
@@ -74,6 +92,7 @@ where
             let params = grid.params(index);
             let outcome = catch_unwind(AssertUnwindSafe(|| eval(&params)))
                 .unwrap_or_else(|payload| Err(format!("panicked: {}", panic_text(&*payload))));
+            finished(index, &outcome);
             let done = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress(report(done, total, start));
             Some(outcome)

@@ -220,7 +220,7 @@ where
     F: Fn(&[(String, f64)]) -> Result<Metrics, String> + Sync,
 {
     let share = shard.indices(grid.total_combinations());
-    let (rows, failures) = run_indices(grid, &share, eval, cancel, progress);
+    let (rows, failures) = run_indices(grid, &share, eval, cancel, progress, &|_, _| {});
     ShardFile {
         format: FORMAT.to_string(),
         job: job.to_string(),
