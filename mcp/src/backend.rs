@@ -5,8 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use settle_engine::sweep::Grid;
 
-use crate::model::{CanonicalParameter, EquityPoint, Metrics, ParameterValue, Trade};
+use crate::model::{
+    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
+};
 use crate::ops::JobContext;
 
 /// What a client sent to define a strategy (the flat fields of `create_strategy`).
@@ -71,21 +74,31 @@ pub struct DatasetInfo {
 pub type BackendResult<T> = Result<T, String>;
 
 /// The computation behind the strategy tools. Calls to `compile`, `templates` and `datasets`
-/// are quick; `run_backtest` runs on a blocking thread and should check
+/// are quick; `run_backtest` and `run_sweep` run on a blocking thread and check
 /// `ctx.is_cancelled()` between units of work.
 pub trait Backend: Send + Sync + 'static {
     /// Validates client input into a stored definition with its canonical parameters.
     fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy>;
 
-    /// Returns `definition` with the given parameter values substituted (one sweep point).
-    fn with_parameters(
-        &self,
-        definition: &Value,
-        values: &[ParameterValue],
-    ) -> BackendResult<Value>;
-
     /// Runs one deterministic backtest of a stored definition.
     fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput>;
+
+    /// Sweeps `definition` over `grid`: every combination backtested (in parallel, on the
+    /// current rayon pool), each finished one handed to `on_rows` with its `combo_index`, in
+    /// batches, from one thread at a time and before the sweep ends, so the caller can persist
+    /// rows as they finish. Batches come in finishing order, not combination order.
+    ///
+    /// Once `ctx.is_cancelled()`, no new combination starts; every combination that finished
+    /// is still handed over. A combination that fails is a row with its `error`. An `Err`
+    /// from `on_rows` stops the sweep and is returned; `Err` before any row means the sweep
+    /// could not start (bad definition, missing data).
+    fn run_sweep(
+        &self,
+        definition: &Value,
+        grid: &Grid,
+        ctx: &JobContext,
+        on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+    ) -> BackendResult<()>;
 
     fn templates(&self) -> Vec<TemplateInfo>;
 
@@ -103,10 +116,16 @@ impl Backend for Unwired {
     fn compile(&self, _: &StrategyInput) -> BackendResult<CompiledStrategy> {
         Err(UNWIRED.into())
     }
-    fn with_parameters(&self, _: &Value, _: &[ParameterValue]) -> BackendResult<Value> {
+    fn run_backtest(&self, _: &Value, _: &JobContext) -> BackendResult<BacktestOutput> {
         Err(UNWIRED.into())
     }
-    fn run_backtest(&self, _: &Value, _: &JobContext) -> BackendResult<BacktestOutput> {
+    fn run_sweep(
+        &self,
+        _: &Value,
+        _: &Grid,
+        _: &JobContext,
+        _: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+    ) -> BackendResult<()> {
         Err(UNWIRED.into())
     }
     fn templates(&self) -> Vec<TemplateInfo> {

@@ -464,26 +464,34 @@ impl Store {
         Ok(())
     }
 
-    /// Writes one finished combination as soon as it finishes (so a crash keeps it).
-    pub fn record_optimization_row(
+    /// Writes finished combinations as soon as they finish (so a crash keeps them), a batch
+    /// in one transaction: one commit instead of one per row.
+    pub fn record_optimization_rows(
         &self,
         optimization_id: &str,
-        row: &OptimizationRow,
+        rows: &[OptimizationRow],
     ) -> DbResult<()> {
-        self.lock().execute(
-            "INSERT OR REPLACE INTO optimization_rows (optimization_id, combo_index, parameters,
-               metrics, error) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                optimization_id,
-                row.combo_index as i64,
-                serde_json::to_string(&row.parameters)?,
-                row.metrics
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()?,
-                row.error
-            ],
-        )?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO optimization_rows (optimization_id, combo_index,
+                   parameters, metrics, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for row in rows {
+                insert.execute(params![
+                    optimization_id,
+                    row.combo_index as i64,
+                    serde_json::to_string(&row.parameters)?,
+                    row.metrics
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()?,
+                    row.error
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

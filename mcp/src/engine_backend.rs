@@ -6,19 +6,26 @@
 //! without the input that built it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 use settle_data::store::Store;
 use settle_data::DataError;
+use settle_engine::sweep::{self, Grid, SweepSpec};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
+use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
 
 use crate::backend::{
     Backend, BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput,
     TemplateInfo,
 };
-use crate::model::{CanonicalParameter, EquityPoint, Metrics, ParameterValue, Trade};
+use crate::model::{
+    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
+};
 use crate::ops::JobContext;
 
 /// The engine behind the MCP tools, reading series from one store.
@@ -62,14 +69,6 @@ impl Backend for EngineBackend {
         })
     }
 
-    fn with_parameters(
-        &self,
-        definition: &Value,
-        values: &[ParameterValue],
-    ) -> BackendResult<Value> {
-        Ok(to_json(&apply(&from_definition(definition)?, values)?))
-    }
-
     fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput> {
         let c = compile(&from_definition(definition)?)?;
         if ctx.is_cancelled() {
@@ -100,6 +99,47 @@ impl Backend for EngineBackend {
         })
     }
 
+    /// The CLI's sweep (`settle sweep`): bars loaded once, indicators shared by every
+    /// combination through the [`Evaluator`], combinations spread over rayon by
+    /// [`sweep::run_observed`]. The workers only send finished rows down a channel; this thread
+    /// stays the single writer, handing them to `on_rows` in batches while it also turns
+    /// `cancel_task` into the sweep's stop flag.
+    fn run_sweep(
+        &self,
+        definition: &Value,
+        grid: &Grid,
+        ctx: &JobContext,
+        on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+    ) -> BackendResult<()> {
+        let strategy = from_definition(definition)?;
+        let c = compile(&strategy)?;
+        let bars = self
+            .store
+            .find(&c.strategy.symbol, None, c.bar_size)
+            .map_err(|e| missing_series(&c, e))?;
+        let evaluator = Evaluator::new(&strategy, &bars, c.spec)
+            .map_err(|e| format!("preparing the sweep: {e}"))?;
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel();
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| write_rows(rx, grid, ctx, &stop, on_rows));
+            // The sweep runs on this thread, so a caller's `ThreadPool::install` picks the pool.
+            sweep::run_observed(
+                grid,
+                &SweepSpec::default(),
+                |p| evaluator.metrics(p),
+                &stop,
+                &|_| {},
+                // A send fails only once the writer gave up on an error it will return.
+                &|index, outcome| drop(tx.send((index, outcome.clone()))),
+            );
+            drop(tx);
+            writer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
     fn templates(&self) -> Vec<TemplateInfo> {
         templates::all()
             .into_iter()
@@ -127,6 +167,73 @@ impl Backend for EngineBackend {
                 rows: e.rows as u64,
             })
             .collect())
+    }
+}
+
+/// How often the row writer looks at `cancel_task` while no row arrives.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+/// Most rows written in one batch (one SQLite transaction).
+const MAX_BATCH: usize = 512;
+
+/// The writer's side of [`EngineBackend::run_sweep`]: until the workers are done, hands each
+/// batch of finished rows (all that arrived while the previous one was written) to `on_rows`,
+/// reports progress, and sets `stop` once the operation is cancelled or `on_rows` fails.
+fn write_rows(
+    rx: mpsc::Receiver<(usize, Result<settle_engine::Metrics, String>)>,
+    grid: &Grid,
+    ctx: &JobContext,
+    stop: &AtomicBool,
+    on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+) -> BackendResult<()> {
+    let total = grid.total_combinations() as u64;
+    let mut done = 0u64;
+    let mut failure = None;
+    loop {
+        let first = match rx.recv_timeout(CANCEL_POLL) {
+            Ok(finished) => Some(finished),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        if ctx.is_cancelled() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let Some(first) = first else { continue };
+        let batch: Vec<OptimizationRow> = std::iter::once(first)
+            .chain(rx.try_iter().take(MAX_BATCH - 1))
+            .map(|(index, outcome)| sweep_row(grid, index, outcome))
+            .collect();
+        if failure.is_some() {
+            continue;
+        }
+        match on_rows(&batch) {
+            Ok(()) => {
+                done += batch.len() as u64;
+                ctx.progress(done, total);
+            }
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                failure = Some(e);
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// Combination `index` of `grid` and its outcome, as the server stores it.
+fn sweep_row(
+    grid: &Grid,
+    index: usize,
+    outcome: Result<settle_engine::Metrics, String>,
+) -> OptimizationRow {
+    OptimizationRow {
+        combo_index: index as u64,
+        parameters: grid
+            .params(index)
+            .into_iter()
+            .map(|(key, value)| ParameterValue { key, value })
+            .collect(),
+        metrics: outcome.as_ref().ok().map(headline),
+        error: outcome.err(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The real backend on real data: RTL's CL front-month daily OHLC imported into a temporary
 //! store, the `sma_cross` template compiled and backtested through [`EngineBackend`], and the
-//! result checked against calling the strategy language and the engine directly.
+//! result checked against calling the strategy language and the engine directly; a sweep
+//! checked against one such backtest per combination.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,9 +9,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use settle_data::import::rtl;
+use settle_engine::sweep::{Grid, Param};
 use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput};
 use settle_mcp::db::Store as Db;
-use settle_mcp::model::{OpStatus, OperationRecord, ParameterValue, KIND_BACKTEST};
+use settle_mcp::model::{
+    OpStatus, OperationRecord, OptimizationRow, ParameterValue, KIND_BACKTEST, KIND_OPTIMIZATION,
+};
 use settle_mcp::ops::{Kickoff, Operations};
 use settle_mcp::EngineBackend;
 use settle_strategies::{rules, templates};
@@ -214,4 +218,144 @@ fn templates_and_datasets_come_from_the_real_catalogs() {
     );
     assert_eq!(ds[0].rows, bars.len() as u64);
     assert!(ds[0].first_ts.starts_with("2013-01-02") && ds[0].first_ts < ds[0].last_ts);
+}
+
+/// Every row of `grid` swept by [`EngineBackend::run_sweep`] inside an operation, on a rayon
+/// pool of `threads`, sorted by combination (rows arrive in finishing order).
+async fn sweep_rows(
+    home: &Path,
+    backend: Arc<EngineBackend>,
+    definition: serde_json::Value,
+    grid: Grid,
+    threads: usize,
+) -> Vec<OptimizationRow> {
+    let ops = Operations::new(Db::open(home).unwrap());
+    let kick = Kickoff {
+        session_id: "ses",
+        kind: KIND_OPTIMIZATION,
+        subject_id: "opt",
+        idempotency_key: None,
+        exclusive: false,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let (op, _) = ops
+        .start(kick, move |ctx| {
+            let mut rows = Vec::new();
+            pool.install(|| {
+                backend.run_sweep(&definition, &grid, ctx, &mut |batch| {
+                    rows.extend_from_slice(batch);
+                    Ok(())
+                })
+            })?;
+            Ok(serde_json::to_value(rows).unwrap())
+        })
+        .unwrap();
+    let done = ops
+        .wait(&op.operation_id, Duration::from_secs(120))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.operation.status, OpStatus::Succeeded);
+    assert_eq!(
+        (done.operation.progress_done, done.operation.progress_total),
+        (16, 16)
+    );
+    let mut rows: Vec<OptimizationRow> =
+        serde_json::from_value(done.operation.result.unwrap()).unwrap();
+    rows.sort_by_key(|r| r.combo_index);
+    rows
+}
+
+/// An MCP sweep runs the CLI's engine (`settle_engine::sweep` with the shared-indicator
+/// `Evaluator`); its rows must be what the server's old path gave: one independent
+/// `with_parameters` + `compile` + `signals` + `backtest` per combination, with failures for
+/// invalid values. And the same whatever the thread count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
+    let (home, bars) = home_with_cl();
+    let backend = Arc::new(EngineBackend::open(home.path()).unwrap());
+    let compiled = backend.compile(&sma_cross_cl()).unwrap();
+    // fast = 1 is below the template's minimum of 2 and 10.5 is not a whole period: failures.
+    let grid = Grid::new(&[
+        Param::List {
+            key: "fast".into(),
+            values: vec![1.0, 5.0, 10.5, 20.0],
+        },
+        Param::Range {
+            key: "slow".into(),
+            min: 30.0,
+            max: 60.0,
+            step: 10.0,
+        },
+    ])
+    .unwrap();
+    let one = sweep_rows(
+        home.path(),
+        backend.clone(),
+        compiled.definition.clone(),
+        grid.clone(),
+        1,
+    )
+    .await;
+    let two = sweep_rows(home.path(), backend, compiled.definition, grid.clone(), 2).await;
+    assert_eq!(one, two);
+    assert_eq!(
+        one.iter().map(|r| r.combo_index).collect::<Vec<_>>(),
+        (0..16).collect::<Vec<_>>()
+    );
+
+    let mut base = templates::get("sma_cross", "CL").unwrap();
+    base.window = "2015-01-01..2019-12-31".into();
+    base.commission_per_side = Some(2.0);
+    base.slippage_ticks = Some(2);
+    let mut failed = 0;
+    for row in &one {
+        let (fast, slow) = (row.parameters[0].value, row.parameters[1].value);
+        assert_eq!(
+            (
+                row.parameters[0].key.as_str(),
+                row.parameters[1].key.as_str()
+            ),
+            ("fast", "slow")
+        );
+        assert_eq!(
+            (fast, slow),
+            (
+                [1.0, 5.0, 10.5, 20.0][row.combo_index as usize / 4],
+                [30.0, 40.0, 50.0, 60.0][row.combo_index as usize % 4]
+            )
+        );
+        match rules::with_parameters(&base, &[("fast", fast), ("slow", slow)]) {
+            Err(errors) => {
+                failed += 1;
+                let want: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                assert_eq!(row.error.as_deref(), Some(want.join("\n").as_str()));
+                assert!(
+                    row.error.as_ref().unwrap().contains("/parameters"),
+                    "{row:?}"
+                );
+                assert_eq!(row.metrics, None);
+            }
+            Ok(s) => {
+                let c = rules::compile(&s).unwrap();
+                let signals = rules::signals(&c, &bars, c.spec).unwrap();
+                let want = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c))
+                    .unwrap()
+                    .metrics;
+                let m = row.metrics.as_ref().expect("a valid combination runs");
+                assert!(m.trade_count > 0, "{row:?}");
+                assert_eq!(row.error, None);
+                assert_eq!(m.trade_count, u64::from(want.trade_count));
+                assert_eq!(m.total_pnl, want.total_pnl);
+                assert_eq!(m.win_rate, want.win_rate);
+                assert_eq!(m.max_drawdown, want.max_drawdown);
+                assert_eq!(m.sharpe_ratio, want.sharpe_ratio);
+                assert_eq!(m.profit_factor, want.profit_factor);
+            }
+        }
+    }
+    assert_eq!(failed, 8, "fast = 1 and fast = 10.5, four slows each");
 }

@@ -256,12 +256,13 @@ mod flow_tests {
     use crate::backend::{
         BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, TemplateInfo,
     };
-    use crate::model::{CanonicalParameter, Metrics, ParameterValue};
+    use crate::model::{CanonicalParameter, Metrics, OptimizationRow, ParameterValue};
     use crate::ops::JobContext;
     use serde_json::{json, Value};
+    use settle_engine::sweep::Grid;
 
-    /// total_pnl = 10 × fast; each run takes `delay_ms` and, like the engine's, gives up when
-    /// cancel_task arrived meanwhile.
+    /// total_pnl = 10 × fast; each run takes `delay_ms` and gives up when cancel_task arrived
+    /// meanwhile; a sweep runs its combinations one by one and stops at the first given up.
     struct Fake {
         delay_ms: u64,
     }
@@ -289,9 +290,6 @@ mod flow_tests {
                 }],
             })
         }
-        fn with_parameters(&self, _: &Value, values: &[ParameterValue]) -> BackendResult<Value> {
-            Ok(json!({ "fast": values[0].value }))
-        }
         fn run_backtest(
             &self,
             definition: &Value,
@@ -314,6 +312,31 @@ mod flow_tests {
                 trades: vec![],
                 daily_equity: vec![],
             })
+        }
+        /// One combination at a time, each a `run_backtest` of `{fast}`; stops at a cancel.
+        fn run_sweep(
+            &self,
+            _: &Value,
+            grid: &Grid,
+            ctx: &JobContext,
+            on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+        ) -> BackendResult<()> {
+            for index in 0..grid.total_combinations() {
+                let values = grid.combination(index);
+                let Ok(out) = self.run_backtest(&json!({ "fast": values[0] }), ctx) else {
+                    break;
+                };
+                on_rows(&[OptimizationRow {
+                    combo_index: index as u64,
+                    parameters: vec![ParameterValue {
+                        key: grid.keys()[0].clone(),
+                        value: values[0],
+                    }],
+                    metrics: Some(out.metrics),
+                    error: None,
+                }])?;
+            }
+            Ok(())
         }
         fn templates(&self) -> Vec<TemplateInfo> {
             vec![]

@@ -6,15 +6,17 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use settle_engine::sweep::{Grid, Param, SweepError};
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
-use crate::model::{Metrics, OptimizationRow, ParameterValue, KIND_OPTIMIZATION};
+use crate::model::{Metrics, OptimizationRow, KIND_OPTIMIZATION};
 use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
-/// Largest grid one sweep may hold.
-const MAX_COMBINATIONS: u64 = 10_000;
+/// Largest grid one MCP sweep may hold: below the engine's default cap because every row is
+/// stored in SQLite and re-read by each get_optimization.
+const MAX_COMBINATIONS: usize = 10_000;
 /// Points per parameter when no step is given.
 const DEFAULT_POINTS: u32 = 5;
 
@@ -148,7 +150,6 @@ impl SettleServer {
                 "parameters is empty: give at least one {key, min, max}",
             ));
         }
-        let mut grid = Vec::new();
         for r in &a.parameters {
             if !s.canonical_parameters.iter().any(|p| p.key == r.key) {
                 let keys: Vec<&str> = s
@@ -162,20 +163,23 @@ impl SettleServer {
                     keys.join(", ")
                 )));
             }
-            grid.push(SweptParameter {
-                key: r.key.clone(),
-                values: range_values(r).map_err(fix)?,
-            });
         }
-        let total = grid
+        let params = a
+            .parameters
             .iter()
-            .try_fold(1u64, |acc, p| acc.checked_mul(p.values.len() as u64))
-            .filter(|t| *t <= MAX_COMBINATIONS)
-            .ok_or_else(|| {
-                fix(format!(
-                    "the grid exceeds {MAX_COMBINATIONS} combinations: use larger steps"
-                ))
-            })?;
+            .map(ParamRange::to_param)
+            .collect::<Result<Vec<_>, _>>()?;
+        let expanded = engine_grid(&params)?;
+        let total = expanded.total_combinations() as u64;
+        let grid: Vec<SweptParameter> = expanded
+            .keys()
+            .iter()
+            .zip(expanded.values())
+            .map(|(key, values)| SweptParameter {
+                key: key.clone(),
+                values: values.clone(),
+            })
+            .collect();
         let config = SweepConfig {
             rank_by: a.rank_by,
             grid: grid.clone(),
@@ -235,6 +239,7 @@ impl SettleServer {
         let artifact = self.require_strategy(&a.session_id, &opt.artifact_id)?;
         let config: SweepConfig = serde_json::from_value(opt.config.clone())
             .map_err(|e| fix(format!("stored sweep is unreadable: {e}")))?;
+        let grid = engine_grid(&config.params())?;
         let backend = self.backend.clone();
         let opt_id = opt.optimization_id.clone();
         let (op, created) = self
@@ -252,33 +257,13 @@ impl SettleServer {
                     store
                         .attach_optimization_run(&opt_id, ctx.operation_id())
                         .map_err(|e| e.to_string())?;
-                    let combos = combinations(&config.grid);
-                    let total = combos.len() as u64;
                     let mut failed = 0u64;
-                    for (i, values) in combos.into_iter().enumerate() {
-                        if ctx.is_cancelled() {
-                            break;
-                        }
-                        let run = backend
-                            .with_parameters(&artifact.definition, &values)
-                            .and_then(|def| backend.run_backtest(&def, ctx));
-                        // A combination cut short by cancel_task did not run: it is neither a
-                        // result nor a failure, so it is not recorded.
-                        if run.is_err() && ctx.is_cancelled() {
-                            break;
-                        }
-                        let row = OptimizationRow {
-                            combo_index: i as u64,
-                            parameters: values,
-                            metrics: run.as_ref().ok().map(|o| o.metrics.clone()),
-                            error: run.err(),
-                        };
-                        failed += u64::from(row.error.is_some());
+                    backend.run_sweep(&artifact.definition, &grid, ctx, &mut |rows| {
+                        failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
                         store
-                            .record_optimization_row(&opt_id, &row)
-                            .map_err(|e| e.to_string())?;
-                        ctx.progress(i as u64 + 1, total);
-                    }
+                            .record_optimization_rows(&opt_id, rows)
+                            .map_err(|e| e.to_string())
+                    })?;
                     Ok(json!({ "optimization_id": opt_id, "failed_count": failed }))
                 },
             )
@@ -368,47 +353,63 @@ impl SettleServer {
     }
 }
 
-/// The values one range sweeps, min to max inclusive.
-fn range_values(r: &ParamRange) -> Result<Vec<f64>, String> {
-    if !(r.min.is_finite() && r.max.is_finite()) || r.min > r.max {
-        return Err(format!("parameter '{}': need finite min <= max", r.key));
-    }
-    match r.step {
-        Some(step) if !(step.is_finite() && step > 0.0) => {
-            Err(format!("parameter '{}': step must be positive", r.key))
-        }
-        Some(step) => {
-            let n = ((r.max - r.min) / step + 1e-9).floor() as u64 + 1;
-            if n > MAX_COMBINATIONS {
-                return Err(format!("parameter '{}': step too small", r.key));
+impl ParamRange {
+    /// The engine's parameter: a range on its exact decimal lattice when a step is given,
+    /// else [`DEFAULT_POINTS`] evenly spaced values (one when min = max).
+    fn to_param(&self) -> Result<Param, Failure> {
+        let key = self.key.clone();
+        let (min, max) = (self.min, self.max);
+        Ok(match self.step {
+            Some(step) => Param::Range {
+                key,
+                min,
+                max,
+                step,
+            },
+            None if min == max => Param::List {
+                key,
+                values: vec![min],
+            },
+            None if min < max => {
+                let n = f64::from(DEFAULT_POINTS - 1);
+                Param::List {
+                    key,
+                    values: (0..DEFAULT_POINTS)
+                        .map(|i| min + (max - min) * f64::from(i) / n)
+                        .collect(),
+                }
             }
-            Ok((0..n).map(|i| r.min + step * i as f64).collect())
-        }
-        None if r.min == r.max => Ok(vec![r.min]),
-        None => {
-            let n = DEFAULT_POINTS;
-            Ok((0..n)
-                .map(|i| r.min + (r.max - r.min) * f64::from(i) / f64::from(n - 1))
-                .collect())
-        }
+            None => {
+                return Err(fix(format!(
+                    "parameters: parameter `{key}`: min {min} is above max {max}"
+                )))
+            }
+        })
     }
 }
 
-/// The Cartesian product in a fixed order (last parameter varies fastest).
-fn combinations(grid: &[SweptParameter]) -> Vec<Vec<ParameterValue>> {
-    grid.iter().fold(vec![Vec::new()], |acc, p| {
-        acc.iter()
-            .flat_map(|prefix| {
-                p.values.iter().map(move |v| {
-                    let mut next = prefix.clone();
-                    next.push(ParameterValue {
-                        key: p.key.clone(),
-                        value: *v,
-                    });
-                    next
-                })
+impl SweepConfig {
+    /// The stored grid as the engine's parameters (value lists, already expanded).
+    fn params(&self) -> Vec<Param> {
+        self.grid
+            .iter()
+            .map(|p| Param::List {
+                key: p.key.clone(),
+                values: p.values.clone(),
             })
             .collect()
+    }
+}
+
+/// The engine's grid of `params` under this server's cap; a problem is a tool error naming
+/// the parameter or the count.
+fn engine_grid(params: &[Param]) -> Result<Grid, Failure> {
+    Grid::with_cap(params, MAX_COMBINATIONS).map_err(|e| match e {
+        SweepError::TooManyCombinations { count, cap } => fix(format!(
+            "parameters: the grid has {count} combinations, over this server's cap of {cap}; \
+             use larger steps, narrower ranges or fewer parameters"
+        )),
+        e => fix(format!("parameters: {e}")),
     })
 }
 
@@ -416,47 +417,74 @@ fn combinations(grid: &[SweptParameter]) -> Vec<Vec<ParameterValue>> {
 mod tests {
     use super::*;
 
-    fn range(min: f64, max: f64, step: Option<f64>) -> ParamRange {
+    fn range(key: &str, min: f64, max: f64, step: Option<f64>) -> ParamRange {
         ParamRange {
-            key: "k".into(),
+            key: key.into(),
             min,
             max,
             step,
         }
     }
 
-    #[test]
-    fn ranges_are_inclusive_and_validated() {
-        assert_eq!(
-            range_values(&range(10.0, 20.0, Some(5.0))).unwrap(),
-            vec![10.0, 15.0, 20.0]
-        );
-        assert_eq!(
-            range_values(&range(0.0, 1.0, None)).unwrap(),
-            vec![0.0, 0.25, 0.5, 0.75, 1.0]
-        );
-        assert!(range_values(&range(2.0, 1.0, None)).is_err());
-        assert!(range_values(&range(0.0, 1.0, Some(0.0))).is_err());
+    fn grid(ranges: &[ParamRange]) -> Result<Grid, String> {
+        let params = ranges
+            .iter()
+            .map(ParamRange::to_param)
+            .collect::<Result<Vec<_>, _>>();
+        params
+            .and_then(|p| engine_grid(&p))
+            .map_err(|e| format!("{e:?}"))
     }
 
     #[test]
-    fn grid_is_the_cartesian_product() {
+    fn ranges_are_inclusive_exact_and_validated() {
+        let g = grid(&[range("k", 10.0, 20.0, Some(5.0))]).unwrap();
+        assert_eq!(g.values(), [vec![10.0, 15.0, 20.0]]);
+        // Decimal steps land on the literals, not on drifting sums (0.1 + 0.2 = 0.30000000000000004).
+        let g = grid(&[range("k", 0.1, 0.5, Some(0.1))]).unwrap();
+        assert_eq!(g.values(), [vec![0.1, 0.2, 0.3, 0.4, 0.5]]);
+        let g = grid(&[range("k", 0.0, 1.0, None)]).unwrap();
+        assert_eq!(g.values(), [vec![0.0, 0.25, 0.5, 0.75, 1.0]]);
+        assert_eq!(
+            grid(&[range("k", 3.0, 3.0, None)]).unwrap().values(),
+            [vec![3.0]]
+        );
+        for (r, want) in [
+            (range("k", 2.0, 1.0, None), "min 2 is above max 1"),
+            (range("k", 2.0, 1.0, Some(1.0)), "min 2 is above max 1"),
+            (range("k", 0.0, 1.0, Some(0.0)), "step 0 must be above 0"),
+        ] {
+            let e = grid(&[r]).unwrap_err();
+            assert!(
+                e.contains("parameters: parameter `k`") && e.contains(want),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn grid_is_the_cartesian_product_first_key_slowest() {
         // "a 5-value stop sweep crossed with a 4-value target sweep is 20 backtests"
-        let grid = vec![
-            SweptParameter {
-                key: "stop".into(),
-                values: vec![1.0, 2.0, 3.0, 4.0, 5.0],
-            },
-            SweptParameter {
-                key: "target".into(),
-                values: vec![1.0, 2.0, 3.0, 4.0],
-            },
-        ];
-        let c = combinations(&grid);
-        assert_eq!(c.len(), 20);
-        assert_eq!(c[1][0].value, 1.0);
-        assert_eq!(c[1][1].value, 2.0);
-        assert_eq!(c[19][0].value, 5.0);
-        assert_eq!(c[19][1].value, 4.0);
+        let g = grid(&[
+            range("stop", 1.0, 5.0, Some(1.0)),
+            range("target", 1.0, 4.0, Some(1.0)),
+        ])
+        .unwrap();
+        assert_eq!(g.total_combinations(), 20);
+        assert_eq!(g.combination(1), [1.0, 2.0]);
+        assert_eq!(g.combination(19), [5.0, 4.0]);
+    }
+
+    #[test]
+    fn a_grid_over_the_cap_names_its_size_and_the_cap() {
+        let e = grid(&[
+            range("a", 1.0, 101.0, Some(1.0)),
+            range("b", 1.0, 100.0, Some(1.0)),
+        ])
+        .unwrap_err();
+        assert!(
+            e.contains("the grid has 10100 combinations, over this server's cap of 10000"),
+            "{e}"
+        );
     }
 }
