@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use settle_engine::sweep::Grid;
+use settle_engine::sweep::{Grid, SweepSpec};
 
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
@@ -50,6 +50,30 @@ pub struct BacktestOutput {
     pub daily_equity: Vec<EquityPoint>,
 }
 
+/// What a finished sweep adds to its rows: the Deflated Sharpe Ratio of its best combination.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepEnd {
+    pub deflated_sharpe: Option<BestDeflatedSharpe>,
+    /// Why `deflated_sharpe` is absent (cancelled sweep, no best, too few daily returns).
+    pub deflated_sharpe_unavailable: Option<String>,
+}
+
+/// The Deflated Sharpe Ratio (Bailey & López de Prado 2014) of a sweep's best combination:
+/// the probability that its true daily Sharpe ratio beats the best that `trials` strategies
+/// without skill would show, so a best picked among many tries counts for less.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestDeflatedSharpe {
+    /// The combination judged (the sweep's best).
+    pub combo_index: u64,
+    pub deflated_sharpe: f64,
+    /// Finished combinations with a Sharpe ratio: the trials the best was picked from.
+    pub trials: u64,
+    /// The best's daily Sharpe ratio.
+    pub sharpe: f64,
+    /// The expected best daily Sharpe ratio of `trials` no-skill strategies.
+    pub expected_max_sharpe: f64,
+}
+
 /// A strategy template (`list_templates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TemplateInfo {
@@ -92,13 +116,17 @@ pub trait Backend: Send + Sync + 'static {
     /// is still handed over. A combination that fails is a row with its `error`. An `Err`
     /// from `on_rows` stops the sweep and is returned; `Err` before any row means the sweep
     /// could not start (bad definition, missing data).
+    ///
+    /// `spec` picks the best combination, which a sweep that ran to the end judges with the
+    /// Deflated Sharpe Ratio ([`SweepEnd`]).
     fn run_sweep(
         &self,
         definition: &Value,
         grid: &Grid,
+        spec: &SweepSpec,
         ctx: &JobContext,
         on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
-    ) -> BackendResult<()>;
+    ) -> BackendResult<SweepEnd>;
 
     fn templates(&self) -> Vec<TemplateInfo>;
 
@@ -123,9 +151,10 @@ impl Backend for Unwired {
         &self,
         _: &Value,
         _: &Grid,
+        _: &SweepSpec,
         _: &JobContext,
         _: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
-    ) -> BackendResult<()> {
+    ) -> BackendResult<SweepEnd> {
         Err(UNWIRED.into())
     }
     fn templates(&self) -> Vec<TemplateInfo> {

@@ -14,14 +14,16 @@ use serde::Serialize;
 use serde_json::Value;
 use settle_data::store::Store;
 use settle_data::DataError;
-use settle_engine::sweep::{self, Grid, SweepSpec};
+use settle_engine::metrics::daily_returns;
+use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes};
+use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
 
 use crate::backend::{
-    Backend, BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput,
-    TemplateInfo,
+    Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
+    StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
@@ -108,9 +110,10 @@ impl Backend for EngineBackend {
         &self,
         definition: &Value,
         grid: &Grid,
+        spec: &SweepSpec,
         ctx: &JobContext,
         on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
-    ) -> BackendResult<()> {
+    ) -> BackendResult<SweepEnd> {
         let strategy = from_definition(definition)?;
         let c = compile(&strategy)?;
         let bars = self
@@ -124,9 +127,9 @@ impl Backend for EngineBackend {
         std::thread::scope(|scope| {
             let writer = scope.spawn(|| write_rows(rx, grid, ctx, &stop, on_rows));
             // The sweep runs on this thread, so a caller's `ThreadPool::install` picks the pool.
-            sweep::run_observed(
+            let result = sweep::run_observed(
                 grid,
-                &SweepSpec::default(),
+                spec,
                 |p| evaluator.metrics(p),
                 &stop,
                 &|_| {},
@@ -136,7 +139,16 @@ impl Backend for EngineBackend {
             drop(tx);
             writer
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            let (deflated_sharpe, deflated_sharpe_unavailable) =
+                match deflated_best(&result, &evaluator, &rules::to_config(&c)) {
+                    Ok(d) => (Some(d), None),
+                    Err(why) => (None, Some(why)),
+                };
+            Ok(SweepEnd {
+                deflated_sharpe,
+                deflated_sharpe_unavailable,
+            })
         })
     }
 
@@ -217,6 +229,33 @@ fn write_rows(
         }
     }
     failure.map_or(Ok(()), Err)
+}
+
+/// The DSR of `result`'s best, as `settle sweep` judges it: the best backtested again for its
+/// daily returns, the trials being every finished combination's Sharpe ratio. A cancelled
+/// sweep is partial, and judging its best would mislead.
+fn deflated_best(
+    result: &SweepResult,
+    evaluator: &Evaluator,
+    cfg: &settle_engine::BacktestConfig,
+) -> Result<BestDeflatedSharpe, String> {
+    if result.cancelled {
+        return Err("the sweep was cancelled; only a complete grid's best is judged".into());
+    }
+    let best = result
+        .best_result
+        .as_ref()
+        .ok_or("no combination has a defined value of the ranking metric")?;
+    let run = evaluator.backtest(&best.params)?;
+    let returns = daily_returns(&run.daily_equity, cfg.starting_capital, cfg.risk_free_rate);
+    let d = deflated_sharpe(&returns, &trial_sharpes(result)).map_err(|e| e.to_string())?;
+    Ok(BestDeflatedSharpe {
+        combo_index: best.index as u64,
+        deflated_sharpe: d.deflated_sharpe,
+        trials: d.trials as u64,
+        sharpe: d.best.sharpe,
+        expected_max_sharpe: d.expected_max_sharpe,
+    })
 }
 
 /// Combination `index` of `grid` and its outcome, as the server stores it.

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use settle_data::import::rtl;
-use settle_engine::sweep::{Grid, Param};
-use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput};
+use settle_engine::metrics::daily_returns;
+use settle_engine::sweep::dsr::deflated_sharpe;
+use settle_engine::sweep::{Grid, Objective, Param, SweepSpec};
+use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput, SweepEnd};
 use settle_mcp::db::Store as Db;
 use settle_mcp::model::{
     OpStatus, OperationRecord, OptimizationRow, ParameterValue, KIND_BACKTEST, KIND_OPTIMIZATION,
@@ -221,14 +223,14 @@ fn templates_and_datasets_come_from_the_real_catalogs() {
 }
 
 /// Every row of `grid` swept by [`EngineBackend::run_sweep`] inside an operation, on a rayon
-/// pool of `threads`, sorted by combination (rows arrive in finishing order).
+/// pool of `threads`, sorted by combination (rows arrive in finishing order), and how it ended.
 async fn sweep_rows(
     home: &Path,
     backend: Arc<EngineBackend>,
     definition: serde_json::Value,
     grid: Grid,
     threads: usize,
-) -> Vec<OptimizationRow> {
+) -> (Vec<OptimizationRow>, SweepEnd) {
     let ops = Operations::new(Db::open(home).unwrap());
     let kick = Kickoff {
         session_id: "ses",
@@ -244,13 +246,13 @@ async fn sweep_rows(
     let (op, _) = ops
         .start(kick, move |ctx| {
             let mut rows = Vec::new();
-            pool.install(|| {
-                backend.run_sweep(&definition, &grid, ctx, &mut |batch| {
+            let end = pool.install(|| {
+                backend.run_sweep(&definition, &grid, &total_pnl_max(), ctx, &mut |batch| {
                     rows.extend_from_slice(batch);
                     Ok(())
                 })
             })?;
-            Ok(serde_json::to_value(rows).unwrap())
+            Ok(json!({ "rows": rows, "end": end }))
         })
         .unwrap();
     let done = ops
@@ -263,10 +265,18 @@ async fn sweep_rows(
         (done.operation.progress_done, done.operation.progress_total),
         (16, 16)
     );
-    let mut rows: Vec<OptimizationRow> =
-        serde_json::from_value(done.operation.result.unwrap()).unwrap();
+    let result = done.operation.result.unwrap();
+    let mut rows: Vec<OptimizationRow> = serde_json::from_value(result["rows"].clone()).unwrap();
     rows.sort_by_key(|r| r.combo_index);
-    rows
+    (rows, serde_json::from_value(result["end"].clone()).unwrap())
+}
+
+/// The MCP's default ranking (`rank_by: total_pnl`) as the engine's objective.
+fn total_pnl_max() -> SweepSpec {
+    SweepSpec {
+        objective: Objective::parse("totalPnl:max").unwrap(),
+        constraints: vec![],
+    }
 }
 
 /// An MCP sweep runs the CLI's engine (`settle_engine::sweep` with the shared-indicator
@@ -292,7 +302,7 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
         },
     ])
     .unwrap();
-    let one = sweep_rows(
+    let (one, one_end) = sweep_rows(
         home.path(),
         backend.clone(),
         compiled.definition.clone(),
@@ -300,7 +310,8 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
         1,
     )
     .await;
-    let two = sweep_rows(home.path(), backend, compiled.definition, grid.clone(), 2).await;
+    let (two, two_end) =
+        sweep_rows(home.path(), backend, compiled.definition, grid.clone(), 2).await;
     assert_eq!(one, two);
     assert_eq!(
         one.iter().map(|r| r.combo_index).collect::<Vec<_>>(),
@@ -311,7 +322,11 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
     base.window = "2015-01-01..2019-12-31".into();
     base.commission_per_side = Some(2.0);
     base.slippage_ticks = Some(2);
+    assert_eq!(one_end, two_end);
     let mut failed = 0;
+    // (total_pnl, combo_index, daily returns) of the best valid combination so far.
+    let mut best: Option<(f64, u64, Vec<f64>)> = None;
+    let mut trial_sharpes = Vec::new();
     for row in &one {
         let (fast, slow) = (row.parameters[0].value, row.parameters[1].value);
         assert_eq!(
@@ -342,9 +357,15 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
             Ok(s) => {
                 let c = rules::compile(&s).unwrap();
                 let signals = rules::signals(&c, &bars, c.spec).unwrap();
-                let want = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c))
-                    .unwrap()
-                    .metrics;
+                let cfg = rules::to_config(&c);
+                let run = settle_engine::backtest(&bars, c.spec, &signals, &cfg).unwrap();
+                let want = run.metrics;
+                trial_sharpes.extend(want.sharpe_ratio.map(|s| s / 252f64.sqrt()));
+                if best.as_ref().is_none_or(|b| want.total_pnl > b.0) {
+                    let returns =
+                        daily_returns(&run.daily_equity, cfg.starting_capital, cfg.risk_free_rate);
+                    best = Some((want.total_pnl, row.combo_index, returns));
+                }
                 let m = row.metrics.as_ref().expect("a valid combination runs");
                 assert!(m.trade_count > 0, "{row:?}");
                 assert_eq!(row.error, None);
@@ -358,4 +379,20 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
         }
     }
     assert_eq!(failed, 8, "fast = 1 and fast = 10.5, four slows each");
+
+    // The best by total_pnl, judged with the Deflated Sharpe Ratio among the 8 valid trials.
+    let (_, index, returns) = best.unwrap();
+    let want = deflated_sharpe(&returns, &trial_sharpes).unwrap();
+    let got = one_end
+        .deflated_sharpe
+        .expect("a complete sweep judges its best");
+    assert_eq!(one_end.deflated_sharpe_unavailable, None);
+    assert_eq!((got.combo_index, got.trials), (index, 8));
+    assert_eq!(got.deflated_sharpe, want.deflated_sharpe);
+    assert_eq!(got.sharpe, want.best.sharpe);
+    assert_eq!(got.expected_max_sharpe, want.expected_max_sharpe);
+    assert!(
+        got.deflated_sharpe > 0.0 && got.deflated_sharpe < 1.0,
+        "{got:?}"
+    );
 }

@@ -182,6 +182,19 @@ def test_run_a_sweep(tmp_path):
                 tmp_path, "--template", "sma_cross", "--symbol", "CL", "--window", "since 2015",
                 "--param", "fast=5:20:5", "--param", "slow=30:50:20")
 
+            # The best's Deflated Sharpe Ratio equals the CLI's guard for the same ranking.
+            cli = json.loads(subprocess.run(
+                [settle_bin(), "--home", str(tmp_path), "sweep", "--template", "sma_cross", "--symbol", "CL",
+                 "--window", "since 2015", "--param", "fast=5:20:5", "--param", "slow=30:50:20",
+                 "--objective", "totalPnl:max", "--json"],
+                check=True, capture_output=True, text=True, timeout=300).stdout)
+            assert cli["bestResult"]["index"] == best["combo_index"]
+            dsr = cli["overfitting"]["deflatedSharpe"]
+            assert (page["deflated_sharpe_ratio"], page["deflated_sharpe_trials"]) == (
+                dsr["deflatedSharpe"], dsr["trials"]) and 0 < dsr["deflatedSharpe"] < 1
+            text = (await s.call_tool("get_optimization", {"session_id": sid, "optimization_id": opt})).content[0].text
+            assert f"Deflated Sharpe ratio of the best: {dsr['deflatedSharpe']:.3f}" in text, text
+
     run(go())
 
 
@@ -258,6 +271,10 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
             assert_grid_rows(page["rows"])
             assert all(r["metrics"]["tradeCount"] > 0 for r in page["rows"])
             assert page["best_result"] == max(page["rows"], key=lambda r: r["metrics"]["totalPnl"])
+            # A partial grid's best is not judged.
+            assert page["deflated_sharpe_ratio"] is None
+            text = (await s.call_tool("get_optimization", {"session_id": sid, "optimization_id": opt})).content[0].text
+            assert "No deflated Sharpe ratio: the sweep was cancelled" in text, text
             # The session may sweep again once the first is stopped.
             setup2 = await call(s, "setup_optimization", {
                 "session_id": sid, "artifact_id": made["artifact_id"],

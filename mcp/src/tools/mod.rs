@@ -254,12 +254,13 @@ mod flow_tests {
     use super::*;
     use crate::args::Args;
     use crate::backend::{
-        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, TemplateInfo,
+        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, SweepEnd,
+        TemplateInfo,
     };
     use crate::model::{CanonicalParameter, Metrics, OptimizationRow, ParameterValue};
     use crate::ops::JobContext;
     use serde_json::{json, Value};
-    use settle_engine::sweep::Grid;
+    use settle_engine::sweep::{Grid, SweepSpec};
 
     /// total_pnl = 10 × fast; each run takes `delay_ms` and gives up when cancel_task arrived
     /// meanwhile; a sweep runs its combinations one by one and stops at the first given up.
@@ -318,9 +319,10 @@ mod flow_tests {
             &self,
             _: &Value,
             grid: &Grid,
+            _: &SweepSpec,
             ctx: &JobContext,
             on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
-        ) -> BackendResult<()> {
+        ) -> BackendResult<SweepEnd> {
             for index in 0..grid.total_combinations() {
                 let values = grid.combination(index);
                 let Ok(out) = self.run_backtest(&json!({ "fast": values[0] }), ctx) else {
@@ -336,7 +338,7 @@ mod flow_tests {
                     error: None,
                 }])?;
             }
-            Ok(())
+            Ok(SweepEnd::default())
         }
         fn templates(&self) -> Vec<TemplateInfo> {
             vec![]

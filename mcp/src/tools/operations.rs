@@ -135,7 +135,14 @@ impl SettleServer {
                 op.operation_id,
                 op.error.as_deref().unwrap_or("no reason recorded")
             ),
-            s => format!("Operation {} {s}.", op.operation_id),
+            s => format!(
+                "Operation {} {s}.{}",
+                op.operation_id,
+                optimization
+                    .as_ref()
+                    .map(|o| o.deflated_sharpe_text())
+                    .unwrap_or_default()
+            ),
         };
         reply(
             summary,

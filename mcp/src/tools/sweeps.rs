@@ -2,11 +2,12 @@
 //! `get_optimization`. Every finished combination is written as it finishes.
 
 use crate::args::Args;
+use crate::backend::SweepEnd;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use settle_engine::sweep::{Grid, Param, SweepError};
+use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepSpec};
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
@@ -54,6 +55,26 @@ impl RankBy {
             RankBy::WinRate => m.win_rate.unwrap_or(f64::NEG_INFINITY),
             RankBy::SharpeRatio => m.sharpe_ratio.unwrap_or(f64::NEG_INFINITY),
             RankBy::MaxDrawdown => -m.max_drawdown,
+        }
+    }
+}
+
+impl RankBy {
+    /// The engine's objective for the same ranking, which picks the best the sweep judges.
+    fn spec(self) -> SweepSpec {
+        let (metric, direction) = match self {
+            RankBy::TotalPnl => ("totalPnl", Direction::Max),
+            RankBy::AvgPnlPerTrade => ("avgPnlPerTrade", Direction::Max),
+            RankBy::WinRate => ("winRate", Direction::Max),
+            RankBy::SharpeRatio => ("sharpeRatio", Direction::Max),
+            RankBy::MaxDrawdown => ("maxDrawdown", Direction::Min),
+        };
+        SweepSpec {
+            objective: Objective {
+                metric: metric.into(),
+                direction,
+            },
+            constraints: Vec::new(),
         }
     }
 }
@@ -121,6 +142,32 @@ pub struct OptimizationSummary {
     pub completed: u64,
     pub failed_count: u64,
     pub best_result: Option<OptimizationRow>,
+    /// Deflated Sharpe Ratio of best_result (Bailey & López de Prado): the probability, 0 to
+    /// 1, that its true daily Sharpe ratio beats the best of as many no-skill trials as the
+    /// sweep ran; null until the sweep completes, after a cancel, or when it cannot be
+    /// computed (the summary text says why).
+    pub deflated_sharpe_ratio: Option<f64>,
+    /// Finished combinations with a Sharpe ratio, the trials deflated_sharpe_ratio counts.
+    pub deflated_sharpe_trials: Option<u64>,
+    #[serde(skip)]
+    deflated_sharpe_note: Option<String>,
+}
+
+impl OptimizationSummary {
+    /// One line on the best's Deflated Sharpe Ratio, or why there is none.
+    pub(super) fn deflated_sharpe_text(&self) -> String {
+        match (self.deflated_sharpe_ratio, self.deflated_sharpe_trials) {
+            (Some(dsr), Some(trials)) => format!(
+                " Deflated Sharpe ratio of the best: {dsr:.3} (the probability that its true \
+                 Sharpe ratio beats the best of {trials} no-skill trials)."
+            ),
+            _ => self
+                .deflated_sharpe_note
+                .as_ref()
+                .map(|why| format!(" No deflated Sharpe ratio: {why}."))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -258,13 +305,24 @@ impl SettleServer {
                         .attach_optimization_run(&opt_id, ctx.operation_id())
                         .map_err(|e| e.to_string())?;
                     let mut failed = 0u64;
-                    backend.run_sweep(&artifact.definition, &grid, ctx, &mut |rows| {
-                        failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
-                        store
-                            .record_optimization_rows(&opt_id, rows)
-                            .map_err(|e| e.to_string())
-                    })?;
-                    Ok(json!({ "optimization_id": opt_id, "failed_count": failed }))
+                    let end = backend.run_sweep(
+                        &artifact.definition,
+                        &grid,
+                        &config.rank_by.spec(),
+                        ctx,
+                        &mut |rows| {
+                            failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
+                            store
+                                .record_optimization_rows(&opt_id, rows)
+                                .map_err(|e| e.to_string())
+                        },
+                    )?;
+                    Ok(json!({
+                        "optimization_id": opt_id,
+                        "failed_count": failed,
+                        "deflated_sharpe": end.deflated_sharpe,
+                        "deflated_sharpe_unavailable": end.deflated_sharpe_unavailable,
+                    }))
                 },
             )
             .map_err(start_failure)?;
@@ -299,12 +357,13 @@ impl SettleServer {
         let offset = u64::from(a.offset.unwrap_or(0)).min(total);
         let end = (offset + u64::from(limit)).min(total);
         let text = format!(
-            "Optimization {} {}: {}/{} done, {} failed.",
+            "Optimization {} {}: {}/{} done, {} failed.{}",
             summary.optimization_id,
             summary.status,
             summary.completed,
             summary.total_combinations,
-            summary.failed_count
+            summary.failed_count,
+            summary.deflated_sharpe_text()
         );
         reply(
             text,
@@ -341,7 +400,32 @@ impl SettleServer {
                 _ => Some((s, r)),
             })
             .map(|(_, r)| r.clone());
+        let end = match &opt.operation_id {
+            Some(id) => self
+                .store()
+                .get_operation(id)?
+                .and_then(|op| op.result)
+                .and_then(|r| serde_json::from_value::<SweepEnd>(r).ok())
+                .unwrap_or_default(),
+            None => SweepEnd::default(),
+        };
+        // The DSR judges the engine's best under the same ranking: shown for best_result only.
+        let best_index = best_result.as_ref().map(|b| b.combo_index);
+        let (judged, note) = match end.deflated_sharpe {
+            Some(d) if Some(d.combo_index) == best_index => (Some(d), None),
+            Some(d) => (
+                None,
+                Some(format!(
+                    "it was computed for combination {}, not best_result",
+                    d.combo_index
+                )),
+            ),
+            None => (None, end.deflated_sharpe_unavailable),
+        };
         Ok(Some(OptimizationSummary {
+            deflated_sharpe_ratio: judged.as_ref().map(|d| d.deflated_sharpe),
+            deflated_sharpe_trials: judged.as_ref().map(|d| d.trials),
+            deflated_sharpe_note: note,
             optimization_id: opt.optimization_id,
             artifact_id: opt.artifact_id,
             status: opt.status,
