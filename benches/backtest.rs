@@ -1,9 +1,11 @@
-//! One SMA-cross backtest over 1,000,000 one-minute ES bars, on one thread.
+//! One SMA-cross backtest over 1,000,000 one-minute ES bars, on one thread: the full
+//! `backtest` (trades, per-bar and daily equity, metrics) and `backtest_metrics` (the same
+//! metrics without storing the per-bar curve, as sweeps run it).
 //! Run: `cargo bench --bench backtest`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use settle_data::{spec, BarSize, Bars, SeriesMeta};
-use settle_engine::{backtest, BacktestConfig, Signals, Window};
+use settle_engine::{backtest, backtest_metrics, BacktestConfig, Signals, Window};
 
 const N: usize = 1_000_000;
 
@@ -60,6 +62,9 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("backtest_sma_cross_1m_bars", |bench| {
         bench.iter(|| backtest(&b, es, &sig, &cfg).expect("valid backtest"))
+    });
+    c.bench_function("backtest_metrics_sma_cross_1m_bars", |bench| {
+        bench.iter(|| backtest_metrics(&b, es, &sig, &cfg).expect("valid backtest"))
     });
 }
 
