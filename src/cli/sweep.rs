@@ -22,6 +22,7 @@ use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
     SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
+use settle_engine::EquityCurve;
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 
@@ -250,7 +251,12 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         Some(c) => sweep::run(
             &grid,
             &spec,
-            |p| Ok(c.record(p, evaluator.backtest_in(p, Some(window))?)),
+            |p| {
+                Ok(c.record(
+                    p,
+                    evaluator.backtest_in(p, Some(window), EquityCurve::Daily)?,
+                ))
+            },
             &cancel,
             &tick,
         ),
@@ -291,12 +297,13 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             window,
             collector.as_ref(),
             a.pbo_blocks,
-            |p| evaluator.backtest_in(p, Some(window)),
+            |p| evaluator.backtest_in(p, Some(window), EquityCurve::Daily),
             capital,
             rf,
         );
         if let (Some(folds), Some(best)) = (holdout, &result.best_result) {
-            match evaluator.backtest_in(&best.params, Some(folds.out_of_sample)) {
+            match evaluator.backtest_in(&best.params, Some(folds.out_of_sample), EquityCurve::Daily)
+            {
                 Ok(r) => {
                     g.holdout = Some(Holdout {
                         in_sample: folds.in_sample,
@@ -323,7 +330,8 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
                     starting_capital: capital,
                     risk_free_rate: rf,
                 },
-                |p, w| evaluator.backtest_in(p, Some(w)),
+                // The stitched curve's drawdown needs every bar.
+                |p, w| evaluator.backtest_in(p, Some(w), EquityCurve::PerBar),
                 &cancel,
                 &|p: Progress| {
                     bar.set_length(p.total as u64);

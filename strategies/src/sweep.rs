@@ -9,7 +9,7 @@
 //! call, so the metrics are the same whatever order the threads fill it in.
 
 use settle_data::{Bars, ContractSpec};
-use settle_engine::{BacktestConfig, BacktestResult, Metrics, Signals, Window};
+use settle_engine::{BacktestConfig, BacktestResult, EquityCurve, Metrics, Signals, Window};
 
 use crate::rules::{self, Cache, Context, Strategy};
 
@@ -48,7 +48,8 @@ impl<'a> Evaluator<'a> {
 
     /// Metrics of the strategy with `params` (key, value) replacing the declared values; keys
     /// not given keep their declared value. The same as `compile`, `signals` and
-    /// `settle_engine::backtest` on the modified strategy, without per-bar outputs.
+    /// `settle_engine::backtest` on the modified strategy, through the engine's
+    /// `backtest_metrics` (no per-bar curve is stored).
     pub fn metrics(&self, params: &[(String, f64)]) -> Result<Metrics, String> {
         self.metrics_in(params, None)
     }
@@ -61,27 +62,27 @@ impl<'a> Evaluator<'a> {
         window: Option<Window>,
     ) -> Result<Metrics, String> {
         let (signals, cfg) = self.prepare(params, window)?;
-        Ok(
-            settle_engine::backtest(self.bars, self.spec, &signals, &cfg)
-                .map_err(|e| e.to_string())?
-                .metrics,
-        )
+        settle_engine::backtest_metrics(self.bars, self.spec, &signals, &cfg)
+            .map_err(|e| e.to_string())
     }
 
     /// The full backtest (trades, equity) for `params`, e.g. to show a sweep's best cell.
     pub fn backtest(&self, params: &[(String, f64)]) -> Result<BacktestResult, String> {
-        self.backtest_in(params, None)
+        self.backtest_in(params, None, EquityCurve::PerBar)
     }
 
     /// [`backtest`](Self::backtest) on `window` instead of the strategy's own window (`None`
-    /// keeps it): a holdout's or a walk-forward fold's run. Indicators still come from the
-    /// whole series, so they are warmed up on the bars before the window.
+    /// keeps it), e.g. a holdout's or a walk-forward fold's run, keeping the per-bar equity
+    /// curve or only the daily one (`curve`; the metrics are the same). Indicators still come
+    /// from the whole series, so they are warmed up on the bars before the window.
     pub fn backtest_in(
         &self,
         params: &[(String, f64)],
         window: Option<Window>,
+        curve: EquityCurve,
     ) -> Result<BacktestResult, String> {
-        let (signals, cfg) = self.prepare(params, window)?;
+        let (signals, mut cfg) = self.prepare(params, window)?;
+        cfg.equity_curve = curve;
         settle_engine::backtest(self.bars, self.spec, &signals, &cfg).map_err(|e| e.to_string())
     }
 
