@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Side-by-side sweep benchmark: settle vs vectorbt 1.2.0 (and backtesting.py 0.6.6 for one
+# combination as a trade-for-trade cross-check), same grid, same bars, same run.
+# Not part of CI: vectorbt takes minutes to install. See docs/BENCHMARKS.md "## Sweeps".
+#
+# The peers live in their OWN venv (${SETTLE_BENCH_VENV:-$HOME/.cache/settle/bench-venv}) so
+# vectorbt's heavy dependency tree (numba, llvmlite, ...) never touches the test venv.
+set -euo pipefail
+venv="${SETTLE_BENCH_VENV:-$HOME/.cache/settle/bench-venv}"
+want="vectorbt==1.2.0 backtesting==0.6.6 pandas numpy"
+stamp="$venv/.settle-reqs"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  python3 -m venv "$venv" >&2
+  "$venv/bin/pip" install --quiet --upgrade pip >&2
+  # shellcheck disable=SC2086
+  "$venv/bin/pip" install --quiet $want >&2
+  echo "$want" > "$stamp"
+fi
+if [ "${1:-}" = "--install-only" ]; then exit 0; fi
+
+# The release binary, in the shared build cache every script here uses.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/settle/target}"
+cd "$(dirname "$0")/.."
+cargo build --release -p settle >&2
+for bars in ${SETTLE_PEER_BARS:-100000 1000000}; do
+  # backtesting.py is run on two cells and scaled up: the full grid would take minutes.
+  "$venv/bin/python" benches/peers/sweep_peers.py --settle "$CARGO_TARGET_DIR/release/settle" \
+    --bars "$bars" --backtesting-cells "$([ "$bars" -le 100000 ] && echo 2 || echo 0)"
+done
