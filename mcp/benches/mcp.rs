@@ -6,6 +6,9 @@
 //!   milliseconds. Real data: RTL's CL front month, daily, 2013-2023, `sma_cross` over the last
 //!   two years (about 500 bars traded, 2,674 loaded), each iteration a new version with its
 //!   SQLite writes.
+//! * a 100-combination sweep through `setup_optimization` + `run_optimization` +
+//!   `wait_for_completion`: `sma_cross` fast 2..11 × slow 51..60 over the whole CL series,
+//!   every row written to SQLite, the best judged by the Deflated Sharpe Ratio.
 //!
 //! Run: `cargo bench -p settle-mcp --bench mcp`.
 
@@ -85,6 +88,61 @@ fn bench(c: &mut Criterion) {
                         .await
                         .expect("wait_for_completion");
                     assert_eq!(done.data.status, "succeeded");
+                    done.into_call_tool_result().expect("serializable")
+                })
+            })
+        },
+    );
+
+    let artifact = rt.block_on(async {
+        let kick = server
+            .create_strategy(args(json!({
+                "session_id": session, "description": "sweep bench", "symbol": "CL",
+                "template": "sma_cross", "window": "all", "backtest": false
+            })))
+            .await
+            .expect("create_strategy")
+            .data;
+        server
+            .wait_for_completion(args(json!({
+                "operation_id": kick.operation_id, "task": "strategy_op"
+            })))
+            .await
+            .expect("wait_for_completion");
+        kick.artifact_id.expect("an artifact")
+    });
+    c.bench_function(
+        "mcp sweep 100 combinations (CL 1d sma_cross, all history)",
+        |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let setup = server
+                        .setup_optimization(args(json!({
+                            "session_id": session, "artifact_id": artifact,
+                            "parameters": [{"key": "fast", "min": 2, "max": 11, "step": 1},
+                                           {"key": "slow", "min": 51, "max": 60, "step": 1}]
+                        })))
+                        .await
+                        .expect("setup_optimization")
+                        .data;
+                    let kick = server
+                        .run_optimization(args(json!({
+                            "session_id": session, "optimization_id": setup.optimization_id
+                        })))
+                        .await
+                        .expect("run_optimization")
+                        .data;
+                    let done = server
+                        .wait_for_completion(args(json!({
+                            "operation_id": kick.operation_id, "task": "optimization"
+                        })))
+                        .await
+                        .expect("wait_for_completion");
+                    assert_eq!(done.data.status, "succeeded");
+                    assert_eq!(
+                        done.data.optimization.as_ref().map(|o| o.completed),
+                        Some(100)
+                    );
                     done.into_call_tool_result().expect("serializable")
                 })
             })
