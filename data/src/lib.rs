@@ -6,6 +6,7 @@
 //! * [`continuous`]: front-month series with roll rules and back-adjustment.
 //! * [`resample`]: session-aware aggregation of minute bars.
 //! * [`store`]: the on-disk columnar cache under `$SETTLE_HOME`.
+//! * [`synthetic`]: the deterministic random walk benchmarks measure.
 
 pub mod bars;
 pub mod error;
@@ -20,3 +21,4 @@ pub mod import;
 pub mod resample;
 pub mod sample;
 pub mod store;
+pub mod synthetic;

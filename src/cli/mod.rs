@@ -1,6 +1,7 @@
 //! The command-line interface: one subcommand per module.
 
 mod backtest;
+mod bench;
 mod data;
 mod demo;
 mod sweep;
@@ -42,6 +43,8 @@ enum Command {
     Strategy(backtest::StrategyCommand),
     /// Serve the MCP tools over stdio (default) or streamable HTTP.
     Serve(ServeArgs),
+    /// Time indicators, one backtest and a 100-combination sweep on this machine.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backtest(a) => backtest::run(&home, &a),
         Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
+        Command::Bench(a) => bench::run(&a),
         Command::Serve(a) => match a.http {
             Some(addr) => settle_mcp::serve_http(&home, addr, a.token),
             None => settle_mcp::serve_stdio(&home),
