@@ -16,7 +16,8 @@ use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
 /// Largest grid one MCP sweep may hold: below the engine's default cap because every row is
-/// stored in SQLite and re-read by each get_optimization.
+/// stored in SQLite and re-read by each get_optimization. (setup_optimization's description
+/// states it too.)
 const MAX_COMBINATIONS: usize = 10_000;
 /// Points per parameter when no step is given.
 const DEFAULT_POINTS: u32 = 5;
@@ -28,7 +29,9 @@ pub struct ParamRange {
     pub key: String,
     pub min: f64,
     pub max: f64,
-    /// Distance between values; without it, 5 evenly spaced points from min to max.
+    /// Distance between values, stepped exactly in decimal (0.1 gives 0.1, 0.2, 0.3, not
+    /// 0.30000000000000004); max is included when on a step. Without it, 5 evenly spaced
+    /// points from min to max.
     pub step: Option<f64>,
 }
 
@@ -185,7 +188,7 @@ pub struct OptimizationOut {
 #[tool_router(router = sweep_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "Set up a parameter sweep of one strategy version: per parameter {key, min, max, step?} (keys from list_strategies canonicalParameters). Nothing runs yet; returns optimization_id and the grid size.",
+        description = "Set up a parameter sweep of one strategy version: per parameter {key, min, max, step?} (keys from list_strategies canonicalParameters); at most 10,000 combinations. Nothing runs yet; returns optimization_id and the grid size.",
         input_schema = input_schema::<SetupArgs>(),
         output_schema = output_schema::<SetupOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
