@@ -108,6 +108,26 @@ pub(super) fn load_strategy(
     Ok(s)
 }
 
+/// The five metrics a trader reads first, in this order; the rest follow alphabetically.
+const HEADLINE: [&str; 5] = [
+    "tradeCount",
+    "totalPnl",
+    "winRate",
+    "maxDrawdown",
+    "sharpeRatio",
+];
+
+/// A metric for the eye: whole numbers as they are, dollar-sized values to the cent, small
+/// ratios to four decimals, `-` for a metric that has no value (e.g. no losing trade).
+fn readable(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        None => "-".into(),
+        Some(x) if v.is_i64() || v.is_u64() => format!("{x}"),
+        Some(x) if x.abs() >= 100.0 => format!("{x:.2}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
     let strategy = load_strategy(&a.source, &a.params)?;
     let compiled = rules::compile(&strategy).map_err(explain)?;
@@ -134,9 +154,17 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
             ""
         }
     );
-    for (k, v) in m.as_object().into_iter().flatten() {
-        println!("  {k:<22} {v}");
+    let metrics = m.as_object().into_iter().flatten();
+    let (mut headline, rest): (Vec<_>, Vec<_>) =
+        metrics.partition(|(k, _)| HEADLINE.contains(&k.as_str()));
+    headline.sort_by_key(|(k, _)| HEADLINE.iter().position(|h| h == k));
+    for (k, v) in headline.into_iter().chain(rest) {
+        println!("  {k:<22} {}", readable(v));
     }
+    println!(
+        "  ({} trades; --json gives every trade, the equity curves and full precision)",
+        result.trades.len()
+    );
     for n in &result.notes {
         println!("  note: {n}");
     }
