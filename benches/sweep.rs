@@ -9,28 +9,10 @@
 use std::sync::atomic::AtomicBool;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use settle_data::{spec, BarSize, Bars, SeriesMeta};
+use settle_data::{spec, synthetic};
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
-
-/// A deterministic random walk on the ES tick grid (xorshift64, fixed seed), one bar a minute.
-fn bars(n: usize) -> Bars {
-    let mut b = Bars::empty(SeriesMeta::new("ES", None, BarSize::Minutes(1), "bench"));
-    let c = b.contract_index("ESH24");
-    let (mut x, mut price) = (0x9E37_79B9_7F4A_7C15_u64, 4800.0_f64);
-    for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let step = (x % 5) as f64 - 2.0;
-        let open = price;
-        price += step * 0.25;
-        let (hi, lo) = (open.max(price) + 0.25, open.min(price) - 0.25);
-        b.push(1_704_146_400 + 60 * i as i64, open, hi, lo, price, 1.0, c);
-    }
-    b
-}
 
 fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
     Param::Range {
@@ -57,7 +39,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("sweep_sma_cross_100");
     group.sample_size(10);
     for n in [100_000, 1_000_000] {
-        let b = bars(n);
+        let b = synthetic::random_walk(es, 4800.0, n);
         group.throughput(Throughput::Elements((n * grid.total_combinations()) as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &b, |bench, b| {
             bench.iter(|| {

@@ -31,7 +31,7 @@ MULTIPLIER = 50.0  # ES dollars per index point
 
 
 def random_walk(n: int) -> pd.DataFrame:
-    """benches/sweep.rs's bars: xorshift64 steps of -2..2 ticks from 4800."""
+    """settle_data::synthetic::random_walk (the bars of benches/sweep.rs): xorshift64 steps of -2..2 ticks from 4800."""
     mask = (1 << 64) - 1
     x, price = 0x9E3779B97F4A7C15, 4800.0
     o, h, lo, c = (np.empty(n) for _ in range(4))
