@@ -67,8 +67,13 @@ impl Drawdown {
             self.close_peak();
             self.peak = equity;
             self.trough = equity;
-        } else if equity < self.trough {
-            self.trough = equity;
+        } else {
+            // A select rather than a branch: new lows come at random in a falling curve.
+            self.trough = if equity < self.trough {
+                equity
+            } else {
+                self.trough
+            };
         }
     }
 
@@ -153,6 +158,53 @@ impl<'a> Recorder<'a> {
                     }),
                 }
             }
+        }
+    }
+
+    /// [`Recorder::mark`] for consecutive bars stamped `ts`, the equity of each being
+    /// `equity(value)` of its entry in `values` (as long as `ts`). The same marks, but bars
+    /// inside the trading date of the last daily point (all but about one a day) take a
+    /// tight loop: drawdown in registers, the per-bar choice made once per date, and only
+    /// the date's last equity written to the daily curve.
+    pub fn mark_run<T: Copy>(&mut self, ts: &[i64], values: &[T], equity: impl Fn(T) -> f64) {
+        let mut k = 0;
+        while k < ts.len() {
+            if self.curves.daily.is_empty() || ts[k] >= self.day_end {
+                self.mark(ts[k], equity(values[k]));
+                k += 1;
+                continue;
+            }
+            // Stamps increase, so the bars of this date are a prefix of the rest. (Counted,
+            // not bisected: a run is short, and a bisection over it misses the cache.)
+            let day_end = self.day_end;
+            let n = ts[k..].iter().take_while(|&&t| t < day_end).count();
+            let (ts, values) = (&ts[k..k + n], &values[k..k + n]);
+            let mut dd = self.curves.drawdown;
+            let mut last = f64::NAN;
+            let mut step = |(&t, &v): (&i64, &T)| {
+                let e = equity(v);
+                dd.mark(e);
+                last = e;
+                EquityPoint {
+                    time: Stamp(t),
+                    equity: e,
+                }
+            };
+            let bars = ts.iter().zip(values);
+            if self.per_bar {
+                self.curves.per_bar.extend(bars.map(&mut step));
+            } else {
+                bars.for_each(|b| {
+                    step(b);
+                });
+            }
+            let c = &mut self.curves;
+            c.drawdown = dd;
+            c.bars += n;
+            if let Some(d) = c.daily.last_mut() {
+                d.equity = last;
+            }
+            k += n;
         }
     }
 

@@ -269,14 +269,16 @@ impl Sim<'_> {
     fn hold(&mut self, run: std::ops::Range<usize>, curve: &mut Recorder) {
         let b = self.bars;
         let ts = &b.ts[run.clone()];
+        let banked = self.banked;
         let Some(p) = self.pos.as_mut() else {
-            ts.iter().for_each(|&t| curve.mark(t, self.banked));
+            curve.mark_run(ts, ts, |_| banked);
             return;
         };
         let g = self.grid;
-        for (&t, &c) in ts.iter().zip(&b.close[run.clone()]) {
-            curve.mark(t, self.banked + p.open_pnl(&g, g.ticks(c)));
-        }
+        let held = &*p;
+        curve.mark_run(ts, &b.close[run.clone()], |c| {
+            banked + held.open_pnl(&g, g.ticks(c))
+        });
         // Intrabar sees bars from `full_from` on.
         let seen = run.start.max(p.full_from)..run.end;
         if seen.is_empty() {

@@ -1,13 +1,14 @@
 //! The equity recorder on real data: `backtest_metrics` and `EquityCurve::Daily` give exactly
 //! the metrics and daily curve of a full `backtest`, and those match the definitions applied
 //! by hand to the per-bar curve (drawdown from the running peak; one daily point per CME
-//! trading date, the equity of its last bar).
+//! trading date, the equity of its last bar). And the engine's quiet runs (bars with nothing
+//! to do, simulated without the per-bar event steps) change no number.
 
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
-use settle_data::import::{nautilus, rtl};
+use settle_data::import::{nautilus, pysystemtrade, rtl};
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
@@ -140,4 +141,92 @@ fn cl_daily_ohlc_since_2015() {
         .iter()
         .zip(&r.equity)
         .all(|(d, p)| d.equity == p.equity));
+}
+
+/// Every result of `cfg` equals, down to the JSON bytes (trades with their MAE and MFE,
+/// per-bar and daily equity, metrics), the result of the full per-bar path. A `maxBarsHeld`
+/// no trade can reach turns quiet runs off without changing any event.
+fn same_as_full_path(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) {
+    let spec = spec(&bars.meta.symbol).unwrap();
+    let full_path = BacktestConfig {
+        max_bars_held: Some(u32::MAX),
+        ..cfg.clone()
+    };
+    let quiet = backtest(bars, spec, sig, cfg).unwrap();
+    let full = backtest(bars, spec, sig, &full_path).unwrap();
+    assert!(quiet.trades.len() > 20, "{} trades", quiet.trades.len());
+    assert!(quiet.trades.iter().all(|t| t.bars_held < 100_000));
+    assert_eq!(quiet.to_json(), full.to_json());
+}
+
+/// Every 7th bar enters long, every 11th short (so reversals), every 13th exits a long:
+/// runs of quiet bars between them, both sides, signal exits.
+fn sparse(n: usize) -> Signals {
+    let mut sig = Signals::none(n);
+    for t in 0..n {
+        sig.long_entry[t] = t % 7 == 0;
+        sig.short_entry[t] = t % 11 == 0;
+        sig.long_exit[t] = t % 13 == 0;
+    }
+    sig
+}
+
+#[test]
+fn quiet_runs_change_no_number() {
+    let six_e = nautilus::bars(
+        &Path::new(DATA).join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
+        "6E",
+        "6EH4",
+    )
+    .unwrap();
+    let all = BacktestConfig {
+        window: Window::All,
+        ..Default::default()
+    };
+    for fill in [FillMode::NextOpen, FillMode::SignalClose] {
+        let cfg = BacktestConfig {
+            fill,
+            ..all.clone()
+        };
+        same_as_full_path(&six_e, &sparse(six_e.len()), &cfg);
+        same_as_full_path(&six_e, &zigzag(&six_e), &cfg);
+    }
+    // Stop entries one tick beyond the signal bar's close: fills inside the next bar, whose
+    // range the trade did not see from the start.
+    let mut stops = sparse(six_e.len());
+    stops.entry_level = Some(six_e.close.iter().map(|c| c + 0.00005).collect());
+    let cfg = BacktestConfig {
+        fill: FillMode::Stop,
+        ..all.clone()
+    };
+    same_as_full_path(&six_e, &stops, &cfg);
+
+    // CL daily OHLC changes contract at each roll, paid or not.
+    let exp = rtl::expiry_table(
+        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
+        "CL",
+        "CL",
+    )
+    .unwrap();
+    let cl = rtl::cushing_ohlc(
+        &Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
+        &exp,
+    )
+    .unwrap();
+    for pay_roll in [true, false] {
+        let cfg = BacktestConfig {
+            pay_roll,
+            ..all.clone()
+        };
+        same_as_full_path(&cl, &sparse(cl.len()), &cfg);
+    }
+
+    // ES daily closes only (pysystemtrade): excursions come from closes.
+    let es = pysystemtrade::adjusted_prices(
+        &Path::new(DATA).join("raw/pysystemtrade/adjusted_prices_csv/SP500.csv"),
+        "ES",
+    )
+    .unwrap();
+    assert!(es.meta.close_only);
+    same_as_full_path(&es, &sparse(es.len()), &all);
 }
