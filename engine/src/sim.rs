@@ -268,6 +268,10 @@ impl Sim<'_> {
     /// the ticks of the extreme).
     fn hold(&mut self, run: std::ops::Range<usize>, curve: &mut Recorder) {
         let b = self.bars;
+        // Bar `run.end` takes the full path, which reads its open (and the next bar's, for
+        // the order it may place): a column no quiet bar touches, so a cache miss per run
+        // (about a fifth of the loop's time) unless asked for now.
+        prefetch(&b.open, run.end);
         let ts = &b.ts[run.clone()];
         let banked = self.banked;
         let Some(p) = self.pos.as_mut() else {
@@ -553,4 +557,17 @@ fn extreme(prices: &[f64], beats: impl Fn(f64, f64) -> bool) -> f64 {
             m
         }
     })
+}
+
+/// Asks the CPU to bring `column[i]` into the cache, without waiting for it (a no-op off
+/// x86-64 and past the end).
+#[inline]
+fn prefetch(column: &[f64], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = column.get(i) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint: it reads no memory into the program and cannot
+        // fault, and SSE is part of baseline x86-64.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast()) };
+    }
 }
