@@ -545,18 +545,32 @@ fn favourable(px: Px, sign: i64) -> (i64, i64, i64) {
 
 /// The price of `prices` (not empty) that `beats` all others. A NaN counts as 0.0 (both are
 /// 0 ticks to [`TickGrid::ticks`]), so the result converts to the same ticks as the extreme
-/// of the converted prices.
+/// of the converted prices. Four independent lanes, so the loop vectorizes (the extreme of
+/// a set does not depend on the order it is visited in, up to the sign of a zero, which is
+/// 0 ticks either way).
 #[inline]
 fn extreme(prices: &[f64], beats: impl Fn(f64, f64) -> bool) -> f64 {
     let clean = |x: f64| if x.is_nan() { 0.0 } else { x };
-    prices[1..].iter().fold(clean(prices[0]), |m, &x| {
+    let pick = |m: f64, x: f64| {
         let x = clean(x);
         if beats(x, m) {
             x
         } else {
             m
         }
-    })
+    };
+    let chunks = prices.chunks_exact(4);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(clean(prices[0]), |m, &x| pick(m, x));
+    let mut lanes = [rest; 4];
+    for c in chunks {
+        for (m, &x) in lanes.iter_mut().zip(c) {
+            *m = pick(*m, x);
+        }
+    }
+    lanes.into_iter().fold(rest, pick)
 }
 
 /// Asks the CPU to bring `column[i]` into the cache, without waiting for it (a no-op off
