@@ -319,10 +319,13 @@ impl Store {
             .transpose()
     }
 
+    /// A session's strategy versions in creation order. Stamps have millisecond resolution,
+    /// so versions made in the same millisecond are ordered by insertion (`rowid`), not by
+    /// their random ids.
     pub fn list_strategies(&self, session_id: &str) -> DbResult<Vec<StrategyRecord>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(&format!(
-            "{STRATEGY_SELECT} WHERE session_id = ?1 ORDER BY created_at, artifact_id"
+            "{STRATEGY_SELECT} WHERE session_id = ?1 ORDER BY created_at, rowid"
         ))?;
         let rows = stmt.query_map([session_id], strategy_from_row)?;
         rows.map(|r| r?).collect()
