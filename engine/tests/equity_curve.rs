@@ -12,7 +12,8 @@ use settle_data::import::{nautilus, pysystemtrade, rtl};
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-const DATA: &str = "/work/shared/data";
+/// `../shared/data` beside the checkout.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
 
 /// Long on an up close after a down close, short on the reverse: many trades, both sides.
 fn zigzag(bars: &Bars) -> Signals {

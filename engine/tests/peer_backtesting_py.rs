@@ -9,7 +9,8 @@ use settle_data::import::{nautilus, pysystemtrade, rtl};
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-const DATA: &str = "/work/shared/data";
+/// `../shared/data` beside the checkout.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

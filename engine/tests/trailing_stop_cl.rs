@@ -21,7 +21,8 @@ use settle_data::import::rtl;
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-const DATA: &str = "/work/shared/data";
+/// `../shared/data` beside the checkout.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
 
 fn cl() -> Bars {
     let exp = rtl::expiry_table(

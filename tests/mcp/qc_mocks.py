@@ -1,6 +1,6 @@
 """Stand-ins for QuantConnect's servers, for tests/mcp/test_quantconnect.py.
 
-* `prism()`: Prism mocking QuantConnect's (older) OpenAPI spec, read from /work/shared at run
+* `prism()`: Prism mocking QuantConnect's (older) OpenAPI spec, read from ../shared at run
   time (the spec's licence keeps it out of the repo). Prism checks each request against the
   spec: no Authorization header is 401, a missing required field or a wrong type is 422.
 * `Listener`: a local HTTP server for the endpoints the old spec lacks (optimizations, object
