@@ -4,16 +4,13 @@
 //! trading date, the equity of its last bar). And the engine's quiet runs (bars with nothing
 //! to do, simulated without the per-bar event steps) change no number.
 
-use std::path::Path;
-
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
-use settle_data::import::{nautilus, pysystemtrade, rtl};
+use settle_data::import::{nautilus, pysystemtrade};
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-/// `../shared/data` beside the checkout.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+mod common;
 
 /// Long on an up close after a down close, short on the reverse: many trades, both sides.
 fn zigzag(bars: &Bars) -> Signals {
@@ -64,8 +61,7 @@ fn drawdown(capital: f64, r: &BacktestResult) -> (f64, f64) {
 
 #[test]
 fn six_e_minutes_with_exits_and_session_flattening() {
-    let path =
-        Path::new(DATA).join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz");
+    let path = common::data("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz");
     let bars = nautilus::bars(&path, "6E", "6EH4").unwrap();
     let cfg = BacktestConfig {
         window: Window::All,
@@ -115,14 +111,7 @@ fn six_e_minutes_with_exits_and_session_flattening() {
 
 #[test]
 fn cl_daily_ohlc_since_2015() {
-    let exp = rtl::expiry_table(
-        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
-        "CL",
-        "CL",
-    )
-    .unwrap();
-    let path = Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
-    let bars = rtl::cushing_ohlc(&path, &exp).unwrap();
+    let bars = common::cl_daily();
     let cfg = BacktestConfig {
         window: "since 2015".parse().unwrap(),
         stop_loss: Some(ExitLevel::Points(3.0)),
@@ -175,7 +164,7 @@ fn sparse(n: usize) -> Signals {
 #[test]
 fn quiet_runs_change_no_number() {
     let six_e = nautilus::bars(
-        &Path::new(DATA).join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
+        &common::data("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
         "6E",
         "6EH4",
     )
@@ -203,17 +192,7 @@ fn quiet_runs_change_no_number() {
     same_as_full_path(&six_e, &stops, &cfg);
 
     // CL daily OHLC changes contract at each roll, paid or not.
-    let exp = rtl::expiry_table(
-        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
-        "CL",
-        "CL",
-    )
-    .unwrap();
-    let cl = rtl::cushing_ohlc(
-        &Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
-        &exp,
-    )
-    .unwrap();
+    let cl = common::cl_daily();
     for pay_roll in [true, false] {
         let cfg = BacktestConfig {
             pay_roll,
@@ -224,7 +203,7 @@ fn quiet_runs_change_no_number() {
 
     // ES daily closes only (pysystemtrade): excursions come from closes.
     let es = pysystemtrade::adjusted_prices(
-        &Path::new(DATA).join("raw/pysystemtrade/adjusted_prices_csv/SP500.csv"),
+        &common::data("raw/pysystemtrade/adjusted_prices_csv/SP500.csv"),
         "ES",
     )
     .unwrap();

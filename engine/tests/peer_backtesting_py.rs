@@ -5,12 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use settle_data::import::{nautilus, pysystemtrade, rtl};
+use settle_data::import::{nautilus, pysystemtrade};
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-/// `../shared/data` beside the checkout.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+mod common;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -165,7 +164,7 @@ fn compare(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) -> BacktestResult {
 
 #[test]
 fn es_daily_sma_cross_with_reversal_matches_backtesting_py() {
-    let path = Path::new(DATA).join("raw/pysystemtrade/adjusted_prices_csv/SP500.csv");
+    let path = common::data("raw/pysystemtrade/adjusted_prices_csv/SP500.csv");
     let bars = on_ticks(pysystemtrade::adjusted_prices(&path, "ES").unwrap(), 0.25);
     let sig = sma_cross(&bars, 20, 50);
     let cfg = BacktestConfig {
@@ -182,14 +181,7 @@ fn es_daily_sma_cross_with_reversal_matches_backtesting_py() {
 
 #[test]
 fn cl_daily_ohlc_stops_and_targets_match_backtesting_py() {
-    let exp = rtl::expiry_table(
-        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
-        "CL",
-        "CL",
-    )
-    .unwrap();
-    let path = Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
-    let bars = on_ticks(rtl::cushing_ohlc(&path, &exp).unwrap(), 0.01);
+    let bars = on_ticks(common::cl_daily(), 0.01);
     let sig = sma_cross(&bars, 10, 30);
     let cfg = BacktestConfig {
         window: "since 2015".parse().unwrap(),
@@ -212,8 +204,7 @@ fn cl_daily_ohlc_stops_and_targets_match_backtesting_py() {
 
 #[test]
 fn six_e_one_minute_sma_cross_matches_backtesting_py() {
-    let path =
-        Path::new(DATA).join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz");
+    let path = common::data("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz");
     let bars = nautilus::bars(&path, "6E", "6EH4").unwrap();
     let sig = sma_cross(&bars, 30, 120);
     let cfg = BacktestConfig {

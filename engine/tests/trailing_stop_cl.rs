@@ -14,25 +14,14 @@
 //! 2022-03-08  120.67  129.44  117.07  123.70
 //! ```
 
-use std::path::Path;
-
 use chrono::NaiveDate;
-use settle_data::import::rtl;
 use settle_data::{spec, Bars};
 use settle_engine::*;
 
-/// `../shared/data` beside the checkout.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+mod common;
 
 fn cl() -> Bars {
-    let exp = rtl::expiry_table(
-        &Path::new(DATA).join("converted/rtl/expiry_table.csv"),
-        "CL",
-        "CL",
-    )
-    .unwrap();
-    let path = Path::new(DATA).join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
-    rtl::cushing_ohlc(&path, &exp).unwrap()
+    common::cl_daily()
 }
 
 /// The only trade of a long entry signalled on `signal` with a trailing stop of `points`.
