@@ -226,34 +226,47 @@ def assert_grid_rows(rows: list) -> None:
         assert {(p["key"], p["value"]) for p in r["parameters"]} == {("fast", 2 + i // 60), ("slow", 51 + i % 60)}
 
 
+async def start_long_sweep(s, title: str):
+    """A new session with a CL `sma_cross` version and its fast 2..50 x slow 51..110 sweep
+    started: 2940 full-history backtests, about 10 s in a debug build, so it is still running
+    when the test acts on it. Returns (session_id, artifact_id, setup, kickoff)."""
+    sid = (await call(s, "create_session", {"title": title}))["session_id"]
+    made = await call(s, "create_strategy", {
+        "session_id": sid, "description": "SMA cross", "symbol": "CL",
+        "template": "sma_cross", "window": "all", "backtest": False,
+    })
+    await wait(s, made)
+    setup = await call(s, "setup_optimization", {
+        "session_id": sid, "artifact_id": made["artifact_id"],
+        "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
+                       {"key": "slow", "min": 51, "max": 110, "step": 1}],
+    })
+    kick = await call(s, "run_optimization",
+                      {"session_id": sid, "optimization_id": setup["optimization_id"]})
+    return sid, made["artifact_id"], setup, kick
+
+
+async def until_rows(s, sid: str, opt: str, kick: dict, n: int = 3) -> None:
+    """Waits (in short wait_for_completion calls) until the sweep has `n` finished rows."""
+    while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
+                                              "limit": 0}))["completed"] < n:
+        await call(s, "wait_for_completion",
+                   {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+
+
 def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
     import_cl_daily(tmp_path)
 
     async def go():
         async with settle_session(tmp_path) as (s, _):
-            sid = (await call(s, "create_session", {"title": "cancel"}))["session_id"]
-            made = await call(s, "create_strategy", {
-                "session_id": sid, "description": "SMA cross", "symbol": "CL",
-                "template": "sma_cross", "window": "all", "backtest": False,
-            })
-            await wait(s, made)
-            # 49 x 60 = 2940 full-history backtests: about 10 s in a debug build, so it is still running.
-            setup = await call(s, "setup_optimization", {
-                "session_id": sid, "artifact_id": made["artifact_id"],
-                "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
-                               {"key": "slow", "min": 51, "max": 110, "step": 1}],
-            })
+            sid, art, setup, kick = await start_long_sweep(s, "cancel")
             total = setup["total_combinations"]
             assert total == 2940
             opt = setup["optimization_id"]
-            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt})
             busy = await s.call_tool("run_optimization", {"session_id": sid, "optimization_id": opt})
             assert busy.is_error
             # Wait for a few finished rows, then stop the session's sweep.
-            while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
-                                                      "limit": 0}))["completed"] < 3:
-                await call(s, "wait_for_completion",
-                           {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+            await until_rows(s, sid, opt, kick)
             stop = await call(s, "cancel_task", {"session_id": sid})
             assert stop["operation_id"] == kick["operation_id"] and stop["cancel_requested"] is True
             done = await wait(s, kick)
@@ -277,7 +290,7 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
             assert "No deflated Sharpe ratio: the sweep was cancelled" in text, text
             # The session may sweep again once the first is stopped.
             setup2 = await call(s, "setup_optimization", {
-                "session_id": sid, "artifact_id": made["artifact_id"],
+                "session_id": sid, "artifact_id": art,
                 "parameters": [{"key": "fast", "min": 5, "max": 5}]})
             assert (await wait(s, await call(s, "run_optimization", {
                 "session_id": sid, "optimization_id": setup2["optimization_id"]})))["status"] == "succeeded"
@@ -348,27 +361,12 @@ def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path)
 
     async def first():
         async with settle_session(tmp_path) as (s, _):
-            sid = (await call(s, "create_session", {"title": "crash"}))["session_id"]
-            made = await call(s, "create_strategy", {
-                "session_id": sid, "description": "SMA cross", "symbol": "CL",
-                "template": "sma_cross", "window": "all", "backtest": False,
-            })
-            await wait(s, made)
-            # 2940 full-history backtests (about 10 s in a debug build): still running when the kill comes.
-            setup = await call(s, "setup_optimization", {
-                "session_id": sid, "artifact_id": made["artifact_id"],
-                "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
-                               {"key": "slow", "min": 51, "max": 110, "step": 1}],
-            })
+            sid, art, setup, kick = await start_long_sweep(s, "crash")
             opt = setup["optimization_id"]
-            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt})
-            while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
-                                                      "limit": 0}))["completed"] < 3:
-                await call(s, "wait_for_completion",
-                           {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+            await until_rows(s, sid, opt, kick)
             (pid,) = settle_children()
             os.kill(pid, signal.SIGKILL)
-            return sid, made["artifact_id"], opt, kick["operation_id"]
+            return sid, art, opt, kick["operation_id"]
 
     sid, art, opt, op = run(first())
 
