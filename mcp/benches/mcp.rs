@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rmcp::handler::server::tool::IntoCallToolResult;
-use serde_json::json;
+use rmcp::model::CallToolResponse;
+use serde_json::{json, Value};
 use settle_data::import::rtl;
 use settle_mcp::db::Store;
 use settle_mcp::ops::Operations;
@@ -46,6 +47,27 @@ fn args<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Args<T> {
     Args(serde_json::from_value(v).expect("valid arguments"))
 }
 
+/// `create_strategy` with `arguments`, then `wait_for_completion` on its operation, which must
+/// succeed: the settled answer as a client receives it, and the new version's id.
+async fn create_and_wait(server: &SettleServer, arguments: Value) -> (CallToolResponse, String) {
+    let kick = server
+        .create_strategy(args(arguments))
+        .await
+        .expect("create_strategy")
+        .data;
+    let done = server
+        .wait_for_completion(args(json!({
+            "operation_id": kick.operation_id, "task": "strategy_op"
+        })))
+        .await
+        .expect("wait_for_completion");
+    assert_eq!(done.data.status, "succeeded");
+    (
+        done.into_call_tool_result().expect("serializable"),
+        kick.artifact_id.expect("an artifact"),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let home = tempfile::tempdir().expect("temp dir");
     let server = server_with_cl(home.path());
@@ -72,45 +94,24 @@ fn bench(c: &mut Criterion) {
         "mcp create_strategy + wait (CL 1d sma_cross, 2 years)",
         |b| {
             b.iter(|| {
-                rt.block_on(async {
-                    let kick = server
-                        .create_strategy(args(json!({
-                            "session_id": session, "description": "bench", "symbol": "CL",
-                            "template": "sma_cross", "window": "last 2 years"
-                        })))
-                        .await
-                        .expect("create_strategy")
-                        .data;
-                    let done = server
-                        .wait_for_completion(args(json!({
-                            "operation_id": kick.operation_id, "task": "strategy_op"
-                        })))
-                        .await
-                        .expect("wait_for_completion");
-                    assert_eq!(done.data.status, "succeeded");
-                    done.into_call_tool_result().expect("serializable")
-                })
+                rt.block_on(create_and_wait(
+                    &server,
+                    json!({
+                        "session_id": session, "description": "bench", "symbol": "CL",
+                        "template": "sma_cross", "window": "last 2 years"
+                    }),
+                ))
             })
         },
     );
 
-    let artifact = rt.block_on(async {
-        let kick = server
-            .create_strategy(args(json!({
-                "session_id": session, "description": "sweep bench", "symbol": "CL",
-                "template": "sma_cross", "window": "all", "backtest": false
-            })))
-            .await
-            .expect("create_strategy")
-            .data;
-        server
-            .wait_for_completion(args(json!({
-                "operation_id": kick.operation_id, "task": "strategy_op"
-            })))
-            .await
-            .expect("wait_for_completion");
-        kick.artifact_id.expect("an artifact")
-    });
+    let (_, artifact) = rt.block_on(create_and_wait(
+        &server,
+        json!({
+            "session_id": session, "description": "sweep bench", "symbol": "CL",
+            "template": "sma_cross", "window": "all", "backtest": false
+        }),
+    ));
     c.bench_function(
         "mcp sweep 100 combinations (CL 1d sma_cross, all history)",
         |b| {
