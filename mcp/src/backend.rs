@@ -97,6 +97,10 @@ pub struct DatasetInfo {
 /// Errors a backend reports: the text goes to the model, so it must say what to change.
 pub type BackendResult<T> = Result<T, String>;
 
+/// Where [`Backend::run_sweep`] hands finished rows, a batch at a time (the caller persists
+/// them); an `Err` stops the sweep.
+pub type RowSink<'a> = dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send + 'a;
+
 /// The computation behind the strategy tools. Calls to `compile`, `templates` and `datasets`
 /// are quick; `run_backtest` and `run_sweep` run on a blocking thread and check
 /// `ctx.is_cancelled()` between units of work.
@@ -125,7 +129,7 @@ pub trait Backend: Send + Sync + 'static {
         grid: &Grid,
         spec: &SweepSpec,
         ctx: &JobContext,
-        on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+        on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd>;
 
     fn templates(&self) -> Vec<TemplateInfo>;
@@ -153,7 +157,7 @@ impl Backend for Unwired {
         _: &Grid,
         _: &SweepSpec,
         _: &JobContext,
-        _: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+        _: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
         Err(UNWIRED.into())
     }

@@ -23,7 +23,7 @@ use settle_strategies::templates;
 
 use crate::backend::{
     Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
-    StrategyInput, SweepEnd, TemplateInfo,
+    RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
@@ -112,7 +112,7 @@ impl Backend for EngineBackend {
         grid: &Grid,
         spec: &SweepSpec,
         ctx: &JobContext,
-        on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+        on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
         let strategy = from_definition(definition)?;
         let c = compile(&strategy)?;
@@ -195,7 +195,7 @@ fn write_rows(
     grid: &Grid,
     ctx: &JobContext,
     stop: &AtomicBool,
-    on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+    on_rows: &mut RowSink<'_>,
 ) -> BackendResult<()> {
     let total = grid.total_combinations() as u64;
     let mut done = 0u64;

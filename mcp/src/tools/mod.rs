@@ -254,8 +254,8 @@ mod flow_tests {
     use super::*;
     use crate::args::Args;
     use crate::backend::{
-        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, StrategyInput, SweepEnd,
-        TemplateInfo,
+        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, RowSink, StrategyInput,
+        SweepEnd, TemplateInfo,
     };
     use crate::model::{CanonicalParameter, Metrics, OptimizationRow, ParameterValue};
     use crate::ops::JobContext;
@@ -321,7 +321,7 @@ mod flow_tests {
             grid: &Grid,
             _: &SweepSpec,
             ctx: &JobContext,
-            on_rows: &mut (dyn FnMut(&[OptimizationRow]) -> BackendResult<()> + Send),
+            on_rows: &mut RowSink<'_>,
         ) -> BackendResult<SweepEnd> {
             for index in 0..grid.total_combinations() {
                 let values = grid.combination(index);
