@@ -7,15 +7,7 @@
 # vectorbt's heavy dependency tree (numba, llvmlite, ...) never touches the test venv.
 set -euo pipefail
 venv="${SETTLE_BENCH_VENV:-$HOME/.cache/settle/bench-venv}"
-want="vectorbt==1.2.0 backtesting==0.6.6 pandas numpy"
-stamp="$venv/.settle-reqs"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --upgrade pip >&2
-  # shellcheck disable=SC2086
-  "$venv/bin/pip" install --quiet $want >&2
-  echo "$want" > "$stamp"
-fi
+bash "$(dirname "$0")/venv.sh" "$venv" "vectorbt==1.2.0 backtesting==0.6.6 pandas numpy" >/dev/null
 if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 
 # The release binary, in the shared build cache every script here uses.
