@@ -14,23 +14,14 @@ use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
 
-fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
-    Param::Range {
-        key: key.into(),
-        min,
-        max,
-        step,
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let mut strategy = templates::get("sma_cross", "ES").expect("sma_cross template");
     strategy.bar_size = "1m".into();
     strategy.window = "all".into();
     let es = spec("ES").expect("ES in the catalog");
     let grid = Grid::new(&[
-        range("fast", 5.0, 50.0, 5.0),
-        range("slow", 60.0, 240.0, 20.0),
+        Param::range("fast", 5.0, 50.0, 5.0),
+        Param::range("slow", 60.0, 240.0, 20.0),
     ])
     .expect("valid grid");
     assert_eq!(grid.total_combinations(), 100);

@@ -20,15 +20,6 @@ fn metrics(fields: &[(&str, Value)]) -> Metrics {
     serde_json::from_value(Value::Object(obj)).unwrap()
 }
 
-fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
-    Param::Range {
-        key: key.into(),
-        min,
-        max,
-        step,
-    }
-}
-
 fn list(key: &str, values: &[f64]) -> Param {
     Param::List {
         key: key.into(),
@@ -55,17 +46,17 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 
 #[test]
 fn decimal_ranges_are_exact_literals() {
-    let g = Grid::new(&[range("x", 0.1, 1.0, 0.1)]).unwrap();
+    let g = Grid::new(&[Param::range("x", 0.1, 1.0, 0.1)]).unwrap();
     assert_eq!(
         g.values()[0],
         [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     );
     // Off-lattice min, integer steps, and a max that is not on the lattice.
     let g = Grid::new(&[
-        range("a", 0.05, 0.45, 0.1),
-        range("b", 5.0, 20.0, 5.0),
-        range("c", 0.0, 1.05, 0.25),
-        range("d", 2.0, 2.0, 0.5),
+        Param::range("a", 0.05, 0.45, 0.1),
+        Param::range("b", 5.0, 20.0, 5.0),
+        Param::range("c", 0.0, 1.05, 0.25),
+        Param::range("d", 2.0, 2.0, 0.5),
     ])
     .unwrap();
     assert_eq!(g.values()[0], [0.05, 0.15, 0.25, 0.35, 0.45]);
@@ -97,8 +88,8 @@ fn combinations_run_first_key_slowest() {
 #[test]
 fn grids_over_the_cap_are_refused_with_count_and_cap() {
     let err = Grid::new(&[
-        range("fast", 1.0, 1000.0, 1.0),
-        range("slow", 1.0, 2000.0, 1.0),
+        Param::range("fast", 1.0, 1000.0, 1.0),
+        Param::range("slow", 1.0, 2000.0, 1.0),
     ])
     .unwrap_err();
     assert_eq!(
@@ -114,7 +105,7 @@ fn grids_over_the_cap_are_refused_with_count_and_cap() {
     assert!(Grid::with_cap(&[list("a", &[1.0, 2.0, 3.0])], 2).is_err());
     assert!(Grid::with_cap(&[list("a", &[1.0, 2.0])], 2).is_ok());
     assert!(matches!(
-        Grid::new(&[range("x", 0.0, 1e300, 1e-300)]),
+        Grid::new(&[Param::range("x", 0.0, 1e300, 1e-300)]),
         Err(SweepError::TooManyCombinations { .. })
     ));
 }
@@ -122,16 +113,16 @@ fn grids_over_the_cap_are_refused_with_count_and_cap() {
 #[test]
 fn bad_parameters_name_the_key() {
     let cases = [
-        (vec![range("fast", 1.0, 5.0, 0.0)], "fast", "step"),
-        (vec![range("slow", 9.0, 5.0, 1.0)], "slow", "min"),
+        (vec![Param::range("fast", 1.0, 5.0, 0.0)], "fast", "step"),
+        (vec![Param::range("slow", 9.0, 5.0, 1.0)], "slow", "min"),
         (vec![list("stop", &[])], "stop", "empty"),
         (vec![list("k", &[1.0, 1.0])], "k", "twice"),
         (
-            vec![list("k", &[1.0]), range("k", 1.0, 2.0, 1.0)],
+            vec![list("k", &[1.0]), Param::range("k", 1.0, 2.0, 1.0)],
             "k",
             "more than once",
         ),
-        (vec![range("nan", f64::NAN, 2.0, 1.0)], "nan", "min"),
+        (vec![Param::range("nan", f64::NAN, 2.0, 1.0)], "nan", "min"),
     ];
     for (params, key, word) in cases {
         let msg = Grid::new(&params).unwrap_err().to_string();
@@ -160,8 +151,8 @@ fn synthetic(p: &[(String, f64)]) -> Result<Metrics, String> {
 
 fn synthetic_grid() -> Grid {
     Grid::new(&[
-        range("a", 1.0, 5.0, 1.0),
-        range("b", 10.0, 30.0, 5.0),
+        Param::range("a", 1.0, 5.0, 1.0),
+        Param::range("b", 10.0, 30.0, 5.0),
         list("c", &[0.5, 1.0, 0.25]),
     ])
     .unwrap()
@@ -283,7 +274,7 @@ fn progress_counts_every_combination() {
 
 /// A one-key sweep whose objective values are `values[i]` (`None` = null).
 fn ranked(values: &[Option<f64>], spec: &SweepSpec) -> SweepResult {
-    let grid = Grid::new(&[range("i", 0.0, (values.len() - 1) as f64, 1.0)]).unwrap();
+    let grid = Grid::new(&[Param::range("i", 0.0, (values.len() - 1) as f64, 1.0)]).unwrap();
     run_plain(&grid, spec, |p| {
         let i = p[0].1 as usize;
         Ok(metrics(&[
@@ -385,7 +376,7 @@ fn unknown_metrics_and_bad_constraints_are_errors() {
 fn surface_is_a_matrix_over_the_two_keys() {
     let grid = Grid::new(&[
         list("fast", &[5.0, 10.0, 20.0]),
-        range("slow", 50.0, 200.0, 50.0),
+        Param::range("slow", 50.0, 200.0, 50.0),
     ])
     .unwrap();
     let r = run_plain(&grid, &SweepSpec::default(), |p| {

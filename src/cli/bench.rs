@@ -48,15 +48,9 @@ struct Figure {
 /// The sweep grid: `sma_cross` fast 5..=50 step 5 × slow 60..=240 step 20, as in
 /// `benches/sweep.rs`.
 fn grid() -> anyhow::Result<Grid> {
-    let range = |key: &str, min, max, step| Param::Range {
-        key: key.into(),
-        min,
-        max,
-        step,
-    };
     Grid::new(&[
-        range("fast", 5.0, 50.0, 5.0),
-        range("slow", 60.0, 240.0, 20.0),
+        Param::range("fast", 5.0, 50.0, 5.0),
+        Param::range("slow", 60.0, 240.0, 20.0),
     ])
     .map_err(|e| anyhow!(e))
 }

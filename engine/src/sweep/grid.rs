@@ -32,6 +32,16 @@ pub enum Param {
 }
 
 impl Param {
+    /// `Param::Range` from a key and its `min`, `max` and `step`.
+    pub fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
+        Param::Range {
+            key: key.into(),
+            min,
+            max,
+            step,
+        }
+    }
+
     fn key(&self) -> &str {
         match self {
             Param::Range { key, .. } | Param::List { key, .. } => key,
