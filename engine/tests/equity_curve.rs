@@ -48,15 +48,21 @@ fn three_ways(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) -> BacktestResul
     full
 }
 
-/// Largest fall from the running peak (which starts at the capital), dollars and percent.
-fn drawdown(capital: f64, r: &BacktestResult) -> (f64, f64) {
+/// Checks `r`'s drawdown metrics against the definition applied by hand to its per-bar curve
+/// (largest fall from the running peak, which starts at the capital, in dollars and percent)
+/// and returns the dollars.
+fn assert_drawdown_by_hand(capital: f64, r: &BacktestResult) -> f64 {
     let (mut peak, mut dollars, mut pct) = (capital, 0.0_f64, 0.0_f64);
     for p in &r.equity {
         peak = peak.max(p.equity);
         dollars = dollars.max(peak - p.equity);
         pct = pct.max((peak - p.equity) / peak * 100.0);
     }
-    (dollars, pct)
+    assert_eq!(
+        (r.metrics.max_drawdown, r.metrics.max_drawdown_pct),
+        (dollars, pct)
+    );
+    dollars
 }
 
 #[test]
@@ -72,12 +78,7 @@ fn six_e_minutes_with_exits_and_session_flattening() {
         ..Default::default()
     };
     let r = three_ways(&bars, &zigzag(&bars), &cfg);
-    let (dd, pct) = drawdown(cfg.starting_capital, &r);
-    assert_eq!(
-        (r.metrics.max_drawdown, r.metrics.max_drawdown_pct),
-        (dd, pct)
-    );
-    assert!(dd > 0.0);
+    assert!(assert_drawdown_by_hand(cfg.starting_capital, &r) > 0.0);
 
     // CME FX trades 17:00-16:00 Chicago time: a bar at or after 17:00 belongs to the next date.
     let tz: Tz = "America/Chicago".parse().unwrap();
@@ -119,11 +120,7 @@ fn cl_daily_ohlc_since_2015() {
         ..Default::default()
     };
     let r = three_ways(&bars, &zigzag(&bars), &cfg);
-    let (dd, pct) = drawdown(cfg.starting_capital, &r);
-    assert_eq!(
-        (r.metrics.max_drawdown, r.metrics.max_drawdown_pct),
-        (dd, pct)
-    );
+    assert_drawdown_by_hand(cfg.starting_capital, &r);
     // Daily bars: one daily point per bar, equal to the per-bar curve.
     assert_eq!(r.daily_equity.len(), r.equity.len());
     assert!(r
