@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::lanes;
 use crate::session::{Calendar, SessionCursor};
 use crate::trade::Stamp;
 
@@ -24,6 +25,9 @@ pub struct DailyEquity {
     pub date: NaiveDate,
     pub equity: f64,
 }
+
+/// Marks [`Drawdown::mark_all`] tests for a new peak at once.
+const DD_BLOCK: usize = 64;
 
 /// Largest peak-to-trough fall of an equity curve fed one mark at a time; the peak starts
 /// at the starting capital.
@@ -57,8 +61,35 @@ impl Drawdown {
     /// The drawdown of a whole curve.
     pub fn of(start: f64, equity: &[f64]) -> Self {
         let mut d = Drawdown::new(start);
-        equity.iter().for_each(|&e| d.mark(e));
+        d.mark_all(equity);
         d
+    }
+
+    /// [`Drawdown::mark`] of each of `equity`, in order. Most stretches of a curve set no new
+    /// peak, and then all their marks do is lower the trough to their minimum: blocks of
+    /// up to [`DD_BLOCK`] marks below the peak take that minimum at once ([`lanes::pick`]), and only
+    /// a block that holds a new peak is marked one by one. The same numbers (a minimum does
+    /// not depend on the order it is taken in; at most a zero trough's sign could, and a
+    /// fall is measured the same from either zero).
+    pub fn mark_all(&mut self, equity: &[f64]) {
+        for b in equity.chunks(DD_BLOCK) {
+            let top = lanes::pick(b, f64::NEG_INFINITY, lanes::max);
+            let bottom = lanes::pick(b, f64::INFINITY, lanes::min);
+            if !self.absorb(top, bottom) {
+                b.iter().for_each(|&e| self.mark(e));
+            }
+        }
+    }
+
+    /// Marks whose highest is `top` and lowest `bottom`, in any order, when none is a new
+    /// peak: then all they do is lower the trough to `bottom`. Returns false, changing
+    /// nothing, when `top` would be a new peak (the marks must then go one by one).
+    pub fn absorb(&mut self, top: f64, bottom: f64) -> bool {
+        if top > self.peak {
+            return false;
+        }
+        self.trough = lanes::min(self.trough, bottom);
+        true
     }
 
     #[inline]
@@ -69,11 +100,7 @@ impl Drawdown {
             self.trough = equity;
         } else {
             // A select rather than a branch: new lows come at random in a falling curve.
-            self.trough = if equity < self.trough {
-                equity
-            } else {
-                self.trough
-            };
+            self.trough = lanes::min(self.trough, equity);
         }
     }
 
@@ -161,48 +188,61 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// [`Recorder::mark`] for consecutive bars stamped `ts`, the equity of each being
-    /// `equity(value)` of its entry in `values` (as long as `ts`). The same marks, but bars
-    /// inside the trading date of the last daily point (all but about one a day) take a
-    /// tight loop: drawdown in registers, the per-bar choice made once per date, and only
-    /// the date's last equity written to the daily curve.
-    pub fn mark_run<T: Copy>(&mut self, ts: &[i64], values: &[T], equity: impl Fn(T) -> f64) {
+    /// Whether every mark is kept (the per-bar curve was asked for).
+    pub fn per_bar(&self) -> bool {
+        self.per_bar
+    }
+
+    /// [`Recorder::mark`] for consecutive bars stamped `ts`, from their highest, lowest and
+    /// last equity alone, when that is all the record needs: no per-bar curve is kept, the
+    /// bars stay inside the trading date of the last daily point, and none sets a new peak.
+    /// Returns false, having recorded nothing, otherwise.
+    pub fn mark_summary(&mut self, ts: &[i64], top: f64, bottom: f64, last: f64) -> bool {
+        let c = &mut self.curves;
+        let day = match (c.daily.last_mut(), ts.last()) {
+            (Some(d), Some(&t)) if t < self.day_end && !self.per_bar => d,
+            _ => return false,
+        };
+        if !c.drawdown.absorb(top, bottom) {
+            return false;
+        }
+        day.equity = last;
+        c.bars += ts.len();
+        true
+    }
+
+    /// [`Recorder::mark`] for consecutive bars stamped `ts` with equity `equity` (as long as
+    /// `ts`). The same marks, but the bars inside the trading date of the last daily point
+    /// (all but about one a day) take tight loops: drawdown in registers, the per-bar choice
+    /// made once per date, and only the date's last equity written to the daily curve.
+    pub fn mark_run(&mut self, ts: &[i64], equity: &[f64]) {
         let mut k = 0;
         while k < ts.len() {
             if self.curves.daily.is_empty() || ts[k] >= self.day_end {
-                self.mark(ts[k], equity(values[k]));
+                self.mark(ts[k], equity[k]);
                 k += 1;
                 continue;
             }
-            // Stamps increase, so the bars of this date are a prefix of the rest. (Counted,
-            // not bisected: a run is short, and a bisection over it misses the cache.)
-            let day_end = self.day_end;
-            let n = ts[k..].iter().take_while(|&&t| t < day_end).count();
-            let (ts, values) = (&ts[k..k + n], &values[k..k + n]);
-            let mut dd = self.curves.drawdown;
-            let mut last = f64::NAN;
-            let mut step = |(&t, &v): (&i64, &T)| {
-                let e = equity(v);
-                dd.mark(e);
-                last = e;
-                EquityPoint {
-                    time: Stamp(t),
-                    equity: e,
-                }
+            // Stamps increase, so the bars of this date are a prefix of the rest; most runs
+            // end inside the date, which one look at their last stamp settles.
+            let rest = &ts[k..];
+            let n = match rest.last() {
+                Some(&t) if t < self.day_end => rest.len(),
+                _ => rest.partition_point(|&t| t < self.day_end),
             };
-            let bars = ts.iter().zip(values);
-            if self.per_bar {
-                self.curves.per_bar.extend(bars.map(&mut step));
-            } else {
-                bars.for_each(|b| {
-                    step(b);
-                });
-            }
+            let (ts, equity) = (&rest[..n], &equity[k..k + n]);
             let c = &mut self.curves;
-            c.drawdown = dd;
+            c.drawdown.mark_all(equity);
+            if self.per_bar {
+                c.per_bar
+                    .extend(ts.iter().zip(equity).map(|(&t, &equity)| EquityPoint {
+                        time: Stamp(t),
+                        equity,
+                    }));
+            }
             c.bars += n;
-            if let Some(d) = c.daily.last_mut() {
-                d.equity = last;
+            if let (Some(d), Some(&e)) = (c.daily.last_mut(), equity.last()) {
+                d.equity = e;
             }
             k += n;
         }

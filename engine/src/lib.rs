@@ -16,6 +16,7 @@
 pub mod config;
 pub mod equity;
 pub mod error;
+mod lanes;
 pub mod metrics;
 mod session;
 mod sim;
@@ -96,10 +97,13 @@ pub fn backtest(
                 .to_string(),
         );
     }
-    let rolls = bars.contract[range.clone()]
-        .windows(2)
-        .any(|w| w[0] != w[1]);
-    if rolls && bars.meta.adjustment == "none" {
+    // Any contract but the first one: blocks of plain comparisons, which vectorize.
+    let held = &bars.contract[range.clone()];
+    let rolls = || {
+        held.chunks(256)
+            .any(|c| c.iter().fold(false, |a, &x| a | (x != held[0])))
+    };
+    if bars.meta.adjustment == "none" && rolls() {
         notes.push(
             "the series changes contract but is not back-adjusted: P&L of positions held \
              across a roll includes the price gap between contracts"

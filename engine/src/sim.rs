@@ -18,12 +18,15 @@
 //! flatten is configured, a run of bars with no pending order, no signal and no roll skips
 //! steps 1-4 (`quiet_until`, `hold`): the same numbers, about half the time per bar.
 
+use std::sync::Arc;
+
 use settle_data::{Bars, ContractSpec};
 
 use crate::config::{BacktestConfig, FillMode, Signals, Sizing};
 use crate::equity::{Curves, Recorder};
+use crate::lanes;
 use crate::session::{Calendar, SessionCursor};
-use crate::trade::{ExitReason, Side, Stamp, TickGrid, Trade};
+use crate::trade::{ExitReason, Side, Stamp, TickGrid, Trade, FLOAT_EXACT};
 
 /// What the loop produces; the caller turns it into a [`crate::BacktestResult`].
 pub(crate) struct SimOutput {
@@ -35,6 +38,7 @@ pub(crate) struct SimOutput {
 
 /// An open position. Prices are in ticks; `best`/`worst` are in "favourable ticks"
 /// (`price x sign`), so one comparison serves both sides.
+#[derive(Clone, Copy)]
 struct Position {
     sign: i64,
     contracts: i64,
@@ -63,7 +67,37 @@ impl Position {
     /// Mark-to-market at a close of `c` ticks, net of costs already paid.
     #[inline]
     fn open_pnl(&self, grid: &TickGrid, c: i64) -> f64 {
-        grid.dollars((c - self.entry) * self.sign, self.contracts) - self.paid
+        self.pnl_of_move(grid, ((c - self.entry) * self.sign) as f64)
+    }
+
+    /// Mark-to-market after a favourable move of `ticks` (a whole number), net of costs paid.
+    #[inline]
+    fn pnl_of_move(&self, grid: &TickGrid, ticks: f64) -> f64 {
+        grid.dollars_f64(ticks, self.contracts as f64) - self.paid
+    }
+
+    /// `banked` plus [`Position::open_pnl`] at each of `closes`, appended to `out`. Computed
+    /// in floating point ([`TickGrid::ticks_f64`]), which vectorizes; a run outside that
+    /// path's exact range takes the integer one. The same bits either way: every step
+    /// before the dollars is exact arithmetic on whole numbers below 2^52.
+    fn mark_closes(&self, grid: &TickGrid, banked: f64, closes: &[f64], out: &mut Vec<f64>) {
+        let (g, p) = (*grid, *self);
+        let entry = p.entry as f64;
+        if grid.float_exact(closes) && entry.abs() < FLOAT_EXACT {
+            let sign = p.sign as f64;
+            // `+ 0.0` turns a -0.0 move into the 0.0 the integer path gives.
+            out.extend(
+                closes.iter().map(move |&c| {
+                    banked + p.pnl_of_move(&g, (g.ticks_f64(c) - entry) * sign + 0.0)
+                }),
+            );
+        } else {
+            out.extend(
+                closes
+                    .iter()
+                    .map(move |&c| banked + p.open_pnl(&g, g.ticks(c))),
+            );
+        }
     }
 }
 
@@ -99,6 +133,10 @@ struct Sim<'a> {
     banked: f64,
     trades: Vec<Trade>,
     skipped: u32,
+    /// Equity of the bars of a quiet run, reused from run to run ([`Sim::hold`]).
+    marks: Vec<f64>,
+    /// The series' contract names, shared by every trade that names them.
+    names: Vec<Arc<str>>,
 }
 
 pub(crate) fn simulate(
@@ -122,6 +160,13 @@ pub(crate) fn simulate(
         banked: cfg.starting_capital,
         trades: Vec::new(),
         skipped: 0,
+        marks: Vec::new(),
+        names: bars
+            .meta
+            .contracts
+            .iter()
+            .map(|c| Arc::from(c.as_str()))
+            .collect(),
     };
     let mut curve = Recorder::new(cal, cfg.starting_capital, window.len(), per_bar);
     let mut pending = Pending::default();
@@ -245,21 +290,32 @@ impl Sim<'_> {
     /// intrabar, time or session exit configured, can change nothing but the marks and the
     /// excursions (any signal ends the run, even one `decide` would ignore: that bar simply
     /// takes the full path).
+    ///
+    /// Most bars carry nothing, so whole blocks of [`BLOCK`] bars are tested at once (one
+    /// vector OR per column) and only the block that ends the run is walked bar by bar.
     fn quiet_until(&self, from: usize, last: usize) -> usize {
         let s = self.sig;
-        let r = from..last;
         let held = self.pos.as_ref().map(|p| p.contract);
-        let quiet = s.long_entry[r.clone()]
-            .iter()
-            .zip(&s.short_entry[r.clone()])
-            .zip(&s.long_exit[r.clone()])
-            .zip(&s.short_exit[r.clone()])
-            .zip(&self.bars.contract[r])
-            .take_while(|&((((&le, &se), &lx), &sx), &c)| {
-                !(le | se | lx | sx) && held.is_none_or(|h| h == c)
-            })
-            .count();
-        from + quiet
+        let contract = &self.bars.contract;
+        let mut k = from;
+        while k + BLOCK <= last {
+            let any = |column: &[bool]| block(column, k).iter().fold(false, |a, &x| a | x);
+            let signal =
+                any(&s.long_entry) | any(&s.short_entry) | any(&s.long_exit) | any(&s.short_exit);
+            let rolled =
+                held.is_some_and(|h| block(contract, k).iter().fold(false, |a, &c| a | (c != h)));
+            if signal || rolled {
+                break;
+            }
+            k += BLOCK;
+        }
+        while k < last
+            && !(s.long_entry[k] | s.short_entry[k] | s.long_exit[k] | s.short_exit[k])
+            && held.is_none_or(|h| h == contract[k])
+        {
+            k += 1;
+        }
+        k
     }
 
     /// Bars `run`, found quiet by [`Sim::quiet_until`]: each is marked at its close, and an
@@ -268,38 +324,56 @@ impl Sim<'_> {
     /// the ticks of the extreme).
     fn hold(&mut self, run: std::ops::Range<usize>, curve: &mut Recorder) {
         let b = self.bars;
-        // Bar `run.end` takes the full path, which reads its open (and the next bar's, for
-        // the order it may place): a column no quiet bar touches, so a cache miss per run
-        // (about a fifth of the loop's time) unless asked for now.
+        // Two reads miss the cache unless asked for early (each about a fifth of the loop's
+        // time when not): the run's last stamp, which tells the recorder whether the run
+        // ends inside the trading date, and the open of bar `run.end`, which takes the full
+        // path (the quiet bars read neither column).
+        prefetch(&b.ts, run.end - 1);
         prefetch(&b.open, run.end);
-        let ts = &b.ts[run.clone()];
-        let banked = self.banked;
+        let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
+        let (g, banked) = (self.grid, self.banked);
         let Some(p) = self.pos.as_mut() else {
-            curve.mark_run(ts, ts, |_| banked);
+            if !curve.mark_summary(ts, banked, banked, banked) {
+                self.marks.clear();
+                self.marks.resize(ts.len(), banked);
+                curve.mark_run(ts, &self.marks);
+            }
             return;
         };
-        let g = self.grid;
-        let held = &*p;
-        curve.mark_run(ts, &b.close[run.clone()], |c| {
-            banked + held.open_pnl(&g, g.ticks(c))
-        });
         // Intrabar sees bars from `full_from` on.
         let seen = run.start.max(p.full_from)..run.end;
-        if seen.is_empty() {
-            return;
+        if !seen.is_empty() {
+            let (highs, lows) = if b.meta.close_only {
+                (&b.close[seen.clone()], &b.close[seen])
+            } else {
+                (&b.high[seen.clone()], &b.low[seen])
+            };
+            let (hi, lo) = (
+                g.ticks(extreme(highs, |a, b| a > b)),
+                g.ticks(extreme(lows, |a, b| a < b)),
+            );
+            let (best, worst) = if p.sign > 0 { (hi, lo) } else { (-lo, -hi) };
+            p.best = p.best.max(best);
+            p.worst = p.worst.min(worst);
         }
-        let (highs, lows) = if b.meta.close_only {
-            (&b.close[seen.clone()], &b.close[seen])
-        } else {
-            (&b.high[seen.clone()], &b.low[seen])
+        let held = *p;
+        // Without the per-bar curve the recorder may need only the run's highest, lowest and
+        // last equity. Equity rises with the close for a long and falls for a short (every
+        // step from price to dollars keeps order), so those are the equity at the highest and
+        // lowest close: exact, once no close is NaN or absurd (`float_exact`).
+        let summarized = !curve.per_bar() && g.float_exact(closes) && {
+            let equity = |c: f64| banked + held.open_pnl(&g, g.ticks(c));
+            let hi = equity(lanes::pick(closes, closes[0], lanes::max));
+            let lo = equity(lanes::pick(closes, closes[0], lanes::min));
+            let (top, bottom) = if held.sign > 0 { (hi, lo) } else { (lo, hi) };
+            curve.mark_summary(ts, top, bottom, equity(closes[closes.len() - 1]))
         };
-        let (hi, lo) = (
-            g.ticks(extreme(highs, |a, b| a > b)),
-            g.ticks(extreme(lows, |a, b| a < b)),
-        );
-        let (best, worst) = if p.sign > 0 { (hi, lo) } else { (-lo, -hi) };
-        p.best = p.best.max(best);
-        p.worst = p.worst.min(worst);
+        if !summarized {
+            // Every mark, by a loop of its own that vectorizes, into a reused buffer.
+            self.marks.clear();
+            held.mark_closes(&g, banked, closes, &mut self.marks);
+            curve.mark_run(ts, &self.marks);
+        }
     }
 
     fn roll(&mut self, i: usize) {
@@ -502,14 +576,7 @@ impl Sim<'_> {
         let entry = p.entry * p.sign;
         self.realized += net;
         self.banked = self.cfg.starting_capital + self.realized;
-        let name = |c: u16| {
-            self.bars
-                .meta
-                .contracts
-                .get(c as usize)
-                .cloned()
-                .unwrap_or_default()
-        };
+        let name = |c: u16| self.names.get(c as usize).cloned().unwrap_or_default();
         self.trades.push(Trade {
             id: self.trades.len() as u32 + 1,
             side: if p.sign > 0 { Side::Long } else { Side::Short },
@@ -533,6 +600,17 @@ impl Sim<'_> {
     }
 }
 
+/// Bars [`Sim::quiet_until`] tests at once: 16 one-byte flags are one SSE2 register.
+const BLOCK: usize = 16;
+
+/// The [`BLOCK`] entries of `column` from `k` on (`k + BLOCK` must be in bounds).
+#[inline]
+fn block<T>(column: &[T], k: usize) -> &[T; BLOCK] {
+    column[k..k + BLOCK]
+        .try_into()
+        .expect("a slice of BLOCK entries")
+}
+
 /// A bar in favourable ticks for a side: `(open, best, worst)`.
 #[inline]
 fn favourable(px: Px, sign: i64) -> (i64, i64, i64) {
@@ -545,38 +623,25 @@ fn favourable(px: Px, sign: i64) -> (i64, i64, i64) {
 
 /// The price of `prices` (not empty) that `beats` all others. A NaN counts as 0.0 (both are
 /// 0 ticks to [`TickGrid::ticks`]), so the result converts to the same ticks as the extreme
-/// of the converted prices. Four independent lanes, so the loop vectorizes (the extreme of
-/// a set does not depend on the order it is visited in, up to the sign of a zero, which is
-/// 0 ticks either way).
+/// of the converted prices. In lanes ([`lanes::pick`]): the extreme of a set does not depend
+/// on the order it is visited in, up to the sign of a zero, which is 0 ticks either way.
 #[inline]
 fn extreme(prices: &[f64], beats: impl Fn(f64, f64) -> bool) -> f64 {
     let clean = |x: f64| if x.is_nan() { 0.0 } else { x };
-    let pick = |m: f64, x: f64| {
+    lanes::pick(prices, clean(prices[0]), |m, x| {
         let x = clean(x);
         if beats(x, m) {
             x
         } else {
             m
         }
-    };
-    let chunks = prices.chunks_exact(4);
-    let rest = chunks
-        .remainder()
-        .iter()
-        .fold(clean(prices[0]), |m, &x| pick(m, x));
-    let mut lanes = [rest; 4];
-    for c in chunks {
-        for (m, &x) in lanes.iter_mut().zip(c) {
-            *m = pick(*m, x);
-        }
-    }
-    lanes.into_iter().fold(rest, pick)
+    })
 }
 
 /// Asks the CPU to bring `column[i]` into the cache, without waiting for it (a no-op off
 /// x86-64 and past the end).
 #[inline]
-fn prefetch(column: &[f64], i: usize) {
+fn prefetch<T>(column: &[T], i: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(x) = column.get(i) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

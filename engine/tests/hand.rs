@@ -58,7 +58,7 @@ fn next_open_entry_and_signal_exit() {
     assert_eq!(t.bars_held, 2);
     // Worst low while held 100 (1 pt); best 104 (3 pts).
     assert_eq!((t.mae, t.mfe), (50.0, 150.0));
-    assert_eq!(t.contract, "ESH23");
+    assert_eq!(&*t.contract, "ESH23");
     let eq: Vec<f64> = r.equity.iter().map(|e| e.equity).collect();
     // Entry costs ($15) are paid at entry; bar 2 marks +1 pt, bar 3 +2 pts.
     assert_eq!(eq, [100_000.0, 100_000.0, 100_035.0, 100_085.0, 100_120.0]);
@@ -176,10 +176,7 @@ fn signal_close_time_exit_roll_costs_and_end_of_data_on_close_only_data() {
         (101.0, 103.0, ExitReason::Time)
     );
     assert_eq!((t[0].bars_held, t[0].rolls), (2, 1));
-    assert_eq!(
-        (t[0].contract.as_str(), t[0].exit_contract.as_str()),
-        ("ESH23", "ESM23")
-    );
+    assert_eq!((&*t[0].contract, &*t[0].exit_contract), ("ESH23", "ESM23"));
     assert_eq!(
         (t[0].gross_pnl, t[0].commission, t[0].slippage, t[0].net_pnl),
         (100.0, 10.0, 50.0, 40.0)

@@ -52,7 +52,7 @@ fn trailing_stop_ratchets_up_the_spike_and_is_touched_inside_a_bar() {
     let t = trade(&cl(), "2022-02-25", 10.0);
     assert_eq!(t.exit_reason, ExitReason::TrailingStop);
     assert_eq!((t.entry_price, t.exit_price), (94.99, 120.50));
-    assert_eq!(t.contract, "CLJ22");
+    assert_eq!(&*t.contract, "CLJ22");
     assert_eq!(t.exit_time, Stamp(1_646_697_600)); // 2022-03-08
     assert_eq!(t.bars_held, 7); // 02-28 .. 03-08
                                 // (120.50 - 94.99) x $1,000 = $25,510; two fills of $2.50 + $10 cost $25.
