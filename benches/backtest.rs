@@ -1,31 +1,14 @@
-//! One SMA-cross backtest over 1,000,000 one-minute ES bars, on one thread: the full
+//! One SMA-cross backtest over 1,000,000 one-minute ES bars (the synthetic walk of
+//! `settle_data::synthetic`), on one thread: the full
 //! `backtest` (trades, per-bar and daily equity, metrics) and `backtest_metrics` (the same
 //! metrics without storing the per-bar curve, as sweeps run it).
 //! Run: `cargo bench --bench backtest`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use settle_data::{spec, BarSize, Bars, SeriesMeta};
+use settle_data::{spec, synthetic, Bars};
 use settle_engine::{backtest, backtest_metrics, BacktestConfig, Signals, Window};
 
 const N: usize = 1_000_000;
-
-/// A deterministic random walk on the ES tick grid (xorshift, fixed seed).
-fn bars() -> Bars {
-    let mut b = Bars::empty(SeriesMeta::new("ES", None, BarSize::Minutes(1), "bench"));
-    let c = b.contract_index("ESH24");
-    let (mut x, mut price) = (0x9E37_79B9_7F4A_7C15_u64, 4800.0_f64);
-    for i in 0..N {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let step = (x % 5) as f64 - 2.0;
-        let open = price;
-        price += step * 0.25;
-        let (hi, lo) = (open.max(price) + 0.25, open.min(price) - 0.25);
-        b.push(1_704_146_400 + 60 * i as i64, open, hi, lo, price, 1.0, c);
-    }
-    b
-}
 
 /// Fast/slow SMA cross of closes, long and short.
 fn signals(b: &Bars, fast: usize, slow: usize) -> Signals {
@@ -53,9 +36,9 @@ fn signals(b: &Bars, fast: usize, slow: usize) -> Signals {
 }
 
 fn bench(c: &mut Criterion) {
-    let b = bars();
-    let sig = signals(&b, 20, 100);
     let es = spec("ES").expect("ES in the catalog");
+    let b = synthetic::random_walk(es, 4800.0, N);
+    let sig = signals(&b, 20, 100);
     let cfg = BacktestConfig {
         window: Window::All,
         ..Default::default()
