@@ -193,44 +193,51 @@ impl<'a> Recorder<'a> {
         self.per_bar
     }
 
-    /// [`Recorder::mark`] for consecutive bars stamped `ts`, from their highest, lowest and
-    /// last equity alone, when that is all the record needs: no per-bar curve is kept, the
-    /// bars stay inside the trading date of the last daily point, and none sets a new peak.
+    /// How many of the bars stamped `ts` (in order) fall inside the trading date of the last
+    /// daily point; 0 when the first one starts a new date (it then goes through
+    /// [`Recorder::mark`], which looks its session up).
+    pub fn same_date(&self, ts: &[i64]) -> usize {
+        if self.curves.daily.is_empty() {
+            return 0;
+        }
+        // Stamps increase, so the bars of this date are a prefix; most runs end inside the
+        // date, which one look at their last stamp settles.
+        match ts.last() {
+            Some(&t) if t < self.day_end => ts.len(),
+            _ => ts.partition_point(|&t| t < self.day_end),
+        }
+    }
+
+    /// [`Recorder::mark`] for `n` consecutive bars inside the date of the last daily point
+    /// ([`Recorder::same_date`]), from their highest, lowest and last equity alone, when that
+    /// is all the record needs: no per-bar curve is kept and none of them sets a new peak.
     /// Returns false, having recorded nothing, otherwise.
-    pub fn mark_summary(&mut self, ts: &[i64], top: f64, bottom: f64, last: f64) -> bool {
+    pub fn mark_summary(&mut self, n: usize, top: f64, bottom: f64, last: f64) -> bool {
         let c = &mut self.curves;
-        let day = match (c.daily.last_mut(), ts.last()) {
-            (Some(d), Some(&t)) if t < self.day_end && !self.per_bar => d,
-            _ => return false,
-        };
-        if !c.drawdown.absorb(top, bottom) {
+        if self.per_bar || !c.drawdown.absorb(top, bottom) {
             return false;
         }
-        day.equity = last;
-        c.bars += ts.len();
+        if let Some(d) = c.daily.last_mut() {
+            d.equity = last;
+        }
+        c.bars += n;
         true
     }
 
     /// [`Recorder::mark`] for consecutive bars stamped `ts` with equity `equity` (as long as
     /// `ts`). The same marks, but the bars inside the trading date of the last daily point
-    /// (all but about one a day) take tight loops: drawdown in registers, the per-bar choice
+    /// (all but about one a day) take tight loops: drawdown in blocks, the per-bar choice
     /// made once per date, and only the date's last equity written to the daily curve.
     pub fn mark_run(&mut self, ts: &[i64], equity: &[f64]) {
         let mut k = 0;
         while k < ts.len() {
-            if self.curves.daily.is_empty() || ts[k] >= self.day_end {
+            let n = self.same_date(&ts[k..]);
+            if n == 0 {
                 self.mark(ts[k], equity[k]);
                 k += 1;
                 continue;
             }
-            // Stamps increase, so the bars of this date are a prefix of the rest; most runs
-            // end inside the date, which one look at their last stamp settles.
-            let rest = &ts[k..];
-            let n = match rest.last() {
-                Some(&t) if t < self.day_end => rest.len(),
-                _ => rest.partition_point(|&t| t < self.day_end),
-            };
-            let (ts, equity) = (&rest[..n], &equity[k..k + n]);
+            let (ts, equity) = (&ts[k..k + n], &equity[k..k + n]);
             let c = &mut self.curves;
             c.drawdown.mark_all(equity);
             if self.per_bar {

@@ -331,49 +331,77 @@ impl Sim<'_> {
         prefetch(&b.ts, run.end - 1);
         prefetch(&b.open, run.end);
         let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
-        let (g, banked) = (self.grid, self.banked);
-        let Some(p) = self.pos.as_mut() else {
-            if !curve.mark_summary(ts, banked, banked, banked) {
-                self.marks.clear();
-                self.marks.resize(ts.len(), banked);
+        let g = self.grid;
+        if let Some(p) = self.pos.as_mut() {
+            // Intrabar sees bars from `full_from` on.
+            let seen = run.start.max(p.full_from)..run.end;
+            if !seen.is_empty() {
+                let (highs, lows) = if b.meta.close_only {
+                    (&b.close[seen.clone()], &b.close[seen])
+                } else {
+                    (&b.high[seen.clone()], &b.low[seen])
+                };
+                let (hi, lo) = (
+                    g.ticks(extreme(highs, |a, b| a > b)),
+                    g.ticks(extreme(lows, |a, b| a < b)),
+                );
+                let (best, worst) = if p.sign > 0 { (hi, lo) } else { (-lo, -hi) };
+                p.best = p.best.max(best);
+                p.worst = p.worst.min(worst);
+            }
+        }
+        if curve.per_bar() {
+            self.mark_closes(closes);
+            curve.mark_run(ts, &self.marks);
+            return;
+        }
+        // Without the per-bar curve, the bars of one date that set no new peak need only
+        // their highest, lowest and last equity ([`Sim::summarize`]).
+        let mut k = 0;
+        while k < ts.len() {
+            let n = curve.same_date(&ts[k..]);
+            if n == 0 {
+                self.mark_closes(&closes[k..=k]);
+                curve.mark(ts[k], self.marks[0]);
+                k += 1;
+                continue;
+            }
+            let (ts, closes) = (&ts[k..k + n], &closes[k..k + n]);
+            if !self.summarize(closes, curve) {
+                self.mark_closes(closes);
                 curve.mark_run(ts, &self.marks);
             }
-            return;
-        };
-        // Intrabar sees bars from `full_from` on.
-        let seen = run.start.max(p.full_from)..run.end;
-        if !seen.is_empty() {
-            let (highs, lows) = if b.meta.close_only {
-                (&b.close[seen.clone()], &b.close[seen])
-            } else {
-                (&b.high[seen.clone()], &b.low[seen])
-            };
-            let (hi, lo) = (
-                g.ticks(extreme(highs, |a, b| a > b)),
-                g.ticks(extreme(lows, |a, b| a < b)),
-            );
-            let (best, worst) = if p.sign > 0 { (hi, lo) } else { (-lo, -hi) };
-            p.best = p.best.max(best);
-            p.worst = p.worst.min(worst);
+            k += n;
         }
-        let held = *p;
-        // Without the per-bar curve the recorder may need only the run's highest, lowest and
-        // last equity. Equity rises with the close for a long and falls for a short (every
-        // step from price to dollars keeps order), so those are the equity at the highest and
-        // lowest close: exact, once no close is NaN or absurd (`float_exact`).
-        let summarized = !curve.per_bar() && g.float_exact(closes) && {
-            let equity = |c: f64| banked + held.open_pnl(&g, g.ticks(c));
-            let hi = equity(lanes::pick(closes, closes[0], lanes::max));
-            let lo = equity(lanes::pick(closes, closes[0], lanes::min));
-            let (top, bottom) = if held.sign > 0 { (hi, lo) } else { (lo, hi) };
-            curve.mark_summary(ts, top, bottom, equity(closes[closes.len() - 1]))
-        };
-        if !summarized {
-            // Every mark, by a loop of its own that vectorizes, into a reused buffer.
-            self.marks.clear();
-            held.mark_closes(&g, banked, closes, &mut self.marks);
-            curve.mark_run(ts, &self.marks);
+    }
+
+    /// The equity at each of `closes` (bars of a quiet run) into `marks`.
+    fn mark_closes(&mut self, closes: &[f64]) {
+        self.marks.clear();
+        match &self.pos {
+            Some(p) => p.mark_closes(&self.grid, self.banked, closes, &mut self.marks),
+            None => self.marks.resize(closes.len(), self.banked),
         }
+    }
+
+    /// Records bars with `closes`, all inside the date of the last daily point, from their
+    /// highest, lowest and last equity, if the recorder can ([`Recorder::mark_summary`]).
+    /// Equity rises with the close for a long and falls for a short (every step from price
+    /// to dollars keeps order), so those are the equity at the highest and lowest close:
+    /// exact, once no close is NaN or absurd (`float_exact`).
+    fn summarize(&self, closes: &[f64], curve: &mut Recorder) -> bool {
+        let (g, banked, n) = (self.grid, self.banked, closes.len());
+        let Some(p) = &self.pos else {
+            return curve.mark_summary(n, banked, banked, banked);
+        };
+        if !g.float_exact(closes) {
+            return false;
+        }
+        let equity = |c: f64| banked + p.open_pnl(&g, g.ticks(c));
+        let hi = equity(lanes::pick(closes, closes[0], lanes::max));
+        let lo = equity(lanes::pick(closes, closes[0], lanes::min));
+        let (top, bottom) = if p.sign > 0 { (hi, lo) } else { (lo, hi) };
+        curve.mark_summary(n, top, bottom, equity(closes[n - 1]))
     }
 
     fn roll(&mut self, i: usize) {

@@ -160,11 +160,16 @@ fn same_as_full_path(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) {
 /// Every 7th bar enters long, every 11th short (so reversals), every 13th exits a long:
 /// runs of quiet bars between them, both sides, signal exits.
 fn sparse(n: usize) -> Signals {
+    sparse_every(n, 1)
+}
+
+/// [`sparse`] with every period `scale` times as long (runs that span trading dates).
+fn sparse_every(n: usize, scale: usize) -> Signals {
     let mut sig = Signals::none(n);
     for t in 0..n {
-        sig.long_entry[t] = t % 7 == 0;
-        sig.short_entry[t] = t % 11 == 0;
-        sig.long_exit[t] = t % 13 == 0;
+        sig.long_entry[t] = t % (7 * scale) == 0;
+        sig.short_entry[t] = t % (11 * scale) == 0;
+        sig.long_exit[t] = t % (13 * scale) == 0;
     }
     sig
 }
@@ -212,6 +217,8 @@ fn quiet_runs_change_no_number() {
     };
     same_as_full_path(&six_e, &stops, &cfg);
     same_as_full_path(&six_e, &oracle(&six_e), &all);
+    // Holds of hundreds to thousands of minutes, across trading dates.
+    same_as_full_path(&six_e, &sparse_every(six_e.len(), 97), &all);
 
     // CL daily OHLC changes contract at each roll, paid or not.
     let cl = common::cl_daily();
