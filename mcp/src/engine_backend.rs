@@ -17,6 +17,7 @@ use settle_data::DataError;
 use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes};
 use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
+use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
@@ -85,7 +86,13 @@ impl Backend for EngineBackend {
         if ctx.is_cancelled() {
             return Err("cancelled before the backtest ran".into());
         }
-        let r = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c))
+        // The tools report the daily curve only: the per-bar one (16 bytes a bar, 16 MB for a
+        // million minutes) is not built.
+        let cfg = BacktestConfig {
+            equity_curve: EquityCurve::Daily,
+            ..rules::to_config(&c)
+        };
+        let r = settle_engine::backtest(&bars, c.spec, &signals, &cfg)
             .map_err(|e| format!("backtest: {e}"))?;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
