@@ -1,12 +1,12 @@
 //! One SMA-cross backtest over 1,000,000 one-minute ES bars (the synthetic walk of
-//! `settle_data::synthetic`), on one thread: the full
-//! `backtest` (trades, per-bar and daily equity, metrics) and `backtest_metrics` (the same
-//! metrics without storing the per-bar curve, as sweeps run it).
+//! `settle_data::synthetic`), on one thread: the full `backtest` (trades, per-bar and daily
+//! equity, metrics); `backtest` with `equityCurve: daily` (everything but the per-bar curve,
+//! what the MCP tools run); and `backtest_metrics` (the metrics alone, as sweeps run it).
 //! Run: `cargo bench --bench backtest`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use settle_data::{spec, synthetic, Bars};
-use settle_engine::{backtest, backtest_metrics, BacktestConfig, Signals, Window};
+use settle_engine::{backtest, backtest_metrics, BacktestConfig, EquityCurve, Signals, Window};
 
 const N: usize = 1_000_000;
 
@@ -45,6 +45,13 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("backtest_sma_cross_1m_bars", |bench| {
         bench.iter(|| backtest(&b, es, &sig, &cfg).expect("valid backtest"))
+    });
+    let daily = BacktestConfig {
+        equity_curve: EquityCurve::Daily,
+        ..cfg.clone()
+    };
+    c.bench_function("backtest_daily_curve_sma_cross_1m_bars", |bench| {
+        bench.iter(|| backtest(&b, es, &sig, &daily).expect("valid backtest"))
     });
     c.bench_function("backtest_metrics_sma_cross_1m_bars", |bench| {
         bench.iter(|| backtest_metrics(&b, es, &sig, &cfg).expect("valid backtest"))
