@@ -169,9 +169,14 @@ impl TickGrid {
     }
 
     pub fn price(&self, ticks: i64) -> f64 {
+        self.price_of(ticks as f64)
+    }
+
+    /// [`TickGrid::price`] of a tick count that need not be whole.
+    pub fn price_of(&self, ticks: f64) -> f64 {
         match self.per_point {
-            Some(k) => ticks as f64 / k,
-            None => ticks as f64 * self.tick_size,
+            Some(k) => ticks / k,
+            None => ticks * self.tick_size,
         }
     }
 

@@ -131,14 +131,16 @@ fn cl_daily_ohlc_since_2015() {
 }
 
 /// Every result of `cfg` equals, down to the JSON bytes (trades with their MAE and MFE,
-/// per-bar and daily equity, metrics), the result of the full per-bar path. A `maxBarsHeld`
-/// no trade can reach turns quiet runs off without changing any event. Runs that keep no
+/// per-bar and daily equity, metrics), the result of the full per-bar path. A trailing stop
+/// no trade can reach (a trillion ticks) turns quiet runs off without changing any event.
+/// Runs that keep no
 /// per-bar curve (`backtest_metrics`, `equityCurve: daily`), whose quiet runs are recorded
 /// from their extremes, agree too.
 fn same_as_full_path(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) {
     let spec = spec(&bars.meta.symbol).unwrap();
+    assert!(cfg.trailing_stop.is_none());
     let full_path = BacktestConfig {
-        max_bars_held: Some(u32::MAX),
+        trailing_stop: Some(ExitLevel::Ticks(1e12)),
         ..cfg.clone()
     };
     let quiet = backtest(bars, spec, sig, cfg).unwrap();
@@ -219,6 +221,27 @@ fn quiet_runs_change_no_number() {
     same_as_full_path(&six_e, &oracle(&six_e), &all);
     // Holds of hundreds to thousands of minutes, across trading dates.
     same_as_full_path(&six_e, &sparse_every(six_e.len(), 97), &all);
+    // Stops, targets and time exits end quiet runs where they may fire: a few ticks away
+    // (many exits, on both sides, some at the open of a gap) and farther (fewer).
+    for (stop, target, bars) in [
+        (4.0, 6.0, None),
+        (12.0, 30.0, Some(40)),
+        (60.0, 25.0, Some(7)),
+    ] {
+        let cfg = BacktestConfig {
+            stop_loss: Some(ExitLevel::Ticks(stop)),
+            take_profit: Some(ExitLevel::Ticks(target)),
+            max_bars_held: bars,
+            ..all.clone()
+        };
+        same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &cfg);
+        same_as_full_path(&six_e, &zigzag(&six_e), &cfg);
+    }
+    let time_only = BacktestConfig {
+        max_bars_held: Some(25),
+        ..all.clone()
+    };
+    same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &time_only);
 
     // CL daily OHLC changes contract at each roll, paid or not.
     let cl = common::cl_daily();
@@ -228,6 +251,13 @@ fn quiet_runs_change_no_number() {
             ..all.clone()
         };
         same_as_full_path(&cl, &sparse(cl.len()), &cfg);
+        // CL's daily ranges against a dollar stop and target, April 2020 included.
+        let levels = BacktestConfig {
+            stop_loss: Some(ExitLevel::Dollars(1500.0)),
+            take_profit: Some(ExitLevel::Dollars(2500.0)),
+            ..cfg
+        };
+        same_as_full_path(&cl, &sparse_every(cl.len(), 3), &levels);
     }
 
     // ES daily closes only (pysystemtrade): excursions come from closes.
@@ -238,4 +268,10 @@ fn quiet_runs_change_no_number() {
     .unwrap();
     assert!(es.meta.close_only);
     same_as_full_path(&es, &sparse(es.len()), &all);
+    let levels = BacktestConfig {
+        stop_loss: Some(ExitLevel::Points(40.0)),
+        take_profit: Some(ExitLevel::Points(60.0)),
+        ..all.clone()
+    };
+    same_as_full_path(&es, &sparse_every(es.len(), 5), &levels);
 }
