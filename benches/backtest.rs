@@ -1,12 +1,15 @@
 //! One SMA-cross backtest over 1,000,000 one-minute ES bars (the synthetic walk of
 //! `settle_data::synthetic`), on one thread: the full `backtest` (trades, per-bar and daily
 //! equity, metrics); `backtest` with `equityCurve: daily` (everything but the per-bar curve,
-//! what the MCP tools run); and `backtest_metrics` (the metrics alone, as sweeps run it).
+//! what the MCP tools run); `backtest_metrics` (the metrics alone, as sweeps run it); and
+//! `backtest_metrics` with a 40-tick stop and an 80-tick target.
 //! Run: `cargo bench --bench backtest`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use settle_data::{spec, synthetic, Bars};
-use settle_engine::{backtest, backtest_metrics, BacktestConfig, EquityCurve, Signals, Window};
+use settle_engine::{
+    backtest, backtest_metrics, BacktestConfig, EquityCurve, ExitLevel, Signals, Window,
+};
 
 const N: usize = 1_000_000;
 
@@ -55,6 +58,14 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("backtest_metrics_sma_cross_1m_bars", |bench| {
         bench.iter(|| backtest_metrics(&b, es, &sig, &cfg).expect("valid backtest"))
+    });
+    let stops = BacktestConfig {
+        stop_loss: Some(ExitLevel::Ticks(40.0)),
+        take_profit: Some(ExitLevel::Ticks(80.0)),
+        ..cfg.clone()
+    };
+    c.bench_function("backtest_metrics_stop_target_1m_bars", |bench| {
+        bench.iter(|| backtest_metrics(&b, es, &sig, &stops).expect("valid backtest"))
     });
 }
 
