@@ -174,16 +174,29 @@ pub(crate) fn simulate(
     let mut pending = Pending::default();
     let bar_secs = bars.meta.bar_size.seconds();
     let daily = !bars.meta.bar_size.is_intraday();
-    let mut sessions = SessionCursor::new(cal);
     let last = window.end - 1;
-    // Without a trailing stop (whose level moves bar by bar) or session flattening, only a
-    // signal, a roll, a time exit, a touch of the stop or target, or the window's last bar
-    // can make a bar act; the bars in between are only marked (`hold`).
-    let quiet_runs = cfg.trailing_stop.is_none() && !cfg.flatten_at_session_close;
+    let mut session_ends = SessionEnds {
+        bars,
+        sessions: SessionCursor::new(cal),
+        bar_secs,
+        last,
+        next: None,
+    };
+    let flatten = cfg.flatten_at_session_close;
+    // Without a trailing stop (whose level moves bar by bar), only a signal, a roll, a time
+    // exit, a touch of the stop or target, a session's last bar (when flattening with a
+    // position open), or the window's last bar can make a bar act; the bars in between are
+    // only marked (`hold`).
+    let quiet_runs = cfg.trailing_stop.is_none();
     let mut i = window.start;
     while i < window.end {
         if quiet_runs && pending.exit.is_none() && pending.entry.is_none() {
-            let end = sim.quiet_until(i, last);
+            let until = match (flatten && sim.pos.is_some(), daily) {
+                (false, _) => last,
+                (true, true) => i,
+                (true, false) => session_ends.from(i).min(last),
+            };
+            let end = sim.quiet_until(i, until);
             if end > i {
                 sim.hold(i..end, &mut curve);
                 // `end <= last`: the bar that ends the run is processed in full below.
@@ -197,14 +210,8 @@ pub(crate) fn simulate(
             sim.at_open(i, px, std::mem::take(&mut pending));
             sim.intrabar(i, px);
         }
-        // Close. The session is the one of the bar's trading date; the last bar of a session
-        // ends at or after its close, or is followed by a bar of a later session.
-        let session_last = cfg.flatten_at_session_close
-            && (daily || {
-                let ts = bars.ts[i];
-                let s = sessions.at(ts);
-                ts + bar_secs >= s.close || (i < last && bars.ts[i + 1] >= s.end)
-            });
+        // Close.
+        let session_last = flatten && (daily || session_ends.from(i) == i);
         // The bar in ticks, computed at most once per bar.
         let close = |sim: &Sim| px.map_or_else(|| sim.px(i).c, |p| p.c);
         if session_last && sim.pos.is_some() {
@@ -245,6 +252,42 @@ pub(crate) fn simulate(
         trades: sim.trades,
         curves: curve.finish(),
         skipped_entries: sim.skipped,
+    }
+}
+
+/// The last bars of intraday sessions, found for increasing bar indices: a session's last
+/// bar ends at or after its close, or is followed by a bar of a later session (the session
+/// being the one of the bar's trading date).
+struct SessionEnds<'a> {
+    bars: &'a Bars,
+    sessions: SessionCursor<'a>,
+    bar_secs: i64,
+    /// The window's last bar.
+    last: usize,
+    /// The last answer: it holds for every bar from the one it was found for up to itself.
+    next: Option<usize>,
+}
+
+impl SessionEnds<'_> {
+    /// The first bar from `i` on that is the last of its session; past the window's last
+    /// bar if none is. (The window's last bar is one only by the close: no bar follows it.)
+    fn from(&mut self, i: usize) -> usize {
+        if let Some(j) = self.next.filter(|&j| j >= i) {
+            return j;
+        }
+        let s = self.sessions.at(self.bars.ts[i]);
+        let ts = &self.bars.ts[i..=self.last];
+        let closing = ts.partition_point(|&t| t + self.bar_secs < s.close);
+        // The first bar after `ts[0]` in a later session; the one before it is the last.
+        let later = ts.partition_point(|&t| t < s.end).max(1);
+        let followed = if later < ts.len() {
+            later - 1
+        } else {
+            ts.len()
+        };
+        let j = i + closing.min(followed);
+        self.next = Some(j);
+        j
     }
 }
 

@@ -237,6 +237,20 @@ fn quiet_runs_change_no_number() {
         same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &cfg);
         same_as_full_path(&six_e, &zigzag(&six_e), &cfg);
     }
+    // Flattening at each session's close ends quiet runs at the session's last bar.
+    let flat = BacktestConfig {
+        flatten_at_session_close: true,
+        ..all.clone()
+    };
+    same_as_full_path(&six_e, &sparse_every(six_e.len(), 97), &flat);
+    same_as_full_path(&six_e, &zigzag(&six_e), &flat);
+    let flat_levels = BacktestConfig {
+        stop_loss: Some(ExitLevel::Ticks(12.0)),
+        take_profit: Some(ExitLevel::Ticks(30.0)),
+        fill: FillMode::SignalClose,
+        ..flat.clone()
+    };
+    same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &flat_levels);
     let time_only = BacktestConfig {
         max_bars_held: Some(25),
         ..all.clone()
@@ -258,6 +272,11 @@ fn quiet_runs_change_no_number() {
             ..cfg
         };
         same_as_full_path(&cl, &sparse_every(cl.len(), 3), &levels);
+        let flat = BacktestConfig {
+            flatten_at_session_close: true,
+            ..levels
+        };
+        same_as_full_path(&cl, &sparse_every(cl.len(), 3), &flat);
     }
 
     // ES daily closes only (pysystemtrade): excursions come from closes.

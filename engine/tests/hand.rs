@@ -343,6 +343,35 @@ fn flattens_at_the_session_close_on_minute_bars() {
 }
 
 #[test]
+fn flattens_on_the_last_bar_before_a_later_session_when_data_stops_early() {
+    // 15:27..15:31 CT, then nothing until the next session's 17:00 CT bar: the 15:31 bar
+    // ends half an hour before the close, but it is the session's last.
+    let mut b = Bars::empty(SeriesMeta::new("ES", None, BarSize::Minutes(1), "hand"));
+    let c = b.contract_index("ESH24");
+    let t = 1_705_440_420; // 2024-01-16T21:27:00Z
+    let stamps = [t, t + 60, t + 120, t + 180, t + 240, t + 5580, t + 5640];
+    for (k, ts) in stamps.into_iter().enumerate() {
+        let p = 4800.0 + k as f64;
+        b.push(ts, p, p, p, p, 1.0, c);
+    }
+    let mut sig = Signals::none(stamps.len());
+    sig.long_entry[0] = true;
+    let cfg = BacktestConfig {
+        flatten_at_session_close: true,
+        ..cfg()
+    };
+    let r = run(&b, &sig, &cfg);
+    assert_eq!(r.trades.len(), 1);
+    let t = &r.trades[0];
+    // In at 15:28's open (4801), out at the close of the 15:31 bar (4804).
+    assert_eq!(
+        (t.entry_price, t.exit_price, t.exit_reason),
+        (4801.0, 4804.0, ExitReason::SessionClose)
+    );
+    assert_eq!((t.exit_time, t.bars_held), (Stamp(stamps[4]), 4));
+}
+
+#[test]
 fn bad_input_is_an_error_naming_the_field() {
     let bars = daily(&[[100.0, 100.0, 100.0, 100.0], [100.0, 100.0, 100.0, 100.0]]);
     let sig = Signals::none(2);
