@@ -14,11 +14,11 @@
 //! 5. **Mark**: equity = capital + closed net P&L + open P&L at the close - open costs,
 //!    handed to the [`Recorder`] (drawdown, daily curve, and the per-bar curve if kept).
 //!
-//! Most bars do nothing but step 5. Unless a trailing stop or session flattening is
-//! configured, a run of bars with no pending order, no signal, no roll, no time exit and no
-//! price near the stop or target skips steps 1-4 (`quiet_until`, `hold`): the same numbers,
-//! in a fraction of the time. Without the per-bar curve, such a run is recorded from its
-//! highest, lowest and last equity, date by date.
+//! Most bars do nothing but step 5. A run of bars with no pending order, no signal, no roll,
+//! no time exit, no session's last bar (when flattening) and no price near a stop, target or
+//! trailing stop skips steps 1-4 (`quiet_until`, `hold`): the same numbers, in a fraction of
+//! the time. Without the per-bar curve, such a run is recorded from its highest, lowest and
+//! last equity, date by date.
 
 use std::sync::Arc;
 
@@ -183,14 +183,12 @@ pub(crate) fn simulate(
         next: None,
     };
     let flatten = cfg.flatten_at_session_close;
-    // Without a trailing stop (whose level moves bar by bar), only a signal, a roll, a time
-    // exit, a touch of the stop or target, a session's last bar (when flattening with a
-    // position open), or the window's last bar can make a bar act; the bars in between are
-    // only marked (`hold`).
-    let quiet_runs = cfg.trailing_stop.is_none();
+    // Only a pending order, a signal, a roll, a time exit, a touch of a stop or target, a
+    // session's last bar (when flattening with a position open), or the window's last bar
+    // can make a bar act; the bars in between are only marked (`hold`).
     let mut i = window.start;
     while i < window.end {
-        if quiet_runs && pending.exit.is_none() && pending.entry.is_none() {
+        if pending.exit.is_none() && pending.entry.is_none() {
             let until = match (flatten && sim.pos.is_some(), daily) {
                 (false, _) => last,
                 (true, true) => i,
@@ -327,13 +325,13 @@ impl Sim<'_> {
         self.pos.as_ref().map_or(0.0, |p| p.open_pnl(&self.grid, c))
     }
 
-    /// The first bar from `from` (at most `last`) that carries any signal or, with a position
-    /// open, belongs to another contract, reaches the time exit, or may touch the stop or
-    /// the target ([`Sim::first_touch`]). Bars before it, with no pending order and no
-    /// trailing stop or session flattening configured, can change nothing but the marks and
-    /// the excursions. Ending a run early is always safe: the bar that ends it takes the
-    /// full path, which decides exactly (any signal ends the run, even one `decide` would
-    /// ignore).
+    /// The first bar from `from` (at most `last`, which the caller sets no later than the
+    /// session's last bar when flattening) that carries any signal or, with a position open,
+    /// belongs to another contract, reaches the time exit, or may touch the stop, the target
+    /// ([`Sim::first_touch`]) or the trailing stop ([`Sim::first_trail_touch`]). Bars before
+    /// it, with no pending order, can change nothing but the marks and the excursions.
+    /// Ending a run early is always safe: the bar that ends it takes the full path, which
+    /// decides exactly (any signal ends the run, even one `decide` would ignore).
     ///
     /// Most bars carry nothing, so whole blocks of [`BLOCK`] bars are tested at once (one
     /// vector OR per column) and only the block that ends the run is walked bar by bar.
@@ -350,12 +348,16 @@ impl Sim<'_> {
             return from;
         }
         let end = self.next_signal(from, last, Some(p.contract));
-        if p.stop.is_none() && p.target.is_none() {
-            return end;
-        }
         // Intrabar looks at bars from `full_from` on.
         let start = from.max(p.full_from).min(end);
-        self.first_touch(p, start..end)
+        let end = match p.stop.is_some() || p.target.is_some() {
+            true => self.first_touch(p, start..end),
+            false => end,
+        };
+        match p.trail {
+            Some(distance) => self.first_trail_touch(p, distance, start..end),
+            None => end,
+        }
     }
 
     /// The first bar from `from` (at most `last`) with any signal or, when `held` names the
@@ -428,6 +430,43 @@ impl Sim<'_> {
             k += 1;
         }
         bars.start + k
+    }
+
+    /// The first bar of `bars` (its end if none) whose open or worst price comes within a
+    /// quarter tick of the trailing stop, as it stands at that bar, or with a NaN price. The
+    /// stop trails the best price by `distance` ticks; the best price so far is tracked in
+    /// price (favourable: `price x sign`), and the threshold allows for the half tick its
+    /// conversion can round up, so again every bar let through is one [`Sim::intrabar`]
+    /// would not exit in.
+    fn first_trail_touch(
+        &self,
+        p: &Position,
+        distance: i64,
+        bars: std::ops::Range<usize>,
+    ) -> usize {
+        let b = self.bars;
+        let g = &self.grid;
+        let sign = p.sign as f64;
+        let (o, h, l) = if b.meta.close_only {
+            (&b.close, &b.close, &b.close)
+        } else {
+            (&b.open, &b.high, &b.low)
+        };
+        let (best, worst) = if p.sign > 0 { (h, l) } else { (l, h) };
+        // The stop from the best tick before the run, and the allowance above the best
+        // price of the run's bars so far: 0.75 tick for the threshold, 0.5 for rounding.
+        let floor = g.price_of((p.best - distance) as f64 + 0.75);
+        let allowance = g.price_of(1.25 - distance as f64);
+        let mut top = f64::NEG_INFINITY;
+        for k in bars.clone() {
+            let stop = floor.max(top + allowance);
+            let (o, best, worst) = (o[k] * sign, best[k] * sign, worst[k] * sign);
+            if !(o > stop && worst > stop && !best.is_nan()) {
+                return k;
+            }
+            top = top.max(best);
+        }
+        bars.end
     }
 
     /// Bars `run`, found quiet by [`Sim::quiet_until`]: each is marked at its close, and an

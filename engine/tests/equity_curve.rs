@@ -131,20 +131,26 @@ fn cl_daily_ohlc_since_2015() {
 }
 
 /// Every result of `cfg` equals, down to the JSON bytes (trades with their MAE and MFE,
-/// per-bar and daily equity, metrics), the result of the full per-bar path. A trailing stop
-/// no trade can reach (a trillion ticks) turns quiet runs off without changing any event.
-/// Runs that keep no
+/// per-bar and daily equity, metrics), the result of the full per-bar path. Both entry
+/// signals on one bar ask for nothing (no entry when flat, no reverse when in a trade) but
+/// end the engine's quiet runs, so setting them on every bar without an entry signal forces
+/// every bar through the full path without changing any event. Runs that keep no
 /// per-bar curve (`backtest_metrics`, `equityCurve: daily`), whose quiet runs are recorded
 /// from their extremes, agree too.
 fn same_as_full_path(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) {
     let spec = spec(&bars.meta.symbol).unwrap();
-    assert!(cfg.trailing_stop.is_none());
-    let full_path = BacktestConfig {
-        trailing_stop: Some(ExitLevel::Ticks(1e12)),
-        ..cfg.clone()
-    };
+    let mut every_bar = sig.clone();
+    for (long, short) in every_bar
+        .long_entry
+        .iter_mut()
+        .zip(&mut every_bar.short_entry)
+    {
+        if !*long && !*short {
+            (*long, *short) = (true, true);
+        }
+    }
     let quiet = backtest(bars, spec, sig, cfg).unwrap();
-    let full = backtest(bars, spec, sig, &full_path).unwrap();
+    let full = backtest(bars, spec, &every_bar, cfg).unwrap();
     assert!(quiet.trades.len() > 20, "{} trades", quiet.trades.len());
     assert!(quiet.trades.iter().all(|t| t.bars_held < 100_000));
     assert_eq!(quiet.to_json(), full.to_json());
@@ -251,6 +257,21 @@ fn quiet_runs_change_no_number() {
         ..flat.clone()
     };
     same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &flat_levels);
+    // Trailing stops, alone and under a fixed stop and target.
+    for (trail, levels) in [
+        (6.0, None),
+        (15.0, Some((25.0, 40.0))),
+        (3.0, Some((8.0, 5.0))),
+    ] {
+        let cfg = BacktestConfig {
+            trailing_stop: Some(ExitLevel::Ticks(trail)),
+            stop_loss: levels.map(|l| ExitLevel::Ticks(l.0)),
+            take_profit: levels.map(|l| ExitLevel::Ticks(l.1)),
+            ..all.clone()
+        };
+        same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &cfg);
+        same_as_full_path(&six_e, &zigzag(&six_e), &cfg);
+    }
     let time_only = BacktestConfig {
         max_bars_held: Some(25),
         ..all.clone()
@@ -274,9 +295,14 @@ fn quiet_runs_change_no_number() {
         same_as_full_path(&cl, &sparse_every(cl.len(), 3), &levels);
         let flat = BacktestConfig {
             flatten_at_session_close: true,
-            ..levels
+            ..levels.clone()
         };
         same_as_full_path(&cl, &sparse_every(cl.len(), 3), &flat);
+        let trailing = BacktestConfig {
+            trailing_stop: Some(ExitLevel::Dollars(2000.0)),
+            ..levels
+        };
+        same_as_full_path(&cl, &sparse_every(cl.len(), 3), &trailing);
     }
 
     // ES daily closes only (pysystemtrade): excursions come from closes.
@@ -293,4 +319,9 @@ fn quiet_runs_change_no_number() {
         ..all.clone()
     };
     same_as_full_path(&es, &sparse_every(es.len(), 5), &levels);
+    let trailing = BacktestConfig {
+        trailing_stop: Some(ExitLevel::Points(30.0)),
+        ..all.clone()
+    };
+    same_as_full_path(&es, &sparse_every(es.len(), 5), &trailing);
 }
