@@ -2,7 +2,8 @@
 //! `settle_data::synthetic`), on one thread: the full `backtest` (trades, per-bar and daily
 //! equity, metrics); `backtest` with `equityCurve: daily` (everything but the per-bar curve,
 //! what the MCP tools run); `backtest_metrics` (the metrics alone, as sweeps run it); and
-//! `backtest_metrics` with a 40-tick stop and an 80-tick target.
+//! `backtest_metrics` with a 40-tick stop and an 80-tick target, then also a 30-tick trailing
+//! stop and flattening at each session's close.
 //! Run: `cargo bench --bench backtest`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -66,6 +67,14 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("backtest_metrics_stop_target_1m_bars", |bench| {
         bench.iter(|| backtest_metrics(&b, es, &sig, &stops).expect("valid backtest"))
+    });
+    let every_exit = BacktestConfig {
+        trailing_stop: Some(ExitLevel::Ticks(30.0)),
+        flatten_at_session_close: true,
+        ..stops.clone()
+    };
+    c.bench_function("backtest_metrics_every_exit_1m_bars", |bench| {
+        bench.iter(|| backtest_metrics(&b, es, &sig, &every_exit).expect("valid backtest"))
     });
 }
 
