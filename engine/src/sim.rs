@@ -289,7 +289,7 @@ impl SessionEnds<'_> {
     }
 }
 
-impl Sim<'_> {
+impl<'a> Sim<'a> {
     /// Bar `i` in ticks. On close-only series every level is checked against the close.
     #[inline]
     fn px(&self, i: usize) -> Px {
@@ -308,6 +308,17 @@ impl Sim<'_> {
             h: g.ticks(self.bars.high[i]),
             l: g.ticks(self.bars.low[i]),
             c,
+        }
+    }
+
+    /// The open, high and low columns, which intrabar checks read; all three are the closes
+    /// on close-only series.
+    fn ohl(&self) -> [&'a [f64]; 3] {
+        let b = self.bars;
+        if b.meta.close_only {
+            [&b.close, &b.close, &b.close]
+        } else {
+            [&b.open, &b.high, &b.low]
         }
     }
 
@@ -350,9 +361,10 @@ impl Sim<'_> {
         let end = self.next_signal(from, last, Some(p.contract));
         // Intrabar looks at bars from `full_from` on.
         let start = from.max(p.full_from).min(end);
-        let end = match p.stop.is_some() || p.target.is_some() {
-            true => self.first_touch(p, start..end),
-            false => end,
+        let end = if p.stop.is_some() || p.target.is_some() {
+            self.first_touch(p, start..end)
+        } else {
+            end
         };
         match p.trail {
             Some(distance) => self.first_trail_touch(p, distance, start..end),
@@ -394,7 +406,6 @@ impl Sim<'_> {
     /// error is far below a quarter tick). So every bar it lets through is one
     /// [`Sim::intrabar`] would not exit in; a bar it stops at may still not exit.
     fn first_touch(&self, p: &Position, bars: std::ops::Range<usize>) -> usize {
-        let b = self.bars;
         // The level below the market (a long's stop, a short's target) and the one above.
         let (below, above) = if p.sign > 0 {
             (p.stop, p.target)
@@ -405,12 +416,7 @@ impl Sim<'_> {
         let floor = below.map_or(f64::NEG_INFINITY, |l| price(l as f64 + 0.75));
         let ceiling = above.map_or(f64::INFINITY, |l| price(l as f64 - 0.75));
         let clear = |x: f64| x > floor && x < ceiling;
-        let columns = if b.meta.close_only {
-            [&b.close, &b.close, &b.close]
-        } else {
-            [&b.open, &b.high, &b.low]
-        };
-        let [o, h, l] = columns.map(|c| &c[bars.clone()]);
+        let [o, h, l] = self.ohl().map(|c| &c[bars.clone()]);
         let mut k = 0;
         while k + BLOCK <= o.len() {
             let r = k..k + BLOCK;
@@ -444,14 +450,9 @@ impl Sim<'_> {
         distance: i64,
         bars: std::ops::Range<usize>,
     ) -> usize {
-        let b = self.bars;
         let g = &self.grid;
         let sign = p.sign as f64;
-        let (o, h, l) = if b.meta.close_only {
-            (&b.close, &b.close, &b.close)
-        } else {
-            (&b.open, &b.high, &b.low)
-        };
+        let [o, h, l] = self.ohl();
         let (best, worst) = if p.sign > 0 { (h, l) } else { (l, h) };
         // The stop from the best tick before the run, and the allowance above the best
         // price of the run's bars so far: 0.75 tick for the threshold, 0.5 for rounding.
@@ -482,16 +483,12 @@ impl Sim<'_> {
         prefetch(&b.ts, run.end - 1);
         prefetch(&b.open, run.end);
         let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
-        let g = self.grid;
+        let (g, [_, high, low]) = (self.grid, self.ohl());
         if let Some(p) = self.pos.as_mut() {
             // Intrabar sees bars from `full_from` on.
             let seen = run.start.max(p.full_from)..run.end;
             if !seen.is_empty() {
-                let (highs, lows) = if b.meta.close_only {
-                    (&b.close[seen.clone()], &b.close[seen])
-                } else {
-                    (&b.high[seen.clone()], &b.low[seen])
-                };
+                let (highs, lows) = (&high[seen.clone()], &low[seen]);
                 let (hi, lo) = (
                     g.ticks(extreme(highs, |a, b| a > b)),
                     g.ticks(extreme(lows, |a, b| a < b)),
