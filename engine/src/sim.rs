@@ -343,9 +343,6 @@ impl<'a> Sim<'a> {
     /// it, with no pending order, can change nothing but the marks and the excursions.
     /// Ending a run early is always safe: the bar that ends it takes the full path, which
     /// decides exactly (any signal ends the run, even one `decide` would ignore).
-    ///
-    /// Most bars carry nothing, so whole blocks of [`BLOCK`] bars are tested at once (one
-    /// vector OR per column) and only the block that ends the run is walked bar by bar.
     fn quiet_until(&self, from: usize, last: usize) -> usize {
         let Some(p) = &self.pos else {
             return self.next_signal(from, last, None);
@@ -374,18 +371,27 @@ impl<'a> Sim<'a> {
 
     /// The first bar from `from` (at most `last`) with any signal or, when `held` names the
     /// contract of an open position, of another contract.
+    ///
+    /// Most bars carry nothing, so [`BLOCK`] bars are tested at once: the flags are one byte
+    /// a bar, so a block of each column is one 64-bit word, and the lowest nonzero byte of
+    /// the four words' OR is the first bar with a signal. A block with a roll, and the last
+    /// few bars before `last`, go bar by bar.
     fn next_signal(&self, from: usize, last: usize, held: Option<u16>) -> usize {
         let s = self.sig;
+        let columns = [&s.long_entry, &s.short_entry, &s.long_exit, &s.short_exit];
+        let flags = columns.map(|c| bytemuck::cast_slice::<bool, u8>(c));
         let contract = &self.bars.contract;
         let mut k = from;
         while k + BLOCK <= last {
-            let any = |column: &[bool]| block(column, k).iter().fold(false, |a, &x| a | x);
-            let signal =
-                any(&s.long_entry) | any(&s.short_entry) | any(&s.long_exit) | any(&s.short_exit);
+            let word = |c: &[u8]| u64::from_le_bytes(*block(c, k));
+            let signals = flags.iter().fold(0, |w, c| w | word(c));
             let rolled =
                 held.is_some_and(|h| block(contract, k).iter().fold(false, |a, &c| a | (c != h)));
-            if signal || rolled {
+            if rolled {
                 break;
+            }
+            if signals != 0 {
+                return k + signals.trailing_zeros() as usize / 8;
             }
             k += BLOCK;
         }
@@ -776,8 +782,9 @@ impl<'a> Sim<'a> {
     }
 }
 
-/// Bars [`Sim::quiet_until`] tests at once: 16 one-byte flags are one SSE2 register.
-const BLOCK: usize = 16;
+/// Bars [`Sim::next_signal`] and [`Sim::first_touch`] test at once: eight one-byte flags
+/// are one 64-bit word.
+const BLOCK: usize = 8;
 
 /// The [`BLOCK`] entries of `column` from `k` on (`k + BLOCK` must be in bounds).
 #[inline]
