@@ -66,6 +66,17 @@ struct Position {
 }
 
 impl Position {
+    /// Takes in a bar range whose highest high and lowest low are `high` and `low` ticks.
+    fn widen(&mut self, high: i64, low: i64) {
+        let (best, worst) = if self.sign > 0 {
+            (high, low)
+        } else {
+            (-low, -high)
+        };
+        self.best = self.best.max(best);
+        self.worst = self.worst.min(worst);
+    }
+
     /// Mark-to-market at a close of `c` ticks, net of costs already paid.
     #[inline]
     fn open_pnl(&self, grid: &TickGrid, c: i64) -> f64 {
@@ -490,18 +501,29 @@ impl<'a> Sim<'a> {
         prefetch(&b.open, run.end);
         let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
         let (g, [_, high, low]) = (self.grid, self.ohl());
+        // The common case without the per-bar curve, in one pass over the run: a position
+        // that saw every bar of it, all inside one trading date.
+        let seen_all = self.pos.as_ref().is_some_and(|p| p.full_from <= run.start);
+        if seen_all && !curve.per_bar() && curve.same_date(ts) == ts.len() {
+            let x = lanes::Extremes::of(&high[run.clone()], &low[run.clone()], closes);
+            if let (true, Some(p)) = (x.finite, self.pos.as_mut()) {
+                p.widen(g.ticks(x.high), g.ticks(x.low));
+                if !self.summarize_extremes(&x, closes[closes.len() - 1], ts.len(), curve) {
+                    self.mark_closes(closes);
+                    curve.mark_run(ts, &self.marks);
+                }
+                return;
+            }
+        }
         if let Some(p) = self.pos.as_mut() {
             // Intrabar sees bars from `full_from` on.
             let seen = run.start.max(p.full_from)..run.end;
             if !seen.is_empty() {
                 let (highs, lows) = (&high[seen.clone()], &low[seen]);
-                let (hi, lo) = (
+                p.widen(
                     g.ticks(extreme(highs, |a, b| a > b)),
                     g.ticks(extreme(lows, |a, b| a < b)),
                 );
-                let (best, worst) = if p.sign > 0 { (hi, lo) } else { (-lo, -hi) };
-                p.best = p.best.max(best);
-                p.worst = p.worst.min(worst);
             }
         }
         if curve.per_bar() {
@@ -551,11 +573,43 @@ impl<'a> Sim<'a> {
         if !g.float_exact(closes) {
             return false;
         }
+        let hi = lanes::pick(closes, closes[0], lanes::max);
+        let lo = lanes::pick(closes, closes[0], lanes::min);
+        self.summarize_closes(p, hi, lo, closes[n - 1], n, curve)
+    }
+
+    /// [`Sim::summarize`] from a run's finite [`lanes::Extremes`] (`last` its last close, `n`
+    /// its length): closes whose extremes are in range are all in range.
+    fn summarize_extremes(
+        &self,
+        x: &lanes::Extremes,
+        last: f64,
+        n: usize,
+        curve: &mut Recorder,
+    ) -> bool {
+        match &self.pos {
+            Some(p) if self.grid.float_exact(&[x.close_max, x.close_min]) => {
+                self.summarize_closes(p, x.close_max, x.close_min, last, n, curve)
+            }
+            _ => false,
+        }
+    }
+
+    /// Records `n` bars of one date held in `p` from their highest, lowest and last close.
+    fn summarize_closes(
+        &self,
+        p: &Position,
+        high: f64,
+        low: f64,
+        last: f64,
+        n: usize,
+        curve: &mut Recorder,
+    ) -> bool {
+        let (g, banked) = (self.grid, self.banked);
         let equity = |c: f64| banked + p.open_pnl(&g, g.ticks(c));
-        let hi = equity(lanes::pick(closes, closes[0], lanes::max));
-        let lo = equity(lanes::pick(closes, closes[0], lanes::min));
+        let (hi, lo) = (equity(high), equity(low));
         let (top, bottom) = if p.sign > 0 { (hi, lo) } else { (lo, hi) };
-        curve.mark_summary(n, top, bottom, equity(closes[n - 1]))
+        curve.mark_summary(n, top, bottom, equity(last))
     }
 
     fn roll(&mut self, i: usize) {
