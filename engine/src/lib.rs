@@ -81,12 +81,38 @@ pub fn backtest(
     signals: &Signals,
     cfg: &BacktestConfig,
 ) -> Result<BacktestResult, EngineError> {
+    result(bars, spec, signals, cfg, true)
+}
+
+/// [`backtest`] with every bar taken through the simulation's full event path, none skipped
+/// as quiet: the same result, bit for bit, several times slower. It is the reference the
+/// tests hold the fast paths to, and a cross-check anyone can run.
+pub fn backtest_reference(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+) -> Result<BacktestResult, EngineError> {
+    result(bars, spec, signals, cfg, false)
+}
+
+/// [`backtest`], with or without quiet runs.
+fn result(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+    quiet_runs: bool,
+) -> Result<BacktestResult, EngineError> {
     let run = Run::new(
         bars,
         spec,
         signals,
         cfg,
-        cfg.equity_curve == EquityCurve::PerBar,
+        sim::Mode {
+            per_bar: cfg.equity_curve == EquityCurve::PerBar,
+            quiet_runs,
+        },
     )?;
     let range = run.range;
     let mut notes = Vec::new();
@@ -144,7 +170,11 @@ pub fn backtest_metrics(
     signals: &Signals,
     cfg: &BacktestConfig,
 ) -> Result<Metrics, EngineError> {
-    Ok(Run::new(bars, spec, signals, cfg, false)?.metrics)
+    let mode = sim::Mode {
+        per_bar: false,
+        quiet_runs: true,
+    };
+    Ok(Run::new(bars, spec, signals, cfg, mode)?.metrics)
 }
 
 /// One validated, simulated and measured run: what [`backtest`] and [`backtest_metrics`]
@@ -161,12 +191,12 @@ impl Run {
         spec: &ContractSpec,
         signals: &Signals,
         cfg: &BacktestConfig,
-        per_bar: bool,
+        mode: sim::Mode,
     ) -> Result<Self, EngineError> {
         cfg.validate(bars, spec, signals)?;
         let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
         let range = cfg.window.resolve(&bars.ts, &cal)?;
-        let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal, per_bar);
+        let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal, mode);
         let metrics = metrics::summarize(&metrics::Summary {
             trades: &out.trades,
             daily: &out.curves.daily,

@@ -30,6 +30,16 @@ use crate::lanes;
 use crate::session::{Calendar, SessionCursor};
 use crate::trade::{ExitReason, Side, Stamp, TickGrid, Trade, FLOAT_EXACT};
 
+/// How [`simulate`] runs; the numbers are the same in every mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mode {
+    /// Keep every bar's equity (the per-bar curve).
+    pub per_bar: bool,
+    /// Skip the event steps of quiet bars; off, every bar takes the full path (the
+    /// reference the fast paths are tested against).
+    pub quiet_runs: bool,
+}
+
 /// What the loop produces; the caller turns it into a [`crate::BacktestResult`].
 pub(crate) struct SimOutput {
     pub trades: Vec<Trade>,
@@ -159,7 +169,7 @@ pub(crate) fn simulate(
     cfg: &BacktestConfig,
     window: std::ops::Range<usize>,
     cal: &Calendar,
-    per_bar: bool,
+    mode: Mode,
 ) -> SimOutput {
     let mut sim = Sim {
         bars,
@@ -181,7 +191,7 @@ pub(crate) fn simulate(
             .map(|c| Arc::from(c.as_str()))
             .collect(),
     };
-    let mut curve = Recorder::new(cal, cfg.starting_capital, window.len(), per_bar);
+    let mut curve = Recorder::new(cal, cfg.starting_capital, window.len(), mode.per_bar);
     let mut pending = Pending::default();
     let bar_secs = bars.meta.bar_size.seconds();
     let daily = !bars.meta.bar_size.is_intraday();
@@ -197,19 +207,33 @@ pub(crate) fn simulate(
     // Only a pending order, a signal, a roll, a time exit, a touch of a stop or target, a
     // session's last bar (when flattening with a position open), or the window's last bar
     // can make a bar act; the bars in between are only marked (`hold`).
+    // Unless orders fill at the signal bar's close, a bar whose only event is a signal acts
+    // through the next bar alone: it can end a quiet run rather than take the full path.
+    let absorb_signals = cfg.fill != FillMode::SignalClose;
     let mut i = window.start;
     while i < window.end {
-        if pending.exit.is_none() && pending.entry.is_none() {
+        if mode.quiet_runs && pending.exit.is_none() && pending.entry.is_none() {
             let until = match (flatten && sim.pos.is_some(), daily) {
                 (false, _) => last,
                 (true, true) => i,
                 (true, false) => session_ends.from(i).min(last),
             };
-            let end = sim.quiet_until(i, until);
+            let end = sim.quiet_until(i, until, absorb_signals);
             if end > i {
                 sim.hold(i..end, &mut curve);
                 // `end <= last`: the bar that ends the run is processed in full below.
                 i = end;
+                // A run may end with a bar whose only event is a signal: its orders, for
+                // the next bar, are decided now.
+                let t = end - 1;
+                if absorb_signals && sim.signal_at(t) {
+                    let (exit, entry) = sim.decide(t);
+                    pending = Pending {
+                        exit,
+                        entry: entry.map(|s| (s, t)),
+                    };
+                    continue;
+                }
             }
         }
         let needs_px = sim.pos.is_some() || pending.exit.is_some() || pending.entry.is_some();
@@ -354,9 +378,18 @@ impl<'a> Sim<'a> {
     /// it, with no pending order, can change nothing but the marks and the excursions.
     /// Ending a run early is always safe: the bar that ends it takes the full path, which
     /// decides exactly (any signal ends the run, even one `decide` would ignore).
-    fn quiet_until(&self, from: usize, last: usize) -> usize {
+    fn quiet_until(&self, from: usize, last: usize, absorb_signals: bool) -> usize {
+        // With `absorb_signals`, a bar with a signal but no roll, before `last` (and before
+        // the time exit), joins the run as its last bar.
+        let through = |k: usize, last: usize, held: Option<u16>| {
+            let joins = absorb_signals
+                && k < last
+                && self.signal_at(k)
+                && held.is_none_or(|h| h == self.bars.contract[k]);
+            k + usize::from(joins)
+        };
         let Some(p) = &self.pos else {
-            return self.next_signal(from, last, None);
+            return through(self.next_signal(from, last, None), last, None);
         };
         // `decide` asks for the time exit at the trade's `n`th bar.
         let last = match self.cfg.max_bars_held {
@@ -366,7 +399,8 @@ impl<'a> Sim<'a> {
         if from >= last {
             return from;
         }
-        let end = self.next_signal(from, last, Some(p.contract));
+        let held = Some(p.contract);
+        let end = through(self.next_signal(from, last, held), last, held);
         // Intrabar looks at bars from `full_from` on.
         let start = from.max(p.full_from).min(end);
         let end = if p.stop.is_some() || p.target.is_some() {
@@ -406,13 +440,17 @@ impl<'a> Sim<'a> {
             }
             k += BLOCK;
         }
-        while k < last
-            && !(s.long_entry[k] | s.short_entry[k] | s.long_exit[k] | s.short_exit[k])
-            && held.is_none_or(|h| h == contract[k])
-        {
+        while k < last && !self.signal_at(k) && held.is_none_or(|h| h == contract[k]) {
             k += 1;
         }
         k
+    }
+
+    /// Whether bar `t` carries any signal.
+    #[inline]
+    fn signal_at(&self, t: usize) -> bool {
+        let s = self.sig;
+        s.long_entry[t] | s.short_entry[t] | s.long_exit[t] | s.short_exit[t]
     }
 
     /// The first bar of `bars` (its end if none) whose open, high or low comes within a

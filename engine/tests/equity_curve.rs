@@ -131,26 +131,14 @@ fn cl_daily_ohlc_since_2015() {
 }
 
 /// Every result of `cfg` equals, down to the JSON bytes (trades with their MAE and MFE,
-/// per-bar and daily equity, metrics), the result of the full per-bar path. Both entry
-/// signals on one bar ask for nothing (no entry when flat, no reverse when in a trade) but
-/// end the engine's quiet runs, so setting them on every bar without an entry signal forces
-/// every bar through the full path without changing any event. Runs that keep no
-/// per-bar curve (`backtest_metrics`, `equityCurve: daily`), whose quiet runs are recorded
-/// from their extremes, agree too ([`three_ways`]).
+/// per-bar and daily equity, metrics), the result of the full per-bar path
+/// (`backtest_reference`). Runs that keep no per-bar curve (`backtest_metrics`,
+/// `equityCurve: daily`), whose quiet runs are recorded from their extremes, agree too
+/// ([`three_ways`]).
 fn same_as_full_path(bars: &Bars, sig: &Signals, cfg: &BacktestConfig) {
     let spec = spec(&bars.meta.symbol).unwrap();
-    let mut every_bar = sig.clone();
-    for (long, short) in every_bar
-        .long_entry
-        .iter_mut()
-        .zip(&mut every_bar.short_entry)
-    {
-        if !*long && !*short {
-            (*long, *short) = (true, true);
-        }
-    }
     let quiet = three_ways(bars, sig, cfg);
-    let full = backtest(bars, spec, &every_bar, cfg).unwrap();
+    let full = backtest_reference(bars, spec, sig, cfg).unwrap();
     assert!(quiet.trades.iter().all(|t| t.bars_held < 100_000));
     assert_eq!(quiet.to_json(), full.to_json());
 }
