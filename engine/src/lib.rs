@@ -1,6 +1,7 @@
 //! settle-engine: turns bars and strategy signals into trades, equity and metrics.
 //!
-//! One entry point, [`backtest`] (and [`backtest_metrics`], its lean twin for sweeps). It is
+//! One entry point, [`backtest`] (and [`backtest_metrics`], its lean twin for sweeps, and
+//! [`backtest_reference`], the same simulation without its fast paths, for checking). It is
 //! a pure function: the same bars, spec, signals and config always give the same
 //! [`BacktestResult`], down to the bytes of its JSON
 //! ([`BacktestResult::to_json`]), whatever thread runs it.
