@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use settle_data::store::Store;
-use settle_data::DataError;
+use settle_data::{Bars, DataError};
 use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes};
 use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
@@ -41,6 +41,20 @@ impl EngineBackend {
     pub fn open(home: &Path) -> anyhow::Result<EngineBackend> {
         Ok(EngineBackend {
             store: Store::open(home)?,
+        })
+    }
+
+    /// The continuous series `c` trades, from the store; a load failure is worded so the
+    /// model knows how to get the data.
+    fn series(&self, c: &Compiled) -> BackendResult<Bars> {
+        let (sym, bar) = (&c.strategy.symbol, c.bar_size);
+        self.store.find(sym, None, bar).map_err(|e| match e {
+            DataError::NotFound(_) => format!(
+                "no continuous {sym} {bar} series in the local data store: import it first with \
+                 `settle data import FILE --symbol {sym} --bar {bar}` (or `settle data import \
+                 --sample DIR`); list_datasets shows what is available"
+            ),
+            e => format!("loading the {sym} {bar} series from the local data store: {e}"),
         })
     }
 }
@@ -77,10 +91,7 @@ impl Backend for EngineBackend {
         if ctx.is_cancelled() {
             return Err("cancelled before the backtest started".into());
         }
-        let bars = self
-            .store
-            .find(&c.strategy.symbol, None, c.bar_size)
-            .map_err(|e| missing_series(&c, e))?;
+        let bars = self.series(&c)?;
         let signals = rules::signals(&c, &bars, c.spec)
             .map_err(|e| format!("computing the strategy's signals: {e}"))?;
         if ctx.is_cancelled() {
@@ -123,10 +134,7 @@ impl Backend for EngineBackend {
     ) -> BackendResult<SweepEnd> {
         let strategy = from_definition(definition)?;
         let c = compile(&strategy)?;
-        let bars = self
-            .store
-            .find(&c.strategy.symbol, None, c.bar_size)
-            .map_err(|e| missing_series(&c, e))?;
+        let bars = self.series(&c)?;
         let evaluator = Evaluator::new(&strategy, &bars, c.spec)
             .map_err(|e| format!("preparing the sweep: {e}"))?;
         let stop = AtomicBool::new(false);
@@ -400,18 +408,5 @@ fn trade(t: &settle_engine::Trade) -> Trade {
         exit_price: t.exit_price,
         pnl: t.net_pnl,
         exit_reason: name_of(&t.exit_reason),
-    }
-}
-
-/// A load failure, worded so the model knows how to get the data.
-fn missing_series(c: &Compiled, e: DataError) -> String {
-    let (sym, bar) = (&c.strategy.symbol, c.bar_size);
-    match e {
-        DataError::NotFound(_) => format!(
-            "no continuous {sym} {bar} series in the local data store: import it first with \
-             `settle data import FILE --symbol {sym} --bar {bar}` (or `settle data import \
-             --sample DIR`); list_datasets shows what is available"
-        ),
-        e => format!("loading the {sym} {bar} series from the local data store: {e}"),
     }
 }
