@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use settle_data::import::rtl;
 use settle_mcp::db::Store;
 use settle_mcp::ops::Operations;
+use settle_mcp::tools::operations::WaitOut;
 use settle_mcp::{Args, EngineBackend, SettleServer};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
@@ -55,17 +56,25 @@ async fn create_and_wait(server: &SettleServer, arguments: Value) -> (CallToolRe
         .await
         .expect("create_strategy")
         .data;
+    let done = settled(server, &kick.operation_id, "strategy_op", |_| ()).await;
+    (done, kick.artifact_id.expect("an artifact"))
+}
+
+/// `wait_for_completion` on operation `operation_id` of `task`, which must have succeeded and
+/// pass `check`: the settled answer as a client receives it.
+async fn settled(
+    server: &SettleServer,
+    operation_id: &str,
+    task: &str,
+    check: impl FnOnce(&WaitOut),
+) -> CallToolResponse {
     let done = server
-        .wait_for_completion(args(json!({
-            "operation_id": kick.operation_id, "task": "strategy_op"
-        })))
+        .wait_for_completion(args(json!({ "operation_id": operation_id, "task": task })))
         .await
         .expect("wait_for_completion");
     assert_eq!(done.data.status, "succeeded");
-    (
-        done.into_call_tool_result().expect("serializable"),
-        kick.artifact_id.expect("an artifact"),
-    )
+    check(&done.data);
+    done.into_call_tool_result().expect("serializable")
 }
 
 fn bench(c: &mut Criterion) {
@@ -133,18 +142,10 @@ fn bench(c: &mut Criterion) {
                         .await
                         .expect("run_optimization")
                         .data;
-                    let done = server
-                        .wait_for_completion(args(json!({
-                            "operation_id": kick.operation_id, "task": "optimization"
-                        })))
-                        .await
-                        .expect("wait_for_completion");
-                    assert_eq!(done.data.status, "succeeded");
-                    assert_eq!(
-                        done.data.optimization.as_ref().map(|o| o.completed),
-                        Some(100)
-                    );
-                    done.into_call_tool_result().expect("serializable")
+                    settled(&server, &kick.operation_id, "optimization", |done| {
+                        assert_eq!(done.optimization.as_ref().map(|o| o.completed), Some(100));
+                    })
+                    .await
                 })
             })
         },
