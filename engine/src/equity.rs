@@ -66,11 +66,11 @@ impl Drawdown {
     }
 
     /// [`Drawdown::mark`] of each of `equity`, in order. Most stretches of a curve set no new
-    /// peak, and then all their marks do is lower the trough to their minimum: blocks of
-    /// up to [`DD_BLOCK`] marks below the peak take that minimum at once ([`lanes::pick`]), and only
-    /// a block that holds a new peak is marked one by one. The same numbers (a minimum does
-    /// not depend on the order it is taken in; at most a zero trough's sign could, and a
-    /// fall is measured the same from either zero).
+    /// peak, and then all their marks do is lower the trough to their minimum: blocks of up
+    /// to [`DD_BLOCK`] marks below the peak take that minimum at once ([`lanes::pick`]), and
+    /// only a block that holds a new peak is marked one by one. The same numbers (a minimum
+    /// does not depend on the order it is taken in; at most a zero trough's sign could, and
+    /// a fall is measured the same from either zero).
     pub fn mark_all(&mut self, equity: &[f64]) {
         for b in equity.chunks(DD_BLOCK) {
             let top = lanes::pick(b, f64::NEG_INFINITY, lanes::max);

@@ -547,8 +547,7 @@ impl<'a> Sim<'a> {
             if let (true, Some(p)) = (x.finite, self.pos.as_mut()) {
                 p.widen(g.ticks(x.high), g.ticks(x.low));
                 if !self.summarize_extremes(&x, closes[closes.len() - 1], ts.len(), curve) {
-                    self.mark_closes(closes);
-                    curve.mark_run(ts, &self.marks);
+                    self.mark_each(ts, closes, curve);
                 }
                 return;
             }
@@ -565,8 +564,7 @@ impl<'a> Sim<'a> {
             }
         }
         if curve.per_bar() {
-            self.mark_closes(closes);
-            curve.mark_run(ts, &self.marks);
+            self.mark_each(ts, closes, curve);
             return;
         }
         // Without the per-bar curve, the bars of one date that set no new peak need only
@@ -582,11 +580,16 @@ impl<'a> Sim<'a> {
             }
             let (ts, closes) = (&ts[k..k + n], &closes[k..k + n]);
             if !self.summarize(closes, curve) {
-                self.mark_closes(closes);
-                curve.mark_run(ts, &self.marks);
+                self.mark_each(ts, closes, curve);
             }
             k += n;
         }
+    }
+
+    /// Marks every one of the quiet bars stamped `ts`, at `closes`, one equity value each.
+    fn mark_each(&mut self, ts: &[i64], closes: &[f64], curve: &mut Recorder) {
+        self.mark_closes(closes);
+        curve.mark_run(ts, &self.marks);
     }
 
     /// The equity at each of `closes` (bars of a quiet run) into `marks`.
