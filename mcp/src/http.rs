@@ -1,5 +1,11 @@
 //! Streamable HTTP transport. Loopback by default; binding anything else exposes a user's
 //! strategies to the network, so it requires a bearer token, checked on every request.
+//!
+//! A browser page the trader opens can send requests to a loopback port too (DNS rebinding, or
+//! a plain cross-origin `fetch`), so every request carrying an `Origin` header must name an origin
+//! the user allowed (`--allow-origin`); by default none is, and such requests get 403. Clients
+//! that are not browsers send no `Origin` and are unaffected. `Host` must be loopback (or the bound
+//! address), which rmcp checks.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,13 +31,43 @@ pub fn check_exposure(addr: SocketAddr, bearer_token: Option<&str>) -> anyhow::R
     Ok(())
 }
 
+/// How `settle serve --http` listens.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The address to bind.
+    pub addr: SocketAddr,
+    /// Bearer token required on every request (mandatory off loopback).
+    pub bearer_token: Option<String>,
+    /// Browser origins allowed to call the server, e.g. `http://localhost:6274`; requests
+    /// carrying any other `Origin` are refused with 403.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Checks that each allowed origin is `null` or `http(s)://host[:port|:*]`, the forms rmcp
+/// matches, so a typo fails at start instead of silently refusing every browser.
+pub fn check_origins(origins: &[String]) -> anyhow::Result<()> {
+    for origin in origins {
+        let rest = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        let ok = origin == "null"
+            || rest.is_some_and(|r| !r.is_empty() && !r.contains('/') && !r.contains('?'));
+        if !ok {
+            anyhow::bail!(
+                "--allow-origin {origin:?}: expected an origin such as http://localhost:6274, \
+                 https://app.example.com or http://localhost:* (scheme, host, optional port; no path)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The axum app: the MCP endpoint at `/mcp`, behind the bearer check when a token is set.
-pub fn router(
-    handler: SettleServer,
-    addr: SocketAddr,
-    bearer_token: Option<String>,
-) -> axum::Router {
-    let mut config = StreamableHttpServerConfig::default();
+pub fn router(handler: SettleServer, options: &HttpOptions) -> axum::Router {
+    let addr = options.addr;
+    let mut config = StreamableHttpServerConfig::default()
+        .with_allowed_origins(options.allowed_origins.iter().cloned())
+        .enforce_origin_validation();
     if !addr.ip().is_loopback() {
         // rmcp rejects non-loopback Host headers (DNS-rebinding protection); the bound
         // address is a host clients legitimately use.
@@ -44,7 +80,11 @@ pub fn router(
         config,
     );
     let app = axum::Router::new().nest_service("/mcp", service);
-    match bearer_token.filter(|t| !t.trim().is_empty()) {
+    match options
+        .bearer_token
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+    {
         Some(token) => {
             let expected: Arc<str> = format!("Bearer {}", token.trim()).into();
             app.layer(axum::middleware::from_fn(
@@ -82,14 +122,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Binds `addr` and serves until Ctrl-C.
-pub async fn serve(
-    handler: SettleServer,
-    addr: SocketAddr,
-    bearer_token: Option<String>,
-) -> anyhow::Result<()> {
-    check_exposure(addr, bearer_token.as_deref())?;
-    let app = router(handler, addr, bearer_token);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+pub async fn serve(handler: SettleServer, options: HttpOptions) -> anyhow::Result<()> {
+    check_exposure(options.addr, options.bearer_token.as_deref())?;
+    check_origins(&options.allowed_origins)?;
+    let app = router(handler, &options);
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
     tracing::info!(
         "settle MCP over HTTP at http://{}/mcp",
         listener.local_addr()?
@@ -114,6 +151,18 @@ mod tests {
         assert!(check_exposure(public, Some("  ")).is_err());
         assert!(check_exposure(public, Some("s3cret")).is_ok());
         assert!(check_exposure(local, None).is_ok());
+    }
+
+    #[test]
+    fn origins_must_be_scheme_host_port() {
+        let ok = |o: &str| check_origins(&[o.to_string()]).is_ok();
+        assert!(ok("http://localhost:6274"));
+        assert!(ok("https://app.example.com"));
+        assert!(ok("http://127.0.0.1:*"));
+        assert!(ok("null"));
+        assert!(!ok("localhost:6274"));
+        assert!(!ok("http://"));
+        assert!(!ok("http://localhost:6274/mcp"));
     }
 
     #[test]

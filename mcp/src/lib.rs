@@ -23,7 +23,6 @@ pub mod quantconnect;
 mod reply;
 pub mod tools;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,6 +32,7 @@ use rmcp::ServiceExt;
 pub use args::Args;
 pub use backend::{Backend, Unwired};
 pub use engine_backend::EngineBackend;
+pub use http::HttpOptions;
 pub use tools::SettleServer;
 
 /// A server ready to run: the store is open (migrated, interrupted operations failed).
@@ -60,9 +60,9 @@ impl Server {
     }
 
     /// Serves MCP over streamable HTTP at `http://addr/mcp` until interrupted (Ctrl-C).
-    /// A non-loopback `addr` requires `bearer_token`.
-    pub fn run_http(self, addr: SocketAddr, bearer_token: Option<String>) -> anyhow::Result<()> {
-        runtime()?.block_on(http::serve(self.handler, addr, bearer_token))
+    /// A non-loopback address requires a bearer token; foreign browser origins get 403.
+    pub fn run_http(self, options: HttpOptions) -> anyhow::Result<()> {
+        runtime()?.block_on(http::serve(self.handler, options))
     }
 }
 
@@ -72,12 +72,8 @@ pub fn serve_stdio(home: &Path) -> anyhow::Result<()> {
 }
 
 /// `settle serve --http ADDR`.
-pub fn serve_http(
-    home: &Path,
-    addr: SocketAddr,
-    bearer_token: Option<String>,
-) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_http(addr, bearer_token)
+pub fn serve_http(home: &Path, options: HttpOptions) -> anyhow::Result<()> {
+    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_http(options)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

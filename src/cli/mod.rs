@@ -55,6 +55,10 @@ struct ServeArgs {
     /// Bearer token required on every HTTP request (mandatory off loopback).
     #[arg(long, env = "SETTLE_TOKEN")]
     token: Option<String>,
+    /// A browser origin allowed to call the HTTP server (repeatable), e.g.
+    /// http://localhost:6274; requests from any other `Origin` get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
 }
 
 /// The home directory in force.
@@ -77,7 +81,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),
         Command::Serve(a) => match a.http {
-            Some(addr) => settle_mcp::serve_http(&home, addr, a.token),
+            Some(addr) => settle_mcp::serve_http(
+                &home,
+                settle_mcp::HttpOptions {
+                    addr,
+                    bearer_token: a.token,
+                    allowed_origins: a.allow_origin,
+                },
+            ),
             None => settle_mcp::serve_stdio(&home),
         },
     }

@@ -1,0 +1,72 @@
+"""The streamable HTTP transport against DNS rebinding and cross-origin pages: a request that
+carries a foreign `Origin` or `Host` is refused with 403; a non-browser client (no `Origin`) and
+an origin allowed with `--allow-origin` are served."""
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from conftest import settle_bin
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "origin-test", "version": "0"}}}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`settle serve --http 127.0.0.1:PORT --allow-origin http://localhost:6274`."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path_factory.mktemp("origin-home")
+    proc = subprocess.Popen([settle_bin(), "--home", str(home), "serve", "--http", f"127.0.0.1:{port}",
+                             "--allow-origin", "http://localhost:6274"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"settle serve --http did not start: {proc.stderr.read().decode()}")
+            time.sleep(0.1)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def post(port, **headers):
+    return httpx.post(f"http://127.0.0.1:{port}/mcp", json=INIT, headers={**HEADERS, **headers},
+                      timeout=10)
+
+
+def test_foreign_origin_is_refused(server):
+    assert post(server, Origin="http://evil.example").status_code == 403
+    assert post(server, Origin="http://localhost:9999").status_code == 403
+    assert post(server, Origin="null").status_code == 403
+
+
+def test_foreign_host_is_refused(server):
+    assert post(server, Host="evil.example").status_code == 403
+    assert post(server, Host=f"evil.example:{server}").status_code == 403
+
+
+def test_clients_without_origin_and_allowed_origins_are_served(server):
+    plain = post(server)
+    assert plain.status_code == 200, plain.text
+    assert "serverInfo" in plain.text
+    allowed = post(server, Origin="http://localhost:6274")
+    assert allowed.status_code == 200, allowed.text
+
+
+def test_malformed_allowed_origin_fails_at_start(tmp_path):
+    out = subprocess.run([settle_bin(), "--home", str(tmp_path), "serve", "--http", "127.0.0.1:0",
+                          "--allow-origin", "localhost:6274"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "--allow-origin" in out.stderr and "expected an origin" in out.stderr
