@@ -103,6 +103,9 @@ pub struct SeriesMeta {
     pub contracts: Vec<String>,
     /// Back-adjustment applied when building a continuous series (`none`, `difference`, `ratio`).
     pub adjustment: String,
+    /// How a front-month series was built from per-contract series, when settle built it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<crate::front_month::Recipe>,
 }
 
 impl SeriesMeta {
@@ -116,6 +119,7 @@ impl SeriesMeta {
             close_only: false,
             contracts: Vec::new(),
             adjustment: "none".to_string(),
+            recipe: None,
         }
     }
 

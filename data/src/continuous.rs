@@ -25,7 +25,8 @@ pub enum Adjustment {
 }
 
 impl Adjustment {
-    fn label(self) -> &'static str {
+    /// The name `--adjust` takes and the store records.
+    pub fn label(self) -> &'static str {
         match self {
             Adjustment::None => "none",
             Adjustment::Difference => "difference",
@@ -65,6 +66,16 @@ pub struct ContinuousOptions {
 /// Builds the continuous series of `root` from per-contract series (each with
 /// `meta.contract` set). Contract order is taken from the names' contract months.
 pub fn build(root: &str, contracts: &[Bars], opt: &ContinuousOptions) -> Result<Bars> {
+    build_with_offsets(root, contracts, opt).map(|(bars, _)| bars)
+}
+
+/// [`build`], also returning the adjustment applied at each roll, oldest first: the points
+/// added (difference) or the factor multiplied (ratio) to every bar before that roll.
+pub fn build_with_offsets(
+    root: &str,
+    contracts: &[Bars],
+    opt: &ContinuousOptions,
+) -> Result<(Bars, Vec<f64>)> {
     let first = contracts
         .first()
         .ok_or_else(|| DataError::Invalid("no contracts to build a continuous series".into()))?;
@@ -109,8 +120,8 @@ pub fn build(root: &str, contracts: &[Bars], opt: &ContinuousOptions) -> Result<
             held_of.push(held);
         }
     }
-    adjust(&mut out, &held_of, &order, &lookup, opt.adjustment)?;
-    Ok(out)
+    let offsets = adjust(&mut out, &held_of, &order, &lookup, opt.adjustment)?;
+    Ok((out, offsets))
 }
 
 /// The contract held at `t`, given the one held at the previous time.
@@ -190,16 +201,18 @@ fn asof_close(b: &Bars, lookup: &BTreeMap<i64, usize>, t: i64) -> Option<f64> {
 }
 
 /// Back-adjusts in place. At a roll between output bars k−1 and k, the gap is measured at bar
-/// k−1's time: new contract's close (as of then) against the old contract's close.
+/// k−1's time: new contract's close (as of then) against the old contract's close. Returns
+/// each roll's own gap (points or factor), oldest roll first; none when `how` is `None`.
 fn adjust(
     out: &mut Bars,
     held_of: &[usize],
     order: &[&Bars],
     lookup: &[BTreeMap<i64, usize>],
     how: Adjustment,
-) -> Result<()> {
+) -> Result<Vec<f64>> {
+    let mut gaps = Vec::new();
     if how == Adjustment::None {
-        return Ok(());
+        return Ok(gaps);
     }
     // Gap at each roll, walking backwards so earlier bars accumulate every later roll.
     let n = out.len();
@@ -213,15 +226,23 @@ fn adjust(
             let new_c = asof_close(order[new], &lookup[new], t);
             let (Some(o), Some(nw)) = (old_c, new_c) else {
                 return Err(DataError::Invalid(format!(
-                    "cannot back-adjust the roll at {}: no price for both {} and {}",
+                    "cannot back-adjust the roll at {}: no price for both {} and {} (the two \
+                     contracts share no bar before the roll; keep one stretch of data with a \
+                     date range, or build without adjustment)",
                     out.time(k),
                     order[old].meta.contract.as_deref().unwrap_or(""),
                     order[new].meta.contract.as_deref().unwrap_or("")
                 )));
             };
             match how {
-                Adjustment::Difference => total_add += nw - o,
-                Adjustment::Ratio if o != 0.0 && (nw / o) > 0.0 => total_mul *= nw / o,
+                Adjustment::Difference => {
+                    gaps.push(nw - o);
+                    total_add += nw - o;
+                }
+                Adjustment::Ratio if o != 0.0 && (nw / o) > 0.0 => {
+                    gaps.push(nw / o);
+                    total_mul *= nw / o;
+                }
                 Adjustment::Ratio => {
                     return Err(DataError::Invalid(format!(
                         "ratio back-adjustment impossible at {}: prices {o} and {nw} do not have \
@@ -236,7 +257,8 @@ fn adjust(
             col[k] = col[k] * total_mul + total_add;
         }
     }
-    Ok(())
+    gaps.reverse();
+    Ok(gaps)
 }
 
 /// Sort key from a contract name's month: `ESZ13`, `ZCH1997`, `ES201312`, `CLK20`.

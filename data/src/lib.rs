@@ -4,6 +4,8 @@
 //! * [`bars`]: the columnar bar series every other crate reads ([`Bars`]).
 //! * [`import`]: readers for generic OHLCV CSV, Parquet and the real-data formats in `shared/data`.
 //! * [`continuous`]: front-month series with roll rules and back-adjustment.
+//! * [`roll`], [`expiry`], [`front_month`]: roll schedules decided without look-ahead, last
+//!   trade dates, and the recorded build (`settle data continuous`) with its recipe.
 //! * [`resample`]: session-aware aggregation of minute bars.
 //! * [`store`]: the on-disk columnar cache under `$SETTLE_HOME`.
 //! * [`synthetic`]: the deterministic random walk benchmarks measure.
@@ -17,8 +19,12 @@ pub use specs::{spec, ContractSpec};
 pub use bars::{BarSize, Bars, SeriesMeta};
 pub use error::{DataError, Result};
 pub mod continuous;
+pub mod expiry;
+pub mod front_month;
 pub mod import;
 pub mod resample;
+pub mod roll;
 pub mod sample;
+pub mod session_dates;
 pub mod store;
 pub mod synthetic;

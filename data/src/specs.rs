@@ -204,19 +204,22 @@ const ALL: &str = "FGHJKMNQUVXZ";
 const HMUZ: &str = "HMUZ";
 
 // Last-trade rules shared by several roots.
-const EXP_INDEX: &str = "third Friday of the contract month, 09:30 ET";
-const EXP_NIKKEI: &str = "Thursday before the second Friday of the contract month, 17:00 ET";
-const EXP_METAL: &str = "third last business day of the contract month";
-const EXP_GRAIN: &str = "business day before the 15th calendar day of the contract month";
-const EXP_MICRO_AG: &str = "Friday at least 2 business days before the last business day of \
+pub(crate) const EXP_INDEX: &str = "third Friday of the contract month, 09:30 ET";
+pub(crate) const EXP_NIKKEI: &str =
+    "Thursday before the second Friday of the contract month, 17:00 ET";
+pub(crate) const EXP_METAL: &str = "third last business day of the contract month";
+pub(crate) const EXP_GRAIN: &str =
+    "business day before the 15th calendar day of the contract month";
+pub(crate) const EXP_MICRO_AG: &str =
+    "Friday at least 2 business days before the last business day of \
                             the month before the contract month (cash-settled)";
-const EXP_BOND: &str = "12:01 CT, 7th business day before the last business day of the \
+pub(crate) const EXP_BOND: &str = "12:01 CT, 7th business day before the last business day of the \
                         contract month";
-const EXP_NOTE: &str = "12:01 CT, last business day of the contract month";
-const EXP_FX: &str = "09:16 CT, second business day before the third Wednesday of the \
+pub(crate) const EXP_NOTE: &str = "12:01 CT, last business day of the contract month";
+pub(crate) const EXP_FX: &str = "09:16 CT, second business day before the third Wednesday of the \
                       contract month";
-const EXP_CRYPTO: &str = "last Friday of the contract month, 16:00 London time";
-const EXP_HO_RB: &str = "last business day of the month before the contract month";
+pub(crate) const EXP_CRYPTO: &str = "last Friday of the contract month, 16:00 London time";
+pub(crate) const EXP_HO_RB: &str = "last business day of the month before the contract month";
 
 // Price units shared by several roots.
 const IDX: &str = "index points";

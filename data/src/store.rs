@@ -2,6 +2,7 @@
 //!
 //! Each series is one Arrow IPC file written by polars (`<symbol>/<contract|continuous>/<bar>.arrow`);
 //! `catalog.json` lists them with their span, row count, source and a content fingerprint.
+//! Daily series are stored on session dates (see [`crate::session_dates`]).
 //! Imports are atomic: every file of an import is written under a temporary name first and
 //! the catalog is replaced in one rename, so a failed import leaves the store as it was.
 
@@ -20,7 +21,7 @@ use crate::error::{DataError, Result};
 pub struct Entry {
     pub key: String,
     pub symbol: String,
-    /// `contract` or `continuous`.
+    /// `contract`, `continuous` or `nearby` (an unadjusted n-th nearby such as `CL1`).
     pub kind: String,
     pub contract: Option<String>,
     pub bar_size: BarSize,
@@ -34,6 +35,9 @@ pub struct Entry {
     pub close_only: bool,
     pub adjustment: String,
     pub contracts: Vec<String>,
+    /// How settle built this front-month series, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<crate::front_month::Recipe>,
 }
 
 /// Handle on a store directory.
@@ -81,7 +85,21 @@ impl Store {
         let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
         let result = (|| {
             let mut entries = Vec::new();
-            for b in series {
+            for (i, b) in series.iter().enumerate() {
+                let key = b.meta.key();
+                if series[..i].iter().any(|o| o.meta.key() == key) {
+                    return Err(DataError::Invalid(format!(
+                        "{key} appears twice in one import"
+                    )));
+                }
+                let dated;
+                let b = match crate::specs::spec(&b.meta.symbol) {
+                    Ok(spec) if !b.meta.bar_size.is_intraday() => {
+                        dated = crate::session_dates::on_session_dates(b.clone(), spec);
+                        &dated
+                    }
+                    _ => b,
+                };
                 if b.is_empty() {
                     return Err(DataError::Invalid(format!(
                         "{}: no bars to import",
@@ -150,10 +168,11 @@ fn entry_of(b: &Bars) -> Entry {
     Entry {
         key: b.meta.key(),
         symbol: b.meta.symbol.clone(),
-        kind: if b.meta.contract.is_some() {
-            "contract"
-        } else {
-            "continuous"
+        kind: match &b.meta.contract {
+            None => "continuous",
+            // A generic name such as `CL1`: the unadjusted n-th nearby, not one contract.
+            Some(c) if crate::continuous::contract_month(c).is_none() => "nearby",
+            Some(_) => "contract",
         }
         .into(),
         contract: b.meta.contract.clone(),
@@ -166,6 +185,7 @@ fn entry_of(b: &Bars) -> Entry {
         close_only: b.meta.close_only,
         adjustment: b.meta.adjustment.clone(),
         contracts: b.meta.contracts.clone(),
+        recipe: b.meta.recipe.clone(),
     }
 }
 
@@ -252,6 +272,7 @@ fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
     meta.close_only = entry.close_only;
     meta.contracts = entry.contracts.clone();
     meta.adjustment = entry.adjustment.clone();
+    meta.recipe = entry.recipe.clone();
     Ok(Bars {
         meta,
         ts,
