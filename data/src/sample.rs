@@ -4,10 +4,14 @@
 use std::path::Path;
 
 use crate::bars::{BarSize, Bars};
+use chrono::NaiveDate;
+
 use crate::continuous::{self, Adjustment, ContinuousOptions, RollRule};
 use crate::error::Result;
+use crate::front_month::{self, FrontMonth};
 use crate::import::{lean, nautilus, pysystemtrade as pst, rtl, schwartz97};
 use crate::resample::resample;
+use crate::roll::RollMethod;
 use crate::store::{Entry, Store};
 
 /// pysystemtrade instrument → settle root. CRUDE_W (December-only) is left out: it is not the
@@ -52,16 +56,30 @@ pub fn series(dir: &Path) -> Result<Vec<Bars>> {
         )?;
         out.push(pysystemtrade_continuous(&rows, root)?);
     }
-    out.push(pst::adjusted_prices(
-        &dir.join("raw/pysystemtrade/adjusted_prices_csv/SILVER.csv"),
+    // SILVER's multiple prices are missing from the snapshot: Carver's adjusted series, with
+    // each bar's contract named from the roll calendar.
+    out.push(pst::name_contracts(
+        pst::adjusted_prices(
+            &dir.join("raw/pysystemtrade/adjusted_prices_csv/SILVER.csv"),
+            "SI",
+        )?,
+        &pst::roll_calendar(&dir.join("raw/pysystemtrade/roll_calendars_csv/SILVER.csv"))?,
         "SI",
-    )?);
+    ));
 
     let cl_exp = rtl::expiry_table(&dir.join("converted/rtl/expiry_table.csv"), "CL", "CL")?;
-    out.push(rtl::cushing_ohlc(
+    let cl_raw = rtl::cushing_ohlc(
         &dir.join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
         &cl_exp,
-    )?);
+    )?;
+    let cl_next = rtl::settlement_curve(
+        &dir.join("converted/rtl/CL_settlement_curve_daily.csv"),
+        "CL",
+        2,
+        &cl_exp,
+    )?;
+    out.push(rtl::back_adjusted_front(&cl_raw, &cl_next)?);
+    out.push(rtl::first_nearby(cl_raw));
 
     let six_e = nautilus::bars(
         &dir.join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
@@ -69,28 +87,48 @@ pub fn series(dir: &Path) -> Result<Vec<Bars>> {
         "6EH4",
     )?;
     let spec = crate::specs::spec("6E")?;
-    out.push(resample(&six_e, BarSize::Minutes(5), spec)?);
+    let six_e_5m = resample(&six_e, BarSize::Minutes(5), spec)?;
+    for bars in [&six_e, &six_e_5m] {
+        out.push(front_month::build(
+            spec,
+            std::slice::from_ref(bars),
+            &lean_front_month(spec),
+        )?);
+    }
+    out.push(six_e_5m);
     out.push(six_e);
 
     let lean = dir.join("raw/lean/future");
     for (market, sym, root) in [("cme", "es", "ES"), ("comex", "gc", "GC")] {
         let base = lean.join(market);
-        out.extend(lean::bars_zip(
+        let spec = crate::specs::spec(root)?;
+        // Lean dates daily rows by UTC day; the store moves them to session dates.
+        let daily = lean::bars_zip(
             &base.join(format!("daily/{sym}_trade.zip")),
             root,
             BarSize::Daily,
-        )?);
-        out.extend(lean::bars_zip(
+        )?;
+        let hourly = lean::bars_zip(
             &base.join(format!("hour/{sym}_trade.zip")),
             root,
             BarSize::Minutes(60),
-        )?);
+        )?;
         let minutes = lean::minute_dir(&base.join(format!("minute/{sym}")), root)?;
-        let spec = crate::specs::spec(root)?;
-        for m in &minutes {
-            out.push(resample(m, BarSize::Minutes(5), spec)?);
+        let five: Vec<Bars> = minutes
+            .iter()
+            .map(|m| resample(m, BarSize::Minutes(5), spec))
+            .collect::<Result<_>>()?;
+        // No daily front month from these: pysystemtrade's 40-year daily series holds
+        // `ES/continuous/1d` and `GC/continuous/1d`, and Lean's daily contracts cover weeks.
+        out.extend(daily);
+        for contracts in [hourly, minutes, five] {
+            out.push(front_month::build(
+                spec,
+                &contracts,
+                &lean_front_month(spec),
+            )?);
+            out.extend(contracts);
         }
-        out.extend(minutes);
     }
 
     for (file, root) in SCHWARTZ {
@@ -108,6 +146,21 @@ pub fn series(dir: &Path) -> Result<Vec<Bars>> {
         out.push(c);
     }
     Ok(out)
+}
+
+/// The front month built from Lean's (and nautilus') contracts: the root's default roll, back-
+/// adjusted by difference, over 2013 and January 2024 only. Lean's 2020 contracts are a
+/// separate few days that share no bar with the 2013 ones, so no roll gap between them can be
+/// measured; they stay per-contract series.
+fn lean_front_month(spec: &crate::ContractSpec) -> FrontMonth {
+    FrontMonth {
+        roll: RollMethod::default_for(spec),
+        adjustment: Adjustment::Difference,
+        from: None,
+        to: (spec.root != "6E")
+            .then(|| NaiveDate::from_ymd_opt(2013, 12, 31))
+            .flatten(),
+    }
 }
 
 /// Imports [`series`] into `store` in one atomic import.

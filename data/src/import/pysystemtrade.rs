@@ -115,6 +115,26 @@ pub fn last_per_date(rows: impl Iterator<Item = (i64, f64)>) -> BTreeMap<i64, f6
         .collect()
 }
 
+/// Names the contract of every bar of an adjusted series from its roll calendar: the first
+/// event's current contract before it, each event's next contract from its time on.
+pub fn name_contracts(mut bars: Bars, events: &[RollEvent], root: &str) -> Bars {
+    let mut k = 0;
+    for i in 0..bars.len() {
+        while k < events.len() && events[k].ts <= bars.ts[i] {
+            k += 1;
+        }
+        let held = match k {
+            0 => events.first().map(|e| &e.current),
+            _ => Some(&events[k - 1].next),
+        };
+        if let Some(c) = held {
+            let name = contract_name(root, c);
+            bars.contract[i] = bars.contract_index(&name);
+        }
+    }
+    bars
+}
+
 /// Reads a `roll_calendars_csv/<INST>.csv` file.
 pub fn roll_calendar(path: &Path) -> Result<Vec<RollEvent>> {
     let mut out = Vec::new();

@@ -57,6 +57,69 @@ pub fn cushing_ohlc(path: &Path, expiries: &Expiries) -> Result<Bars> {
     name_contracts(raw, expiries, 1)
 }
 
+/// The raw front month renamed as the first nearby, `CL1` (Bloomberg's generic name): the
+/// unadjusted series, whose P&L across a roll includes the gap between contracts, kept next to
+/// the back-adjusted one under key `CL/CL1/1d`.
+pub fn first_nearby(mut raw: Bars) -> Bars {
+    raw.meta.contract = Some(format!("{}1", raw.meta.symbol));
+    raw.meta.source = format!("{} (unadjusted first nearby)", raw.meta.source);
+    raw
+}
+
+/// The front month back-adjusted by difference: at each roll, every earlier bar moves by the
+/// next contract's settlement minus the expiring one's close on the last day before the roll
+/// (`next` is the second nearby, `CL02`). Held positions then carry no roll gap as P&L.
+pub fn back_adjusted_front(raw: &Bars, next: &Bars) -> Result<Bars> {
+    use crate::continuous::{Adjustment, ContinuousOptions, RollRule};
+    type Row = (f64, f64, f64, f64, f64);
+    // Per contract and time: its bars as the front month, plus its second-nearby settlements
+    // on the dates it was not yet the front (where the roll gap is measured).
+    let mut per: BTreeMap<String, BTreeMap<i64, Row>> = BTreeMap::new();
+    let row = |b: &Bars, i: usize| (b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]);
+    for i in 0..raw.len() {
+        let c = raw.contract_name(i).to_string();
+        per.entry(c).or_default().insert(raw.ts[i], row(raw, i));
+    }
+    let span = raw.ts.first().copied().unwrap_or(0)..=raw.ts.last().copied().unwrap_or(0);
+    for i in (0..next.len()).filter(|&i| span.contains(&next.ts[i])) {
+        let c = next.contract_name(i).to_string();
+        per.entry(c)
+            .or_default()
+            .entry(next.ts[i])
+            .or_insert(row(next, i));
+    }
+    let contracts: Vec<Bars> = per
+        .into_iter()
+        .map(|(c, rows)| {
+            let meta = SeriesMeta::new(&raw.meta.symbol, Some(&c), BarSize::Daily, "");
+            let mut b = Bars::empty(meta);
+            let k = b.contract_index(&c);
+            for (t, (o, h, l, cl, v)) in rows {
+                b.push(t, o, h, l, cl, v, k);
+            }
+            b
+        })
+        .collect();
+    let mut schedule: Vec<(i64, String)> = Vec::new();
+    for i in 0..raw.len() {
+        let c = raw.contract_name(i);
+        if schedule.last().is_none_or(|(_, last)| last != c) {
+            schedule.push((raw.ts[i], c.to_string()));
+        }
+    }
+    let opt = ContinuousOptions {
+        roll: RollRule::Schedule(schedule),
+        adjustment: Adjustment::Difference,
+        fill_missing: false,
+    };
+    let mut out = crate::continuous::build(&raw.meta.symbol, &contracts, &opt)?;
+    out.meta.source = format!(
+        "{} back-adjusted by difference with the CL02 settlement at each roll",
+        raw.meta.source
+    );
+    Ok(out)
+}
+
 /// The `CLnn` column of a settlement-curve file as close-only daily bars; blank cells
 /// (holidays) are skipped. Negative settlements (CL01 on 2020-04-20) are kept.
 pub fn settlement_curve(path: &Path, root: &str, n: usize, expiries: &Expiries) -> Result<Bars> {
