@@ -40,6 +40,10 @@ pub use window::Window;
 #[serde(rename_all = "camelCase")]
 pub struct BacktestResult {
     pub symbol: String,
+    /// The store key of the series traded, e.g. `ES/continuous/1m` or `ES/ESZ13/1d`.
+    pub series: String,
+    /// The contracts the traded bars came from, in the order they were held.
+    pub contracts: Vec<String>,
     pub bar_size: BarSize,
     /// The window as asked for, e.g. `last 1 year`.
     pub window: Window,
@@ -137,6 +141,15 @@ fn result(
                 .to_string(),
         );
     }
+    let mut contracts: Vec<String> = Vec::new();
+    for i in range.clone() {
+        if i == range.start || bars.contract[i] != bars.contract[i - 1] {
+            let name = bars.contract_name(i);
+            if !name.is_empty() && contracts.last().is_none_or(|c| c != name) {
+                contracts.push(name.to_string());
+            }
+        }
+    }
     let out = run.out;
     if out.skipped_entries > 0 {
         notes.push(format!(
@@ -146,6 +159,8 @@ fn result(
     }
     Ok(BacktestResult {
         symbol: bars.meta.symbol.clone(),
+        series: bars.meta.key(),
+        contracts,
         bar_size: bars.meta.bar_size,
         window: cfg.window,
         first_bar: Stamp(bars.ts[range.start]),

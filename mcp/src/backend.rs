@@ -17,6 +17,9 @@ use crate::ops::JobContext;
 pub struct StrategyInput {
     pub symbol: String,
     pub bar_size: String,
+    /// One contract (`ESZ13`) or nearby (`CL1`) to trade instead of the continuous series.
+    #[serde(default)]
+    pub contract: Option<String>,
     /// Rules document of the strategy language, as JSON text.
     pub rules_json: Option<String>,
     /// Template name, used when `rules_json` is absent.

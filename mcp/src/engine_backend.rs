@@ -48,11 +48,12 @@ impl EngineBackend {
     /// model knows how to get the data.
     fn series(&self, c: &Compiled) -> BackendResult<Bars> {
         let (sym, bar) = (&c.strategy.symbol, c.bar_size);
-        self.store.find(sym, None, bar).map_err(|e| match e {
+        let contract = c.strategy.contract.as_deref();
+        self.store.find(sym, contract, bar).map_err(|e| match e {
             DataError::NotFound(_) => format!(
-                "no continuous {sym} {bar} series in the local data store: import it first with \
-                 `settle data import FILE --symbol {sym} --bar {bar}` (or `settle data import \
-                 --sample DIR`); list_datasets shows what is available"
+                "no {} {sym} {bar} series in the local data store; list_datasets shows the \
+                 series there are (symbol, contract, bar size)",
+                contract.unwrap_or("continuous")
             ),
             e => format!("loading the {sym} {bar} series from the local data store: {e}"),
         })
@@ -66,6 +67,9 @@ impl Backend for EngineBackend {
         s.bar_size = input.bar_size.clone();
         if let Some(w) = window(input)? {
             s.window = w;
+        }
+        if let Some(c) = &input.contract {
+            s.contract = Some(c.trim().to_ascii_uppercase());
         }
         if let Some(c) = input.commission_per_side {
             s.commission_per_side = Some(c);

@@ -41,6 +41,7 @@ fn sma_cross_cl() -> StrategyInput {
     StrategyInput {
         symbol: "CL".into(),
         bar_size: "1d".into(),
+        contract: None,
         rules_json: None,
         template: Some("sma_cross".into()),
         parameters: vec![],

@@ -14,6 +14,7 @@ fn input() -> StrategyInput {
     StrategyInput {
         symbol: "ES".into(),
         bar_size: "1d".into(),
+        contract: None,
         rules_json: Some("{}".into()),
         template: None,
         parameters: vec![],

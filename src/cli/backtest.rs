@@ -25,6 +25,9 @@ pub struct StrategySource {
     /// Bar size override: 1m, 5m, 1d.
     #[arg(long)]
     bar: Option<BarSize>,
+    /// Trade one contract (e.g. ESZ13) or a nearby (CL1) instead of the continuous front month.
+    #[arg(long)]
+    contract: Option<String>,
     /// Window: "last 1 year" (default of the strategy), "last 2 years", "since 2020", "YTD",
     /// "2022-01-01..2023-06-30", "all".
     #[arg(long)]
@@ -101,6 +104,9 @@ pub(super) fn load_strategy(
     if let Some(w) = &a.window {
         s.window = w.clone();
     }
+    if let Some(c) = &a.contract {
+        s.contract = Some(c.trim().to_ascii_uppercase());
+    }
     if !params.is_empty() {
         let kv: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         s = rules::with_parameters(&s, &kv).map_err(explain)?;
@@ -132,7 +138,11 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
     let strategy = load_strategy(&a.source, &a.params)?;
     let compiled = rules::compile(&strategy).map_err(explain)?;
     let store = Store::open(home)?;
-    let bars = store.find(&strategy.symbol, None, compiled.bar_size)?;
+    let bars = store.find(
+        &strategy.symbol,
+        strategy.contract.as_deref(),
+        compiled.bar_size,
+    )?;
     let signals = rules::signals(&compiled, &bars, compiled.spec)?;
     let result =
         settle_engine::backtest(&bars, compiled.spec, &signals, &rules::to_config(&compiled))?;
@@ -142,9 +152,10 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
     }
     let m = serde_json::to_value(&result.metrics)?;
     println!(
-        "{} {} {} .. {} ({} bars{})",
+        "{} {} ({}) {} .. {} ({} bars{})",
         strategy.name,
-        result.symbol,
+        result.series,
+        result.contracts.join(", "),
         serde_json::to_string(&result.first_bar)?,
         serde_json::to_string(&result.last_bar)?,
         result.bars,

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use settle_data::continuous::Adjustment;
+use settle_data::front_month::{self, FrontMonth};
 use settle_data::import::{csv_ohlcv, parquet, CsvOptions, Stamp};
+use settle_data::roll::RollMethod;
 use settle_data::store::{Entry, Store};
 use settle_data::BarSize;
 
@@ -16,6 +19,34 @@ pub enum DataCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Build a root's continuous front month from its per-contract series in the store.
+    Continuous(ContinuousArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ContinuousArgs {
+    /// Root symbol (e.g. ES).
+    #[arg(long)]
+    symbol: String,
+    /// Bar size of the contract series to join: 1m, 5m, 1h, 1d.
+    #[arg(long)]
+    bar: BarSize,
+    /// expiry:DAYS (calendar days before the last trade date), volume (the day after the next
+    /// contract trades more), oi, or calendar:FILE (`date,contract` rows). Default: the
+    /// root's catalog roll (ES: expiry:8), or volume where settle has no expiry calendar.
+    #[arg(long)]
+    roll: Option<RollMethod>,
+    /// Back-adjustment of older contracts: difference, ratio or none.
+    #[arg(long, default_value = "difference")]
+    adjust: Adjustment,
+    /// First trading date to use (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// Last trading date to use (YYYY-MM-DD).
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +96,28 @@ pub fn run(home: &Path, cmd: DataCommand) -> anyhow::Result<()> {
     let store = Store::open(home)?;
     match cmd {
         DataCommand::List { json } => print_entries(&store.list()?, json),
+        DataCommand::Continuous(a) => {
+            let spec = settle_data::spec(&a.symbol)?;
+            let how = FrontMonth {
+                roll: a
+                    .roll
+                    .clone()
+                    .unwrap_or_else(|| RollMethod::default_for(spec)),
+                adjustment: a.adjust,
+                from: a.from,
+                to: a.to,
+            };
+            let entry = front_month::build_in_store(&store, spec.root, a.bar, &how)?;
+            if !a.json {
+                for r in entry.recipe.iter().flat_map(|r| &r.rolls) {
+                    println!(
+                        "roll {}: {} -> {} (offset {})",
+                        r.date, r.from, r.to, r.offset
+                    );
+                }
+            }
+            print_entries(std::slice::from_ref(&entry), a.json)
+        }
         DataCommand::Import(a) => {
             let entries = match &a.sample {
                 Some(dir) => settle_data::sample::import(&store, dir)?,
@@ -116,7 +169,10 @@ pub fn print_entries(entries: &[Entry], json: bool) -> anyhow::Result<()> {
                 e.last.clone(),
                 e.rows.to_string(),
                 e.fingerprint.clone(),
-                e.source.clone(),
+                e.recipe
+                    .as_ref()
+                    .map(|r| r.summary())
+                    .unwrap_or_else(|| e.source.clone()),
             ]
         })
         .collect();
@@ -129,7 +185,7 @@ pub fn print_entries(entries: &[Entry], json: bool) -> anyhow::Result<()> {
             "last",
             ">rows",
             "fingerprint",
-            "source",
+            "source (or recipe)",
         ],
         &rows,
     );

@@ -181,7 +181,11 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     };
 
     let compiled = rules::compile(&strategy).map_err(explain)?;
-    let bars = Store::open(home)?.find(&strategy.symbol, None, compiled.bar_size)?;
+    let bars = Store::open(home)?.find(
+        &strategy.symbol,
+        strategy.contract.as_deref(),
+        compiled.bar_size,
+    )?;
     // The timing covers everything after loading: per-series preparation, indicators, runs.
     let start = Instant::now();
     let evaluator = Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow!(e))?;

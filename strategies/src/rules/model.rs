@@ -19,6 +19,10 @@ pub struct Strategy {
     pub symbol: String,
     /// Bar size: `1m`, `5m`, `15m`, `1h`, `1d`.
     pub bar_size: String,
+    /// Trade this one contract (`ESZ13`) or unadjusted nearby (`CL1`) instead of the
+    /// continuous front month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
     /// Traded window: `last 1 year`, `last 6 months`, `since 2020`, `ytd`, `all`,
     /// `2022-01-01..2023-06-30`.
     #[serde(default = "default_window")]
