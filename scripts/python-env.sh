@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python venv the peer tests use: TA-Lib (bundles the C library),
-# backtesting.py 0.6.6 and the official MCP SDK. Prints the venv's python path on stdout.
+# backtesting.py 0.6.6, the official MCP SDK and Databento's DBN encoder (databento-dbn).
+# Prints the venv's python path on stdout.
 # The venv lives outside the clone so CI reuses it: ${SETTLE_VENV:-$HOME/.cache/settle/venv}.
 set -euo pipefail
 exec bash "$(dirname "$0")/venv.sh" "${SETTLE_VENV:-$HOME/.cache/settle/venv}" \
-  "TA-Lib==0.8.2 backtesting==0.6.6 mcp==2.3.0 pandas numpy pytest"
+  "TA-Lib==0.8.2 backtesting==0.6.6 mcp==2.3.0 databento-dbn==0.72.0 pandas numpy pytest"

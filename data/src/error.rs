@@ -17,6 +17,16 @@ pub enum DataError {
         field: String,
         problem: String,
     },
+    /// A record of a binary file (DBN) could not be used; `offset` is where the record starts.
+    #[error("{file}: byte {offset}{stream}: field `{field}`: {problem}")]
+    Binary {
+        file: String,
+        offset: u64,
+        /// Empty, or says the offset counts decompressed bytes.
+        stream: &'static str,
+        field: String,
+        problem: String,
+    },
     /// A required column is absent from a file's header.
     #[error("{file}: missing column `{column}` (found: {found})")]
     MissingColumn {

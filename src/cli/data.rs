@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use settle_data::continuous::Adjustment;
 use settle_data::front_month::{self, FrontMonth};
-use settle_data::import::{csv_ohlcv, parquet, CsvOptions, Stamp};
+use settle_data::import::{csv_ohlcv, databento, parquet, CsvOptions, Stamp};
 use settle_data::roll::RollMethod;
 use settle_data::store::{Entry, Store};
 use settle_data::BarSize;
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Import a file (CSV or Parquet), or the whole sample data set with --sample.
+    /// Import a file (CSV, Parquet or Databento DBN), or the whole sample data set with --sample.
     Import(Box<ImportArgs>),
     /// List the series in the store.
     List {
@@ -54,11 +54,12 @@ pub struct ImportArgs {
     /// Import everything in this `shared/data` directory (see its SOURCES.md).
     #[arg(long, conflicts_with = "file")]
     sample: Option<PathBuf>,
-    /// An OHLCV file: `.csv`, `.csv.gz` or `.parquet`.
+    /// An OHLCV file: `.csv`, `.csv.gz`, `.parquet`, or Databento `.dbn` / `.dbn.zst` (which
+    /// names its own symbols, contracts and bar size: the other options do not apply).
     #[arg(required_unless_present = "sample")]
     file: Option<PathBuf>,
-    /// Root symbol from `settle symbols` (e.g. ES).
-    #[arg(long, required_unless_present = "sample")]
+    /// Root symbol from `settle symbols` (e.g. ES); required for CSV and Parquet.
+    #[arg(long)]
     symbol: Option<String>,
     /// Contract name (e.g. ESZ13); omit for a continuous series.
     #[arg(long)]
@@ -121,16 +122,28 @@ pub fn run(home: &Path, cmd: DataCommand) -> anyhow::Result<()> {
         DataCommand::Import(a) => {
             let entries = match &a.sample {
                 Some(dir) => settle_data::sample::import(&store, dir)?,
-                None => store.import(&[read_file(&a)?])?,
+                None => store.import(&read_file(&a)?)?,
             };
             print_entries(&entries, a.json)
         }
     }
 }
 
-fn read_file(a: &ImportArgs) -> anyhow::Result<settle_data::Bars> {
+/// The series in the file `a` names: every series of a DBN file, or the one CSV/Parquet series.
+fn read_file(a: &ImportArgs) -> anyhow::Result<Vec<settle_data::Bars>> {
     let file = a.file.as_deref().unwrap_or(Path::new(""));
-    let mut o = CsvOptions::new(a.symbol.as_deref().unwrap_or(""), a.bar);
+    if databento::is_dbn(file) {
+        anyhow::ensure!(
+            a.symbol.is_none() && a.contract.is_none(),
+            "{}: a DBN file names its own symbols and contracts; drop --symbol/--contract",
+            file.display()
+        );
+        return Ok(databento::read(file)?);
+    }
+    let symbol = a.symbol.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--symbol is required for CSV and Parquet files (e.g. --symbol ES)")
+    })?;
+    let mut o = CsvOptions::new(symbol, a.bar);
     o.contract = a.contract.clone();
     o.time_col = a.time_col.clone();
     o.close_col = a.close_col.clone();
@@ -146,11 +159,11 @@ fn read_file(a: &ImportArgs) -> anyhow::Result<settle_data::Bars> {
     let is_parquet = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    Ok(if is_parquet {
+    Ok(vec![if is_parquet {
         parquet::read(file, &o)?
     } else {
         csv_ohlcv::read(file, &o)?
-    })
+    }])
 }
 
 /// Prints store entries as a table or JSON.

@@ -4,6 +4,7 @@
 //! accepts out-of-order or duplicate bars (see [`Bars::validate`](crate::Bars::validate)).
 
 pub mod csv_ohlcv;
+pub mod databento;
 pub mod lean;
 pub mod nautilus;
 pub mod parquet;
