@@ -150,7 +150,10 @@ async fn a_missing_series_says_how_to_get_it() {
     assert_eq!(op.status, OpStatus::Failed);
     let err = op.error.unwrap();
     assert!(err.contains("no continuous GC 1d series"), "{err}");
-    assert!(!err.contains("settle data"), "an MCP answer names no CLI command: {err}");
+    assert!(
+        !err.contains("settle data"),
+        "an MCP answer names no CLI command: {err}"
+    );
     assert!(err.contains("list_datasets"), "{err}");
 }
 
