@@ -1,11 +1,14 @@
 """The streamable HTTP transport against DNS rebinding and cross-origin pages: a request that
 carries a foreign `Origin` or `Host` is refused with 403; a non-browser client (no `Origin`) and
-an origin allowed with `--allow-origin` are served."""
+an origin allowed with `--allow-origin` are served. Plain urllib, so the test sees exactly the
+headers it sets."""
+import json
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
-import httpx
 import pytest
 
 from conftest import settle_bin
@@ -41,9 +44,20 @@ def server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
+class Answer:
+    def __init__(self, status_code, text):
+        self.status_code, self.text = status_code, text
+
+
 def post(port, **headers):
-    return httpx.post(f"http://127.0.0.1:{port}/mcp", json=INIT, headers={**HEADERS, **headers},
-                      timeout=10)
+    """POSTs an initialize request; urllib sends a given `Host` header as it is."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=json.dumps(INIT).encode(),
+                                 headers={**HEADERS, **headers}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return Answer(r.status, r.read().decode())
+    except urllib.error.HTTPError as e:
+        return Answer(e.code, e.read().decode())
 
 
 def test_foreign_origin_is_refused(server):
