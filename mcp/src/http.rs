@@ -2,8 +2,8 @@
 //! strategies to the network, so it requires a bearer token, checked on every request.
 //!
 //! A browser page the trader opens can send requests to a loopback port too (DNS rebinding, or
-//! a plain cross-origin `fetch`), so every request carrying an `Origin` header must name an origin
-//! the user allowed (`--allow-origin`); by default none is, and such requests get 403. Clients
+//! a plain cross-origin `fetch`), so every request carrying an `Origin` header must name a
+//! loopback origin or one the user allowed (`--allow-origin`); any other gets 403. Clients
 //! that are not browsers send no `Origin` and are unaffected. `Host` must be loopback (or the bound
 //! address), which rmcp checks.
 
@@ -30,6 +30,11 @@ pub fn check_exposure(addr: SocketAddr, bearer_token: Option<&str>) -> anyhow::R
     }
     Ok(())
 }
+
+/// Pages served from the trader's own machine (the MCP Inspector's UI, say): a DNS-rebinding
+/// page has a foreign origin, never one of these, and the conformance suite requires that
+/// localhost origins are served.
+const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /// How `settle serve --http` listens.
 #[derive(Debug, Clone)]
@@ -66,7 +71,12 @@ pub fn check_origins(origins: &[String]) -> anyhow::Result<()> {
 pub fn router(handler: SettleServer, options: &HttpOptions) -> axum::Router {
     let addr = options.addr;
     let mut config = StreamableHttpServerConfig::default()
-        .with_allowed_origins(options.allowed_origins.iter().cloned())
+        .with_allowed_origins(
+            LOOPBACK_ORIGINS
+                .iter()
+                .map(|o| o.to_string())
+                .chain(options.allowed_origins.iter().cloned()),
+        )
         .enforce_origin_validation();
     if !addr.ip().is_loopback() {
         // rmcp rejects non-loopback Host headers (DNS-rebinding protection); the bound

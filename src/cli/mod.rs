@@ -55,8 +55,8 @@ struct ServeArgs {
     /// Bearer token required on every HTTP request (mandatory off loopback).
     #[arg(long, env = "SETTLE_TOKEN")]
     token: Option<String>,
-    /// A browser origin allowed to call the HTTP server (repeatable), e.g.
-    /// http://localhost:6274; requests from any other `Origin` get 403.
+    /// A browser origin allowed to call the HTTP server besides loopback ones (repeatable),
+    /// e.g. https://app.example.com; requests from any other `Origin` get 403.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
 }

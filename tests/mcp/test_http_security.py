@@ -1,6 +1,6 @@
 """The streamable HTTP transport against DNS rebinding and cross-origin pages: a request that
 carries a foreign `Origin` or `Host` is refused with 403; a non-browser client (no `Origin`) and
-an origin allowed with `--allow-origin` are served. Plain urllib, so the test sees exactly the
+a loopback origin and one allowed with `--allow-origin` are served. Plain urllib, so the test sees exactly the
 headers it sets."""
 import json
 import socket
@@ -21,13 +21,13 @@ HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "app
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`settle serve --http 127.0.0.1:PORT --allow-origin http://localhost:6274`."""
+    """`settle serve --http 127.0.0.1:PORT --allow-origin https://app.example.com`."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     home = tmp_path_factory.mktemp("origin-home")
     proc = subprocess.Popen([settle_bin(), "--home", str(home), "serve", "--http", f"127.0.0.1:{port}",
-                             "--allow-origin", "http://localhost:6274"],
+                             "--allow-origin", "https://app.example.com"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while True:
@@ -62,7 +62,7 @@ def post(port, **headers):
 
 def test_foreign_origin_is_refused(server):
     assert post(server, Origin="http://evil.example").status_code == 403
-    assert post(server, Origin="http://localhost:9999").status_code == 403
+    assert post(server, Origin="https://localhost.evil.example").status_code == 403
     assert post(server, Origin="null").status_code == 403
 
 
@@ -75,8 +75,9 @@ def test_clients_without_origin_and_allowed_origins_are_served(server):
     plain = post(server)
     assert plain.status_code == 200, plain.text
     assert "serverInfo" in plain.text
-    allowed = post(server, Origin="http://localhost:6274")
-    assert allowed.status_code == 200, allowed.text
+    for origin in ["http://localhost:6274", "http://127.0.0.1:3000", "https://app.example.com"]:
+        allowed = post(server, Origin=origin)
+        assert allowed.status_code == 200, (origin, allowed.text)
 
 
 def test_malformed_allowed_origin_fails_at_start(tmp_path):

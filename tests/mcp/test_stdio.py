@@ -198,6 +198,7 @@ def test_create_a_strategy_and_backtest_it(tmp_path):
             done = await s.call_tool("wait_for_completion",
                                      {"operation_id": gc.structured_content["operation_id"], "task": "strategy_op"})
             assert done.structured_content["status"] == "failed"
-            assert "settle data import" in done.structured_content["error"]
+            err = done.structured_content["error"]
+            assert "no continuous GC 1d series" in err and "list_datasets" in err, err
 
     run(go())
