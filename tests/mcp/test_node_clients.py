@@ -2,13 +2,11 @@
 conformance suite (streamable HTTP). Both come pinned from scripts/node-tools.sh."""
 import json
 import os
-import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import node_env, settle_bin
+from conftest import http_server, node_env, settle_bin
 from test_stdio import EXPECTED_TOOLS
 
 # The scenarios an application server can pass (the others need the suite's fixture tools).
@@ -49,25 +47,8 @@ def test_inspector_lists_and_calls_tools(tmp_path):
 @pytest.fixture(scope="module")
 def http_url(tmp_path_factory):
     """`settle serve --http 127.0.0.1:PORT` on a fresh home, until the module's tests end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    home = tmp_path_factory.mktemp("http-home")
-    proc = subprocess.Popen([settle_bin(), "--home", str(home), "serve", "--http", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"settle serve --http did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/mcp"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with http_server(tmp_path_factory.mktemp("http-home")) as port:
+        yield f"http://127.0.0.1:{port}/mcp"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
