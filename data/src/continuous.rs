@@ -268,9 +268,11 @@ pub fn contract_sort_key(name: &str) -> (i32, u32, String) {
         .unwrap_or((i32::MAX, 0, name.to_string()))
 }
 
+/// CME month codes, January (`F`) to December (`Z`).
+pub const MONTH_CODES: &str = "FGHJKMNQUVXZ";
+
 /// Year and month of a contract name such as `ESZ13`, `ZCH1997`, `ES201312` or `6EH4`.
 pub fn contract_month(name: &str) -> Option<(i32, u32)> {
-    const CODES: &str = "FGHJKMNQUVXZ";
     let digits_at = name
         .char_indices()
         .rev()
@@ -287,7 +289,7 @@ pub fn contract_month(name: &str) -> Option<(i32, u32)> {
         return (1..=12).contains(&m).then_some((y, m));
     }
     let code = head.chars().last()?;
-    let m = CODES.find(code)? as u32 + 1;
+    let m = MONTH_CODES.find(code)? as u32 + 1;
     let y: i32 = digits.parse().ok()?;
     let year = match digits.len() {
         4 => y,

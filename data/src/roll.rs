@@ -12,7 +12,7 @@ use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::bars::Bars;
-use crate::continuous::{contract_month, contract_sort_key};
+use crate::continuous::{contract_month, contract_sort_key, MONTH_CODES};
 use crate::error::{DataError, Result};
 use crate::expiry::last_trade_date;
 use crate::specs::ContractSpec;
@@ -202,11 +202,9 @@ fn by_expiry(
 
 /// True when the contract's month code is one the root's front month holds.
 fn in_roll_cycle(spec: &ContractSpec, contract: &str) -> bool {
-    const CODES: &[u8] = b"FGHJKMNQUVXZ";
-    contract_month(contract).is_some_and(|(_, m)| {
-        let code = CODES[(m - 1) as usize] as char;
-        spec.roll_months.contains(code)
-    })
+    contract_month(contract)
+        .and_then(|(_, m)| MONTH_CODES.chars().nth((m - 1) as usize))
+        .is_some_and(|code| spec.roll_months.contains(code))
 }
 
 /// Start with the contract that traded most on the first date (there is no earlier date to
