@@ -34,9 +34,9 @@ pub enum DataError {
         column: String,
         found: String,
     },
-    /// A root symbol that is not in the contract-spec catalog.
-    #[error("unknown symbol `{0}`: run `settle symbols` for the list of known roots")]
-    UnknownSymbol(String),
+    /// A root symbol that is not in the contract-spec catalog, with the nearest roots.
+    #[error("unknown symbol `{asked}`: did you mean {near}? (the symbol list has every root)")]
+    UnknownSymbol { asked: String, near: String },
     /// Input that is well-formed but cannot be used as asked.
     #[error("{0}")]
     Invalid(String),

@@ -94,7 +94,41 @@ pub fn spec(root: &str) -> Result<&'static ContractSpec> {
     all()
         .iter()
         .find(|s| s.root == r)
-        .ok_or(DataError::UnknownSymbol(root.to_string()))
+        .ok_or_else(|| DataError::UnknownSymbol {
+            asked: root.to_string(),
+            near: near(root).join(", "),
+        })
+}
+
+/// The known roots nearest to an unknown one, at most five: those that contain it or that it
+/// contains, with their micro and mini kin (`ESX` gives ES, MES), else those at the smallest
+/// edit distance (`CLL` gives CL).
+pub fn near(asked: &str) -> Vec<&'static str> {
+    let asked = asked.trim().to_ascii_uppercase();
+    let roots: Vec<&'static str> = all().iter().map(|s| s.root).collect();
+    let related: Vec<&'static str> = roots
+        .iter()
+        .copied()
+        .filter(|r| r.len() >= 2 && !asked.is_empty() && (asked.contains(r) || r.contains(&asked)))
+        .collect();
+    let mut near: Vec<&'static str> = roots
+        .iter()
+        .copied()
+        .filter(|r| related.iter().any(|k| r.contains(k)))
+        .collect();
+    if near.is_empty() {
+        let distance = |r: &str| strsim::levenshtein(&asked, r);
+        let best = roots.iter().map(|r| distance(r)).min().unwrap_or(0);
+        near = roots
+            .iter()
+            .copied()
+            .filter(|r| distance(r) == best)
+            .collect();
+    }
+    // Shortest first (the full-size root before its micro), then alphabetical.
+    near.sort_by_key(|r| (r.len(), *r));
+    near.truncate(5);
+    near
 }
 
 /// Every root in the catalog, sorted by sector then root.

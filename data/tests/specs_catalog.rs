@@ -444,10 +444,19 @@ fn lookup_is_case_insensitive_and_rejects_unknown_roots() {
     assert_eq!(spec("6e").unwrap().name, "Euro FX");
     let err = spec("XYZ").unwrap_err();
     assert!(
-        matches!(err, DataError::UnknownSymbol(ref s) if s == "XYZ"),
+        matches!(err, DataError::UnknownSymbol { ref asked, .. } if asked == "XYZ"),
         "{err}"
     );
     assert!(err.to_string().contains("XYZ"));
+}
+
+#[test]
+fn unknown_roots_get_their_nearest_kin() {
+    assert_eq!(settle_data::specs::near("ESX"), ["ES", "MES"]);
+    assert_eq!(settle_data::specs::near("CLL"), ["CL", "MCL"]);
+    let e = spec("ESX").unwrap_err().to_string();
+    assert!(e.contains("did you mean ES, MES?"), "{e}");
+    assert!(!e.contains("settle "), "no CLI command in the error: {e}");
 }
 
 #[test]

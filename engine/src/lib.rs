@@ -12,6 +12,7 @@
 //! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
 //!
+//! * [`thin`]: long equity curves cut to a few hundred points, drawdowns kept.
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 
 pub mod config;
@@ -22,6 +23,7 @@ pub mod metrics;
 mod session;
 mod sim;
 pub mod sweep;
+pub mod thin;
 pub mod trade;
 pub mod window;
 
@@ -47,6 +49,8 @@ pub struct BacktestResult {
     pub bar_size: BarSize,
     /// The window as asked for, e.g. `last 1 year`.
     pub window: Window,
+    /// Back-adjustment of the series: `none`, `difference` or `ratio`.
+    pub adjustment: String,
     /// Stamp of the first and last bar traded, and how many bars that is.
     pub first_bar: Stamp,
     pub last_bar: Stamp,
@@ -120,7 +124,7 @@ fn result(
         },
     )?;
     let range = run.range;
-    let mut notes = Vec::new();
+    let mut notes = cfg.window.notes(&bars.ts, &run.cal, &range);
     if bars.meta.close_only {
         notes.push(
             "close-only data: fills 'at the open' use the close, and stops, targets and \
@@ -163,6 +167,7 @@ fn result(
         contracts,
         bar_size: bars.meta.bar_size,
         window: cfg.window,
+        adjustment: bars.meta.adjustment.clone(),
         first_bar: Stamp(bars.ts[range.start]),
         last_bar: Stamp(bars.ts[range.end - 1]),
         bars: range.len(),
@@ -199,6 +204,8 @@ struct Run {
     range: std::ops::Range<usize>,
     out: sim::SimOutput,
     metrics: Metrics,
+    /// The session calendar the run was resolved on.
+    cal: session::Calendar,
 }
 
 impl Run {
@@ -222,6 +229,7 @@ impl Run {
             risk_free_rate: cfg.risk_free_rate,
         });
         Ok(Run {
+            cal,
             range,
             out,
             metrics,

@@ -65,6 +65,40 @@ impl Window {
         }
     }
 
+    /// What the window meant on this data, in words, when that differs from how it reads: a
+    /// window that starts before the first bar or ends after the last is clamped to the data,
+    /// and a relative window (`last 1 year`, `ytd`) counts back from the last bar, not from
+    /// today. `range` is [`Window::resolve`]'s answer for the same `ts`.
+    pub(crate) fn notes(self, ts: &[i64], cal: &Calendar, range: &Range<usize>) -> Vec<String> {
+        let (Some(&t0), Some(&t1)) = (ts.first(), ts.last()) else {
+            return Vec::new();
+        };
+        let (data_first, latest) = (cal.trading_date(t0), cal.trading_date(t1));
+        let (first, last) = self.dates(latest);
+        let ran = format!(
+            "{}..{}",
+            cal.trading_date(ts[range.start]),
+            cal.trading_date(ts[range.end - 1])
+        );
+        let mut notes = Vec::new();
+        if matches!(self, Window::Last(..) | Window::YearToDate) {
+            notes.push(format!(
+                "window `{self}` counts back from the last bar ({latest}), not from today: it ran                  {ran}"
+            ));
+        }
+        if self != Window::All && first < data_first {
+            notes.push(format!(
+                "window `{self}` starts before the data: clamped to the first bar, {data_first}"
+            ));
+        }
+        if matches!(self, Window::Dates(..)) && last > latest {
+            notes.push(format!(
+                "window `{self}` ends after the data: clamped to the last bar, {latest}"
+            ));
+        }
+        notes
+    }
+
     /// Indices of the bars inside the window (non-empty), with `ts` strictly increasing.
     pub(crate) fn resolve(self, ts: &[i64], cal: &Calendar) -> Result<Range<usize>, EngineError> {
         let empty = |first: String, last: String| EngineError::EmptyWindow {

@@ -294,8 +294,11 @@ fn best_is_the_lowest_index_among_ties_and_null_never_wins() {
     let best = r.best_result.clone().unwrap();
     assert_eq!((best.index, best.objective), (2, 1.5));
     assert_eq!(best.params, [("i".to_string(), 2.0)]);
+    // Combination 0 made no trade (tradeCount 10 × i): it never ranks, whatever its value.
     let top: Vec<usize> = r.top(10).iter().map(|t| t.index).collect();
-    assert_eq!(top, [2, 4, 0, 3]);
+    assert_eq!(top, [2, 4, 3]);
+    let r = ranked(&[Some(9.0), Some(0.5)], &spec);
+    assert_eq!(r.best_result.unwrap().index, 1);
 
     let min = SweepSpec {
         objective: Objective::new("sharpeRatio", Direction::Min).unwrap(),

@@ -40,6 +40,7 @@ fn server_with_cl(home: &Path) -> SettleServer {
     SettleServer::new(
         Operations::new(Store::open(home).expect("settle.db")),
         Arc::new(EngineBackend::open(home).expect("bar store")),
+        settle_mcp::Toolsets::default_for(false),
     )
 }
 

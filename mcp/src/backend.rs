@@ -8,7 +8,7 @@ use serde_json::Value;
 use settle_engine::sweep::{Grid, SweepSpec};
 
 use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
+    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
 };
 use crate::ops::JobContext;
 
@@ -49,6 +49,7 @@ pub struct CompiledStrategy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestOutput {
     pub metrics: Metrics,
+    pub facts: RunFacts,
     pub trades: Vec<Trade>,
     pub daily_equity: Vec<EquityPoint>,
 }
@@ -59,6 +60,9 @@ pub struct SweepEnd {
     pub deflated_sharpe: Option<BestDeflatedSharpe>,
     /// Why `deflated_sharpe` is absent (cancelled sweep, no best, too few daily returns).
     pub deflated_sharpe_unavailable: Option<String>,
+    /// What the sweep traded and its caveats (from the best combination's run).
+    #[serde(default)]
+    pub facts: Option<RunFacts>,
 }
 
 /// The Deflated Sharpe Ratio (Bailey & López de Prado 2014) of a sweep's best combination:
@@ -89,12 +93,20 @@ pub struct TemplateInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DatasetInfo {
     pub symbol: String,
-    /// `continuous` or a contract code such as `ESZ4`.
-    pub contract: String,
+    /// `continuous` (a front month), `contract` (one expiry) or `nearby` (unadjusted n-th
+    /// nearby such as `CL1`).
+    pub kind: String,
+    /// The contract or nearby code (`ESZ13`, `CL1`); absent for a continuous series.
+    pub contract: Option<String>,
     pub bar_size: String,
-    pub first_ts: String,
-    pub last_ts: String,
+    /// First and last bar, RFC 3339 UTC.
+    pub first: String,
+    pub last: String,
     pub rows: u64,
+    /// Closes only: stops and targets are checked on closes, "open" fills use the close.
+    pub close_only: bool,
+    /// Back-adjustment: `none`, `difference` or `ratio`.
+    pub adjustment: String,
 }
 
 /// Errors a backend reports: the text goes to the model, so it must say what to change.

@@ -34,7 +34,8 @@ pub type DbResult<T> = std::result::Result<T, DbError>;
 
 /// Ordered schema migrations; entry `i` upgrades the database from version `i` to `i + 1`.
 /// Never edit a shipped entry: append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sessions (
     session_id  TEXT PRIMARY KEY,
     title       TEXT NOT NULL,
@@ -112,7 +113,12 @@ CREATE TABLE operations (
     updated_at      TEXT NOT NULL,
     UNIQUE (session_id, kind, idempotency_key)
 );
-"#];
+"#,
+    r#"
+-- What each backtest traded and its caveats (series, window, close-only, adjustment, notes).
+ALTER TABLE backtests ADD COLUMN facts TEXT;
+"#,
+];
 
 /// Handle to the database; cheap to clone (shares one connection).
 #[derive(Clone)]
@@ -384,13 +390,14 @@ impl Store {
     ) -> DbResult<()> {
         let conn = self.lock();
         conn.execute(
-            "UPDATE backtests SET status = 'passed', metrics = ?1, trades = ?2, equity = ?3
-             WHERE backtest_id = ?4",
+            "UPDATE backtests SET status = 'passed', metrics = ?1, trades = ?2, equity = ?3,
+               facts = ?5 WHERE backtest_id = ?4",
             params![
                 serde_json::to_string(&output.metrics)?,
                 serde_json::to_string(&output.trades)?,
                 serde_json::to_string(&output.daily_equity)?,
-                backtest_id
+                backtest_id,
+                serde_json::to_string(&output.facts)?,
             ],
         )?;
         conn.execute(
@@ -405,7 +412,7 @@ impl Store {
         self.lock()
             .query_row(
                 "SELECT backtest_id, artifact_id, session_id, operation_id, status, metrics,
-                   trades, equity, error, created_at FROM backtests WHERE backtest_id = ?1",
+                   trades, equity, error, created_at, facts FROM backtests WHERE backtest_id = ?1",
                 [backtest_id],
                 |r| {
                     Ok((|| -> DbResult<BacktestRecord> {
@@ -420,6 +427,7 @@ impl Store {
                             daily_equity: serde_json::from_str(&r.get::<_, String>(7)?)?,
                             error: r.get(8)?,
                             created_at: r.get(9)?,
+                            facts: parse_opt(r.get(10)?)?,
                         })
                     })())
                 },

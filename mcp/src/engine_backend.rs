@@ -27,7 +27,7 @@ use crate::backend::{
     RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, Trade,
+    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
 };
 use crate::ops::JobContext;
 
@@ -111,6 +111,7 @@ impl Backend for EngineBackend {
             .map_err(|e| format!("backtest: {e}"))?;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
+            facts: facts(&r, cfg.slippage_ticks),
             trades: r.trades.iter().map(trade).collect(),
             daily_equity: r
                 .daily_equity
@@ -159,14 +160,22 @@ impl Backend for EngineBackend {
             writer
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            // The best combination's run (or the first's, when none ranks) says what the sweep
+            // traded and its caveats; the best's also gives the daily returns the DSR judges.
+            let cfg = rules::to_config(&c);
+            let best = result.best_result.as_ref();
+            let params = best.map_or_else(|| grid.params(0), |b| b.params.clone());
+            let run = evaluator.backtest_in(&params, None, EquityCurve::Daily);
+            let facts = run.as_ref().ok().map(|r| facts(r, cfg.slippage_ticks));
             let (deflated_sharpe, deflated_sharpe_unavailable) =
-                match deflated_best(&result, &evaluator, &rules::to_config(&c)) {
+                match deflated_best(&result, run, &cfg) {
                     Ok(d) => (Some(d), None),
                     Err(why) => (None, Some(why)),
                 };
             Ok(SweepEnd {
                 deflated_sharpe,
                 deflated_sharpe_unavailable,
+                facts,
             })
         })
     }
@@ -191,11 +200,14 @@ impl Backend for EngineBackend {
             .into_iter()
             .map(|e| DatasetInfo {
                 symbol: e.symbol,
-                contract: e.contract.unwrap_or(e.kind),
+                kind: e.kind,
+                contract: e.contract,
                 bar_size: e.bar_size.to_string(),
-                first_ts: e.first,
-                last_ts: e.last,
+                first: e.first,
+                last: e.last,
                 rows: e.rows as u64,
+                close_only: e.close_only,
+                adjustment: e.adjustment,
             })
             .collect())
     }
@@ -250,12 +262,12 @@ fn write_rows(
     failure.map_or(Ok(()), Err)
 }
 
-/// The DSR of `result`'s best, as `settle sweep` judges it: the best backtested again for its
-/// daily returns, the trials being every finished combination's Sharpe ratio. A cancelled
-/// sweep is partial, and judging its best would mislead.
+/// The DSR of `result`'s best, as `settle sweep` judges it: `run` is the best backtested
+/// again for its daily returns, the trials being every finished combination's Sharpe ratio.
+/// A cancelled sweep is partial, and judging its best would mislead.
 fn deflated_best(
     result: &SweepResult,
-    evaluator: &Evaluator,
+    run: Result<settle_engine::BacktestResult, String>,
     cfg: &settle_engine::BacktestConfig,
 ) -> Result<BestDeflatedSharpe, String> {
     if result.cancelled {
@@ -265,7 +277,7 @@ fn deflated_best(
         .best_result
         .as_ref()
         .ok_or("no combination has a defined value of the ranking metric")?;
-    let run = evaluator.backtest(&best.params)?;
+    let run = run?;
     let returns = daily_returns(&run.daily_equity, cfg.starting_capital, cfg.risk_free_rate);
     let d = deflated_sharpe(&returns, &trial_sharpes(result)).map_err(|e| e.to_string())?;
     Ok(BestDeflatedSharpe {
@@ -386,6 +398,7 @@ fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
             category: name_of(&p.category),
             min: Some(p.min),
             max: Some(p.max),
+            integer: p.integer,
         })
         .collect()
 }
@@ -402,14 +415,36 @@ fn headline(m: &settle_engine::Metrics) -> Metrics {
     }
 }
 
+/// What the run traded and its caveats, from the engine's result.
+fn facts(r: &settle_engine::BacktestResult, slippage_ticks: u32) -> RunFacts {
+    RunFacts {
+        series: r.series.clone(),
+        contracts: r.contracts.clone(),
+        window: r.window.to_string(),
+        first_bar: name_of(&r.first_bar),
+        last_bar: name_of(&r.last_bar),
+        bars: r.bars as u64,
+        close_only: r.close_only,
+        adjustment: r.adjustment.clone(),
+        commission_per_side: r.commission_per_side,
+        slippage_ticks,
+        skipped_entries: r.skipped_entries,
+        notes: r.notes.clone(),
+    }
+}
+
 fn trade(t: &settle_engine::Trade) -> Trade {
     Trade {
         entry_time: name_of(&t.entry_time),
         exit_time: name_of(&t.exit_time),
         side: name_of(&t.side),
         quantity: t.contracts as f64,
+        contract: t.contract.to_string(),
+        rolls: t.rolls,
         entry_price: t.entry_price,
         exit_price: t.exit_price,
+        commission: t.commission,
+        slippage: t.slippage,
         pnl: t.net_pnl,
         exit_reason: name_of(&t.exit_reason),
     }

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod quantconnect;
 mod reply;
 pub mod tools;
+pub mod toolsets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use backend::{Backend, Unwired};
 pub use engine_backend::EngineBackend;
 pub use http::HttpOptions;
 pub use tools::SettleServer;
+pub use toolsets::Toolsets;
 
 /// A server ready to run: the store is open (migrated, interrupted operations failed).
 pub struct Server {
@@ -41,12 +43,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens `home/settle.db` and builds the tool handler around `backend`.
-    pub fn open(home: &Path, backend: Arc<dyn Backend>) -> anyhow::Result<Server> {
+    /// Opens `home/settle.db` and builds the tool handler around `backend`, listing the
+    /// tools of `toolsets`.
+    pub fn open(
+        home: &Path,
+        backend: Arc<dyn Backend>,
+        toolsets: Toolsets,
+    ) -> anyhow::Result<Server> {
         let store = db::Store::open(home)
             .with_context(|| format!("opening the settle database in {}", home.display()))?;
         Ok(Server {
-            handler: SettleServer::new(ops::Operations::new(store), backend),
+            handler: SettleServer::new(ops::Operations::new(store), backend, toolsets),
         })
     }
 
@@ -67,13 +74,13 @@ impl Server {
 }
 
 /// `settle serve`: stdio with the real engine over the bar store under `home`.
-pub fn serve_stdio(home: &Path) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_stdio()
+pub fn serve_stdio(home: &Path, toolsets: Toolsets) -> anyhow::Result<()> {
+    Server::open(home, Arc::new(EngineBackend::open(home)?), toolsets)?.run_stdio()
 }
 
 /// `settle serve --http ADDR`.
-pub fn serve_http(home: &Path, options: HttpOptions) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(EngineBackend::open(home)?))?.run_http(options)
+pub fn serve_http(home: &Path, toolsets: Toolsets, options: HttpOptions) -> anyhow::Result<()> {
+    Server::open(home, Arc::new(EngineBackend::open(home)?), toolsets)?.run_http(options)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

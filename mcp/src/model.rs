@@ -72,6 +72,9 @@ pub struct CanonicalParameter {
     pub category: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// Whole numbers only (periods, bar counts): a sweep of it steps by whole numbers.
+    #[serde(default)]
+    pub integer: bool,
 }
 
 /// The headline numbers of a backtest (AskFutures `backtestResults`, plus profit factor).
@@ -104,12 +107,77 @@ pub struct Trade {
     /// `long` or `short`.
     pub side: String,
     pub quantity: f64,
+    /// Contract held at entry (`ESZ13`); empty when the series names none.
+    #[serde(default)]
+    pub contract: String,
+    /// Contract rolls while the trade was open.
+    #[serde(default)]
+    pub rolls: u32,
+    /// Market prices before slippage.
     pub entry_price: f64,
     pub exit_price: f64,
-    /// Net P&L in dollars.
+    /// Commission of the round trip, dollars.
+    #[serde(default)]
+    pub commission: f64,
+    /// Slippage of the round trip, dollars.
+    #[serde(default)]
+    pub slippage: f64,
+    /// Net P&L in dollars, after commission and slippage.
     pub pnl: f64,
-    /// stop, target, trailing_stop, time, session_close, signal, end_of_data.
+    /// stop, target, trailing_stop, time, session_close, signal, reverse, end_of_data.
     pub exit_reason: String,
+}
+
+/// What a backtest ran on, and every caveat that changes a number's meaning.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFacts {
+    /// Store key of the series traded, e.g. `ES/continuous/1d` or `ES/ESZ13/1m`.
+    pub series: String,
+    /// Contracts the traded bars came from, in the order held.
+    pub contracts: Vec<String>,
+    /// The window as asked for, e.g. `last 1 year`.
+    pub window: String,
+    /// Stamps of the first and last bar traded (the resolved window), and the bar count.
+    pub first_bar: String,
+    pub last_bar: String,
+    pub bars: u64,
+    /// True when the series has closes only: stops, targets and stop entries were checked
+    /// against closes, and fills "at the open" used the close.
+    pub close_only: bool,
+    /// Back-adjustment of the series: `none` (P&L across a roll includes the price gap),
+    /// `difference` or `ratio`.
+    pub adjustment: String,
+    /// Dollars per contract per side charged, and ticks of slippage per fill.
+    pub commission_per_side: f64,
+    pub slippage_ticks: u32,
+    /// Entry signals not taken (risk sizing gave zero contracts, or no ATR value yet).
+    pub skipped_entries: u32,
+    /// Every caveat in words: close-only fills, unadjusted rolls, a clamped window.
+    pub notes: Vec<String>,
+}
+
+impl RunFacts {
+    /// The caveats as one sentence for a summary line; empty without any.
+    pub fn caveat_text(&self) -> String {
+        if self.notes.is_empty() {
+            String::new()
+        } else {
+            format!(" Caveats: {}.", self.notes.join("; "))
+        }
+    }
+
+    /// The series and window in words: `ES/continuous/1d, 2022-09-01..2023-08-31 (251 bars)`.
+    pub fn window_text(&self) -> String {
+        let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+        format!(
+            "{}, {}..{} ({} bars)",
+            self.series,
+            day(&self.first_bar),
+            day(&self.last_bar),
+            self.bars
+        )
+    }
 }
 
 /// Account equity at the end of one trading date.
@@ -151,6 +219,8 @@ pub struct BacktestRecord {
     /// `running`, `passed`, `failed` or `cancelled`.
     pub status: String,
     pub metrics: Option<Metrics>,
+    /// What the run traded and its caveats; `None` while it runs or after it failed.
+    pub facts: Option<RunFacts>,
     pub trades: Vec<Trade>,
     pub daily_equity: Vec<EquityPoint>,
     pub error: Option<String>,

@@ -10,9 +10,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Input schema of `T` rewritten so Claude, Cursor and Codex all accept it: `$ref`s inlined,
-/// `Option` written as a plain (not required) type instead of `["string","null"]` or
-/// `anyOf [.., null]`, and the non-standard integer `format`s (`uint32`, …) dropped.
+/// Input schema of `T` rewritten so Claude, Cursor, Codex, Gemini and VS Code all accept it:
+/// `$ref`s inlined, `Option` written as a plain (not required) type instead of
+/// `["string","null"]` or `anyOf [.., null]`, the non-standard integer `format`s (`uint32`, …)
+/// dropped, and every object closed (`additionalProperties: false`, `properties` present),
+/// which strict clients (OpenAI's structured tools) require and the argument types enforce
+/// anyway (`deny_unknown_fields`).
 pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     let mut root = Value::Object((*schema_for_type::<T>()).clone());
     let defs = root
@@ -21,6 +24,7 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
         .unwrap_or_default();
     flatten(&mut root, &defs);
     drop_number_formats(&mut root);
+    close_objects(&mut root);
     match root {
         Value::Object(o) => Arc::new(o),
         _ => unreachable!("a schema for a struct is an object"),
@@ -50,6 +54,22 @@ fn drop_number_formats(v: &mut Value) {
             o.values_mut().for_each(drop_number_formats);
         }
         Value::Array(a) => a.iter_mut().for_each(drop_number_formats),
+        _ => {}
+    }
+}
+
+/// Every object schema gets `properties` (empty if none) and `additionalProperties: false`.
+fn close_objects(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if o.get("type") == Some(&Value::String("object".into())) {
+                o.entry("properties")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                o.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            o.values_mut().for_each(close_objects);
+        }
+        Value::Array(a) => a.iter_mut().for_each(close_objects),
         _ => {}
     }
 }
@@ -116,7 +136,8 @@ fn is_null_type(v: &Value) -> bool {
 }
 
 /// A successful tool answer: `summary` for the model to read, `data` as `structuredContent`
-/// (and, pretty-printed, after the summary for clients that ignore structured content).
+/// and once more, as compact JSON after the summary, for clients that read only the text
+/// (VS Code needs `content`; Claude Code reads only `structuredContent` when it is there).
 pub struct Reply<T> {
     pub summary: String,
     pub data: T,
@@ -127,9 +148,9 @@ impl<T: Serialize> IntoCallToolResult for Reply<T> {
         let value = serde_json::to_value(&self.data).map_err(|e| {
             ErrorData::internal_error(format!("cannot serialize result: {e}"), None)
         })?;
-        let pretty = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let compact = serde_json::to_string(&value).unwrap_or_default();
         let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
-            "{}\n\n{pretty}",
+            "{}\n\n{compact}",
             self.summary
         ))]);
         result.structured_content = Some(value);

@@ -137,6 +137,27 @@ async fn sma_cross_on_real_cl_matches_the_engine_called_directly() {
     assert_eq!(out.daily_equity.len(), want.daily_equity.len());
     assert_eq!(out.daily_equity.first().unwrap().date[..4], *"2015");
     assert_eq!(out.daily_equity.last().unwrap().date[..4], *"2019");
+    // What was traded and its caveats, as the engine says them.
+    let f = &out.facts;
+    assert_eq!(f.series, want.series);
+    assert_eq!(
+        (f.bars, f.window.as_str()),
+        (want.bars as u64, "2015-01-01..2019-12-31")
+    );
+    assert_eq!(
+        (f.close_only, f.adjustment.as_str()),
+        (want.close_only, want.adjustment.as_str())
+    );
+    assert_eq!((f.commission_per_side, f.slippage_ticks), (2.0, 2));
+    assert_eq!(f.notes, want.notes);
+    assert!(f.first_bar.starts_with("2015-01-02"), "{}", f.first_bar);
+    let t = &out.trades[0];
+    let w = &want.trades[0];
+    assert_eq!(
+        (t.commission, t.slippage, t.rolls, t.contract.as_str()),
+        (w.commission, w.slippage, w.rolls, &*w.contract)
+    );
+    assert_eq!(t.pnl, w.gross_pnl - w.commission - w.slippage);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,13 +238,18 @@ fn templates_and_datasets_come_from_the_real_catalogs() {
     assert_eq!(
         (
             ds[0].symbol.as_str(),
-            ds[0].contract.as_str(),
+            ds[0].kind.as_str(),
+            ds[0].contract.as_deref(),
             ds[0].bar_size.as_str()
         ),
-        ("CL", "continuous", "1d")
+        ("CL", "continuous", None, "1d")
     );
     assert_eq!(ds[0].rows, bars.len() as u64);
-    assert!(ds[0].first_ts.starts_with("2013-01-02") && ds[0].first_ts < ds[0].last_ts);
+    assert!(ds[0].first.starts_with("2013-01-02") && ds[0].first < ds[0].last);
+    assert_eq!(
+        (ds[0].close_only, ds[0].adjustment.as_str()),
+        (bars.meta.close_only, bars.meta.adjustment.as_str())
+    );
 }
 
 /// Every row of `grid` swept by [`EngineBackend::run_sweep`] inside an operation, on a rayon

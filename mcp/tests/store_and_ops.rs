@@ -50,6 +50,7 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
             category: "entry".into(),
             min: Some(2.0),
             max: None,
+            integer: true,
         }];
         let inp = input();
         let new = || NewStrategy {
@@ -79,7 +80,7 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
     };
 
     let store = Store::open(home.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let s = store.get_session(&session_id).unwrap().unwrap();
     assert_eq!(s.title, "ideas");
     let versions = store.list_strategies(&session_id).unwrap();

@@ -59,6 +59,10 @@ struct ServeArgs {
     /// e.g. https://app.example.com; requests from any other `Origin` get 403.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
+    /// Tool groups to list, comma-separated: local, quantconnect (or all). Default: local,
+    /// plus quantconnect when QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN are set.
+    #[arg(long, env = "SETTLE_TOOLS", value_name = "LIST")]
+    tools: Option<settle_mcp::Toolsets>,
 }
 
 /// The home directory in force.
@@ -80,17 +84,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),
-        Command::Serve(a) => match a.http {
-            Some(addr) => settle_mcp::serve_http(
-                &home,
-                settle_mcp::HttpOptions {
-                    addr,
-                    bearer_token: a.token,
-                    allowed_origins: a.allow_origin,
-                },
-            ),
-            None => settle_mcp::serve_stdio(&home),
-        },
+        Command::Serve(a) => {
+            let toolsets = a
+                .tools
+                .unwrap_or_else(settle_mcp::Toolsets::from_env_credentials);
+            serve(&home, toolsets, a)
+        }
+    }
+}
+
+/// `settle serve`: stdio, or streamable HTTP with `--http`.
+fn serve(
+    home: &std::path::Path,
+    toolsets: settle_mcp::Toolsets,
+    a: ServeArgs,
+) -> anyhow::Result<()> {
+    match a.http {
+        Some(addr) => settle_mcp::serve_http(
+            home,
+            toolsets,
+            settle_mcp::HttpOptions {
+                addr,
+                bearer_token: a.token,
+                allowed_origins: a.allow_origin,
+            },
+        ),
+        None => settle_mcp::serve_stdio(home, toolsets),
     }
 }
 

@@ -96,13 +96,15 @@ impl SweepResult {
         out
     }
 
-    /// Up to `n` rows meeting every constraint with a non-null objective, best first; equal
-    /// objective values keep combination order.
+    /// Up to `n` rows that traded, meet every constraint and have a non-null objective, best
+    /// first; equal objective values keep combination order. A combination without a trade
+    /// never ranks: its zero drawdown or zero P&L would beat every real strategy.
     pub fn top(&self, n: usize) -> Vec<Ranked> {
         let spec = &self.spec;
         let mut scored: Vec<(f64, &Row)> = self
             .rows
             .iter()
+            .filter(|row| row.metrics.trade_count > 0)
             .filter_map(|row| {
                 let m = serde_json::to_value(&row.metrics).ok()?;
                 let ok = spec

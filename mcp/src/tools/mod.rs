@@ -26,6 +26,7 @@ use crate::db::Store;
 use crate::model::StrategyRecord;
 use crate::ops::Operations;
 use crate::reply::{fix, Failure};
+use crate::toolsets::Toolsets;
 
 /// What the server tells the model about the workflow, once, at initialize.
 pub const INSTRUCTIONS: &str = "\
@@ -34,17 +35,20 @@ Workflow:
 1. create_session (or list_sessions / get_session to resume).
 2. list_symbols, get_contract_specs, list_datasets, list_templates to see what exists.
 3. create_strategy (rules or a template + parameters; backtests by default) returns an \
-operation_id at once. Then call wait_for_completion(operation_id, task='strategy_op') until \
-its status is terminal; status 'timed_out' is not an error, just call it again.
-4. get_backtest for headline metrics, paged trades and daily equity. update_strategy always \
-saves a new version; backtest_existing_strategy re-runs one version in place \
-(wait with task='backtest').
+operation_id at once. Then call wait_for_completion(session_id, operation_id, \
+task='strategy_op') until its status is terminal; status 'timed_out' is not an error, just \
+call it again. describe_rule_language teaches the rules JSON with worked examples.
+4. get_backtest for headline metrics, the caveats of the data (closeOnly, adjustment, notes: \
+repeat them to the user with the numbers), the resolved window and the first trades. \
+update_strategy always saves a new version; backtest_existing_strategy re-runs one version \
+in place (wait with task='backtest').
 5. Sweep: list_strategies for canonicalParameters keys -> setup_optimization (nothing runs) \
 -> run_optimization -> wait_for_completion(task='optimization') -> get_optimization.
 cancel_task stops a running job (a sweep keeps its finished combinations). \
 Only one sweep runs per session.
 6. Whole results (all trades, daily equity, every sweep row) are also MCP resources: the URIs \
-are in get_backtest (trades_uri, equity_uri) and get_optimization (rows_uri).";
+are in get_backtest (trades_uri, equity_uri) and get_optimization (rows_uri).
+Every id belongs to the session that made it; pass that session_id.";
 
 /// The settle MCP server: sessions, strategies, backtests, sweeps and reference data.
 #[derive(Clone)]
@@ -52,19 +56,28 @@ pub struct SettleServer {
     ops: Operations,
     backend: Arc<dyn Backend>,
     tool_router: ToolRouter<SettleServer>,
+    toolsets: Toolsets,
 }
 
 impl SettleServer {
-    pub fn new(ops: Operations, backend: Arc<dyn Backend>) -> SettleServer {
-        SettleServer {
-            ops,
-            backend,
-            tool_router: Self::session_tools()
+    /// A server listing the tools of `toolsets`.
+    pub fn new(ops: Operations, backend: Arc<dyn Backend>, toolsets: Toolsets) -> SettleServer {
+        let mut tool_router = ToolRouter::new();
+        if toolsets.local {
+            tool_router += Self::session_tools()
                 + Self::reference_tools()
                 + Self::operation_tools()
                 + Self::strategy_tools()
-                + Self::sweep_tools()
-                + crate::quantconnect::tool_router(),
+                + Self::sweep_tools();
+        }
+        if toolsets.quantconnect {
+            tool_router += crate::quantconnect::tool_router();
+        }
+        SettleServer {
+            ops,
+            backend,
+            tool_router,
+            toolsets,
         }
     }
 
@@ -96,7 +109,8 @@ impl SettleServer {
         match self.store().get_strategy(artifact_id)? {
             Some(s) if s.session_id == session_id => Ok(s),
             _ => Err(fix(format!(
-                "unknown artifact_id '{artifact_id}' in session '{session_id}': call list_strategies"
+                "artifact_id '{artifact_id}' was not found in this session: list_strategies shows \
+                 this session's versions"
             ))),
         }
     }
@@ -112,10 +126,19 @@ impl ServerHandler for SettleServer {
                 .build(),
         )
         .with_server_info(Implementation::new("settle", env!("CARGO_PKG_VERSION")))
-        .with_instructions(format!(
-            "{INSTRUCTIONS}\n{}",
-            crate::quantconnect::INSTRUCTIONS
-        ))
+        .with_instructions(
+            [
+                (self.toolsets.local, INSTRUCTIONS),
+                (
+                    self.toolsets.quantconnect,
+                    crate::quantconnect::INSTRUCTIONS,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(on, text)| on.then_some(text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        )
     }
 
     async fn list_resources(
@@ -153,15 +176,35 @@ mod tests {
         let store = Store::open(home.path()).unwrap();
         (
             home,
-            SettleServer::new(Operations::new(store), Arc::new(crate::Unwired)),
+            SettleServer::new(
+                Operations::new(store),
+                Arc::new(crate::Unwired),
+                Toolsets::ALL,
+            ),
         )
     }
 
-    /// Fails on any construct some client rejects: combinators, refs, untyped properties.
+    /// Fails on any construct some client rejects: combinators, refs, type arrays, untyped
+    /// properties, objects without `properties` or open to extra properties.
     fn assert_flat(tool: &str, v: &Value, path: &str) {
         if let Value::Object(o) = v {
             for bad in ["anyOf", "oneOf", "allOf", "$ref", "$defs"] {
                 assert!(!o.contains_key(bad), "{tool}: {bad} at {path}");
+            }
+            assert!(
+                !o.get("type").is_some_and(Value::is_array),
+                "{tool}: type array at {path}"
+            );
+            if o.get("type") == Some(&json!("object")) {
+                assert!(
+                    o.get("properties").is_some_and(Value::is_object),
+                    "{tool}: {path} has no properties"
+                );
+                assert_eq!(
+                    o.get("additionalProperties"),
+                    Some(&json!(false)),
+                    "{tool}: {path} is open"
+                );
             }
             if let Some(Value::Object(props)) = o.get("properties") {
                 for (name, p) in props {
@@ -286,8 +329,9 @@ mod flow_tests {
                     label: "Fast MA".into(),
                     value: fast,
                     category: "entry".into(),
-                    min: Some(2.0),
+                    min: Some(1.0),
                     max: Some(100.0),
+                    integer: true,
                 }],
             })
         }
@@ -309,6 +353,12 @@ mod flow_tests {
                     max_drawdown: 1.0,
                     sharpe_ratio: Some(0.1),
                     profit_factor: None,
+                },
+                facts: crate::model::RunFacts {
+                    series: "ES/continuous/1d".into(),
+                    close_only: true,
+                    notes: vec!["close-only data".into()],
+                    ..Default::default()
                 },
                 trades: vec![],
                 daily_equity: vec![],
@@ -353,7 +403,11 @@ mod flow_tests {
         let store = Store::open(home.path()).unwrap();
         (
             home,
-            SettleServer::new(Operations::new(store), Arc::new(Fake { delay_ms })),
+            SettleServer::new(
+                Operations::new(store),
+                Arc::new(Fake { delay_ms }),
+                Toolsets::ALL,
+            ),
         )
     }
 
@@ -369,9 +423,9 @@ mod flow_tests {
     }
 
     /// wait_for_completion on a kick-off's operation, with the task it names.
-    async fn wait(s: &SettleServer, k: &strategies::KickoffOut) -> operations::WaitOut {
+    async fn wait(s: &SettleServer, sid: &str, k: &strategies::KickoffOut) -> operations::WaitOut {
         ok(s.wait_for_completion(args(
-            json!({"operation_id": k.operation_id, "task": k.task}),
+            json!({"session_id": sid, "operation_id": k.operation_id, "task": k.task}),
         ))
         .await)
     }
@@ -402,7 +456,7 @@ mod flow_tests {
             (again.operation_id.as_str(), again.created),
             (k.operation_id.as_str(), false)
         );
-        let w = wait(&s, &k).await;
+        let w = wait(&s, &sid, &k).await;
         assert_eq!(w.status, "succeeded");
         let st = w.strategy.unwrap();
         assert_eq!(
@@ -421,7 +475,7 @@ mod flow_tests {
             .update_strategy(args(json!({"session_id": sid, "artifact_id": art,
                 "parameters": [{"key": "fast", "value": 12}]})))
             .await);
-        let w = wait(&s, &up).await;
+        let w = wait(&s, &sid, &up).await;
         assert_eq!(w.strategy.as_ref().unwrap().version, 2);
         assert_eq!(
             w.strategy.unwrap().backtest_results.unwrap().total_pnl,
@@ -439,7 +493,7 @@ mod flow_tests {
                 json!({"session_id": sid, "optimization_id": setup.optimization_id}),
             ))
             .await);
-        let w = wait(&s, &run).await;
+        let w = wait(&s, &sid, &run).await;
         let o = w.optimization.unwrap();
         assert_eq!(
             (w.status.as_str(), o.completed, o.failed_count),
@@ -465,7 +519,7 @@ mod flow_tests {
         assert!(busy.is_err(), "a second run of a running sweep is refused");
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         ok(s.cancel_task(args(json!({"session_id": sid}))).await);
-        let w = wait(&s, &run).await;
+        let w = wait(&s, &sid, &run).await;
         let o = w.optimization.unwrap();
         assert_eq!(
             (w.status.as_str(), o.status.as_str()),
@@ -478,5 +532,156 @@ mod flow_tests {
         );
         // The combination the cancel cut short is not a row, and not a failure.
         assert_eq!(o.failed_count, 0);
+    }
+
+    /// Tool error text, or a panic naming the tool that unexpectedly succeeded.
+    fn refused<T>(r: crate::reply::ToolResult<T>, tool: &str) -> String {
+        match r {
+            Err(crate::reply::Failure::Tool(m)) => m,
+            Err(e) => panic!("{tool}: protocol error {e:?}"),
+            Ok(_) => panic!("{tool}: another session's id was served"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_sessions_ids_are_not_found_and_nothing_changes() {
+        let (_home, s) = server(200);
+        let mine = ok(s.create_session(args(json!({"title": "a"}))).await).session_id;
+        let other = ok(s.create_session(args(json!({"title": "b"}))).await).session_id;
+        let k = ok(s
+            .create_strategy(args(
+                json!({"session_id": mine, "description": "sma", "symbol": "ES"}),
+            ))
+            .await);
+        let art = k.artifact_id.clone().unwrap();
+        let op = k.operation_id.clone();
+        let theirs = |extra: Value| {
+            let mut v = json!({"session_id": other});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let mut answers = vec![
+            refused(
+                s.wait_for_completion(args(theirs(
+                    json!({"operation_id": op, "task": "strategy_op", "timeout_seconds": 0}),
+                )))
+                .await,
+                "wait_for_completion",
+            ),
+            refused(
+                s.cancel_task(args(theirs(json!({"operation_id": op}))))
+                    .await,
+                "cancel_task",
+            ),
+        ];
+        let w = wait(&s, &mine, &k).await;
+        assert_eq!(
+            w.status, "succeeded",
+            "the cancel from elsewhere did nothing"
+        );
+        let setup = ok(s
+            .setup_optimization(args(json!({"session_id": mine, "artifact_id": art,
+                "parameters": [{"key": "fast", "min": 10, "max": 12}]})))
+            .await);
+        let opt = setup.optimization_id;
+        answers.extend([
+            refused(
+                s.inspect_strategy(args(theirs(json!({"artifact_id": art}))))
+                    .await,
+                "inspect_strategy",
+            ),
+            refused(
+                s.get_backtest(args(theirs(json!({"artifact_id": art}))))
+                    .await,
+                "get_backtest",
+            ),
+            refused(
+                s.update_strategy(args(theirs(json!({"artifact_id": art}))))
+                    .await,
+                "update_strategy",
+            ),
+            refused(
+                s.backtest_existing_strategy(args(theirs(json!({"artifact_id": art}))))
+                    .await,
+                "backtest_existing_strategy",
+            ),
+            refused(
+                s.delete_strategy(args(theirs(json!({"artifact_id": art, "confirm": true}))))
+                    .await,
+                "delete_strategy",
+            ),
+            refused(
+                s.setup_optimization(args(theirs(json!({"artifact_id": art,
+                    "parameters": [{"key": "fast", "min": 10, "max": 12}]}))))
+                    .await,
+                "setup_optimization",
+            ),
+            refused(
+                s.run_optimization(args(theirs(json!({"optimization_id": opt}))))
+                    .await,
+                "run_optimization",
+            ),
+            refused(
+                s.get_optimization(args(theirs(json!({"optimization_id": opt}))))
+                    .await,
+                "get_optimization",
+            ),
+        ]);
+        for a in &answers {
+            assert!(a.contains("was not found in this session"), "{a}");
+        }
+        let list = ok(s.list_strategies(args(json!({"session_id": other}))).await);
+        assert!(list.strategies.is_empty());
+        // Still mine, unchanged: one version, and the sweep still configured.
+        let list = ok(s.list_strategies(args(json!({"session_id": mine}))).await);
+        assert_eq!(list.strategies.len(), 1);
+        let o = ok(s
+            .get_optimization(args(json!({"session_id": mine, "optimization_id": opt})))
+            .await);
+        assert_eq!(o.summary.status, "configured");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sweeps_are_checked_against_the_parameter_at_setup() {
+        let (_home, s) = server(0);
+        let sid = ok(s.create_session(args(json!({"title": "t"}))).await).session_id;
+        let k = ok(s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "sma", "symbol": "ES"}),
+            ))
+            .await);
+        wait(&s, &sid, &k).await;
+        let art = k.artifact_id.unwrap();
+        let setup = |range: Value| {
+            s.setup_optimization(args(
+                json!({"session_id": sid, "artifact_id": art, "parameters": [range]}),
+            ))
+        };
+        // `fast` is a whole number in 1..100: no step means 1.
+        let g = ok(setup(json!({"key": "fast", "min": 5, "max": 8})).await);
+        assert_eq!(g.grid[0].values, [5.0, 6.0, 7.0, 8.0]);
+        for (range, want) in [
+            (
+                json!({"key": "fast", "min": 5, "max": 50, "step": 11.25}),
+                "parameters[0]: `fast` takes whole numbers only (a period or a bar count): step 11.25",
+            ),
+            (
+                json!({"key": "fast", "min": 0, "max": 50, "step": 5}),
+                "parameters[0]: `fast` min 0 is outside the parameter's bounds 1..100",
+            ),
+            (
+                json!({"key": "fast", "min": 10, "max": 500, "step": 10}),
+                "parameters[0]: `fast` max 500 is outside the parameter's bounds 1..100",
+            ),
+            (
+                json!({"key": "slow", "min": 10, "max": 20}),
+                "parameters[0].key: unknown parameter key 'slow'; this strategy's keys are: fast",
+            ),
+        ] {
+            let m = refused(setup(range).await, "setup_optimization");
+            assert!(m.contains(want), "{m}");
+        }
     }
 }

@@ -15,7 +15,8 @@ use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult}
 
 /// Default long-poll, short enough for every client's request timeout.
 const DEFAULT_WAIT_SECONDS: f64 = 25.0;
-const MAX_WAIT_SECONDS: f64 = 55.0;
+/// Claude Desktop gives up on a tool call after about 60 s.
+const MAX_WAIT_SECONDS: f64 = 50.0;
 
 /// The kind of job an operation id belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -42,11 +43,13 @@ impl Task {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitArgs {
+    /// The session that started the operation.
+    pub session_id: String,
     /// The operation_id a kick-off tool returned.
     pub operation_id: String,
     /// `strategy_op`, `backtest` or `optimization`: the kind of the operation.
     pub task: Task,
-    /// How long to wait, 0 to 55 seconds (default 25).
+    /// How long to wait, 0 to 50 seconds (default 25).
     pub timeout_seconds: Option<f64>,
 }
 
@@ -68,10 +71,10 @@ pub struct WaitOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelArgs {
+    /// The session that started the operation.
+    pub session_id: String,
     /// The operation to stop. Omit it to stop the session's running sweep.
     pub operation_id: Option<String>,
-    /// With no operation_id: the session whose running sweep should stop.
-    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -100,7 +103,7 @@ impl SettleServer {
         }
         let secs = secs.min(MAX_WAIT_SECONDS);
         // Check the kind before blocking, so a wrong `task` fails at once.
-        let op = self.require_operation(&args.operation_id)?;
+        let op = self.require_operation(&args.session_id, &args.operation_id)?;
         if op.kind != args.task.kind() {
             return Err(fix(format!(
                 "operation {} is a '{}' operation: call again with task='{}'",
@@ -121,7 +124,10 @@ impl SettleServer {
         let (strategy, optimization) = if outcome.timed_out {
             (None, None)
         } else if op.kind == KIND_OPTIMIZATION {
-            (None, self.optimization_summary(&op.subject_id)?)
+            (
+                None,
+                self.optimization_summary(&args.session_id, &op.subject_id)?,
+            )
         } else {
             (self.strategy_summary(&op.subject_id)?, None)
         };
@@ -138,10 +144,15 @@ impl SettleServer {
             s => format!(
                 "Operation {} {s}.{}",
                 op.operation_id,
-                optimization
-                    .as_ref()
-                    .map(|o| o.deflated_sharpe_text())
-                    .unwrap_or_default()
+                match (&optimization, &strategy) {
+                    (Some(o), _) => format!(" {}", o.text()),
+                    (None, Some(st)) => st
+                        .backtest_results
+                        .as_ref()
+                        .map(|m| format!(" {}.", super::strategies::metrics_text(m)))
+                        .unwrap_or_default(),
+                    (None, None) => String::new(),
+                }
             ),
         };
         reply(
@@ -160,29 +171,26 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Ask a running operation to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Give operation_id, or session_id alone to stop that session's running sweep.",
+        description = "Ask a running operation of this session to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Without operation_id, stops the session's running sweep.",
         input_schema = input_schema::<CancelArgs>(),
         output_schema = output_schema::<CancelOut>(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
-        let operation_id = match (args.operation_id, args.session_id) {
-            (Some(id), _) => id,
-            (None, Some(session_id)) => {
+        let session_id = args.session_id;
+        let operation_id = match args.operation_id {
+            Some(id) => id,
+            None => {
                 self.require_session(&session_id)?;
                 self.ops
                     .running_in_session(&session_id, KIND_OPTIMIZATION)
-                    .ok_or_else(|| fix(format!("session '{session_id}' has no running sweep")))?
-            }
-            (None, None) => {
-                return Err(fix(
-                    "give operation_id, or session_id to stop that session's running sweep",
-                ))
+                    .ok_or_else(|| fix("this session has no running sweep"))?
             }
         };
-        self.require_operation(&operation_id)?;
+        // Looked up in the caller's session first: another session's job is never touched.
+        self.require_operation(&session_id, &operation_id)?;
         let cancel_requested = self.ops.cancel(&operation_id);
-        let op = self.require_operation(&operation_id)?;
+        let op = self.require_operation(&session_id, &operation_id)?;
         let summary = if cancel_requested {
             format!("Cancel requested for {operation_id}; wait_for_completion shows when it stops.")
         } else {
@@ -203,9 +211,21 @@ impl SettleServer {
 }
 
 impl SettleServer {
-    fn require_operation(&self, operation_id: &str) -> Result<OperationRecord, Failure> {
+    /// The operation, when `session_id` (an existing session) started it.
+    fn require_operation(
+        &self,
+        session_id: &str,
+        operation_id: &str,
+    ) -> Result<OperationRecord, Failure> {
+        self.require_session(session_id)?;
         self.store()
             .get_operation(operation_id)?
-            .ok_or_else(|| fix(format!("unknown operation_id '{operation_id}'")))
+            .filter(|op| op.session_id == session_id)
+            .ok_or_else(|| {
+                fix(format!(
+                    "operation_id '{operation_id}' was not found in this session (an id answers \
+                     only in the session that started it)"
+                ))
+            })
     }
 }

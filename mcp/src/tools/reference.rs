@@ -17,17 +17,23 @@ pub struct ListSymbolsArgs {
     pub sector: Option<String>,
 }
 
+/// A root ticker and its name; get_contract_specs has the rest.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SymbolInfo {
     pub ticker: String,
     pub name: String,
+}
+
+/// The roots of one sector.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SectorSymbols {
     pub sector: String,
-    pub exchange: String,
+    pub symbols: Vec<SymbolInfo>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SymbolList {
-    pub symbols: Vec<SymbolInfo>,
+    pub sectors: Vec<SectorSymbols>,
     pub count: u64,
 }
 
@@ -89,23 +95,57 @@ impl From<&ContractSpec> for SpecOut {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+pub struct ListTemplatesArgs {
+    /// One template in full: every parameter with its label, category and bounds.
+    pub name: Option<String>,
+}
+
+/// A template in brief: its parameters as `key=default (min..max)`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TemplateBrief {
+    pub name: String,
+    pub description: String,
+    pub parameters: String,
+}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TemplateList {
-    pub templates: Vec<TemplateInfo>,
+    pub templates: Vec<TemplateBrief>,
+    /// With `name`: that template in full.
+    pub template: Option<TemplateInfo>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDatasetsArgs {
-    /// Only this root ticker, e.g. `ES`.
+    /// One root ticker, e.g. `ES`: every series of it, contract by contract.
     pub symbol: Option<String>,
+}
+
+/// Series of one symbol, bar size and kind, or (with `symbol`) one series.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DatasetRow {
+    pub symbol: String,
+    pub bar_size: String,
+    /// `continuous` (front month: what a strategy trades by default), `contract` (single
+    /// expiries; pass one as `contract`) or `nearby` (unadjusted n-th nearby such as `CL1`).
+    pub kind: String,
+    /// The contract or nearby code, or for several contracts the first and last (`ESH13..ESZ13`).
+    pub contract: Option<String>,
+    /// How many series the row stands for.
+    pub series: u64,
+    pub first: String,
+    pub last: String,
+    pub rows: u64,
+    /// Closes only: stops and targets are checked on closes, "open" fills use the close.
+    pub close_only: bool,
+    /// `none` (P&L across a roll includes the price gap), `difference` or `ratio`.
+    pub adjustment: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DatasetList {
-    pub datasets: Vec<DatasetInfo>,
+    pub datasets: Vec<DatasetRow>,
 }
 
 #[tool_router(router = reference_tools, vis = "pub(super)")]
@@ -118,17 +158,22 @@ impl SettleServer {
     )]
     pub async fn list_symbols(&self, Args(args): Args<ListSymbolsArgs>) -> ToolResult<SymbolList> {
         let sector = args.sector.map(|s| s.trim().to_ascii_lowercase());
-        let symbols: Vec<SymbolInfo> = specs::all()
-            .iter()
-            .filter(|s| sector.as_deref().is_none_or(|want| s.sector == want))
-            .map(|s| SymbolInfo {
-                ticker: s.root.into(),
-                name: s.name.into(),
-                sector: s.sector.into(),
-                exchange: s.exchange.into(),
+        let groups: Vec<SectorSymbols> = sectors()
+            .into_iter()
+            .filter(|s| sector.as_deref().is_none_or(|want| *s == want))
+            .map(|sec| SectorSymbols {
+                sector: sec.into(),
+                symbols: specs::all()
+                    .iter()
+                    .filter(|s| s.sector == sec)
+                    .map(|s| SymbolInfo {
+                        ticker: s.root.into(),
+                        name: s.name.into(),
+                    })
+                    .collect(),
             })
             .collect();
-        if symbols.is_empty() {
+        if groups.is_empty() {
             if let Some(sector) = sector {
                 return Err(fix(format!(
                     "no symbols in sector '{sector}'; sectors are: {}",
@@ -136,8 +181,16 @@ impl SettleServer {
                 )));
             }
         }
-        let count = symbols.len() as u64;
-        reply(format!("{count} symbol(s)."), SymbolList { symbols, count })
+        let count = groups.iter().map(|g| g.symbols.len() as u64).sum();
+        reply(
+            format!(
+                "{count} symbol(s); get_contract_specs gives one root's tick, hours and costs."
+            ),
+            SymbolList {
+                sectors: groups,
+                count,
+            },
+        )
     }
 
     #[tool(
@@ -147,18 +200,7 @@ impl SettleServer {
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_contract_specs(&self, Args(args): Args<SpecArgs>) -> ToolResult<SpecOut> {
-        let spec = specs::spec(&args.symbol).map_err(|_| {
-            fix(format!(
-                "unknown symbol '{}': use a root ticker from list_symbols, e.g. {}",
-                args.symbol,
-                specs::all()
-                    .iter()
-                    .take(8)
-                    .map(|s| s.root)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+        let spec = specs::spec(&args.symbol).map_err(|e| fix(format!("symbol: {e}")))?;
         let out = SpecOut::from(spec);
         reply(
             format!(
@@ -170,21 +212,60 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Strategy templates create_strategy accepts, with their canonical parameters.",
-        input_schema = input_schema::<NoArgs>(),
+        description = "Strategy templates create_strategy accepts, each with its parameters as key=default (min..max); name one for its parameters in full.",
+        input_schema = input_schema::<ListTemplatesArgs>(),
         output_schema = output_schema::<TemplateList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn list_templates(&self, Args(_): Args<NoArgs>) -> ToolResult<TemplateList> {
-        let templates = self.backend.templates();
+    pub async fn list_templates(
+        &self,
+        Args(args): Args<ListTemplatesArgs>,
+    ) -> ToolResult<TemplateList> {
+        let all = self.backend.templates();
+        let template = match &args.name {
+            Some(name) => Some(
+                all.iter()
+                    .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+                    .cloned()
+                    .ok_or_else(|| {
+                        fix(format!(
+                            "name: no template `{name}`; valid: {}",
+                            all.iter()
+                                .map(|t| t.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        let templates = all
+            .iter()
+            .map(|t| TemplateBrief {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                parameters: t
+                    .parameters
+                    .iter()
+                    .map(|p| match (p.min, p.max) {
+                        (Some(lo), Some(hi)) => format!("{}={} ({lo}..{hi})", p.key, p.value),
+                        _ => format!("{}={}", p.key, p.value),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect::<Vec<_>>();
         reply(
             format!("{} template(s).", templates.len()),
-            TemplateList { templates },
+            TemplateList {
+                templates,
+                template,
+            },
         )
     }
 
     #[tool(
-        description = "Which symbols, bar sizes and date ranges exist in the local data store.",
+        description = "Which series the local data store holds: one row per symbol, bar size and kind (continuous front month, single contracts, nearby) with first/last bar, rows, closeOnly and adjustment. Give symbol for its series one by one.",
         input_schema = input_schema::<ListDatasetsArgs>(),
         output_schema = output_schema::<DatasetList>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
@@ -193,14 +274,99 @@ impl SettleServer {
         &self,
         Args(args): Args<ListDatasetsArgs>,
     ) -> ToolResult<DatasetList> {
-        let mut datasets = self.backend.datasets().map_err(fix)?;
-        if let Some(sym) = args.symbol {
-            datasets.retain(|d| d.symbol.eq_ignore_ascii_case(sym.trim()));
-        }
+        let mut all = self.backend.datasets().map_err(fix)?;
+        let datasets = match &args.symbol {
+            Some(sym) => {
+                all.retain(|d| d.symbol.eq_ignore_ascii_case(sym.trim()));
+                if all.is_empty() {
+                    return Err(fix(format!(
+                        "symbol: no series of '{sym}' in the local data store; list_datasets \
+                         without symbol shows what there is"
+                    )));
+                }
+                all.iter()
+                    .map(|d| dataset_row(std::slice::from_ref(d)))
+                    .collect()
+            }
+            None => grouped(&all),
+        };
         reply(
-            format!("{} dataset(s).", datasets.len()),
+            format!(
+                "{} row(s).{}",
+                datasets.len(),
+                if args.symbol.is_none() {
+                    " Give symbol for one root's series one by one."
+                } else {
+                    ""
+                }
+            ),
             DatasetList { datasets },
         )
+    }
+}
+
+/// Series grouped by symbol, bar size, kind, closeOnly and adjustment, in the store's order.
+fn grouped(all: &[DatasetInfo]) -> Vec<DatasetRow> {
+    let key = |d: &DatasetInfo| {
+        (
+            d.symbol.clone(),
+            d.bar_size.clone(),
+            d.kind.clone(),
+            d.close_only,
+            d.adjustment.clone(),
+            // Continuous and nearby series stay one row each; contracts are summed.
+            (d.kind != "contract").then(|| d.contract.clone()),
+        )
+    };
+    let mut groups: Vec<(_, Vec<DatasetInfo>)> = Vec::new();
+    for d in all {
+        let k = key(d);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(d.clone()),
+            None => groups.push((k, vec![d.clone()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(_, members)| dataset_row(members))
+        .collect()
+}
+
+/// One row for `members` (same symbol, bar size and kind): the earliest first bar, the latest
+/// last, the rows summed.
+fn dataset_row(members: &[DatasetInfo]) -> DatasetRow {
+    let d = &members[0];
+    let mut codes: Vec<&str> = members
+        .iter()
+        .filter_map(|m| m.contract.as_deref())
+        .collect();
+    codes.sort_unstable();
+    let contract = match codes.as_slice() {
+        [] => None,
+        [one] => Some(one.to_string()),
+        [first, .., last] => Some(format!("{first}..{last}")),
+    };
+    DatasetRow {
+        symbol: d.symbol.clone(),
+        bar_size: d.bar_size.clone(),
+        kind: d.kind.clone(),
+        contract,
+        series: members.len() as u64,
+        first: members
+            .iter()
+            .map(|m| m.first.as_str())
+            .min()
+            .unwrap_or_default()
+            .into(),
+        last: members
+            .iter()
+            .map(|m| m.last.as_str())
+            .max()
+            .unwrap_or_default()
+            .into(),
+        rows: members.iter().map(|m| m.rows).sum(),
+        close_only: d.close_only,
+        adjustment: d.adjustment.clone(),
     }
 }
 

@@ -12,8 +12,8 @@ use super::SettleServer;
 use crate::backend::StrategyInput;
 use crate::db::NewStrategy;
 use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, ParameterValue, StrategyRecord, Trade, KIND_BACKTEST,
-    KIND_STRATEGY,
+    CanonicalParameter, EquityPoint, Metrics, ParameterValue, RunFacts, StrategyRecord, Trade,
+    KIND_BACKTEST, KIND_STRATEGY,
 };
 use crate::ops::{Kickoff, StartError};
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
@@ -188,11 +188,18 @@ pub struct GetBacktestArgs {
     pub artifact_id: String,
     /// First trade to return (default 0).
     pub trades_offset: Option<u32>,
-    /// Trades per page, 0 to 500 (default 50).
+    /// Trades per page, 0 to 500 (default 10).
     pub trades_limit: Option<u32>,
-    /// Include the daily equity curve (default true).
+    /// Include the daily equity curve, thinned to at most 250 points that keep the maximum
+    /// drawdown's peak and trough (default false; the whole curve is the equity_uri resource).
     pub include_equity: Option<bool>,
 }
+
+/// Trades in one get_backtest answer unless asked otherwise: with the headline and caveats,
+/// an answer stays a few KB.
+const DEFAULT_TRADES: u32 = 10;
+/// Most equity points in one answer.
+const EQUITY_POINTS: usize = 250;
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct BacktestOut {
@@ -202,13 +209,19 @@ pub struct BacktestOut {
     pub status: String,
     #[serde(rename = "backtestResults")]
     pub backtest_results: Option<Metrics>,
+    /// What was traded (series, contracts, resolved window, costs) and every caveat.
+    #[serde(flatten)]
+    pub facts: RunFacts,
     pub error: Option<String>,
     pub trades_total: u64,
     pub trades_offset: u64,
     /// Pass as trades_offset for the next page; absent on the last page.
     pub next_trades_offset: Option<u64>,
     pub trades: Vec<Trade>,
+    /// Daily equity when include_equity, at most 250 points (see equity_points_total).
     pub daily_equity: Vec<EquityPoint>,
+    /// Points of the whole daily curve (equity_uri has them all).
+    pub equity_points_total: u64,
     /// MCP resource with every trade at once (resources/read).
     pub trades_uri: String,
     /// MCP resource with the whole daily equity curve.
@@ -403,14 +416,14 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Read a strategy version's latest backtest: headline metrics (backtestResults), trades paged by trades_offset/trades_limit, and the daily equity curve.",
+        description = "Read a strategy version's latest backtest: headline metrics (backtestResults), what was traded (series, contracts, firstBar..lastBar, bars, costs) with every caveat (closeOnly, adjustment, notes), the first 10 trades (page with trades_offset/trades_limit) and, with include_equity, a daily equity curve of at most 250 points.",
         input_schema = input_schema::<GetBacktestArgs>(),
         output_schema = output_schema::<BacktestOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_backtest(&self, Args(a): Args<GetBacktestArgs>) -> ToolResult<BacktestOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
-        let limit = a.trades_limit.unwrap_or(50);
+        let limit = a.trades_limit.unwrap_or(DEFAULT_TRADES);
         if limit > 500 {
             return Err(fix(format!(
                 "trades_limit must be at most 500, got {limit}"
@@ -429,6 +442,19 @@ impl SettleServer {
         let total = bt.trades.len() as u64;
         let offset = u64::from(a.trades_offset.unwrap_or(0)).min(total);
         let end = (offset + u64::from(limit)).min(total);
+        let equity_points_total = bt.daily_equity.len() as u64;
+        let daily_equity = if a.include_equity.unwrap_or(false) {
+            thinned(&bt.daily_equity)
+        } else {
+            Vec::new()
+        };
+        let facts = bt.facts.unwrap_or_else(|| RunFacts {
+            notes: vec![format!(
+                "this backtest {} without recording what it traded",
+                bt.status
+            )],
+            ..RunFacts::default()
+        });
         let out = BacktestOut {
             trades_uri: super::resources::trades_uri(&bt.backtest_id),
             equity_uri: super::resources::equity_uri(&bt.backtest_id),
@@ -436,34 +462,61 @@ impl SettleServer {
             artifact_id: bt.artifact_id,
             status: bt.status,
             backtest_results: bt.metrics,
+            facts,
             error: bt.error,
             trades_total: total,
             trades_offset: offset,
             next_trades_offset: (end < total).then_some(end),
             trades: bt.trades[offset as usize..end as usize].to_vec(),
-            daily_equity: if a.include_equity.unwrap_or(true) {
-                bt.daily_equity
-            } else {
-                Vec::new()
-            },
+            daily_equity,
+            equity_points_total,
         };
         let summary = match &out.backtest_results {
             Some(m) => format!(
-                "Backtest {} {}: {} trades, total P&L ${:.2}, win rate {}, max drawdown ${:.2}, Sharpe {}.",
+                "Backtest {} {} on {}: {}.{}",
                 out.backtest_id,
                 out.status,
-                m.trade_count,
-                m.total_pnl,
-                m.win_rate
-                    .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
-                m.max_drawdown,
-                m.sharpe_ratio
-                    .map_or("undefined".into(), |s| format!("{s:.2}"))
+                out.facts.window_text(),
+                metrics_text(m),
+                out.facts.caveat_text()
             ),
             None => format!("Backtest {} {}.", out.backtest_id, out.status),
         };
         reply(summary, out)
     }
+}
+
+/// The headline numbers in words: `12 trades, total P&L $1,250.00, win rate 58.3%, …`.
+pub(super) fn metrics_text(m: &Metrics) -> String {
+    format!(
+        "{} trades, total P&L {}, win rate {}, max drawdown {}, Sharpe {}",
+        m.trade_count,
+        dollars(m.total_pnl),
+        m.win_rate
+            .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
+        dollars(m.max_drawdown),
+        m.sharpe_ratio
+            .map_or("undefined".into(), |s| format!("{:.2}", s + 0.0))
+    )
+}
+
+/// Dollars to the cent, never `-0.00`: a loss that rounds to nothing reads `$0.00`.
+pub(super) fn dollars(x: f64) -> String {
+    let cents = (x * 100.0).round();
+    if cents == 0.0 {
+        return "$0.00".into();
+    }
+    let sign = if cents < 0.0 { "-" } else { "" };
+    format!("{sign}${:.2}", cents.abs() / 100.0)
+}
+
+/// The daily curve cut to [`EQUITY_POINTS`], keeping its maximum drawdown.
+fn thinned(curve: &[EquityPoint]) -> Vec<EquityPoint> {
+    let values: Vec<f64> = curve.iter().map(|p| p.equity).collect();
+    settle_engine::thin::drawdown_preserving(&values, EQUITY_POINTS)
+        .into_iter()
+        .map(|i| curve[i].clone())
+        .collect()
 }
 
 impl SettleServer {
@@ -662,7 +715,8 @@ pub(super) fn kickoff_reply(
     optimization_id: Option<String>,
 ) -> ToolResult<KickoffOut> {
     let summary = format!(
-        "{} operation {} ({}). Next: wait_for_completion(operation_id='{}', task='{}').",
+        "{} operation {} ({}). Next: wait_for_completion(session_id='{}', operation_id='{}', \
+         task='{}').",
         if created {
             "Started"
         } else {
@@ -670,6 +724,7 @@ pub(super) fn kickoff_reply(
         },
         op.operation_id,
         op.status.as_str(),
+        op.session_id,
         op.operation_id,
         op.kind
     );

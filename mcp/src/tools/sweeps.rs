@@ -11,7 +11,7 @@ use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepS
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
-use crate::model::{Metrics, OptimizationRow, KIND_OPTIMIZATION};
+use crate::model::{CanonicalParameter, Metrics, OptimizationRow, RunFacts, KIND_OPTIMIZATION};
 use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
@@ -30,8 +30,8 @@ pub struct ParamRange {
     pub min: f64,
     pub max: f64,
     /// Distance between values, stepped exactly in decimal (0.1 gives 0.1, 0.2, 0.3, not
-    /// 0.30000000000000004); max is included when on a step. Without it, 5 evenly spaced
-    /// points from min to max.
+    /// 0.30000000000000004); max is included when on a step. Without it: 1 for a whole-number
+    /// parameter, else 5 evenly spaced points from min to max.
     pub step: Option<f64>,
 }
 
@@ -127,11 +127,26 @@ pub struct RunArgs {
 pub struct GetOptimizationArgs {
     pub session_id: String,
     pub optimization_id: String,
-    /// First row to return, in combination order (default 0).
+    /// First row to return (default 0).
     pub offset: Option<u32>,
-    /// Rows per page, 0 to 500 (default 50).
+    /// Rows per page, 0 to 500 (default 10).
     pub limit: Option<u32>,
+    /// Row order: `rank` (best first by the sweep's rank_by; rows without a trade or with an
+    /// error last) or `combination` (grid order). Default rank.
+    pub order: Option<RowOrder>,
 }
+
+/// How get_optimization orders its rows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOrder {
+    #[default]
+    Rank,
+    Combination,
+}
+
+/// Rows in one get_optimization answer unless asked otherwise.
+const DEFAULT_ROWS: u32 = 10;
 
 /// A sweep's state, as wait_for_completion and get_optimization report it.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -152,11 +167,60 @@ pub struct OptimizationSummary {
     pub deflated_sharpe_ratio: Option<f64>,
     /// Finished combinations with a Sharpe ratio, the trials deflated_sharpe_ratio counts.
     pub deflated_sharpe_trials: Option<u64>,
+    /// Finished combinations without a single trade (never best_result).
+    pub no_trade_count: u64,
+    /// What the sweep traded (series, resolved window, costs) and every caveat, from its
+    /// best combination's run; absent until the sweep finishes.
+    #[serde(flatten)]
+    pub facts: Option<RunFacts>,
     #[serde(skip)]
     deflated_sharpe_note: Option<String>,
 }
 
 impl OptimizationSummary {
+    /// The sweep in words: progress, the best, its judgement and the caveats.
+    pub(super) fn text(&self) -> String {
+        let best = match &self.best_result {
+            Some(b) => format!(
+                " Best: combination {} ({}): {}.",
+                b.combo_index,
+                b.parameters
+                    .iter()
+                    .map(|p| format!("{}={}", p.key, p.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b.metrics
+                    .as_ref()
+                    .map(super::strategies::metrics_text)
+                    .unwrap_or_default()
+            ),
+            None if self.completed > 0
+                && self.no_trade_count + self.failed_count == self.completed =>
+            {
+                " No best: no finished combination made a trade.".to_string()
+            }
+            None => String::new(),
+        };
+        format!(
+            "Optimization {} {}: {}/{} done, {} failed, {} without trades{}.{best}{}{}",
+            self.optimization_id,
+            self.status,
+            self.completed,
+            self.total_combinations,
+            self.failed_count,
+            self.no_trade_count,
+            self.facts
+                .as_ref()
+                .map(|f| format!(" on {}", f.window_text()))
+                .unwrap_or_default(),
+            self.deflated_sharpe_text(),
+            self.facts
+                .as_ref()
+                .map(RunFacts::caveat_text)
+                .unwrap_or_default()
+        )
+    }
+
     /// One line on the best's Deflated Sharpe Ratio, or why there is none.
     pub(super) fn deflated_sharpe_text(&self) -> String {
         match (self.deflated_sharpe_ratio, self.deflated_sharpe_trials) {
@@ -200,24 +264,32 @@ impl SettleServer {
                 "parameters is empty: give at least one {key, min, max}",
             ));
         }
-        for r in &a.parameters {
-            if !s.canonical_parameters.iter().any(|p| p.key == r.key) {
-                let keys: Vec<&str> = s
-                    .canonical_parameters
-                    .iter()
-                    .map(|p| p.key.as_str())
-                    .collect();
-                return Err(fix(format!(
-                    "unknown parameter key '{}'; this strategy's keys are: {}",
-                    r.key,
-                    keys.join(", ")
-                )));
-            }
-        }
         let params = a
             .parameters
             .iter()
-            .map(ParamRange::to_param)
+            .enumerate()
+            .map(|(i, r)| {
+                let p = s
+                    .canonical_parameters
+                    .iter()
+                    .find(|p| p.key == r.key)
+                    .ok_or_else(|| {
+                        let keys: Vec<&str> = s
+                            .canonical_parameters
+                            .iter()
+                            .map(|p| p.key.as_str())
+                            .collect();
+                        fix(format!(
+                            "parameters[{i}].key: unknown parameter key '{}'; this strategy's keys \
+                             are: {}",
+                            r.key,
+                            keys.join(", ")
+                        ))
+                    })?;
+                r.checked(p)
+                    .map_err(|e| fix(format!("parameters[{i}]: {e}")))?
+                    .to_param()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let expanded = engine_grid(&params)?;
         let total = expanded.total_combinations() as u64;
@@ -261,12 +333,7 @@ impl SettleServer {
             .store()
             .get_optimization(&a.optimization_id)?
             .filter(|o| o.session_id == a.session_id)
-            .ok_or_else(|| {
-                fix(format!(
-                    "unknown optimization_id '{}' in this session",
-                    a.optimization_id
-                ))
-            })?;
+            .ok_or_else(|| not_found(&a.optimization_id))?;
         if let Some(key) = a.idempotency_key.as_deref() {
             if let Some(first) =
                 self.store()
@@ -338,7 +405,7 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Read a sweep: total_combinations, completed, failed_count, best_result and the finished rows (paged by offset/limit). Works while it runs and after a cancel.",
+        description = "Read a sweep: progress, best_result, its deflated Sharpe ratio, the caveats of the data, and the top 10 finished rows by rank (page with offset/limit, or order='combination'). Works while it runs and after a cancel.",
         input_schema = input_schema::<GetOptimizationArgs>(),
         output_schema = output_schema::<OptimizationOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
@@ -348,26 +415,22 @@ impl SettleServer {
         Args(a): Args<GetOptimizationArgs>,
     ) -> ToolResult<OptimizationOut> {
         self.require_session(&a.session_id)?;
-        let limit = a.limit.unwrap_or(50);
+        let limit = a.limit.unwrap_or(DEFAULT_ROWS);
         if limit > 500 {
             return Err(fix(format!("limit must be at most 500, got {limit}")));
         }
         let summary = self
-            .optimization_summary(&a.optimization_id)?
-            .ok_or_else(|| fix(format!("unknown optimization_id '{}'", a.optimization_id)))?;
-        let rows = self.store().optimization_rows(&a.optimization_id)?;
+            .optimization_summary(&a.session_id, &a.optimization_id)?
+            .ok_or_else(|| not_found(&a.optimization_id))?;
+        let mut rows = self.store().optimization_rows(&a.optimization_id)?;
+        if a.order.unwrap_or_default() == RowOrder::Rank {
+            let rank_by = self.rank_by(&a.optimization_id)?;
+            rows.sort_by(|x, y| rank_order(rank_by, x, y));
+        }
         let total = rows.len() as u64;
         let offset = u64::from(a.offset.unwrap_or(0)).min(total);
         let end = (offset + u64::from(limit)).min(total);
-        let text = format!(
-            "Optimization {} {}: {}/{} done, {} failed.{}",
-            summary.optimization_id,
-            summary.status,
-            summary.completed,
-            summary.total_combinations,
-            summary.failed_count,
-            summary.deflated_sharpe_text()
-        );
+        let text = summary.text();
         reply(
             text,
             OptimizationOut {
@@ -382,27 +445,31 @@ impl SettleServer {
 }
 
 impl SettleServer {
+    /// The sweep `optimization_id` of `session_id`; `None` when it is not this session's.
     pub(super) fn optimization_summary(
         &self,
+        session_id: &str,
         optimization_id: &str,
     ) -> Result<Option<OptimizationSummary>, Failure> {
-        let Some(opt) = self.store().get_optimization(optimization_id)? else {
+        let Some(opt) = self
+            .store()
+            .get_optimization(optimization_id)?
+            .filter(|o| o.session_id == session_id)
+        else {
             return Ok(None);
         };
-        let rank_by = serde_json::from_value::<SweepConfig>(opt.config.clone())
-            .map(|c| c.rank_by)
-            .unwrap_or_default();
+        let rank_by = rank_by_of(&opt.config);
         let rows = self.store().optimization_rows(optimization_id)?;
         let best_result = rows
             .iter()
-            .filter_map(|r| r.metrics.as_ref().map(|m| (rank_by.score(m), r)))
-            .filter(|(s, _)| !s.is_nan())
-            // Ties keep the earliest combination, so the winner is deterministic.
-            .fold(None::<(f64, &OptimizationRow)>, |best, (s, r)| match best {
-                Some((b, _)) if b >= s => best,
-                _ => Some((s, r)),
+            // As the engine ranks: a combination that traded, with a defined score.
+            .filter(|r| {
+                r.metrics
+                    .as_ref()
+                    .is_some_and(|m| m.trade_count > 0 && rank_by.score(m).is_finite())
             })
-            .map(|(_, r)| r.clone());
+            .min_by(|x, y| rank_order(rank_by, x, y))
+            .cloned();
         let end = match &opt.operation_id {
             Some(id) => self
                 .store()
@@ -426,6 +493,11 @@ impl SettleServer {
             None => (None, end.deflated_sharpe_unavailable),
         };
         Ok(Some(OptimizationSummary {
+            no_trade_count: rows
+                .iter()
+                .filter(|r| r.metrics.as_ref().is_some_and(|m| m.trade_count == 0))
+                .count() as u64,
+            facts: end.facts,
             deflated_sharpe_ratio: judged.as_ref().map(|d| d.deflated_sharpe),
             deflated_sharpe_trials: judged.as_ref().map(|d| d.trials),
             deflated_sharpe_note: note,
@@ -440,7 +512,87 @@ impl SettleServer {
     }
 }
 
+impl SettleServer {
+    /// The ranking a sweep was set up with.
+    fn rank_by(&self, optimization_id: &str) -> Result<RankBy, Failure> {
+        Ok(self
+            .store()
+            .get_optimization(optimization_id)?
+            .map(|o| rank_by_of(&o.config))
+            .unwrap_or_default())
+    }
+}
+
+fn rank_by_of(config: &serde_json::Value) -> RankBy {
+    serde_json::from_value::<SweepConfig>(config.clone())
+        .map(|c| c.rank_by)
+        .unwrap_or_default()
+}
+
+/// Best first under `rank_by`: rows that traded, by score (an undefined score last among
+/// them), then rows without a trade, then failed rows; ties keep combination order, so the
+/// order is deterministic.
+fn rank_order(rank_by: RankBy, x: &OptimizationRow, y: &OptimizationRow) -> std::cmp::Ordering {
+    let key = |r: &OptimizationRow| match &r.metrics {
+        Some(m) if m.trade_count > 0 => {
+            let s = rank_by.score(m);
+            (0, if s.is_nan() { f64::NEG_INFINITY } else { s })
+        }
+        Some(_) => (1, 0.0),
+        None => (2, 0.0),
+    };
+    let ((gx, sx), (gy, sy)) = (key(x), key(y));
+    gx.cmp(&gy)
+        .then(sy.total_cmp(&sx))
+        .then(x.combo_index.cmp(&y.combo_index))
+}
+
+/// The answer for an optimization id this session does not hold.
+fn not_found(optimization_id: &str) -> Failure {
+    fix(format!(
+        "optimization_id '{optimization_id}' was not found in this session (an id answers only \
+         in the session that made it)"
+    ))
+}
+
 impl ParamRange {
+    /// This range checked against the parameter it sweeps: inside its bounds, and on whole
+    /// numbers for an integer parameter, whose missing step means 1. Checked at setup so a
+    /// grid never fails combination by combination later.
+    fn checked(&self, p: &CanonicalParameter) -> Result<ParamRange, String> {
+        let key = &self.key;
+        let (lo, hi) = (
+            p.min.unwrap_or(f64::NEG_INFINITY),
+            p.max.unwrap_or(f64::INFINITY),
+        );
+        for (name, v) in [("min", self.min), ("max", self.max)] {
+            if !v.is_finite() {
+                return Err(format!("`{key}` {name} must be a number, got {v}"));
+            }
+            if v < lo || v > hi {
+                return Err(format!(
+                    "`{key}` {name} {v} is outside the parameter's bounds {lo}..{hi}"
+                ));
+            }
+        }
+        if !p.integer {
+            return Ok(self.clone());
+        }
+        let step = self.step.unwrap_or(1.0);
+        for (name, v) in [("min", self.min), ("max", self.max), ("step", step)] {
+            if v.fract() != 0.0 {
+                return Err(format!(
+                    "`{key}` takes whole numbers only (a period or a bar count): {name} {v} is \
+                     not one"
+                ));
+            }
+        }
+        Ok(ParamRange {
+            step: Some(step),
+            ..self.clone()
+        })
+    }
+
     /// The engine's parameter: a range on its exact decimal lattice when a step is given,
     /// else [`DEFAULT_POINTS`] evenly spaced values (one when min = max).
     fn to_param(&self) -> Result<Param, Failure> {
