@@ -57,7 +57,14 @@ async fn create_and_wait(server: &SettleServer, arguments: Value) -> (CallToolRe
         .await
         .expect("create_strategy")
         .data;
-    let done = settled(server, &kick.operation_id, "strategy_op", |_| ()).await;
+    let done = settled(
+        server,
+        &kick.session_id,
+        &kick.operation_id,
+        "strategy_op",
+        |_| (),
+    )
+    .await;
     (done, kick.artifact_id.expect("an artifact"))
 }
 
@@ -65,12 +72,16 @@ async fn create_and_wait(server: &SettleServer, arguments: Value) -> (CallToolRe
 /// pass `check`: the settled answer as a client receives it.
 async fn settled(
     server: &SettleServer,
+    session_id: &str,
     operation_id: &str,
     task: &str,
     check: impl FnOnce(&WaitOut),
 ) -> CallToolResponse {
     let done = server
-        .wait_for_completion(args(json!({ "operation_id": operation_id, "task": task })))
+        .wait_operation(
+            args(json!({ "session_id": session_id, "operation_id": operation_id, "task": task })),
+            None,
+        )
         .await
         .expect("wait_for_completion");
     assert_eq!(done.data.status, "succeeded");
@@ -143,9 +154,15 @@ fn bench(c: &mut Criterion) {
                         .await
                         .expect("run_optimization")
                         .data;
-                    settled(&server, &kick.operation_id, "optimization", |done| {
-                        assert_eq!(done.optimization.as_ref().map(|o| o.completed), Some(100));
-                    })
+                    settled(
+                        &server,
+                        &kick.session_id,
+                        &kick.operation_id,
+                        "optimization",
+                        |done| {
+                            assert_eq!(done.optimization.as_ref().map(|o| o.completed), Some(100));
+                        },
+                    )
                     .await
                 })
             })

@@ -25,21 +25,85 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     flatten(&mut root, &defs);
     drop_number_formats(&mut root);
     close_objects(&mut root);
+    // Bytes every client pays for in tools/list and none reads: the schema's own name and
+    // dialect, and the type doc of array items (the array property says what they are).
+    if let Value::Object(o) = &mut root {
+        o.remove("$schema");
+        o.remove("title");
+        for p in o
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|p| p.values_mut())
+        {
+            if let Some(Value::Object(items)) = p.get_mut("items") {
+                items.remove("description");
+            }
+        }
+    }
     match root {
         Value::Object(o) => Arc::new(o),
         _ => unreachable!("a schema for a struct is an object"),
     }
 }
 
-/// Output schema of `T` (what `Serialize` writes). Nullable fields stay nullable (clients
-/// validate `structuredContent` against it); only the non-standard number formats go.
+/// Output schema of `T` (what `Serialize` writes), one level deep: each top-level field with
+/// its JSON type (nullable ones as `[type, "null"]`). Nested objects
+/// are typed `object` and not spelled out: the full schemas of every tool would make
+/// `tools/list` 50 KB, most of a small model's context, while clients only check
+/// `structuredContent` against the schema and the model reads the field names in the answer
+/// itself.
 pub fn output_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    let mut root = Value::Object((*schema_for_output::<T>()).clone());
-    drop_number_formats(&mut root);
-    match root {
-        Value::Object(o) => Arc::new(o),
-        _ => unreachable!("a schema for a struct is an object"),
+    let full = Value::Object((*schema_for_output::<T>()).clone());
+    let defs = full.get("$defs").cloned().unwrap_or_default();
+    let mut properties = Map::new();
+    if let Some(Value::Object(props)) = full.get("properties") {
+        for (name, p) in props {
+            properties.insert(
+                name.clone(),
+                serde_json::json!({ "type": json_type(p, &defs) }),
+            );
+        }
     }
+    let mut out = Map::new();
+    out.insert("type".into(), "object".into());
+    out.insert("properties".into(), Value::Object(properties));
+    Arc::new(out)
+}
+
+/// The JSON type of a property schema: its `type`, or its `$ref`'s, or for `anyOf [X, null]`
+/// X's type and `null`.
+fn json_type(p: &Value, defs: &Value) -> Value {
+    if let Some(t) = p.get("type") {
+        return t.clone();
+    }
+    if let Some(Value::String(r)) = p.get("$ref") {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        return defs
+            .get(name)
+            .map_or_else(|| "object".into(), |d| json_type(d, defs));
+    }
+    if let Some(Value::Array(alts)) = p.get("anyOf").or_else(|| p.get("oneOf")) {
+        let mut types: Vec<Value> = Vec::new();
+        for a in alts {
+            match json_type(a, defs) {
+                Value::Array(ts) => types.extend(ts),
+                t => types.push(t),
+            }
+        }
+        types.dedup();
+        return if types.len() == 1 {
+            types.remove(0)
+        } else {
+            Value::Array(types)
+        };
+    }
+    // An enum of constants without a type, or an unconstrained value: any JSON.
+    Value::Array(
+        ["string", "number", "boolean", "object", "array", "null"]
+            .map(Value::from)
+            .to_vec(),
+    )
 }
 
 /// Removes schemars' `uint32`/`int64`/`double`… formats, which JSON Schema does not define:

@@ -26,10 +26,10 @@ def settle_bin() -> str:
 
 
 @contextlib.asynccontextmanager
-async def settle_session(home: Path):
-    """An initialized MCP client session against a fresh `settle serve` on `home`."""
+async def settle_session(home: Path, *serve_args: str):
+    """An initialized MCP client session against a fresh `settle serve SERVE_ARGS...` on `home`."""
     params = StdioServerParameters(
-        command=settle_bin(), args=["serve"], env={**os.environ, "SETTLE_HOME": str(home)}
+        command=settle_bin(), args=["serve", *serve_args], env={**os.environ, "SETTLE_HOME": str(home)}
     )
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -52,7 +52,8 @@ async def wait(session, kickoff: dict) -> dict:
     """wait_for_completion until the operation settles (timed_out means: call again)."""
     while True:
         done = await call(session, "wait_for_completion",
-                          {"operation_id": kickoff["operation_id"], "task": kickoff["task"]})
+                          {"session_id": kickoff["session_id"], "operation_id": kickoff["operation_id"],
+                           "task": kickoff["task"]})
         if done["status"] != "timed_out":
             return done
 

@@ -8,6 +8,7 @@ spec lacks; its recorded requests are checked here against QuantConnect's own re
 import contextlib
 import json
 import os
+import subprocess
 
 import jsonschema
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -21,12 +22,13 @@ QC_NAMES = {t["name"] for t in TOOLS}
 
 
 @contextlib.asynccontextmanager
-async def session(home, **qc_env):
-    """`settle serve` with only the QUANTCONNECT_*/AGENT_NAME variables given here."""
+async def session(home, *serve_args, **env_vars):
+    """`settle serve SERVE_ARGS...` with only the QUANTCONNECT_*/AGENT_NAME/SETTLE_TOOLS
+    variables given here."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("QUANTCONNECT_") and k != "AGENT_NAME"}
-    env.update(SETTLE_HOME=str(home), **qc_env)
-    params = StdioServerParameters(command=settle_bin(), args=["serve"], env=env)
+           if not k.startswith("QUANTCONNECT_") and k not in ("AGENT_NAME", "SETTLE_TOOLS")}
+    env.update(SETTLE_HOME=str(home), **env_vars)
+    params = StdioServerParameters(command=settle_bin(), args=["serve", *serve_args], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as s:
             init = await s.initialize()
@@ -65,9 +67,35 @@ def check_request(request, tool, endpoint=None):
     return body
 
 
+def test_toolsets_default_to_local_and_quantconnect_only_with_credentials(tmp_path):
+    """Without credentials only settle's tools are listed (64 uncallable tools would crowd them
+    out of Cursor's 40 and Antigravity's 50); with them, both; --tools and SETTLE_TOOLS decide."""
+    creds = credentials("http://127.0.0.1:9")
+
+    async def names(*args, **env):
+        async with session(tmp_path, *args, **env) as (s, init):
+            listed = (await s.list_tools()).tools
+            return {t.name for t in listed}, init.instructions, listed
+
+    async def go():
+        local, instructions, listed = await names()
+        assert local == EXPECTED_TOOLS and "create_compile" not in instructions
+        size = len(json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed],
+                              separators=(",", ":")))
+        assert size < 20_000, f"tools/list of the local tools is {size} bytes"
+        assert (await names(**creds))[0] == EXPECTED_TOOLS | QC_NAMES
+        assert (await names("--tools", "local", **creds))[0] == EXPECTED_TOOLS
+        assert (await names(SETTLE_TOOLS="quantconnect"))[0] == QC_NAMES
+        assert (await names("--tools", "local,quantconnect"))[0] == EXPECTED_TOOLS | QC_NAMES
+    run(go())
+    bad = subprocess.run([settle_bin(), "serve", "--tools", "local,lean"], capture_output=True, text=True,
+                         timeout=30, env={**os.environ, "SETTLE_HOME": str(tmp_path)})
+    assert bad.returncode != 0 and "unknown toolset `lean`" in bad.stderr, bad.stderr
+
+
 def test_lists_quantconnects_64_tools_next_to_settles(tmp_path):
     async def go():
-        async with session(tmp_path) as (s, init):
+        async with session(tmp_path, "--tools", "all") as (s, init):
             assert "create_compile" in init.instructions and "read_backtest" in init.instructions
             tools = {t.name: t for t in (await s.list_tools()).tools}
             assert set(tools) == EXPECTED_TOOLS | QC_NAMES
@@ -95,7 +123,7 @@ def test_lists_quantconnects_64_tools_next_to_settles(tmp_path):
 
 def test_without_credentials_tools_answer_which_variables_to_set(tmp_path):
     async def go():
-        async with session(tmp_path) as (s, _):
+        async with session(tmp_path, "--tools", "all") as (s, _):
             text = await error(s, "read_project", {"model": {"projectId": 1}})
             assert "QUANTCONNECT_USER_ID" in text and "QUANTCONNECT_API_TOKEN" in text
             # Argument errors still come first, and local tools still answer.

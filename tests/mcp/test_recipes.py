@@ -63,8 +63,20 @@ def test_backtest_an_existing_strategy_in_place(tmp_path):
             assert bt["trades_total"] == want["metrics"]["tradeCount"]
             assert len(bt["trades"]) == 5 and bt["next_trades_offset"] == 5
             assert [t["pnl"] for t in bt["trades"]] == [t["netPnl"] for t in want["trades"][:5]]
-            assert [(e["date"], e["equity"]) for e in bt["daily_equity"]] == [
-                (e["date"], e["equity"]) for e in want["dailyEquity"]]
+            assert [(t["contract"], t["commission"], t["slippage"]) for t in bt["trades"]] == [
+                (t["contract"], t["commission"], t["slippage"]) for t in want["trades"][:5]]
+            # What was traded, as the CLI says it; no equity unless asked.
+            for key in ("series", "contracts", "firstBar", "lastBar", "bars", "closeOnly", "adjustment",
+                        "skippedEntries", "notes", "commissionPerSide"):
+                assert bt[key] == want[key], key
+            assert bt["daily_equity"] == [] and bt["equity_points_total"] == len(want["dailyEquity"])
+            curve = (await call(s, "get_backtest", {"session_id": sid, "artifact_id": art,
+                                                    "include_equity": True}))["daily_equity"]
+            full = [(e["date"], e["equity"]) for e in want["dailyEquity"]]
+            thin = [(e["date"], e["equity"]) for e in curve]
+            assert len(full) > 250 and len(thin) <= 250
+            assert set(thin) <= set(full) and thin[0] == full[0] and thin[-1] == full[-1]
+            assert max_fall([e for _, e in thin]) == max_fall([e for _, e in full]) > 0
 
             # The whole result as resources, listed and templated.
             trades = await read_json(s, bt["trades_uri"])
@@ -85,6 +97,15 @@ def test_backtest_an_existing_strategy_in_place(tmp_path):
             assert len((await call(s, "list_strategies", {"session_id": sid}))["strategies"]) == 1
 
     run(go())
+
+
+def max_fall(equity: list) -> float:
+    """Largest peak-to-trough fall of a curve, by hand."""
+    peak, fall = equity[0], 0.0
+    for e in equity:
+        peak = max(peak, e)
+        fall = max(fall, peak - e)
+    return fall
 
 
 def test_window_words_and_their_errors(tmp_path):
@@ -158,13 +179,17 @@ def test_run_a_sweep(tmp_path):
             rows, offset = [], 0
             while offset is not None:
                 page = await call(s, "get_optimization",
-                                  {"session_id": sid, "optimization_id": opt, "offset": offset, "limit": 3})
+                                  {"session_id": sid, "optimization_id": opt, "offset": offset, "limit": 3,
+                                   "order": "combination"})
                 rows += page["rows"]
                 offset = page.get("next_offset")
             assert [r["combo_index"] for r in rows] == list(range(8))
             grid = [{(p["key"], p["value"]) for p in r["parameters"]} for r in rows]
             assert grid == [{("fast", f), ("slow", sl)} for f in fasts for sl in slows]
             assert await read_json(s, page["rows_uri"]) == rows
+            # By default the top 10 by rank_by (total P&L), best first.
+            top = (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt}))["rows"]
+            assert top == sorted(rows, key=lambda r: (-r["metrics"]["totalPnl"], r["combo_index"]))
 
             # Every row equals the CLI's backtest of the same parameters.
             for r in rows:
@@ -251,7 +276,8 @@ async def until_rows(s, sid: str, opt: str, kick: dict, n: int = 3) -> None:
     while (await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt,
                                               "limit": 0}))["completed"] < n:
         await call(s, "wait_for_completion",
-                   {"operation_id": kick["operation_id"], "task": "optimization", "timeout_seconds": 0.2})
+                   {"session_id": sid, "operation_id": kick["operation_id"], "task": "optimization",
+                    "timeout_seconds": 0.2})
 
 
 def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
@@ -274,10 +300,11 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
             partial = done["optimization"]
             assert partial["status"] == "cancelled"
             assert 3 <= partial["completed"] < total
-            again = await call(s, "cancel_task", {"operation_id": kick["operation_id"]})
+            again = await call(s, "cancel_task", {"session_id": sid, "operation_id": kick["operation_id"]})
             assert again["cancel_requested"] is False and again["status"] == "cancelled"
 
-            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500})
+            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500,
+                                                      "order": "combination"})
             assert len(page["rows"]) == min(partial["completed"], 500)
             # Threads work on different parts of the grid, so the finished rows need not be a
             # prefix; they are read in combination order, each with its own grid point.
@@ -372,10 +399,12 @@ def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path)
 
     async def second():
         async with settle_session(tmp_path) as (s, _):
-            done = await call(s, "wait_for_completion", {"operation_id": op, "task": "optimization"})
+            done = await call(s, "wait_for_completion", {"session_id": sid, "operation_id": op,
+                                                         "task": "optimization"})
             assert (done["status"], done["error"]) == ("failed", "interrupted")
             assert done["optimization"]["status"] == "failed"
-            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500})
+            page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500,
+                                                      "order": "combination"})
             completed = page["completed"]
             assert 3 <= completed < page["total_combinations"] == 2940
             assert len(page["rows"]) == min(completed, 500)

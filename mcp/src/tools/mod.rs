@@ -221,18 +221,31 @@ mod tests {
         }
     }
 
-    /// Undefined ratios are null in values, so the outputSchema must allow null for them.
+    /// Output schemas are one level deep, nullable where a value may be null, so the local
+    /// tools/list stays under 20 KB.
     #[test]
-    fn undefined_metrics_are_nullable_in_output_schemas() {
-        let (_home, s) = server();
+    fn output_schemas_are_shallow_and_the_local_list_is_small() {
+        let home = tempfile::tempdir().unwrap();
+        let s = SettleServer::new(
+            Operations::new(Store::open(home.path()).unwrap()),
+            Arc::new(crate::Unwired),
+            Toolsets::default_for(false),
+        );
         let tools = s.tools();
         let get = tools.iter().find(|t| t.name == "get_backtest").unwrap();
         let schema = Value::Object((**get.output_schema.as_ref().unwrap()).clone());
-        let metrics = &schema["$defs"]["Metrics"]["properties"];
-        for key in ["winRate", "sharpeRatio", "profitFactor"] {
-            assert_eq!(metrics[key]["type"], json!(["number", "null"]), "{key}");
-        }
-        assert_eq!(metrics["totalPnl"]["type"], "number");
+        assert_eq!(
+            schema["properties"]["backtestResults"]["type"],
+            json!(["object", "null"])
+        );
+        assert_eq!(schema["properties"]["trades"]["type"], "array");
+        assert_eq!(schema["properties"]["closeOnly"]["type"], "boolean");
+        assert!(schema.get("$defs").is_none());
+        let size = serde_json::to_string(&tools).unwrap().len();
+        assert!(
+            size < 20_000,
+            "tools/list of the local tools is {size} bytes"
+        );
     }
 
     #[test]
@@ -424,9 +437,10 @@ mod flow_tests {
 
     /// wait_for_completion on a kick-off's operation, with the task it names.
     async fn wait(s: &SettleServer, sid: &str, k: &strategies::KickoffOut) -> operations::WaitOut {
-        ok(s.wait_for_completion(args(
-            json!({"session_id": sid, "operation_id": k.operation_id, "task": k.task}),
-        ))
+        ok(s.wait_operation(
+            args(json!({"session_id": sid, "operation_id": k.operation_id, "task": k.task})),
+            None,
+        )
         .await)
     }
 
@@ -564,9 +578,12 @@ mod flow_tests {
         };
         let mut answers = vec![
             refused(
-                s.wait_for_completion(args(theirs(
-                    json!({"operation_id": op, "task": "strategy_op", "timeout_seconds": 0}),
-                )))
+                s.wait_operation(
+                    args(theirs(
+                        json!({"operation_id": op, "task": "strategy_op", "timeout_seconds": 0}),
+                    )),
+                    None,
+                )
                 .await,
                 "wait_for_completion",
             ),

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crate::args::Args;
-use rmcp::{tool, tool_router};
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, Peer, RoleServer};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +47,8 @@ impl Task {
 pub struct WaitArgs {
     /// The session that started the operation.
     pub session_id: String,
-    /// The operation_id a kick-off tool returned.
     pub operation_id: String,
-    /// `strategy_op`, `backtest` or `optimization`: the kind of the operation.
+    /// The kick-off's `task`.
     pub task: Task,
     /// How long to wait, 0 to 50 seconds (default 25).
     pub timeout_seconds: Option<f64>,
@@ -94,7 +95,75 @@ impl SettleServer {
         output_schema = output_schema::<WaitOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn wait_for_completion(&self, Args(args): Args<WaitArgs>) -> ToolResult<WaitOut> {
+    pub async fn wait_for_completion(
+        &self,
+        args: Args<WaitArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> ToolResult<WaitOut> {
+        let progress = context.meta.get_progress_token().map(|token| Progress {
+            token,
+            peer: context.peer.clone(),
+        });
+        self.wait_operation(args, progress).await
+    }
+
+    #[tool(
+        description = "Ask a running operation of this session to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Without operation_id, stops the session's running sweep.",
+        input_schema = input_schema::<CancelArgs>(),
+        output_schema = output_schema::<CancelOut>(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
+        let session_id = args.session_id;
+        let operation_id = match args.operation_id {
+            Some(id) => id,
+            None => {
+                self.require_session(&session_id)?;
+                self.ops
+                    .running_in_session(&session_id, KIND_OPTIMIZATION)
+                    .ok_or_else(|| fix("this session has no running sweep"))?
+            }
+        };
+        // Looked up in the caller's session first: another session's job is never touched.
+        self.require_operation(&session_id, &operation_id)?;
+        let cancel_requested = self.ops.cancel(&operation_id);
+        let op = self.require_operation(&session_id, &operation_id)?;
+        let summary = if cancel_requested {
+            format!("Cancel requested for {operation_id}; wait_for_completion shows when it stops.")
+        } else {
+            format!(
+                "Operation {operation_id} already {}; nothing to stop.",
+                op.status.as_str()
+            )
+        };
+        reply(
+            summary,
+            CancelOut {
+                operation_id,
+                status: op.status.as_str().to_string(),
+                cancel_requested,
+            },
+        )
+    }
+}
+
+/// Where wait_for_completion reports progress: the client's token and connection.
+pub struct Progress {
+    token: ProgressToken,
+    peer: Peer<RoleServer>,
+}
+
+/// How often a waiting call with a progress token reports.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+impl SettleServer {
+    /// wait_for_completion itself; `progress` (when the client sent a progress token) gets a
+    /// notification each second with done/total, the rate and the time left.
+    pub async fn wait_operation(
+        &self,
+        Args(args): Args<WaitArgs>,
+        progress: Option<Progress>,
+    ) -> ToolResult<WaitOut> {
         let secs = args.timeout_seconds.unwrap_or(DEFAULT_WAIT_SECONDS);
         if !secs.is_finite() || secs < 0.0 {
             return Err(fix(format!(
@@ -110,11 +179,26 @@ impl SettleServer {
                 op.operation_id, op.kind, op.kind
             )));
         }
-        let outcome = self
-            .ops
-            .wait(&args.operation_id, Duration::from_secs_f64(secs))
-            .await?
-            .ok_or_else(|| fix(format!("unknown operation_id '{}'", args.operation_id)))?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+        let outcome = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let slice = if progress.is_some() {
+                left.min(PROGRESS_EVERY)
+            } else {
+                left
+            };
+            let outcome = self
+                .ops
+                .wait(&args.operation_id, slice)
+                .await?
+                .ok_or_else(|| fix(format!("unknown operation_id '{}'", args.operation_id)))?;
+            match &progress {
+                Some(p) if outcome.timed_out && !left.is_zero() => {
+                    p.report(&outcome.operation).await;
+                }
+                _ => break outcome,
+            }
+        };
         let op = outcome.operation;
         let status = if outcome.timed_out {
             "timed_out".to_string()
@@ -169,45 +253,6 @@ impl SettleServer {
             },
         )
     }
-
-    #[tool(
-        description = "Ask a running operation of this session to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Without operation_id, stops the session's running sweep.",
-        input_schema = input_schema::<CancelArgs>(),
-        output_schema = output_schema::<CancelOut>(),
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
-    )]
-    pub async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {
-        let session_id = args.session_id;
-        let operation_id = match args.operation_id {
-            Some(id) => id,
-            None => {
-                self.require_session(&session_id)?;
-                self.ops
-                    .running_in_session(&session_id, KIND_OPTIMIZATION)
-                    .ok_or_else(|| fix("this session has no running sweep"))?
-            }
-        };
-        // Looked up in the caller's session first: another session's job is never touched.
-        self.require_operation(&session_id, &operation_id)?;
-        let cancel_requested = self.ops.cancel(&operation_id);
-        let op = self.require_operation(&session_id, &operation_id)?;
-        let summary = if cancel_requested {
-            format!("Cancel requested for {operation_id}; wait_for_completion shows when it stops.")
-        } else {
-            format!(
-                "Operation {operation_id} already {}; nothing to stop.",
-                op.status.as_str()
-            )
-        };
-        reply(
-            summary,
-            CancelOut {
-                operation_id,
-                status: op.status.as_str().to_string(),
-                cancel_requested,
-            },
-        )
-    }
 }
 
 impl SettleServer {
@@ -227,5 +272,28 @@ impl SettleServer {
                      only in the session that started it)"
                 ))
             })
+    }
+}
+
+impl Progress {
+    /// One notification: `done/total`, the rate since the operation started and the time
+    /// left at that rate. A client that went away is no reason to stop waiting.
+    async fn report(&self, op: &OperationRecord) {
+        let (done, total) = (op.progress_done as f64, op.progress_total as f64);
+        let elapsed = chrono::DateTime::parse_from_rfc3339(&op.created_at)
+            .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds())
+            .unwrap_or(0) as f64
+            / 1000.0;
+        let rate = if elapsed > 0.0 { done / elapsed } else { 0.0 };
+        let mut message = format!("{done}/{total} done, {rate:.1}/s");
+        if rate > 0.0 && total > done {
+            message.push_str(&format!(", about {:.0} s left", (total - done) / rate));
+        }
+        let mut note =
+            ProgressNotificationParam::new(self.token.clone(), done).with_message(message);
+        if total > 0.0 {
+            note = note.with_total(total);
+        }
+        let _ = self.peer.notify_progress(note).await;
     }
 }

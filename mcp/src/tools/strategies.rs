@@ -98,13 +98,12 @@ pub struct CreateStrategyArgs {
     pub template: Option<String>,
     /// Parameter values overriding the template's or rules' defaults.
     pub parameters: Option<Vec<ParameterValue>>,
-    /// Test window in words, like the CLI: `last 2 years`, `last 6 months`, `since 2020`,
-    /// `ytd`, `all` or `2022-01-01..2023-06-30` (default `last 1 year`, counted back from the
-    /// last bar). Give this or start/end.
+    /// Test window: `last 2 years`, `since 2020`, `ytd`, `all`, `2022-01-01..2023-06-30`
+    /// (default `last 1 year`, counted back from the last bar). Or give start/end.
     pub window: Option<String>,
-    /// First date of the test window, `YYYY-MM-DD` (default: one year before the last bar).
+    /// First date, `YYYY-MM-DD`.
     pub start: Option<String>,
-    /// Last date of the test window, `YYYY-MM-DD` (default: the last available bar).
+    /// Last date, `YYYY-MM-DD`.
     pub end: Option<String>,
     /// Commission per contract per side in dollars (default $2.50, micros $1.00).
     pub commission_per_side: Option<f64>,
@@ -112,7 +111,7 @@ pub struct CreateStrategyArgs {
     pub slippage_ticks: Option<f64>,
     /// Run a backtest right after building (default true).
     pub backtest: Option<bool>,
-    /// Retrying with the same key returns the first operation instead of building twice.
+    /// A retry with the same key returns the first operation.
     pub idempotency_key: Option<String>,
 }
 
@@ -126,13 +125,12 @@ pub struct UpdateStrategyArgs {
     pub description: Option<String>,
     pub symbol: Option<String>,
     pub bar_size: Option<String>,
-    /// Replacement rules (JSON text in the settle strategy language).
+    /// Replacement rules (as create_strategy).
     pub rules_json: Option<String>,
     pub template: Option<String>,
     /// Parameter values to change; others keep their values.
     pub parameters: Option<Vec<ParameterValue>>,
-    /// New test window in words (`last 2 years`, `since 2020`, `ytd`,
-    /// `2022-01-01..2023-06-30`); replaces start/end.
+    /// New test window (as create_strategy); replaces start/end.
     pub window: Option<String>,
     /// New first date, `YYYY-MM-DD`; replaces window.
     pub start: Option<String>,
@@ -147,6 +145,8 @@ pub struct UpdateStrategyArgs {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct KickoffOut {
+    /// The session the operation belongs to (wait_for_completion and cancel_task take it).
+    pub session_id: String,
     pub operation_id: String,
     /// What to pass as `task` to wait_for_completion.
     pub task: String,
@@ -190,8 +190,8 @@ pub struct GetBacktestArgs {
     pub trades_offset: Option<u32>,
     /// Trades per page, 0 to 500 (default 10).
     pub trades_limit: Option<u32>,
-    /// Include the daily equity curve, thinned to at most 250 points that keep the maximum
-    /// drawdown's peak and trough (default false; the whole curve is the equity_uri resource).
+    /// Add the daily equity curve, at most 250 points keeping the max drawdown (the whole
+    /// curve is equity_uri).
     pub include_equity: Option<bool>,
 }
 
@@ -416,7 +416,7 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Read a strategy version's latest backtest: headline metrics (backtestResults), what was traded (series, contracts, firstBar..lastBar, bars, costs) with every caveat (closeOnly, adjustment, notes), the first 10 trades (page with trades_offset/trades_limit) and, with include_equity, a daily equity curve of at most 250 points.",
+        description = "A version's latest backtest: backtestResults, what was traded (series, firstBar..lastBar, costs), every caveat (closeOnly, adjustment, notes: tell the user), the first 10 trades (paged), equity on request.",
         input_schema = input_schema::<GetBacktestArgs>(),
         output_schema = output_schema::<BacktestOut>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
@@ -731,6 +731,7 @@ pub(super) fn kickoff_reply(
     reply(
         summary,
         KickoffOut {
+            session_id: op.session_id,
             operation_id: op.operation_id,
             task: op.kind,
             status: op.status.as_str().to_string(),

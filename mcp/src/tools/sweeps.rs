@@ -29,9 +29,8 @@ pub struct ParamRange {
     pub key: String,
     pub min: f64,
     pub max: f64,
-    /// Distance between values, stepped exactly in decimal (0.1 gives 0.1, 0.2, 0.3, not
-    /// 0.30000000000000004); max is included when on a step. Without it: 1 for a whole-number
-    /// parameter, else 5 evenly spaced points from min to max.
+    /// Exact decimal step, max included when on it. Default: 1 for whole-number parameters,
+    /// else 5 even points.
     pub step: Option<f64>,
 }
 
@@ -89,7 +88,7 @@ pub struct SetupArgs {
     pub artifact_id: String,
     /// One range per swept parameter; the grid is their Cartesian product.
     pub parameters: Vec<ParamRange>,
-    /// Metric that picks best_result (default total_pnl).
+    /// Metric that picks best_result.
     #[serde(default)]
     pub rank_by: RankBy,
 }
@@ -131,8 +130,7 @@ pub struct GetOptimizationArgs {
     pub offset: Option<u32>,
     /// Rows per page, 0 to 500 (default 10).
     pub limit: Option<u32>,
-    /// Row order: `rank` (best first by the sweep's rank_by; rows without a trade or with an
-    /// error last) or `combination` (grid order). Default rank.
+    /// `rank` (best first; default) or `combination` (grid order).
     pub order: Option<RowOrder>,
 }
 
