@@ -24,6 +24,10 @@ pub enum EngineError {
     /// A window string that cannot be parsed.
     #[error("window `{0}`: expected `all`, `ytd`, `last N years|months|weeks|days`, `since YYYY[-MM-DD]`, or `YYYY-MM-DD..YYYY-MM-DD`")]
     BadWindow(String),
+    /// A window whose words parse but whose dates cannot be: a day that is not in the
+    /// calendar, or a range that ends before it starts.
+    #[error("window `{window}`: {problem}")]
+    WindowDates { window: String, problem: String },
     /// The contract spec cannot drive a simulation (e.g. an unknown time zone).
     #[error("contract spec `{root}`: {problem}")]
     Spec { root: String, problem: String },

@@ -83,7 +83,7 @@ impl Window {
         let mut notes = Vec::new();
         if matches!(self, Window::Last(..) | Window::YearToDate) {
             notes.push(format!(
-                "window `{self}` counts back from the last bar ({latest}), not from today: it ran                  {ran}"
+                "window `{self}` counts back from the last bar ({latest}), not from today: it ran {ran}"
             ));
         }
         if self != Window::All && first < data_first {
@@ -155,7 +155,26 @@ impl std::str::FromStr for Window {
     fn from_str(s: &str) -> Result<Self, EngineError> {
         let bad = || EngineError::BadWindow(s.to_string());
         let t = s.trim().to_ascii_lowercase();
-        let date = |d: &str| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| bad());
+        let dated = |problem: String| EngineError::WindowDates {
+            window: s.to_string(),
+            problem,
+        };
+        // A well-formed YYYY-MM-DD that is no day of the calendar (2020-02-30) says so.
+        let date = |d: &str| {
+            let d = d.trim();
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                let shaped = d.len() == 10
+                    && d.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        _ => b.is_ascii_digit(),
+                    });
+                if shaped {
+                    dated(format!("{d} is not a calendar date"))
+                } else {
+                    bad()
+                }
+            })
+        };
         if t == "all" {
             return Ok(Window::All);
         }
@@ -176,7 +195,9 @@ impl std::str::FromStr for Window {
             return if a <= b {
                 Ok(Window::Dates(a, b))
             } else {
-                Err(bad())
+                Err(dated(format!(
+                    "the range ends ({b}) before it starts ({a}); write it first..last"
+                )))
             };
         }
         if let Some(rest) = t.strip_prefix("last ") {
@@ -253,6 +274,15 @@ mod tests {
         ] {
             assert!(bad.parse::<Window>().is_err(), "{bad}");
         }
+        let e = |w: &str| w.parse::<Window>().unwrap_err().to_string();
+        assert_eq!(
+            e("2020-02-30..2020-06-30"),
+            "window `2020-02-30..2020-06-30`: 2020-02-30 is not a calendar date"
+        );
+        assert!(e("since 2021-13-01").contains("2021-13-01 is not a calendar date"));
+        assert!(e("2023-06-30..2022-01-01")
+            .contains("the range ends (2022-01-01) before it starts (2023-06-30)"));
+        assert!(e("since then").contains("expected `all`, `ytd`"));
     }
 
     #[test]
@@ -286,5 +316,30 @@ mod tests {
             .resolve(&days, &cal)
             .unwrap_err();
         assert!(e.to_string().contains("2022-08-30 to 2023-08-31"), "{e}");
+
+        // What each window meant on this data, in words.
+        let notes = |w: &str| {
+            let w: Window = w.parse().unwrap();
+            let r = w.resolve(&days, &cal).unwrap();
+            w.notes(&days, &cal, &r)
+        };
+        assert_eq!(
+            notes("ytd"),
+            [
+                "window `ytd` counts back from the last bar (2023-08-31), not from today: it ran \
+              2023-01-01..2023-08-31"
+            ]
+        );
+        assert_eq!(
+            notes("since 1900"),
+            ["window `since 1900-01-01` starts before the data: clamped to the first bar, 2022-08-30"]
+        );
+        let late = notes("2023-01-01..2024-12-31");
+        assert_eq!(
+            late,
+            ["window `2023-01-01..2024-12-31` ends after the data: clamped to the last bar, 2023-08-31"]
+        );
+        assert_eq!(notes("last 200 years").len(), 2);
+        assert!(notes("all").is_empty() && notes("2023-01-01..2023-01-31").is_empty());
     }
 }
