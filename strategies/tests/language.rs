@@ -329,3 +329,31 @@ fn defaults_are_the_ones_applied() {
         spec("MES").unwrap().default_commission()
     );
 }
+
+#[test]
+fn check_file_reads_rules_like_a_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    let check = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        settle_strategies::check_file(&path)
+    };
+    let body = r#""long_entry": {"op": "gt", "left": "close", "right": 1}, "max_bars_held": 3"#;
+    let ok = check(&format!(
+        r#"{{"name": "n", "symbol": "CL", "bar_size": "1d", {body}}}"#
+    ));
+    assert!(ok.unwrap().starts_with("strategy `n` is valid: CL 1d bars"));
+    // A file has no call to supply the symbol.
+    let e = check(&format!(r#"{{"name": "n", "bar_size": "1d", {body}}}"#)).unwrap_err();
+    assert_eq!(
+        e,
+        "/symbol: `symbol` is missing: give it in the rules or as the call's `symbol`"
+    );
+    let e =
+        check(r#"{"name": "n", "symbol": "CL", "bar_size": "1d", "long_entry": {"op": "gt",}}"#)
+            .unwrap_err();
+    assert!(
+        e.starts_with("not valid JSON: ") && e.contains("line 1 column"),
+        "{e}"
+    );
+}
