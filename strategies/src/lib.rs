@@ -2,26 +2,30 @@
 //!
 //! [`indicators`] holds TA-Lib-exact technical indicators over plain slices; [`rules`] is the
 //! declarative JSON strategy language built on them, and [`templates`] the built-in strategies
-//! written in it.
+//! written in it. [`language`] describes the rule language to its writers and reads their rules.
 
 pub mod indicators;
+pub mod language;
 pub mod rules;
 pub mod sweep;
 pub mod templates;
 
 /// Checks a strategy JSON file: `Ok` with a one-paragraph summary when it is valid, `Err` with
 /// every problem (one per line, `path: message`) otherwise. Backs `settle strategy check FILE`.
+///
+/// The file is read like a tool call's rules ([`language::parse_rules_text`]) with nothing
+/// supplied by a call, so it must name its own `name`, `symbol` and `bar_size`.
 pub fn check_file(path: &std::path::Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let s: rules::Strategy = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a valid strategy: {e}", path.display()))?;
-    let c = rules::compile(&s).map_err(|errs| {
+    let lines = |errs: Vec<rules::ValidationError>| {
         errs.iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join("\n")
-    })?;
+    };
+    let s = language::parse_rules_text(&text, &language::Context::default()).map_err(lines)?;
+    let c = rules::compile(&s).map_err(lines)?;
     let sides: Vec<&str> = [("long", &s.long_entry), ("short", &s.short_entry)]
         .iter()
         .filter(|(_, e)| e.is_some())

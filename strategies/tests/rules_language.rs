@@ -1,28 +1,14 @@
 //! The rule language's arithmetic, `bars_since_entry`, stop/limit entries, risk sizing and
 //! error paths, checked against hand computations on real CL front-month daily bars (RTL).
 
-use std::path::PathBuf;
+mod common;
 
+use common::cl_daily;
 use serde_json::json;
-use settle_data::import::rtl;
 use settle_data::{spec, Bars};
 use settle_engine::{ExitReason, FillMode, Sizing, Trade};
 use settle_strategies::indicators;
 use settle_strategies::rules::{self, Strategy};
-
-fn cl_daily() -> Bars {
-    let dir = std::env::var_os("SETTLE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
-        });
-    let exp = rtl::expiry_table(&dir.join("converted/rtl/expiry_table.csv"), "CL", "CL").unwrap();
-    rtl::cushing_ohlc(
-        &dir.join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
-        &exp,
-    )
-    .unwrap()
-}
 
 /// A CL daily strategy from `body` (name, symbol, bar size and an all-history window added).
 fn cl(body: serde_json::Value) -> Strategy {

@@ -1,38 +1,13 @@
 //! The rule language and the templates on real data: CL front-month daily OHLC (RTL) and 6E
 //! one-minute bars of January 2024 (Nautilus Trader sample).
 
-use std::path::PathBuf;
+mod common;
 
-use settle_data::import::{nautilus, rtl};
+use common::{cl_daily, six_e_minutes};
 use settle_data::{spec, Bars};
 use settle_strategies::indicators;
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::templates;
-
-fn shared_data() -> PathBuf {
-    std::env::var_os("SETTLE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
-}
-
-fn cl_daily() -> Bars {
-    let dir = shared_data();
-    let exp = rtl::expiry_table(&dir.join("converted/rtl/expiry_table.csv"), "CL", "CL").unwrap();
-    rtl::cushing_ohlc(
-        &dir.join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
-        &exp,
-    )
-    .unwrap()
-}
-
-fn six_e_minutes() -> Bars {
-    nautilus::bars(
-        &shared_data().join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
-        "6E",
-        "6EH4",
-    )
-    .unwrap()
-}
 
 /// The real series a template runs on in these tests, with the template set up for it.
 fn setup(t: &templates::Template, cl: &Bars, six_e: &Bars) -> (Strategy, Bars) {

@@ -1,28 +1,14 @@
 //! The sweep Evaluator against the plain path (compile, signals, backtest) on real CL daily
 //! bars, including from several threads sharing one Evaluator.
 
-use std::path::PathBuf;
+mod common;
 
-use settle_data::import::rtl;
+use common::cl_daily;
 use settle_data::{spec, Bars};
 use settle_engine::{Metrics, Window};
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
-
-fn cl_daily() -> Bars {
-    let dir = std::env::var_os("SETTLE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
-        });
-    let exp = rtl::expiry_table(&dir.join("converted/rtl/expiry_table.csv"), "CL", "CL").unwrap();
-    rtl::cushing_ohlc(
-        &dir.join("converted/rtl/cushing_c1_CL_front_ohlc_daily.csv"),
-        &exp,
-    )
-    .unwrap()
-}
 
 /// A template on CL over the whole history, so every grid point trades many times.
 fn template(name: &str) -> Strategy {

@@ -13,18 +13,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::shared_data;
 use flate2::read::GzDecoder;
 use serde_json::Value;
 use settle_strategies::indicators::{self as ind, MaType, StochParams};
 
 const REL_TOL: f64 = 1e-9;
 const ABS_TOL: f64 = 1e-10;
-
-fn shared_data() -> PathBuf {
-    std::env::var_os("SETTLE_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
-}
 
 fn venv_python() -> PathBuf {
     let venv = std::env::var_os("SETTLE_VENV")

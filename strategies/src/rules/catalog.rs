@@ -22,6 +22,19 @@ pub enum Field {
 pub const FIELDS: &str = "open, high, low, close, volume, typical, hl2";
 
 impl Field {
+    /// What the field is, in words (for the language description).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Field::Open => "the bar's first price",
+            Field::High => "the bar's highest price",
+            Field::Low => "the bar's lowest price",
+            Field::Close => "the bar's last price",
+            Field::Volume => "contracts traded in the bar",
+            Field::Typical => "(high + low + close) / 3",
+            Field::Hl2 => "(high + low) / 2",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Field> {
         Some(match s {
             "open" => Field::Open,
@@ -49,10 +62,24 @@ pub enum Reads {
     Session,
 }
 
+impl Reads {
+    /// What is read, in words (for the language description).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Reads::Series => "input (default close)",
+            Reads::Hlc => "high, low, close",
+            Reads::Hlcv => "high, low, close, volume, session starts",
+            Reads::Session => "high, low, session starts",
+        }
+    }
+}
+
 /// One entry of the indicator catalog.
 #[derive(Debug)]
 pub struct Spec {
     pub name: &'static str,
+    /// What it computes, in one line: the language description shows it to rule writers.
+    pub about: &'static str,
     pub reads: Reads,
     /// Argument names in call order, with their default (`None` = required).
     pub args: &'static [(&'static str, Option<f64>)],
@@ -66,9 +93,10 @@ const P: &[(&str, Option<f64>)] = &[("period", None)];
 const ONE: &[&str] = &["value"];
 const BANDS: &[&str] = &["upper", "middle", "lower"];
 
-const fn single(name: &'static str, reads: Reads) -> Spec {
+const fn single(name: &'static str, reads: Reads, about: &'static str) -> Spec {
     Spec {
         name,
+        about,
         reads,
         args: P,
         outputs: ONE,
@@ -77,24 +105,61 @@ const fn single(name: &'static str, reads: Reads) -> Spec {
 }
 
 /// ATR, also used directly for risk exits in ATR units.
-pub const ATR: Spec = single("atr", Reads::Hlc);
+pub const ATR: Spec = single(
+    "atr",
+    Reads::Hlc,
+    "Wilder's average true range, in price points",
+);
 
 /// Every indicator the rule language knows.
 pub const INDICATORS: &[Spec] = &[
-    single("sma", Reads::Series),
-    single("ema", Reads::Series),
-    single("wma", Reads::Series),
-    single("dema", Reads::Series),
-    single("tema", Reads::Series),
-    single("kama", Reads::Series),
-    single("rsi", Reads::Series),
-    single("roc", Reads::Series),
-    single("mom", Reads::Series),
-    single("max", Reads::Series),
-    single("min", Reads::Series),
-    single("linearreg_slope", Reads::Series),
+    single(
+        "sma",
+        Reads::Series,
+        "simple moving average of the last period values",
+    ),
+    single(
+        "ema",
+        Reads::Series,
+        "exponential moving average (TA-Lib, seeded with the SMA)",
+    ),
+    single("wma", Reads::Series, "linearly weighted moving average"),
+    single("dema", Reads::Series, "double exponential moving average"),
+    single("tema", Reads::Series, "triple exponential moving average"),
+    single("kama", Reads::Series, "Kaufman's adaptive moving average"),
+    single(
+        "rsi",
+        Reads::Series,
+        "Wilder's relative strength index, 0 to 100",
+    ),
+    single(
+        "roc",
+        Reads::Series,
+        "rate of change in percent against period bars ago",
+    ),
+    single(
+        "mom",
+        Reads::Series,
+        "momentum: the value minus the value period bars ago",
+    ),
+    single(
+        "max",
+        Reads::Series,
+        "highest value of the last period bars, this bar included",
+    ),
+    single(
+        "min",
+        Reads::Series,
+        "lowest value of the last period bars, this bar included",
+    ),
+    single(
+        "linearreg_slope",
+        Reads::Series,
+        "slope per bar of the least-squares line through the last period values",
+    ),
     Spec {
         name: "stddev",
+        about: "standard deviation of the last period values, times nbdev",
         reads: Reads::Series,
         args: &[("period", None), ("nbdev", Some(1.0))],
         outputs: ONE,
@@ -102,6 +167,7 @@ pub const INDICATORS: &[Spec] = &[
     },
     Spec {
         name: "macd",
+        about: "MACD line (EMA fast - EMA slow), its EMA signal line and hist = macd - signal",
         reads: Reads::Series,
         args: &[
             ("fast", Some(12.0)),
@@ -113,20 +179,34 @@ pub const INDICATORS: &[Spec] = &[
     },
     Spec {
         name: "bbands",
+        about: "Bollinger bands: SMA(period) and SMA +/- nbdev standard deviations",
         reads: Reads::Series,
         args: &[("period", Some(20.0)), ("nbdev", Some(2.0))],
         outputs: BANDS,
         output_required: true,
     },
     ATR,
-    single("natr", Reads::Hlc),
-    single("adx", Reads::Hlc),
-    single("plus_di", Reads::Hlc),
-    single("minus_di", Reads::Hlc),
-    single("cci", Reads::Hlc),
-    single("willr", Reads::Hlc),
+    single("natr", Reads::Hlc, "ATR as a percent of the close"),
+    single(
+        "adx",
+        Reads::Hlc,
+        "average directional index: trend strength, 0 to 100",
+    ),
+    single(
+        "plus_di",
+        Reads::Hlc,
+        "plus directional indicator, 0 to 100",
+    ),
+    single(
+        "minus_di",
+        Reads::Hlc,
+        "minus directional indicator, 0 to 100",
+    ),
+    single("cci", Reads::Hlc, "commodity channel index"),
+    single("willr", Reads::Hlc, "Williams %R, -100 to 0"),
     Spec {
         name: "keltner",
+        about: "Keltner channel: EMA(period) of the typical price +/- mult * ATR(atr_period)",
         reads: Reads::Hlc,
         args: &[
             ("period", Some(20.0)),
@@ -138,6 +218,7 @@ pub const INDICATORS: &[Spec] = &[
     },
     Spec {
         name: "vwap",
+        about: "session VWAP of the typical price, restarting at each session open",
         reads: Reads::Hlcv,
         args: &[],
         outputs: ONE,
@@ -145,6 +226,7 @@ pub const INDICATORS: &[Spec] = &[
     },
     Spec {
         name: "opening_range",
+        about: "high and low of each session's first period bars, known from that bar on",
         reads: Reads::Session,
         args: P,
         outputs: &["high", "low"],

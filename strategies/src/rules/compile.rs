@@ -12,11 +12,12 @@ use settle_engine::{BacktestConfig, ExitLevel, FillMode, Sizing, Window};
 use super::catalog::{self, Field, Inputs, Reads, Spec};
 use super::model::{
     Arith, Condition, ExitUnit, Expr, Indicator, Invalid, OrderKind, RiskExit, Strategy, Value,
+    DEFAULT_ATR_PERIOD,
 };
 use crate::indicators::IndicatorError;
 
-/// One problem with a strategy: where (a JSON pointer such as `/long_entry/left/period`) and
-/// what is wrong, including what would be valid.
+/// One problem with a strategy: where (a JSON pointer such as `/long_entry/left/period`; empty
+/// for the document as a whole) and what is wrong, including what would be valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationError {
     pub path: String,
@@ -25,7 +26,11 @@ pub struct ValidationError {
 
 impl std::fmt::Display for ValidationError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
     }
 }
 
@@ -61,11 +66,12 @@ impl ArithOp {
 }
 
 /// The name that reads "bars held so far", legal only in the exit forms [`BSE_FORMS`] names.
-const BARS_SINCE_ENTRY: &str = "bars_since_entry";
+pub(crate) const BARS_SINCE_ENTRY: &str = "bars_since_entry";
 
 /// Where `bars_since_entry` may appear, for error messages. It is not a per-bar series known
 /// before the backtest (it depends on the trades), so the engine evaluates it instead.
-const BSE_FORMS: &str = "`bars_since_entry` is only allowed as {\"op\": \"ge\", \"left\": \
+pub(crate) const BSE_FORMS: &str =
+    "`bars_since_entry` is only allowed as {\"op\": \"ge\", \"left\": \
     \"bars_since_entry\", \"right\": N} (or \"gt\") at the top of long_exit/short_exit or as a \
     term of their top-level `and`";
 
@@ -200,7 +206,7 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
         });
     let atr_period = match &s.atr_period {
         Some(v) => cx.whole(v, "/atr_period", 1),
-        None => Some(14),
+        None => Some(DEFAULT_ATR_PERIOD),
     };
     if let Some(c) = s.commission_per_side {
         if !(c.is_finite() && c >= 0.0) {
@@ -252,7 +258,9 @@ pub fn compile(s: &Strategy) -> Result<Compiled, Vec<ValidationError>> {
     let config = BacktestConfig {
         sizing,
         fill,
-        slippage_ticks: s.slippage_ticks.unwrap_or(1),
+        slippage_ticks: s
+            .slippage_ticks
+            .unwrap_or(BacktestConfig::default().slippage_ticks),
         commission_per_side: s.commission_per_side,
         stop_loss,
         take_profit,
@@ -473,11 +481,12 @@ impl Cx {
 
     /// Arithmetic: `sub` and `div` take exactly two operands, `add` and `mul` two or more.
     fn arith(&mut self, a: &Arith, path: &str) -> Option<CExpr> {
-        let (op, name, operands) = match a {
-            Arith::Add(v) => (ArithOp::Add, "add", v),
-            Arith::Sub(v) => (ArithOp::Sub, "sub", v),
-            Arith::Mul(v) => (ArithOp::Mul, "mul", v),
-            Arith::Div(v) => (ArithOp::Div, "div", v),
+        let (name, operands) = a.operands();
+        let op = match a {
+            Arith::Add(_) => ArithOp::Add,
+            Arith::Sub(_) => ArithOp::Sub,
+            Arith::Mul(_) => ArithOp::Mul,
+            Arith::Div(_) => ArithOp::Div,
         };
         let path = format!("{path}/{name}");
         let exactly_two = matches!(op, ArithOp::Sub | ArithOp::Div);
@@ -510,19 +519,10 @@ impl Cx {
             self.err(&format!("{path}/indicator"), msg);
             return None;
         };
-        let given = [
-            ("period", &ind.period),
-            ("fast", &ind.fast),
-            ("slow", &ind.slow),
-            ("signal", &ind.signal),
-            ("nbdev", &ind.nbdev),
-            ("atr_period", &ind.atr_period),
-            ("mult", &ind.mult),
-        ];
         let takes: Vec<&str> = spec.args.iter().map(|a| a.0).collect();
         let mut ok = true;
-        for (name, v) in given {
-            if v.is_some() && !takes.contains(&name) {
+        for name in Indicator::ARGS {
+            if ind.arg(name).is_some() && !takes.contains(&name) {
                 let msg = format!(
                     "{} takes no `{name}`; its arguments: {}",
                     spec.name,
@@ -539,11 +539,7 @@ impl Cx {
         let mut args = Vec::new();
         for &(name, default) in spec.args {
             let arg_path = format!("{path}/{name}");
-            let given = given
-                .iter()
-                .find(|g| g.0 == name)
-                .and_then(|g| g.1.as_ref());
-            let v = match (given, default) {
+            let v = match (ind.arg(name), default) {
                 (Some(v), _) => self.value(v, &arg_path),
                 (None, Some(d)) => Some(d),
                 (None, None) => {

@@ -13,6 +13,7 @@ mod eval;
 pub mod model;
 
 pub use compile::{compile, compile_with, to_config, with_parameters, Compiled, ValidationError};
+pub(crate) use compile::{BARS_SINCE_ENTRY, BSE_FORMS};
 pub use eval::{signals, SignalError};
 pub(crate) use eval::{Cache, Context};
 pub use model::{

@@ -70,12 +70,21 @@ pub struct Strategy {
     pub commission_per_side: Option<f64>,
 }
 
+/// The traded window when the rules give none.
+pub const DEFAULT_WINDOW: &str = "last 1 year";
+
+/// Contracts per trade when the rules give neither `contracts` nor `risk_sizing`.
+pub const DEFAULT_CONTRACTS: f64 = 1.0;
+
+/// ATR period of `atr` risk exits when the rules give no `atr_period`: Wilder's own.
+pub const DEFAULT_ATR_PERIOD: u64 = 14;
+
 fn default_window() -> String {
-    "last 1 year".to_string()
+    DEFAULT_WINDOW.to_string()
 }
 
 fn one() -> Value {
-    Value::Number(1.0)
+    Value::Number(DEFAULT_CONTRACTS)
 }
 
 /// A tunable number with the range a sweep or an optimizer may explore.
@@ -236,10 +245,26 @@ pub enum Expr {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Arith {
+    /// The sum of two or more operands.
     Add(Vec<Expr>),
+    /// The first operand minus the second (exactly two).
     Sub(Vec<Expr>),
+    /// The product of two or more operands.
     Mul(Vec<Expr>),
+    /// The first operand divided by the second (exactly two); by zero gives NaN.
     Div(Vec<Expr>),
+}
+
+impl Arith {
+    /// The operator's JSON name and its operands.
+    pub fn operands(&self) -> (&'static str, &[Expr]) {
+        match self {
+            Arith::Add(v) => ("add", v),
+            Arith::Sub(v) => ("sub", v),
+            Arith::Mul(v) => ("mul", v),
+            Arith::Div(v) => ("div", v),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Expr {
@@ -307,69 +332,66 @@ pub struct Indicator {
     pub shift: Option<u32>,
 }
 
+impl Indicator {
+    /// The numeric arguments a call may give, by their JSON name; which of them an indicator
+    /// takes is [`Spec::args`](super::catalog::Spec::args).
+    pub const ARGS: [&'static str; 7] = [
+        "period",
+        "fast",
+        "slow",
+        "signal",
+        "nbdev",
+        "atr_period",
+        "mult",
+    ];
+
+    /// The argument called `name` as given in the rules (`None` when omitted or not an
+    /// argument name), so validation and the list of filled defaults read the same fields.
+    pub fn arg(&self, name: &str) -> Option<&Value> {
+        match name {
+            "period" => self.period.as_ref(),
+            "fast" => self.fast.as_ref(),
+            "slow" => self.slow.as_ref(),
+            "signal" => self.signal.as_ref(),
+            "nbdev" => self.nbdev.as_ref(),
+            "atr_period" => self.atr_period.as_ref(),
+            "mult" => self.mult.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// A true/false per bar, decided on the bar's close from data up to that bar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// `left` was at or below `right` on the previous bar and is above it now.
-    CrossesAbove {
-        left: Expr,
-        right: Expr,
-    },
+    CrossesAbove { left: Expr, right: Expr },
     /// `left` was at or above `right` on the previous bar and is below it now.
-    CrossesBelow {
-        left: Expr,
-        right: Expr,
-    },
-    Gt {
-        left: Expr,
-        right: Expr,
-    },
-    Lt {
-        left: Expr,
-        right: Expr,
-    },
-    Ge {
-        left: Expr,
-        right: Expr,
-    },
-    Le {
-        left: Expr,
-        right: Expr,
-    },
+    CrossesBelow { left: Expr, right: Expr },
+    /// `left` is above `right` on this bar.
+    Gt { left: Expr, right: Expr },
+    /// `left` is below `right` on this bar.
+    Lt { left: Expr, right: Expr },
+    /// `left` is at or above `right` on this bar.
+    Ge { left: Expr, right: Expr },
+    /// `left` is at or below `right` on this bar.
+    Le { left: Expr, right: Expr },
     /// `low <= value <= high`.
-    Between {
-        value: Expr,
-        low: Expr,
-        high: Expr,
-    },
+    Between { value: Expr, low: Expr, high: Expr },
     /// `value` is above its value `bars` bars ago.
-    Rising {
-        value: Expr,
-        bars: Value,
-    },
+    Rising { value: Expr, bars: Value },
     /// `value` is below its value `bars` bars ago.
-    Falling {
-        value: Expr,
-        bars: Value,
-    },
-    And {
-        conditions: Vec<Condition>,
-    },
-    Or {
-        conditions: Vec<Condition>,
-    },
-    Not {
-        condition: Box<Condition>,
-    },
+    Falling { value: Expr, bars: Value },
+    /// Every one of `conditions` holds.
+    And { conditions: Vec<Condition> },
+    /// At least one of `conditions` holds.
+    Or { conditions: Vec<Condition> },
+    /// `condition` does not hold.
+    Not { condition: Box<Condition> },
     /// The bar's open time, in the exchange's time zone, is in `[start, end)` (`"HH:MM"`);
     /// a window with `start > end` wraps past midnight.
-    TimeWindow {
-        start: String,
-        end: String,
-    },
+    TimeWindow { start: String, end: String },
     /// The bar falls on one of these days (`mon` .. `sun`), exchange time zone.
-    Weekdays {
-        days: Vec<String>,
-    },
+    Weekdays { days: Vec<String> },
 }
