@@ -16,10 +16,14 @@ use crate::ops::JobContext;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StrategyInput {
     pub symbol: String,
+    /// Empty when the call gave none: the rules' or template's own, else `1d`.
     pub bar_size: String,
     /// One contract (`ESZ13`) or nearby (`CL1`) to trade instead of the continuous series.
     #[serde(default)]
     pub contract: Option<String>,
+    /// Rules document of the strategy language, as a JSON object.
+    #[serde(default)]
+    pub rules: Option<Value>,
     /// Rules document of the strategy language, as JSON text.
     pub rules_json: Option<String>,
     /// Template name, used when `rules_json` is absent.
@@ -82,7 +86,7 @@ pub struct BestDeflatedSharpe {
 }
 
 /// A strategy template (`list_templates`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateInfo {
     pub name: String,
     pub description: String,
@@ -90,7 +94,7 @@ pub struct TemplateInfo {
 }
 
 /// One locally imported series (`list_datasets`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetInfo {
     pub symbol: String,
     /// `continuous` (a front month), `contract` (one expiry) or `nearby` (unadjusted n-th
@@ -150,6 +154,21 @@ pub trait Backend: Send + Sync + 'static {
     fn templates(&self) -> Vec<TemplateInfo>;
 
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>>;
+
+    /// Every default the language filled into `definition` that `input`'s rules did not
+    /// state (inspect_strategy shows them). None by default.
+    fn filled_defaults(&self, _input: &StrategyInput, _definition: &Value) -> Vec<FilledDefault> {
+        Vec::new()
+    }
+}
+
+/// A value a strategy got without asking for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilledDefault {
+    /// JSON pointer into the definition, e.g. `/atr_period`.
+    pub path: String,
+    pub value: Value,
+    pub why: String,
 }
 
 /// A backend without the engine (for tests of the server alone): every computing call says so.

@@ -20,11 +20,11 @@ use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::sweep::Evaluator;
-use settle_strategies::templates;
+use settle_strategies::{language, templates};
 
 use crate::backend::{
     Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
-    RowSink, StrategyInput, SweepEnd, TemplateInfo,
+    FilledDefault, RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
@@ -64,7 +64,9 @@ impl Backend for EngineBackend {
     fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
         let mut s = base_strategy(input)?;
         s.symbol = input.symbol.trim().to_ascii_uppercase();
-        s.bar_size = input.bar_size.clone();
+        if !input.bar_size.is_empty() {
+            s.bar_size = input.bar_size.clone();
+        }
         if let Some(w) = window(input)? {
             s.window = w;
         }
@@ -191,6 +193,29 @@ impl Backend for EngineBackend {
             .collect()
     }
 
+    fn filled_defaults(&self, input: &StrategyInput, definition: &Value) -> Vec<FilledDefault> {
+        let Ok(s) = from_definition(definition) else {
+            return Vec::new();
+        };
+        // What the client wrote: its rules, or the template it named (a whole strategy).
+        let raw = match (&input.rules, &input.rules_json, &input.template) {
+            (Some(v), _, _) => v.clone(),
+            (None, Some(text), _) => language::json_text(text).unwrap_or_default(),
+            (None, None, Some(name)) => templates::get(name, &input.symbol)
+                .map(|t| to_json(&t))
+                .unwrap_or_default(),
+            (None, None, None) => Value::Null,
+        };
+        language::filled_defaults(&raw, &s)
+            .into_iter()
+            .map(|d| FilledDefault {
+                path: d.path,
+                value: d.value,
+                why: d.why,
+            })
+            .collect()
+    }
+
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
         let entries = self
             .store
@@ -307,23 +332,58 @@ fn sweep_row(
     }
 }
 
-/// The strategy the client started from: its rules document, or a template.
+/// The strategy the client started from: its rules (an object or JSON text, read as
+/// `settle strategy check` reads files, with the call's symbol and bar size filled in or held
+/// against the rules'), or a template.
 fn base_strategy(input: &StrategyInput) -> BackendResult<Strategy> {
-    match (&input.rules_json, &input.template) {
-        (Some(text), _) => serde_json::from_str(text)
-            .map_err(|e| format!("rules_json: not a valid settle strategy: {e}")),
-        (None, Some(name)) => templates::get(name, &input.symbol).ok_or_else(|| {
-            format!(
-                "template: no template `{name}`; valid: {} (see list_templates)",
-                templates::names().join(", ")
-            )
-        }),
-        (None, None) => Err(
-            "give rules_json (a strategy in the settle rule language) or \
-                             template (a name from list_templates)"
-                .into(),
+    let (argument, rules) = match (&input.rules, &input.rules_json, &input.template) {
+        (Some(v), _, _) => ("rules", v.clone()),
+        (None, Some(text), _) => (
+            "rules_json",
+            language::json_text(text).map_err(|e| invalid_in("rules_json", &e))?,
         ),
-    }
+        (None, None, Some(name)) => {
+            return templates::get(name, &input.symbol).ok_or_else(|| {
+                format!(
+                    "template: no template `{name}`; valid: {} (see list_templates)",
+                    templates::names().join(", ")
+                )
+            })
+        }
+        (None, None, None) => {
+            return Err(
+                "give rules (a strategy object: describe_rule_language shows how), \
+                        rules_json (the same as text) or template (a name from list_templates)"
+                    .into(),
+            )
+        }
+    };
+    let stated = |key: &str| rules.get(key).is_some();
+    let bar_size = match (input.bar_size.is_empty(), stated("bar_size")) {
+        (false, _) => Some(input.bar_size.clone()),
+        (true, true) => None,
+        (true, false) => Some("1d".to_string()),
+    };
+    let context = language::Context {
+        // A strategy needs a name; the call has none to hold it against.
+        name: (!stated("name")).then(|| format!("{} rules", input.symbol.trim())),
+        symbol: Some(input.symbol.clone()),
+        bar_size,
+    };
+    language::parse_rules(&rules, &context).map_err(|e| invalid_in(argument, &e))
+}
+
+/// Rule problems as lines of `argument/json/pointer: message`, so the model knows which
+/// argument and which place in it to fix.
+fn invalid_in(argument: &str, errors: &[ValidationError]) -> String {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("  {argument}{}: {}", e.path, e.message))
+        .collect();
+    format!(
+        "the strategy is invalid; fix these and call again:\n{}",
+        lines.join("\n")
+    )
 }
 
 /// The rule-language window for the tool's `window` words or `start`/`end` dates; `None`

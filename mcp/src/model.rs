@@ -14,7 +14,7 @@ pub const KIND_BACKTEST: &str = "backtest";
 pub const KIND_OPTIMIZATION: &str = "optimization";
 
 /// Lifecycle of an operation. `queued` and `running` are in flight; the rest are terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpStatus {
     Queued,
@@ -52,7 +52,7 @@ impl OpStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub session_id: String,
     pub title: String,
@@ -63,7 +63,7 @@ pub struct SessionRecord {
 }
 
 /// One optimizable parameter of a strategy; `key` is what `setup_optimization` takes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CanonicalParameter {
     pub key: String,
     pub label: String,
@@ -82,7 +82,7 @@ pub struct CanonicalParameter {
 /// A ratio that is undefined for this run is `null`, never a made-up 0: win rate without
 /// trades, Sharpe with flat daily equity, profit factor without a losing trade. A model that
 /// reads 0 would compare it with real values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     pub trade_count: u64,
@@ -100,7 +100,7 @@ pub struct Metrics {
 }
 
 /// One closed trade.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub entry_time: String,
     pub exit_time: String,
@@ -129,7 +129,7 @@ pub struct Trade {
 }
 
 /// What a backtest ran on, and every caveat that changes a number's meaning.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunFacts {
     /// Store key of the series traded, e.g. `ES/continuous/1d` or `ES/ESZ13/1m`.
@@ -181,7 +181,7 @@ impl RunFacts {
 }
 
 /// Account equity at the end of one trading date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EquityPoint {
     pub date: String,
     pub equity: f64,
@@ -243,7 +243,7 @@ pub struct OptimizationRecord {
 }
 
 /// One finished combination of a sweep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptimizationRow {
     pub combo_index: u64,
     pub parameters: Vec<ParameterValue>,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rmcp::handler::server::tool::{schema_for_output, schema_for_type, IntoCallToolResult};
+use rmcp::handler::server::tool::{schema_for_type, IntoCallToolResult};
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, JsonObject};
 use rmcp::ErrorData;
 use schemars::JsonSchema;
@@ -47,63 +47,15 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     }
 }
 
-/// Output schema of `T` (what `Serialize` writes), one level deep: each top-level field with
-/// its JSON type (nullable ones as `[type, "null"]`). Nested objects
-/// are typed `object` and not spelled out: the full schemas of every tool would make
-/// `tools/list` 50 KB, most of a small model's context, while clients only check
-/// `structuredContent` against the schema and the model reads the field names in the answer
-/// itself.
-pub fn output_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    let full = Value::Object((*schema_for_output::<T>()).clone());
-    let defs = full.get("$defs").cloned().unwrap_or_default();
-    let mut properties = Map::new();
-    if let Some(Value::Object(props)) = full.get("properties") {
-        for (name, p) in props {
-            properties.insert(
-                name.clone(),
-                serde_json::json!({ "type": json_type(p, &defs) }),
-            );
-        }
-    }
+/// The output schema of every settle tool: an object. Clients hold `structuredContent` to
+/// it, and the model reads the field names in the answer itself; spelling out each answer's
+/// fields (50 KB for all tools, 20 KB even one level deep) would make `tools/list` most of a
+/// small model's context, the cost being paid on every conversation for nothing the model
+/// uses.
+pub fn output_schema() -> Arc<JsonObject> {
     let mut out = Map::new();
     out.insert("type".into(), "object".into());
-    out.insert("properties".into(), Value::Object(properties));
     Arc::new(out)
-}
-
-/// The JSON type of a property schema: its `type`, or its `$ref`'s, or for `anyOf [X, null]`
-/// X's type and `null`.
-fn json_type(p: &Value, defs: &Value) -> Value {
-    if let Some(t) = p.get("type") {
-        return t.clone();
-    }
-    if let Some(Value::String(r)) = p.get("$ref") {
-        let name = r.rsplit('/').next().unwrap_or_default();
-        return defs
-            .get(name)
-            .map_or_else(|| "object".into(), |d| json_type(d, defs));
-    }
-    if let Some(Value::Array(alts)) = p.get("anyOf").or_else(|| p.get("oneOf")) {
-        let mut types: Vec<Value> = Vec::new();
-        for a in alts {
-            match json_type(a, defs) {
-                Value::Array(ts) => types.extend(ts),
-                t => types.push(t),
-            }
-        }
-        types.dedup();
-        return if types.len() == 1 {
-            types.remove(0)
-        } else {
-            Value::Array(types)
-        };
-    }
-    // An enum of constants without a type, or an unconstrained value: any JSON.
-    Value::Array(
-        ["string", "number", "boolean", "object", "array", "null"]
-            .map(Value::from)
-            .to_vec(),
-    )
 }
 
 /// Removes schemars' `uint32`/`int64`/`double`… formats, which JSON Schema does not define:
@@ -122,11 +74,16 @@ fn drop_number_formats(v: &mut Value) {
     }
 }
 
-/// Every object schema gets `properties` (empty if none) and `additionalProperties: false`.
+/// Every object schema gets `properties` (empty if none) and `additionalProperties: false`,
+/// except a declared map (no properties, `additionalProperties` given), such as `rules`,
+/// whose keys the rule language checks, not the schema.
 fn close_objects(v: &mut Value) {
     match v {
         Value::Object(o) => {
-            if o.get("type") == Some(&Value::String("object".into())) {
+            let map = !o.contains_key("properties")
+                && o.get("additionalProperties")
+                    .is_some_and(|a| *a != Value::Bool(false));
+            if o.get("type") == Some(&Value::String("object".into())) && !map {
                 o.entry("properties")
                     .or_insert_with(|| Value::Object(Map::new()));
                 o.insert("additionalProperties".into(), Value::Bool(false));

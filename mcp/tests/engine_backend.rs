@@ -42,6 +42,7 @@ fn sma_cross_cl() -> StrategyInput {
         symbol: "CL".into(),
         bar_size: "1d".into(),
         contract: None,
+        rules: None,
         rules_json: None,
         template: Some("sma_cross".into()),
         parameters: vec![],

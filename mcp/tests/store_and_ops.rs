@@ -15,6 +15,7 @@ fn input() -> StrategyInput {
         symbol: "ES".into(),
         bar_size: "1d".into(),
         contract: None,
+        rules: None,
         rules_json: Some("{}".into()),
         template: None,
         parameters: vec![],

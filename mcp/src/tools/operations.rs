@@ -54,7 +54,7 @@ pub struct WaitArgs {
     pub timeout_seconds: Option<f64>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct WaitOut {
     pub operation_id: String,
     pub task: String,
@@ -78,7 +78,7 @@ pub struct CancelArgs {
     pub operation_id: Option<String>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct CancelOut {
     pub operation_id: String,
     /// The operation's status right now (a stop takes effect between units of work).
@@ -90,9 +90,9 @@ pub struct CancelOut {
 #[tool_router(router = operation_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "Wait (long-poll) for an operation to settle. Returns status succeeded, failed or cancelled with the result, or status timed_out meaning it is still running: call again with the same operation_id.",
+        description = "Long-poll an operation (at most 50 s): status succeeded, failed or cancelled with the result, or timed_out (still running: call again).",
         input_schema = input_schema::<WaitArgs>(),
-        output_schema = output_schema::<WaitOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn wait_for_completion(
@@ -108,9 +108,9 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Ask a running operation of this session to stop; returns at once and is safe to repeat. A sweep stops between combinations and keeps its finished results. Without operation_id, stops the session's running sweep.",
+        description = "Stop a running operation of this session (without operation_id: its sweep); returns at once, safe to repeat. A sweep keeps its finished rows.",
         input_schema = input_schema::<CancelArgs>(),
-        output_schema = output_schema::<CancelOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn cancel_task(&self, Args(args): Args<CancelArgs>) -> ToolResult<CancelOut> {

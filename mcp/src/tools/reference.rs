@@ -18,20 +18,20 @@ pub struct ListSymbolsArgs {
 }
 
 /// A root ticker and its name; get_contract_specs has the rest.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SymbolInfo {
     pub ticker: String,
     pub name: String,
 }
 
 /// The roots of one sector.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SectorSymbols {
     pub sector: String,
     pub symbols: Vec<SymbolInfo>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SymbolList {
     pub sectors: Vec<SectorSymbols>,
     pub count: u64,
@@ -45,7 +45,7 @@ pub struct SpecArgs {
 }
 
 /// A contract spec as a tool returns it (a JSON-schema'd copy of [`ContractSpec`]).
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SpecOut {
     pub ticker: String,
     pub name: String,
@@ -101,14 +101,14 @@ pub struct ListTemplatesArgs {
 }
 
 /// A template in brief: its parameters as `key=default (min..max)`.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct TemplateBrief {
     pub name: String,
     pub description: String,
     pub parameters: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct TemplateList {
     pub templates: Vec<TemplateBrief>,
     /// With `name`: that template in full.
@@ -123,7 +123,7 @@ pub struct ListDatasetsArgs {
 }
 
 /// Series of one symbol, bar size and kind, or (with `symbol`) one series.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct DatasetRow {
     pub symbol: String,
     pub bar_size: String,
@@ -143,7 +143,7 @@ pub struct DatasetRow {
     pub adjustment: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct DatasetList {
     pub datasets: Vec<DatasetRow>,
 }
@@ -153,7 +153,7 @@ impl SettleServer {
     #[tool(
         description = "Every CME Group futures root settle knows, with ticker, name, sector and exchange. Optional sector filter.",
         input_schema = input_schema::<ListSymbolsArgs>(),
-        output_schema = output_schema::<SymbolList>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn list_symbols(&self, Args(args): Args<ListSymbolsArgs>) -> ToolResult<SymbolList> {
@@ -196,7 +196,7 @@ impl SettleServer {
     #[tool(
         description = "Contract specification of one futures root: tick size and value, multiplier, months, roll rule, trading hours, default commission.",
         input_schema = input_schema::<SpecArgs>(),
-        output_schema = output_schema::<SpecOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_contract_specs(&self, Args(args): Args<SpecArgs>) -> ToolResult<SpecOut> {
@@ -214,7 +214,7 @@ impl SettleServer {
     #[tool(
         description = "Strategy templates create_strategy accepts, each with its parameters as key=default (min..max); name one for its parameters in full.",
         input_schema = input_schema::<ListTemplatesArgs>(),
-        output_schema = output_schema::<TemplateList>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn list_templates(
@@ -265,9 +265,9 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Which series the local data store holds: one row per symbol, bar size and kind (continuous front month, single contracts, nearby) with first/last bar, rows, closeOnly and adjustment. Give symbol for its series one by one.",
+        description = "The local series: one row per symbol, bar size and kind (continuous, contract, nearby) with first/last bar, rows, close_only, adjustment. Give symbol for its series one by one.",
         input_schema = input_schema::<ListDatasetsArgs>(),
-        output_schema = output_schema::<DatasetList>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn list_datasets(

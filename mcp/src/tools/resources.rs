@@ -5,7 +5,9 @@
 //! conversation) reads the resource instead of paging through tool calls.
 //!
 //! URIs: `settle://backtests/{backtest_id}/trades`, `settle://backtests/{backtest_id}/equity`,
-//! `settle://optimizations/{optimization_id}/rows`. Each reads as one JSON array.
+//! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array; and
+//! `settle://rule-language`, the whole rule language (what describe_rule_language gives in
+//! parts), for clients that attach documents rather than call tools.
 
 use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
@@ -25,6 +27,7 @@ enum Target {
     Trades(String),
     Equity(String),
     Rows(String),
+    Language,
 }
 
 /// URI of a backtest's full trade list.
@@ -44,6 +47,9 @@ pub fn rows_uri(optimization_id: &str) -> String {
 
 fn parse(uri: &str) -> Option<Target> {
     let rest = uri.strip_prefix("settle://")?;
+    if rest == "rule-language" {
+        return Some(Target::Language);
+    }
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
         ["backtests", id, "trades"] if !id.is_empty() => Some(Target::Trades(id.to_string())),
@@ -57,8 +63,9 @@ fn not_found(uri: &str) -> ErrorData {
     ErrorData::resource_not_found(
         format!(
             "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
-             settle://backtests/{{backtest_id}}/equity and \
-             settle://optimizations/{{optimization_id}}/rows (see resources/list)"
+             settle://backtests/{{backtest_id}}/equity, \
+             settle://optimizations/{{optimization_id}}/rows and settle://rule-language (see \
+             resources/list)"
         ),
         None,
     )
@@ -91,6 +98,15 @@ impl SettleServer {
             .map_err(db_error)?;
         let more = subjects.len() > PAGE;
         let mut resources = Vec::new();
+        if offset == 0 {
+            resources.push(resource(
+                super::language::LANGUAGE_URI.into(),
+                "settle rule language".into(),
+                "How to write create_strategy rules: schema, operators, indicators, defaults and \
+                 worked examples"
+                    .into(),
+            ));
+        }
         for (kind, id, artifact) in subjects.into_iter().take(PAGE) {
             if kind == "backtest" {
                 resources.push(resource(
@@ -153,6 +169,7 @@ impl SettleServer {
                 let bt = self.backtest(&id, uri)?;
                 serde_json::to_string(&bt.daily_equity)
             }
+            Target::Language => Ok(settle_strategies::language::describe_json()),
             Target::Rows(id) => {
                 self.store()
                     .get_optimization(&id)

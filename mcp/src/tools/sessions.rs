@@ -44,20 +44,20 @@ pub struct SessionIdArgs {
     pub session_id: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct Pagination {
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
     pub has_more: bool,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SessionList {
     pub sessions: Vec<SessionRecord>,
     pub pagination: Pagination,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SessionDetail {
     #[serde(flatten)]
     pub session: SessionRecord,
@@ -70,7 +70,7 @@ impl SettleServer {
     #[tool(
         description = "Create a session: the workspace that owns strategies, versions, backtests and sweeps. Returns session_id.",
         input_schema = input_schema::<CreateSessionArgs>(),
-        output_schema = output_schema::<SessionRecord>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn create_session(
@@ -93,7 +93,7 @@ impl SettleServer {
     #[tool(
         description = "List sessions, oldest first, paged with an opaque cursor.",
         input_schema = input_schema::<ListSessionsArgs>(),
-        output_schema = output_schema::<SessionList>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn list_sessions(
@@ -154,7 +154,7 @@ impl SettleServer {
     #[tool(
         description = "Fetch one session by session_id.",
         input_schema = input_schema::<SessionIdArgs>(),
-        output_schema = output_schema::<SessionDetail>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_session(&self, Args(args): Args<SessionIdArgs>) -> ToolResult<SessionDetail> {

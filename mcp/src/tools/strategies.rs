@@ -19,7 +19,7 @@ use crate::ops::{Kickoff, StartError};
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
 /// One strategy version as list_strategies and wait_for_completion show it.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategySummary {
     #[serde(rename = "artifact_id")]
@@ -49,7 +49,7 @@ pub struct ListStrategiesArgs {
     pub session_id: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct StrategyList {
     pub strategies: Vec<StrategySummary>,
 }
@@ -61,13 +61,13 @@ pub struct ArtifactArgs {
     pub artifact_id: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct VersionRef {
     pub artifact_id: String,
     pub version: u32,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct StrategyDetail {
     pub strategy: StrategySummary,
     /// The full definition (entry and exit rules, parameters) in the strategy language.
@@ -78,21 +78,29 @@ pub struct StrategyDetail {
     pub window: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// The contract or nearby traded instead of the front month, if any.
+    pub contract: Option<String>,
     /// Every version of this strategy's chain, oldest first.
     pub versions: Vec<VersionRef>,
+    /// Values the definition got by default, not from the rules (ATR period, window, ...).
+    pub filled_defaults: Vec<crate::backend::FilledDefault>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStrategyArgs {
     pub session_id: String,
-    /// What the strategy does, in plain words (kept with the version).
+    /// What the strategy does, in plain words.
     pub description: String,
     /// Root ticker to trade, e.g. `ES` (see list_symbols).
     pub symbol: String,
-    /// Bar size: `1m`, `5m` or `1d` (default `1d`).
+    /// Bar size: `1m`, `5m`, `1h` or `1d` (default: the rules' or template's, else `1d`).
     pub bar_size: Option<String>,
-    /// Structured rules in the settle strategy language, as a JSON text. Give this or template.
+    /// Trade one contract (`ESZ13`) or nearby (`CL1`) instead of the continuous front month.
+    pub contract: Option<String>,
+    /// The strategy as a JSON object (describe_rule_language). Or rules_json, or template.
+    pub rules: Option<serde_json::Map<String, Value>>,
+    /// The same rules as JSON text.
     pub rules_json: Option<String>,
     /// Template name from list_templates. Give this or rules_json.
     pub template: Option<String>,
@@ -105,11 +113,11 @@ pub struct CreateStrategyArgs {
     pub start: Option<String>,
     /// Last date, `YYYY-MM-DD`.
     pub end: Option<String>,
-    /// Commission per contract per side in dollars (default $2.50, micros $1.00).
+    /// Dollars per contract per side (default $2.50, micros $1.00).
     pub commission_per_side: Option<f64>,
     /// Slippage per fill in ticks (default 1).
     pub slippage_ticks: Option<f64>,
-    /// Run a backtest right after building (default true).
+    /// Backtest after building (default true).
     pub backtest: Option<bool>,
     /// A retry with the same key returns the first operation.
     pub idempotency_key: Option<String>,
@@ -119,31 +127,27 @@ pub struct CreateStrategyArgs {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStrategyArgs {
     pub session_id: String,
-    /// The version to change; the result is always a new version.
     pub artifact_id: String,
-    /// What changed, in plain words (becomes the new version's description).
+    /// What changed (the new version's description).
     pub description: Option<String>,
     pub symbol: Option<String>,
     pub bar_size: Option<String>,
-    /// Replacement rules (as create_strategy).
+    pub contract: Option<String>,
+    pub rules: Option<serde_json::Map<String, Value>>,
     pub rules_json: Option<String>,
     pub template: Option<String>,
-    /// Parameter values to change; others keep their values.
+    /// Values to change; the others are kept.
     pub parameters: Option<Vec<ParameterValue>>,
-    /// New test window (as create_strategy); replaces start/end.
     pub window: Option<String>,
-    /// New first date, `YYYY-MM-DD`; replaces window.
     pub start: Option<String>,
-    /// New last date, `YYYY-MM-DD`; replaces window.
     pub end: Option<String>,
     pub commission_per_side: Option<f64>,
     pub slippage_ticks: Option<f64>,
-    /// Run a backtest of the new version (default true).
     pub backtest: Option<bool>,
     pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct KickoffOut {
     /// The session the operation belongs to (wait_for_completion and cancel_task take it).
     pub session_id: String,
@@ -166,7 +170,7 @@ pub struct DeleteArgs {
     pub confirm: bool,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct DeleteOut {
     pub artifact_id: String,
     pub deleted: bool,
@@ -201,7 +205,7 @@ const DEFAULT_TRADES: u32 = 10;
 /// Most equity points in one answer.
 const EQUITY_POINTS: usize = 250;
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct BacktestOut {
     pub backtest_id: String,
     pub artifact_id: String,
@@ -235,6 +239,8 @@ macro_rules! settings_of {
         Settings {
             symbol: $symbol,
             bar_size: $a.bar_size,
+            contract: $a.contract,
+            rules: $a.rules.map(Value::Object),
             rules_json: $a.rules_json,
             template: $a.template,
             parameters: $a.parameters,
@@ -252,7 +258,7 @@ impl SettleServer {
     #[tool(
         description = "List the strategy versions of a session with their canonicalParameters (the keys setup_optimization takes) and backtestResults.",
         input_schema = input_schema::<ListStrategiesArgs>(),
-        output_schema = output_schema::<StrategyList>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn list_strategies(
@@ -275,7 +281,7 @@ impl SettleServer {
     #[tool(
         description = "One strategy version in full: definition (rules, parameters), window, backtest status and its version chain.",
         input_schema = input_schema::<ArtifactArgs>(),
-        output_schema = output_schema::<StrategyDetail>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn inspect_strategy(
@@ -294,6 +300,8 @@ impl SettleServer {
             })
             .collect();
         let detail = StrategyDetail {
+            filled_defaults: self.backend.filled_defaults(&s.input, &s.definition),
+            contract: s.input.contract.clone(),
             definition: s.definition.clone(),
             symbol: s.input.symbol.clone(),
             bar_size: s.input.bar_size.clone(),
@@ -316,9 +324,9 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Build a new strategy from structured rules (rules_json) or a template + parameters, for one symbol, bar size, window and costs. Async: returns operation_id at once; then wait_for_completion(task='strategy_op'). Backtests by default.",
+        description = "Build a strategy from rules (see describe_rule_language) or a template + parameters, for one symbol, bar size, window and costs; backtests by default. Async: then wait_for_completion.",
         input_schema = input_schema::<CreateStrategyArgs>(),
-        output_schema = output_schema::<KickoffOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn create_strategy(
@@ -328,7 +336,6 @@ impl SettleServer {
         self.require_session(&a.session_id)?;
         let blank = StrategyInput {
             symbol: a.symbol,
-            bar_size: "1d".into(),
             ..StrategyInput::default()
         };
         let settings = settings_of!(a, symbol: None);
@@ -343,9 +350,9 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Change a strategy: saves a NEW version (never overwrites) with the given fields changed. Async: returns operation_id; then wait_for_completion(task='strategy_op').",
+        description = "Change a strategy: saves a NEW version with the given fields (as create_strategy) changed, the rest kept. Async, like create_strategy.",
         input_schema = input_schema::<UpdateStrategyArgs>(),
-        output_schema = output_schema::<KickoffOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn update_strategy(
@@ -369,7 +376,7 @@ impl SettleServer {
     #[tool(
         description = "Delete one strategy version with its backtests and sweeps. Requires confirm: true.",
         input_schema = input_schema::<DeleteArgs>(),
-        output_schema = output_schema::<DeleteOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn delete_strategy(&self, Args(a): Args<DeleteArgs>) -> ToolResult<DeleteOut> {
@@ -396,9 +403,9 @@ impl SettleServer {
     }
 
     #[tool(
-        description = "Run (or re-run) the backtest of an existing strategy version in place: no new version. Async: returns operation_id; then wait_for_completion(task='backtest') and get_backtest.",
+        description = "Re-run one version's backtest in place (no new version). Async: then wait_for_completion(task='backtest').",
         input_schema = input_schema::<BacktestArgs>(),
-        output_schema = output_schema::<KickoffOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn backtest_existing_strategy(
@@ -418,7 +425,7 @@ impl SettleServer {
     #[tool(
         description = "A version's latest backtest: backtestResults, what was traded (series, firstBar..lastBar, costs), every caveat (closeOnly, adjustment, notes: tell the user), the first 10 trades (paged), equity on request.",
         input_schema = input_schema::<GetBacktestArgs>(),
-        output_schema = output_schema::<BacktestOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_backtest(&self, Args(a): Args<GetBacktestArgs>) -> ToolResult<BacktestOut> {
@@ -627,6 +634,8 @@ impl SettleServer {
 struct Settings {
     symbol: Option<String>,
     bar_size: Option<String>,
+    contract: Option<String>,
+    rules: Option<Value>,
     rules_json: Option<String>,
     template: Option<String>,
     parameters: Option<Vec<ParameterValue>>,
@@ -641,11 +650,20 @@ impl Settings {
     /// `input` with these settings applied. Two ways of saying one thing in the same call
     /// (rules and a template; a window and dates) are an error naming both, never a silent pick.
     fn apply(self, mut input: StrategyInput) -> Result<StrategyInput, Failure> {
-        if self.rules_json.is_some() && self.template.is_some() {
-            return Err(fix(
-                "rules_json, template: give one of them, not both (rules_json is a whole strategy; \
-                 template a name from list_templates)",
-            ));
+        let given: Vec<&str> = [
+            (self.rules.is_some(), "rules"),
+            (self.rules_json.is_some(), "rules_json"),
+            (self.template.is_some(), "template"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        if given.len() > 1 {
+            return Err(fix(format!(
+                "{}: give one of them, not both (rules and rules_json are a whole strategy, as \
+                 an object or as text; template a name from list_templates)",
+                given.join(", ")
+            )));
         }
         if self.window.is_some() && (self.start.is_some() || self.end.is_some()) {
             return Err(fix("window: give either window or start/end, not both"));
@@ -656,11 +674,13 @@ impl Settings {
         if let Some(v) = self.bar_size {
             input.bar_size = v;
         }
-        if self.rules_json.is_some() {
-            (input.rules_json, input.template) = (self.rules_json, None);
+        if let Some(c) = self.contract {
+            input.contract = Some(c);
         }
-        if self.template.is_some() {
-            (input.template, input.rules_json) = (self.template, None);
+        // New rules or a template replace whatever the strategy was built from.
+        if self.rules.is_some() || self.rules_json.is_some() || self.template.is_some() {
+            (input.rules, input.rules_json, input.template) =
+                (self.rules, self.rules_json, self.template);
         }
         // A parameter given again replaces its earlier value; the others keep theirs.
         for p in self.parameters.unwrap_or_default() {

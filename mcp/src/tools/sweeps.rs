@@ -106,7 +106,7 @@ pub struct SweptParameter {
     pub values: Vec<f64>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct SetupOut {
     pub optimization_id: String,
     pub total_combinations: u64,
@@ -147,7 +147,7 @@ pub enum RowOrder {
 const DEFAULT_ROWS: u32 = 10;
 
 /// A sweep's state, as wait_for_completion and get_optimization report it.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct OptimizationSummary {
     pub optimization_id: String,
     pub artifact_id: String,
@@ -235,7 +235,7 @@ impl OptimizationSummary {
     }
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct OptimizationOut {
     #[serde(flatten)]
     pub summary: OptimizationSummary,
@@ -252,7 +252,7 @@ impl SettleServer {
     #[tool(
         description = "Set up a parameter sweep of one strategy version: per parameter {key, min, max, step?} (keys from list_strategies canonicalParameters); at most 10,000 combinations. Nothing runs yet; returns optimization_id and the grid size.",
         input_schema = input_schema::<SetupArgs>(),
-        output_schema = output_schema::<SetupOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn setup_optimization(&self, Args(a): Args<SetupArgs>) -> ToolResult<SetupOut> {
@@ -322,7 +322,7 @@ impl SettleServer {
     #[tool(
         description = "Start a configured sweep. Async: returns operation_id; then wait_for_completion(task='optimization') and get_optimization. One running sweep per session.",
         input_schema = input_schema::<RunArgs>(),
-        output_schema = output_schema::<KickoffOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn run_optimization(&self, Args(a): Args<RunArgs>) -> ToolResult<KickoffOut> {
@@ -405,7 +405,7 @@ impl SettleServer {
     #[tool(
         description = "Read a sweep: progress, best_result, its deflated Sharpe ratio, the caveats of the data, and the top 10 finished rows by rank (page with offset/limit, or order='combination'). Works while it runs and after a cancel.",
         input_schema = input_schema::<GetOptimizationArgs>(),
-        output_schema = output_schema::<OptimizationOut>(),
+        output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     pub async fn get_optimization(
