@@ -346,12 +346,33 @@ impl Store {
     }
 
     /// Deletes one artifact version with its backtests and optimizations.
-    pub fn delete_strategy(&self, artifact_id: &str) -> DbResult<bool> {
-        let n = self.lock().execute(
+    ///
+    /// Its child versions are re-parented to its own parent (none for version 1), so no
+    /// version points at a parent that is gone; returns their ids, and whether anything was
+    /// deleted.
+    pub fn delete_strategy(&self, artifact_id: &str) -> DbResult<(bool, Vec<String>)> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let children: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT artifact_id FROM strategies WHERE parent_artifact_id = ?1
+                 ORDER BY version, artifact_id",
+            )?;
+            let rows = stmt.query_map([artifact_id], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.execute(
+            "UPDATE strategies SET parent_artifact_id =
+               (SELECT parent_artifact_id FROM strategies WHERE artifact_id = ?1)
+             WHERE parent_artifact_id = ?1",
+            [artifact_id],
+        )?;
+        let n = tx.execute(
             "DELETE FROM strategies WHERE artifact_id = ?1",
             [artifact_id],
         )?;
-        Ok(n > 0)
+        tx.commit()?;
+        Ok((n > 0, children))
     }
 
     // ---- backtests ---------------------------------------------------------------------

@@ -467,12 +467,17 @@ fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
 fn headline(m: &settle_engine::Metrics) -> Metrics {
     Metrics {
         trade_count: u64::from(m.trade_count),
-        total_pnl: m.total_pnl,
-        win_rate: m.win_rate,
-        max_drawdown: m.max_drawdown,
-        sharpe_ratio: m.sharpe_ratio,
-        profit_factor: m.profit_factor,
+        total_pnl: unsigned_zero(m.total_pnl),
+        win_rate: m.win_rate.map(unsigned_zero),
+        max_drawdown: unsigned_zero(m.max_drawdown),
+        sharpe_ratio: m.sharpe_ratio.map(unsigned_zero),
+        profit_factor: m.profit_factor.map(unsigned_zero),
     }
+}
+
+/// `x`, with -0.0 written as 0.0: "-0" in an answer reads as a loss that is not there.
+fn unsigned_zero(x: f64) -> f64 {
+    x + 0.0
 }
 
 /// What the run traded and its caveats, from the engine's result.
@@ -505,7 +510,7 @@ fn trade(t: &settle_engine::Trade) -> Trade {
         exit_price: t.exit_price,
         commission: t.commission,
         slippage: t.slippage,
-        pnl: t.net_pnl,
+        pnl: unsigned_zero(t.net_pnl),
         exit_reason: name_of(&t.exit_reason),
     }
 }

@@ -71,6 +71,8 @@ pub struct Kickoff<'a> {
 pub enum StartError {
     #[error("operation {0} of this kind is already running in this session")]
     Busy(String),
+    #[error("idempotency key {0} was first used for another subject")]
+    KeyReused(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -128,6 +130,10 @@ impl Operations {
                 .store
                 .find_operation_by_key(k.session_id, k.kind, key)?
             {
+                // A retry works on the same subject; another subject is a new request.
+                if first.subject_id != k.subject_id {
+                    return Err(StartError::KeyReused(key.to_string()));
+                }
                 return Ok((first, false));
             }
         }

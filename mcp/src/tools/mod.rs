@@ -470,6 +470,18 @@ mod flow_tests {
             (again.operation_id.as_str(), again.created),
             (k.operation_id.as_str(), false)
         );
+        // The same key with other arguments is a mistake, not a retry.
+        let other = s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "ema", "symbol": "ES",
+                "idempotency_key": "once"}),
+            ))
+            .await;
+        assert!(
+            matches!(other, Err(crate::reply::Failure::Tool(ref m)) if m.starts_with("idempotency_key: 'once' was first sent with other arguments")),
+            "{:?}",
+            other.err()
+        );
         let w = wait(&s, &sid, &k).await;
         assert_eq!(w.status, "succeeded");
         let st = w.strategy.unwrap();
@@ -700,5 +712,48 @@ mod flow_tests {
             let m = refused(setup(range).await, "setup_optimization");
             assert!(m.contains(want), "{m}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deleting_a_version_reparents_its_children() {
+        let (_home, s) = server(0);
+        let sid = ok(s.create_session(args(json!({"title": "t"}))).await).session_id;
+        let v1 = ok(s
+            .create_strategy(args(
+                json!({"session_id": sid, "description": "v1", "symbol": "ES"}),
+            ))
+            .await);
+        wait(&s, &sid, &v1).await;
+        let v1 = v1.artifact_id.unwrap();
+        let v2 = ok(s
+            .update_strategy(args(json!({"session_id": sid, "artifact_id": v1,
+                "parameters": [{"key": "fast", "value": 12}]})))
+            .await);
+        wait(&s, &sid, &v2).await;
+        let v2 = v2.artifact_id.unwrap();
+        let reply = s
+            .delete_strategy(args(
+                json!({"session_id": sid, "artifact_id": v1, "confirm": true}),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(reply.data.reparented, [v2.clone()]);
+        assert!(
+            reply.summary.contains("now start their chain"),
+            "{}",
+            reply.summary
+        );
+        let list = ok(s.list_strategies(args(json!({"session_id": sid}))).await);
+        assert_eq!(list.strategies.len(), 1);
+        assert_eq!(list.strategies[0].artifact_id, v2);
+        assert_eq!(list.strategies[0].parent_artifact_id, None);
+        let again = s
+            .delete_strategy(args(
+                json!({"session_id": sid, "artifact_id": v1, "confirm": true}),
+            ))
+            .await;
+        assert!(
+            matches!(again, Err(crate::reply::Failure::Tool(ref m)) if m.contains("not found in this session"))
+        );
     }
 }

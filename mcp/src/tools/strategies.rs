@@ -174,6 +174,8 @@ pub struct DeleteArgs {
 pub struct DeleteOut {
     pub artifact_id: String,
     pub deleted: bool,
+    /// Later versions that pointed at the deleted one; each now points at its parent.
+    pub reparented: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -377,7 +379,8 @@ impl SettleServer {
         description = "Delete one strategy version with its backtests and sweeps. Requires confirm: true.",
         input_schema = input_schema::<DeleteArgs>(),
         output_schema = output_schema(),
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+        // Not idempotent: a repeat answers "not found", it does not succeed again.
+        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = false)
     )]
     pub async fn delete_strategy(&self, Args(a): Args<DeleteArgs>) -> ToolResult<DeleteOut> {
         if !a.confirm {
@@ -392,12 +395,24 @@ impl SettleServer {
                 s.artifact_id
             )));
         }
-        let deleted = self.store().delete_strategy(&s.artifact_id)?;
+        let (deleted, reparented) = self.store().delete_strategy(&s.artifact_id)?;
+        let moved = match (reparented.len(), &s.parent_artifact_id) {
+            (0, _) => String::new(),
+            (_, Some(p)) => format!(
+                " Version(s) {} now descend from {p}, its parent.",
+                reparented.join(", ")
+            ),
+            (_, None) => format!(
+                " Version(s) {} now start their chain (it was version 1).",
+                reparented.join(", ")
+            ),
+        };
         reply(
-            format!("Deleted {}.", s.artifact_id),
+            format!("Deleted {}.{moved}", s.artifact_id),
             DeleteOut {
                 artifact_id: s.artifact_id,
                 deleted,
+                reparented,
             },
         )
     }
@@ -574,6 +589,20 @@ impl SettleServer {
                 self.store()
                     .find_operation_by_key(session_id, KIND_STRATEGY, key)?
             {
+                // The same key is the same request: a retry. Other arguments are a new
+                // request that reused the key by mistake, and get no one else's operation.
+                let same = self
+                    .store()
+                    .get_strategy(&first.subject_id)?
+                    .is_some_and(|v| {
+                        v.input == input
+                            && v.description == description
+                            && v.parent_artifact_id.as_deref()
+                                == parent.map(|p| p.artifact_id.as_str())
+                    });
+                if !same {
+                    return Err(reused_key(key));
+                }
                 let artifact = Some(first.subject_id.clone());
                 return kickoff_reply(first, false, artifact, None);
             }
@@ -719,11 +748,20 @@ fn run_backtest_job(
     Ok(json!({ "artifact_id": artifact.artifact_id, "backtest_id": backtest_id }))
 }
 
+/// The answer to an idempotency_key sent again with different arguments.
+pub(super) fn reused_key(key: &str) -> Failure {
+    fix(format!(
+        "idempotency_key: '{key}' was first sent with other arguments; a retry must repeat the \
+         call exactly, and a new request needs a new key"
+    ))
+}
+
 pub(super) fn start_failure(e: StartError) -> Failure {
     match e {
         StartError::Busy(id) => fix(format!(
             "operation {id} is already running in this session: wait_for_completion or cancel_task it first"
         )),
+        StartError::KeyReused(key) => reused_key(&key),
         StartError::Db(e) => e.into(),
     }
 }

@@ -337,6 +337,9 @@ impl SettleServer {
                 self.store()
                     .find_operation_by_key(&a.session_id, KIND_OPTIMIZATION, key)?
             {
+                if first.subject_id != opt.optimization_id {
+                    return Err(super::strategies::reused_key(key));
+                }
                 return kickoff_reply(
                     first,
                     false,
