@@ -124,7 +124,7 @@ fn result(
         },
     )?;
     let range = run.range;
-    let mut notes = cfg.window.notes(&bars.ts, &run.cal, &range);
+    let mut notes = Vec::new();
     if bars.meta.close_only {
         notes.push(
             "close-only data: fills 'at the open' use the close, and stops, targets and \
@@ -154,6 +154,8 @@ fn result(
             }
         }
     }
+    // The data's caveats first (they change every number), then what the window meant.
+    notes.extend(cfg.window.notes(&bars.ts, &run.cal, &range));
     let out = run.out;
     if out.skipped_entries > 0 {
         notes.push(format!(

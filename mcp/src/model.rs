@@ -248,6 +248,8 @@ pub struct OptimizationRow {
     pub combo_index: u64,
     pub parameters: Vec<ParameterValue>,
     pub metrics: Option<Metrics>,
+    /// Why the combination failed; absent when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use crate::args::Args;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use settle_strategies::language;
 
 use super::SettleServer;
@@ -15,9 +15,15 @@ use crate::reply::{input_schema, output_schema, reply, ToolResult};
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Topic {
-    /// How to read the rest, operators, fields, indicators, defaults and example titles.
+    /// How to read the rest, the defaults, each operator's shape, the names of fields,
+    /// indicators and examples: enough to start, within one small answer.
     #[default]
     Guide,
+    /// Every operator with its meaning and shape.
+    Operators,
+    /// Every indicator (what it computes and reads, its arguments and defaults, its outputs)
+    /// and every price field.
+    Indicators,
     /// The JSON Schema of the rules.
     Schema,
     /// Every worked example, whole.
@@ -29,23 +35,16 @@ pub enum Topic {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeArgs {
-    /// `guide` (default), `schema`, `examples` or `all`.
+    /// `guide` (default), `operators`, `indicators`, `schema`, `examples` or `all`.
     pub topic: Option<Topic>,
 }
 
-/// One part of [`language::Description`]; the parts not asked for are absent.
+/// One part of [`language::Description`], under the same keys.
 #[derive(Debug, Serialize)]
 pub struct LanguageOut {
-    pub topic: String,
-    pub notes: Option<Value>,
-    pub operators: Option<Value>,
-    pub fields: Option<Value>,
-    pub indicators: Option<Value>,
-    pub defaults: Option<Value>,
-    /// Titles of the worked examples (topic `examples` has them whole).
-    pub example_titles: Option<Vec<String>>,
-    pub schema: Option<Value>,
-    pub examples: Option<Value>,
+    pub topic: Topic,
+    #[serde(flatten)]
+    pub parts: Map<String, Value>,
     /// The whole description as an MCP resource.
     pub uri: String,
 }
@@ -56,7 +55,7 @@ pub const LANGUAGE_URI: &str = "settle://rule-language";
 #[tool_router(router = language_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "How to write create_strategy's `rules`: topic guide (default: operators, fields, indicators, defaults), schema, examples (and/or/not, crossover, ATR stop, targets, trailing stop, time of day, stop entry, risk sizing) or all.",
+        description = "How to write create_strategy's `rules`: topic guide (default), operators, indicators, schema, examples (and/or/not, crossover, ATR stop, targets, trailing stop, time of day, stop entry, risk sizing) or all.",
         input_schema = input_schema::<DescribeArgs>(),
         output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
@@ -67,35 +66,57 @@ impl SettleServer {
     ) -> ToolResult<LanguageOut> {
         let topic = a.topic.unwrap_or_default();
         let d = language::describe();
-        let part = |on: bool, v: &dyn erased::ToValue| on.then(|| v.to_value());
-        let (guide, all) = (
-            matches!(topic, Topic::Guide | Topic::All),
-            topic == Topic::All,
-        );
+        let whole = match serde_json::to_value(&d) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let pick = |keys: &[&str]| -> Map<String, Value> {
+            keys.iter()
+                .filter_map(|k| whole.get(*k).map(|v| (k.to_string(), v.clone())))
+                .collect()
+        };
+        let names = |key: &str, field: &str| -> Value {
+            whole
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|items| items.iter().filter_map(|i| i.get(field).cloned()).collect())
+                .unwrap_or_default()
+        };
+        let parts = match topic {
+            Topic::Guide => {
+                let mut m = pick(&["notes", "defaults"]);
+                let shapes: Map<String, Value> = d
+                    .operators
+                    .iter()
+                    .map(|o| (o.op.to_string(), Value::String(o.shape.clone())))
+                    .collect();
+                m.insert("operator_shapes".into(), Value::Object(shapes));
+                m.insert("field_names".into(), names("fields", "name"));
+                m.insert("indicator_names".into(), names("indicators", "name"));
+                m.insert("example_titles".into(), names("examples", "title"));
+                m
+            }
+            Topic::Operators => pick(&["operators"]),
+            Topic::Indicators => pick(&["indicators", "fields"]),
+            Topic::Schema => pick(&["schema"]),
+            Topic::Examples => pick(&["examples"]),
+            Topic::All => whole.clone(),
+        };
         let out = LanguageOut {
-            topic: serde_json::to_value(topic)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            notes: part(guide, &d.notes),
-            operators: part(guide, &d.operators),
-            fields: part(guide, &d.fields),
-            indicators: part(guide, &d.indicators),
-            defaults: part(guide, &d.defaults),
-            example_titles: (topic == Topic::Guide)
-                .then(|| d.examples.iter().map(|e| e.title.clone()).collect()),
-            schema: part(topic == Topic::Schema || all, &d.schema),
-            examples: part(topic == Topic::Examples || all, &d.examples),
+            topic,
+            parts,
             uri: LANGUAGE_URI.into(),
         };
         let summary = match topic {
             Topic::Guide => format!(
-                "The settle rule language: {} operators, {} indicators, {} worked examples \
-                 (topic='examples'), the JSON Schema (topic='schema').",
-                d.operators.len(),
+                "The settle rule language in brief. More: topic='operators' (meanings), \
+                 'indicators' ({} with arguments and defaults), 'examples' ({} worked \
+                 strategies), 'schema'.",
                 d.indicators.len(),
                 d.examples.len()
             ),
+            Topic::Operators => format!("{} operators.", d.operators.len()),
+            Topic::Indicators => format!("{} indicators and the price fields.", d.indicators.len()),
             Topic::Schema => "The JSON Schema of create_strategy's rules.".into(),
             Topic::Examples => format!(
                 "{} worked examples; each `rules` is a complete strategy for create_strategy.",
@@ -104,18 +125,5 @@ impl SettleServer {
             Topic::All => "The whole settle rule language.".into(),
         };
         reply(summary, out)
-    }
-}
-
-/// Any serializable part as a JSON value.
-mod erased {
-    pub trait ToValue {
-        fn to_value(&self) -> serde_json::Value;
-    }
-
-    impl<T: serde::Serialize> ToValue for T {
-        fn to_value(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or_default()
-        }
     }
 }

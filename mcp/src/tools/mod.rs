@@ -737,7 +737,7 @@ mod flow_tests {
             ))
             .await
             .unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(reply.data.reparented, [v2.clone()]);
+        assert_eq!(reply.data.reparented, std::slice::from_ref(&v2));
         assert!(
             reply.summary.contains("now start their chain"),
             "{}",

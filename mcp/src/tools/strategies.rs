@@ -522,14 +522,24 @@ pub(super) fn metrics_text(m: &Metrics) -> String {
     )
 }
 
-/// Dollars to the cent, never `-0.00`: a loss that rounds to nothing reads `$0.00`.
+/// Dollars to the cent with thousands separators (`-$80,680.20`), never `-$0.00`: a loss
+/// that rounds to nothing reads `$0.00`.
 pub(super) fn dollars(x: f64) -> String {
     let cents = (x * 100.0).round();
-    if cents == 0.0 {
+    if cents == 0.0 || !cents.is_finite() {
         return "$0.00".into();
     }
     let sign = if cents < 0.0 { "-" } else { "" };
-    format!("{sign}${:.2}", cents.abs() / 100.0)
+    let text = format!("{:.2}", cents.abs() / 100.0);
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}${grouped}.{frac}")
 }
 
 /// The daily curve cut to [`EQUITY_POINTS`], keeping its maximum drawdown.
@@ -798,4 +808,17 @@ pub(super) fn kickoff_reply(
             created,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dollars_read_as_money() {
+        use super::dollars;
+        assert_eq!(dollars(-80680.19999999997), "-$80,680.20");
+        assert_eq!(dollars(1234567.5), "$1,234,567.50");
+        assert_eq!(dollars(-0.004), "$0.00");
+        assert_eq!(dollars(999.999), "$1,000.00");
+        assert_eq!(dollars(12.5), "$12.50");
+    }
 }

@@ -393,6 +393,7 @@ impl SettleServer {
                         "failed_count": failed,
                         "deflated_sharpe": end.deflated_sharpe,
                         "deflated_sharpe_unavailable": end.deflated_sharpe_unavailable,
+                        "facts": end.facts,
                     }))
                 },
             )

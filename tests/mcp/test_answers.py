@@ -1,0 +1,190 @@
+"""What the model reads: every answer within the budget by default, the caveats of the data
+next to the numbers, and a rule language learned from the tools alone, over stdio with the
+official Python SDK on real data (RTL's CL OHLC and HO settlements, Databento's 6EH4 minutes).
+"""
+import json
+import subprocess
+
+from conftest import SHARED_DATA, call, import_cl_daily, run, settle_bin, settle_session, wait
+
+BUDGET = 8_000
+HO_CSV = SHARED_DATA / "converted/rtl/HO_settlement_curve_daily.csv"
+SIX_E_DBN = SHARED_DATA / "converted/databento/glbx-mdp3-6EH4-20240101-20240131.ohlcv-1m.dbn.zst"
+
+
+def size(res) -> int:
+    """Bytes of the tool result as it goes over the wire (text block and structuredContent)."""
+    return len(json.dumps(res.model_dump(mode="json", by_alias=True, exclude_none=True), separators=(",", ":")))
+
+
+def cli(home, *args):
+    subprocess.run([settle_bin(), "--home", str(home), *args], check=True, capture_output=True, timeout=300)
+
+
+def import_ho_close_only(home):
+    """HO's nearest settlement (HO01), closes only, in dollars per gallon: an unadjusted
+    close-only continuous series."""
+    cli(home, "data", "import", str(HO_CSV), "--symbol", "HO", "--bar", "1d", "--time-col", "date",
+        "--close-col", "HO01", "--close-only", "--volume-col", "")
+
+
+async def measured(s, tool, args, sizes):
+    res = await s.call_tool(tool, args)
+    assert not res.is_error, f"{tool}: {res.content[0].text}"
+    sizes[tool] = max(sizes.get(tool, 0), size(res))
+    return res.structured_content
+
+
+def test_every_answer_with_default_arguments_fits_the_budget(tmp_path):
+    import_cl_daily(tmp_path)
+    import_ho_close_only(tmp_path)
+    sizes = {}
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            for tool, args in [("list_symbols", {}), ("list_templates", {}), ("list_datasets", {}),
+                               ("get_contract_specs", {"symbol": "ES"}), ("describe_rule_language", {}),
+                               ("list_sessions", {})]:
+                await measured(s, tool, args, sizes)
+            sid = (await measured(s, "create_session", {"title": "budget"}, sizes))["session_id"]
+            await measured(s, "get_session", {"session_id": sid}, sizes)
+            # The longest history: CL 2013-2023, every trade and every daily mark stored.
+            made = await measured(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"}, sizes)
+            done = await measured(s, "wait_for_completion", {
+                "session_id": sid, "operation_id": made["operation_id"], "task": "strategy_op"}, sizes)
+            assert done["status"] == "succeeded"
+            art = made["artifact_id"]
+            await measured(s, "list_strategies", {"session_id": sid}, sizes)
+            await measured(s, "inspect_strategy", {"session_id": sid, "artifact_id": art}, sizes)
+            bt = await measured(s, "get_backtest", {"session_id": sid, "artifact_id": art}, sizes)
+            assert bt["trades_total"] > 10 and len(bt["trades"]) == 10 and bt["daily_equity"] == []
+            assert bt["equity_points_total"] > 2500
+            setup = await measured(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": art,
+                "parameters": [{"key": "fast", "min": 5, "max": 30, "step": 5},
+                               {"key": "slow", "min": 40, "max": 100, "step": 20}]}, sizes)
+            kick = await measured(s, "run_optimization",
+                                  {"session_id": sid, "optimization_id": setup["optimization_id"]}, sizes)
+            done = await wait(s, kick)
+            assert done["status"] == "succeeded"
+            opt = await measured(s, "get_optimization",
+                                 {"session_id": sid, "optimization_id": setup["optimization_id"]}, sizes)
+            assert opt["completed"] == 24 and len(opt["rows"]) == 10
+            # Asked for, the curve of 2,700 daily marks comes as at most 250 points.
+            curve = await call(s, "get_backtest", {"session_id": sid, "artifact_id": art,
+                                                   "include_equity": True})
+            assert 200 < len(curve["daily_equity"]) <= 250
+
+    run(go())
+    over = {t: n for t, n in sizes.items() if n >= BUDGET}
+    assert not over, over
+    assert len(sizes) == 16, sorted(sizes)
+
+
+def test_caveats_stand_next_to_the_numbers(tmp_path):
+    """A close-only, unadjusted series: the backtest and the sweep say so in fields and in
+    words, and a window beyond the data says what it was clamped to."""
+    import_ho_close_only(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            rows = (await call(s, "list_datasets", {}))["datasets"]
+            assert [(r["symbol"], r["kind"], r["close_only"], r["adjustment"]) for r in rows] == [
+                ("HO", "continuous", True, "none")]
+            sid = (await call(s, "create_session", {}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "HO trend", "symbol": "HO", "template": "sma_cross",
+                "window": "since 1900"})
+            await wait(s, made)
+            res = await s.call_tool("get_backtest", {"session_id": sid, "artifact_id": made["artifact_id"]})
+            bt, text = res.structured_content, res.content[0].text
+            assert (bt["closeOnly"], bt["adjustment"], bt["series"]) == (True, "none", "HO/continuous/1d")
+            assert bt["firstBar"] == rows[0]["first"] and bt["lastBar"] == rows[0]["last"]
+            assert bt["bars"] > 4000 and bt["backtestResults"]["tradeCount"] > 0
+            assert any(n.startswith("close-only data") for n in bt["notes"]), bt["notes"]
+            clamp = [n for n in bt["notes"] if "starts before the data" in n]
+            assert clamp == [f"window `since 1900-01-01` starts before the data: clamped to the first bar, "
+                             f"{rows[0]['first'][:10]}"], bt["notes"]
+            assert "Caveats: close-only data" in text and "starts before the data" in text, text
+            assert "-0.00" not in text
+
+            # ytd is the data's last year, not today's.
+            up = await call(s, "update_strategy", {"session_id": sid, "artifact_id": made["artifact_id"],
+                                                   "window": "ytd"})
+            await wait(s, up)
+            ytd = await call(s, "get_backtest", {"session_id": sid, "artifact_id": up["artifact_id"]})
+            last = rows[0]["last"][:10]
+            assert ytd["firstBar"][:4] == last[:4]
+            assert any(f"counts back from the last bar ({last}), not from today" in n for n in ytd["notes"])
+
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": made["artifact_id"],
+                "parameters": [{"key": "fast", "min": 5, "max": 15, "step": 5}]})
+            kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": setup["optimization_id"]})
+            done = await wait(s, kick)
+            assert done["optimization"]["closeOnly"] is True
+            res = await s.call_tool("get_optimization",
+                                    {"session_id": sid, "optimization_id": setup["optimization_id"]})
+            opt = res.structured_content
+            assert (opt["closeOnly"], opt["adjustment"]) == (True, "none")
+            assert opt["firstBar"] == bt["firstBar"] and any("close-only" in n for n in opt["notes"])
+            assert "Caveats: close-only data" in res.content[0].text
+            settled = await s.call_tool("wait_for_completion", {
+                "session_id": sid, "operation_id": kick["operation_id"], "task": "optimization"})
+            assert "Caveats: close-only data" in settled.content[0].text, settled.content[0].text
+
+    run(go())
+
+
+def test_every_example_of_the_rule_language_runs(tmp_path):
+    """The model learns the language from describe_rule_language alone: every worked example,
+    sent as `rules` with the example's symbol and bar size, builds and trades on real data."""
+    import_cl_daily(tmp_path)
+    cli(tmp_path, "data", "import", str(SIX_E_DBN))
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            guide = await call(s, "describe_rule_language", {})
+            assert guide["topic"] == "guide" and "schema" not in guide
+            assert {"crosses_above", "and", "not"} <= set(guide["operator_shapes"])
+            assert {"rsi", "atr", "vwap"} <= set(guide["indicator_names"])
+            ops = (await call(s, "describe_rule_language", {"topic": "operators"}))["operators"]
+            assert sorted(o["op"] for o in ops) == sorted(guide["operator_shapes"])
+            inds = (await call(s, "describe_rule_language", {"topic": "indicators"}))["indicators"]
+            assert next(i for i in inds if i["name"] == "rsi")["args"] == {"period": None}  # required
+            examples = (await call(s, "describe_rule_language", {"topic": "examples"}))["examples"]
+            assert [e["title"] for e in examples] == guide["example_titles"] and len(examples) >= 9
+            schema = (await call(s, "describe_rule_language", {"topic": "schema"}))["schema"]
+            assert "long_entry" in schema["properties"]
+            whole = await s.read_resource("settle://rule-language")
+            assert json.loads(whole.contents[0].text)["examples"][0]["title"] == examples[0]["title"]
+
+            sid = (await call(s, "create_session", {"title": "examples"}))["session_id"]
+            for e in examples:
+                args = {"session_id": sid, "description": e["title"], "symbol": e["symbol"],
+                        "bar_size": e["bar_size"], "rules": e["rules"], "window": "all"}
+                if e["symbol"] == "6E":
+                    args["contract"] = "6EH4"
+                made = await call(s, "create_strategy", args)
+                done = await wait(s, made)
+                assert done["status"] == "succeeded", (e["title"], done["error"])
+                assert done["strategy"]["backtestResults"]["tradeCount"] > 0, e["title"]
+                if "atr" in json.dumps(e["rules"]) and "atr_period" not in e["rules"]:
+                    detail = await call(s, "inspect_strategy", {"session_id": sid,
+                                                                "artifact_id": made["artifact_id"]})
+                    filled = {d["path"]: d["value"] for d in detail["filled_defaults"]}
+                    assert filled.get("/atr_period") == 14, (e["title"], filled)
+
+            # Rules and arguments that disagree, and rules that do not parse: errors naming the
+            # JSON path and what would be valid.
+            base = {"session_id": sid, "description": "x", "symbol": "CL"}
+            clash = await s.call_tool("create_strategy", {**base, "rules": {**examples[0]["rules"], "symbol": "ES"}})
+            assert clash.is_error and 'the rules say "ES" but the call says "CL"' in clash.content[0].text
+            bad = await s.call_tool("create_strategy", {**base, "rules": {"long_entry": {"op": "gtt"}}})
+            assert bad.is_error and "rules/long_entry/op" in bad.content[0].text, bad.content[0].text
+            text = await s.call_tool("create_strategy", {**base, "rules_json": '{"long_entry": '})
+            assert text.is_error and "rules_json" in text.content[0].text and "line 1" in text.content[0].text
+
+    run(go())
