@@ -155,6 +155,16 @@ pub trait Backend: Send + Sync + 'static {
 
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>>;
 
+    /// Reads `file` (DBN, or CSV/Parquet described by `columns`) into the bar store; the
+    /// series stored.
+    fn import(
+        &self,
+        _file: &std::path::Path,
+        _columns: Option<&settle_data::import::CsvOptions>,
+    ) -> BackendResult<Vec<DatasetInfo>> {
+        Err("this server has no bar store to import into".into())
+    }
+
     /// Every default the language filled into `definition` that `input`'s rules did not
     /// state (inspect_strategy shows them). None by default.
     fn filled_defaults(&self, _input: &StrategyInput, _definition: &Value) -> Vec<FilledDefault> {

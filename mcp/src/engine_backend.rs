@@ -216,25 +216,41 @@ impl Backend for EngineBackend {
             .collect()
     }
 
+    fn import(
+        &self,
+        file: &Path,
+        columns: Option<&settle_data::import::CsvOptions>,
+    ) -> BackendResult<Vec<DatasetInfo>> {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        let bars = settle_data::import::read_file(file, columns).map_err(|e| e.to_string())?;
+        let entries = self
+            .store
+            .import(&bars)
+            .map_err(|e| format!("storing {name}: {e}"))?;
+        Ok(entries.into_iter().map(dataset_info).collect())
+    }
+
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
         let entries = self
             .store
             .list()
             .map_err(|e| format!("reading the local data store: {e}"))?;
-        Ok(entries
-            .into_iter()
-            .map(|e| DatasetInfo {
-                symbol: e.symbol,
-                kind: e.kind,
-                contract: e.contract,
-                bar_size: e.bar_size.to_string(),
-                first: e.first,
-                last: e.last,
-                rows: e.rows as u64,
-                close_only: e.close_only,
-                adjustment: e.adjustment,
-            })
-            .collect())
+        Ok(entries.into_iter().map(dataset_info).collect())
+    }
+}
+
+/// A store entry as the tools show it.
+fn dataset_info(e: settle_data::store::Entry) -> DatasetInfo {
+    DatasetInfo {
+        symbol: e.symbol,
+        kind: e.kind,
+        contract: e.contract,
+        bar_size: e.bar_size.to_string(),
+        first: e.first,
+        last: e.last,
+        rows: e.rows as u64,
+        close_only: e.close_only,
+        adjustment: e.adjustment,
     }
 }
 

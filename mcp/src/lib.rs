@@ -44,16 +44,20 @@ pub struct Server {
 
 impl Server {
     /// Opens `home/settle.db` and builds the tool handler around `backend`, listing the
-    /// tools of `toolsets`.
+    /// tools of `toolsets`; import_data reads from `data_dir` (created if missing).
     pub fn open(
         home: &Path,
         backend: Arc<dyn Backend>,
         toolsets: Toolsets,
+        data_dir: &Path,
     ) -> anyhow::Result<Server> {
         let store = db::Store::open(home)
             .with_context(|| format!("opening the settle database in {}", home.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
         Ok(Server {
-            handler: SettleServer::new(ops::Operations::new(store), backend, toolsets),
+            handler: SettleServer::new(ops::Operations::new(store), backend, toolsets)
+                .with_data_dir(data_dir.to_path_buf()),
         })
     }
 
@@ -73,14 +77,34 @@ impl Server {
     }
 }
 
+/// What `settle serve` serves besides its transport.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub toolsets: Toolsets,
+    /// The directory import_data reads from (default `$SETTLE_HOME/inbox`).
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+impl ServeOptions {
+    fn server(&self, home: &Path) -> anyhow::Result<Server> {
+        let data_dir = self.data_dir.clone().unwrap_or_else(|| home.join("inbox"));
+        Server::open(
+            home,
+            Arc::new(EngineBackend::open(home)?),
+            self.toolsets,
+            &data_dir,
+        )
+    }
+}
+
 /// `settle serve`: stdio with the real engine over the bar store under `home`.
-pub fn serve_stdio(home: &Path, toolsets: Toolsets) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(EngineBackend::open(home)?), toolsets)?.run_stdio()
+pub fn serve_stdio(home: &Path, options: &ServeOptions) -> anyhow::Result<()> {
+    options.server(home)?.run_stdio()
 }
 
 /// `settle serve --http ADDR`.
-pub fn serve_http(home: &Path, toolsets: Toolsets, options: HttpOptions) -> anyhow::Result<()> {
-    Server::open(home, Arc::new(EngineBackend::open(home)?), toolsets)?.run_http(options)
+pub fn serve_http(home: &Path, options: &ServeOptions, http: HttpOptions) -> anyhow::Result<()> {
+    options.server(home)?.run_http(http)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use settle_data::continuous::Adjustment;
 use settle_data::front_month::{self, FrontMonth};
-use settle_data::import::{csv_ohlcv, databento, parquet, CsvOptions, Stamp};
+use settle_data::import::{self, databento, CsvOptions, Stamp};
 use settle_data::roll::RollMethod;
 use settle_data::store::{Entry, Store};
 use settle_data::BarSize;
@@ -129,7 +129,8 @@ pub fn run(home: &Path, cmd: DataCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The series in the file `a` names: every series of a DBN file, or the one CSV/Parquet series.
+/// The series in the file `a` names: every series of a DBN file, or the one CSV/Parquet series
+/// its column options describe.
 fn read_file(a: &ImportArgs) -> anyhow::Result<Vec<settle_data::Bars>> {
     let file = a.file.as_deref().unwrap_or(Path::new(""));
     if databento::is_dbn(file) {
@@ -138,7 +139,7 @@ fn read_file(a: &ImportArgs) -> anyhow::Result<Vec<settle_data::Bars>> {
             "{}: a DBN file names its own symbols and contracts; drop --symbol/--contract",
             file.display()
         );
-        return Ok(databento::read(file)?);
+        return Ok(import::read_file(file, None)?);
     }
     let symbol = a.symbol.as_deref().ok_or_else(|| {
         anyhow::anyhow!("--symbol is required for CSV and Parquet files (e.g. --symbol ES)")
@@ -156,14 +157,7 @@ fn read_file(a: &ImportArgs) -> anyhow::Result<Vec<settle_data::Bars>> {
     } else {
         Stamp::BarOpen
     };
-    let is_parquet = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    Ok(vec![if is_parquet {
-        parquet::read(file, &o)?
-    } else {
-        csv_ohlcv::read(file, &o)?
-    }])
+    Ok(import::read_file(file, Some(&o))?)
 }
 
 /// Prints store entries as a table or JSON.

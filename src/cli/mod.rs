@@ -63,6 +63,9 @@ struct ServeArgs {
     /// plus quantconnect when QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN are set.
     #[arg(long, env = "SETTLE_TOOLS", value_name = "LIST")]
     tools: Option<settle_mcp::Toolsets>,
+    /// The only directory the import_data tool reads files from (default $SETTLE_HOME/inbox).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// The home directory in force.
@@ -85,10 +88,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),
         Command::Serve(a) => {
-            let toolsets = a
-                .tools
-                .unwrap_or_else(settle_mcp::Toolsets::from_env_credentials);
-            serve(&home, toolsets, a)
+            let options = settle_mcp::ServeOptions {
+                toolsets: a
+                    .tools
+                    .unwrap_or_else(settle_mcp::Toolsets::from_env_credentials),
+                data_dir: a.data_dir.clone(),
+            };
+            serve(&home, &options, a)
         }
     }
 }
@@ -96,20 +102,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 /// `settle serve`: stdio, or streamable HTTP with `--http`.
 fn serve(
     home: &std::path::Path,
-    toolsets: settle_mcp::Toolsets,
+    options: &settle_mcp::ServeOptions,
     a: ServeArgs,
 ) -> anyhow::Result<()> {
     match a.http {
         Some(addr) => settle_mcp::serve_http(
             home,
-            toolsets,
+            options,
             settle_mcp::HttpOptions {
                 addr,
                 bearer_token: a.token,
                 allowed_origins: a.allow_origin,
             },
         ),
-        None => settle_mcp::serve_stdio(home, toolsets),
+        None => settle_mcp::serve_stdio(home, options),
     }
 }
 

@@ -188,3 +188,38 @@ def test_every_example_of_the_rule_language_runs(tmp_path):
             assert text.is_error and "rules_json" in text.content[0].text and "line 1" in text.content[0].text
 
     run(go())
+
+
+def test_import_data_reads_only_the_data_directory(tmp_path):
+    """import_data takes a path inside `--data-dir` (default $SETTLE_HOME/inbox): a DBN file
+    alone, a CSV with its columns; anything outside, absolute, climbing or linked is refused
+    and nothing is read."""
+    inbox = tmp_path / "files"
+    (inbox / "rtl").mkdir(parents=True)
+    (inbox / "rtl/ho.csv").write_bytes(HO_CSV.read_bytes())
+    (inbox / "6e.dbn.zst").write_bytes(SIX_E_DBN.read_bytes())
+    (tmp_path / "secret.csv").write_text("time,close\n2024-01-02,1\n")
+    (inbox / "link.csv").symlink_to(tmp_path / "secret.csv")
+
+    async def go():
+        async with settle_session(tmp_path, "--data-dir", str(inbox)) as (s, _):
+            dbn = await call(s, "import_data", {"path": "6e.dbn.zst"})
+            assert [(d["symbol"], d["kind"], d["contract"], d["bar_size"]) for d in dbn["imported"]] == [
+                ("6E", "contract", "6EH4", "1m")]
+            ho = await call(s, "import_data", {"path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d",
+                                               "time_col": "date", "close_col": "HO01", "close_only": True,
+                                               "volume_col": ""})
+            (row,) = ho["imported"]
+            assert (row["symbol"], row["close_only"], row["rows"]) == ("HO", True, 4566)
+            listed = (await call(s, "list_datasets", {}))["datasets"]
+            assert {(d["symbol"], d["kind"]) for d in listed} == {("6E", "contract"), ("HO", "continuous")}
+            for path, why in [("../secret.csv", "climbs out"), (str(tmp_path / "secret.csv"), "absolute"),
+                              ("link.csv", "symbolic link"), ("missing.csv", "does not exist")]:
+                res = await s.call_tool("import_data", {"path": path, "symbol": "ES"})
+                assert res.is_error and why in res.content[0].text, (path, res.content[0].text)
+                assert str(inbox) in res.content[0].text
+            bad = await s.call_tool("import_data", {"path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d"})
+            assert bad.is_error and "ho.csv" in bad.content[0].text, bad.content[0].text
+            assert len((await call(s, "list_datasets", {}))["datasets"]) == 2  # nothing lost, nothing added
+
+    run(go())

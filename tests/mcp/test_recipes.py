@@ -293,6 +293,19 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
             assert busy.is_error
             # Wait for a few finished rows, then stop the session's sweep.
             await until_rows(s, sid, opt, kick)
+            # A client that sends a progress token hears done/total, the rate and the time left.
+            seen = []
+
+            async def on_progress(progress, total, message):
+                seen.append((progress, total, message))
+
+            res = await s.call_tool("wait_for_completion", {
+                "session_id": sid, "operation_id": kick["operation_id"], "task": "optimization",
+                "timeout_seconds": 2.5}, progress_callback=on_progress)
+            assert res.structured_content["status"] == "timed_out"
+            assert seen and all(t == total for _, t, _ in seen), seen
+            assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
+            assert f"/{total} done" in seen[-1][2] and "/s" in seen[-1][2], seen
             stop = await call(s, "cancel_task", {"session_id": sid})
             assert stop["operation_id"] == kick["operation_id"] and stop["cancel_requested"] is True
             done = await wait(s, kick)
@@ -310,7 +323,10 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
             # prefix; they are read in combination order, each with its own grid point.
             assert_grid_rows(page["rows"])
             assert all(r["metrics"]["tradeCount"] > 0 for r in page["rows"])
-            assert page["best_result"] == max(page["rows"], key=lambda r: r["metrics"]["totalPnl"])
+            best = page["best_result"]
+            assert all(best["metrics"]["totalPnl"] >= r["metrics"]["totalPnl"] for r in page["rows"])
+            ranked = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 1})
+            assert ranked["rows"] == [best]
             # A partial grid's best is not judged.
             assert page["deflated_sharpe_ratio"] is None
             text = (await s.call_tool("get_optimization", {"session_id": sid, "optimization_id": opt})).content[0].text

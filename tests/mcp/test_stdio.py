@@ -10,7 +10,7 @@ EXPECTED_TOOLS = {
     "create_strategy", "update_strategy", "delete_strategy", "backtest_existing_strategy",
     "get_backtest", "setup_optimization", "run_optimization", "get_optimization",
     "wait_for_completion", "cancel_task", "list_symbols", "get_contract_specs",
-    "list_templates", "list_datasets", "describe_rule_language",
+    "list_templates", "list_datasets", "describe_rule_language", "import_data",
 }
 
 

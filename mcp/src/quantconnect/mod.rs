@@ -12,8 +12,9 @@
 //!
 //! Environment (read when the server starts): `QUANTCONNECT_USER_ID`, `QUANTCONNECT_API_TOKEN`,
 //! `QUANTCONNECT_API_BASE_URL` (default `https://www.quantconnect.com/api/v2`), `AGENT_NAME`
-//! (default `settle`). Without credentials the tools are listed and answer a tool error naming
-//! the variables.
+//! (default `settle`). The server lists these tools when the credentials are set (or when
+//! `--tools` asks for them, see [`crate::toolsets`]); without credentials they answer a tool
+//! error naming the variables.
 
 mod answer;
 pub mod auth;

@@ -4,6 +4,7 @@
 //! The tool methods are public so a program (or a bench) can call them in-process with
 //! [`Args`](crate::Args); an MCP client reaches the same methods through `tools/call`.
 
+pub mod imports;
 pub mod language;
 pub mod operations;
 pub mod reference;
@@ -58,6 +59,8 @@ pub struct SettleServer {
     backend: Arc<dyn Backend>,
     tool_router: ToolRouter<SettleServer>,
     toolsets: Toolsets,
+    /// The only directory import_data reads from; `None`: imports are off.
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl SettleServer {
@@ -70,7 +73,8 @@ impl SettleServer {
                 + Self::operation_tools()
                 + Self::strategy_tools()
                 + Self::sweep_tools()
-                + Self::language_tools();
+                + Self::language_tools()
+                + Self::import_tools();
         }
         if toolsets.quantconnect {
             tool_router += crate::quantconnect::tool_router();
@@ -80,7 +84,14 @@ impl SettleServer {
             backend,
             tool_router,
             toolsets,
+            data_dir: None,
         }
+    }
+
+    /// The server with import_data reading files from `dir` (and nowhere else).
+    pub fn with_data_dir(mut self, dir: std::path::PathBuf) -> SettleServer {
+        self.data_dir = Some(dir);
+        self
     }
 
     fn store(&self) -> &Store {
@@ -272,6 +283,7 @@ mod tests {
                 "get_contract_specs",
                 "get_optimization",
                 "get_session",
+                "import_data",
                 "inspect_strategy",
                 "list_datasets",
                 "list_sessions",

@@ -334,7 +334,7 @@ fn grouped(all: &[DatasetInfo]) -> Vec<DatasetRow> {
 
 /// One row for `members` (same symbol, bar size and kind): the earliest first bar, the latest
 /// last, the rows summed.
-fn dataset_row(members: &[DatasetInfo]) -> DatasetRow {
+pub(super) fn dataset_row(members: &[DatasetInfo]) -> DatasetRow {
     let d = &members[0];
     let mut codes: Vec<&str> = members
         .iter()
