@@ -267,3 +267,46 @@ def test_a_malformed_request_never_reaches_quantconnect(tmp_path):
                 assert "model" in text
                 assert qc.requests == []
     run(go())
+
+
+def test_the_api_token_never_shows_in_logs_answers_or_the_database(tmp_path):
+    """With every log on, through successes, QuantConnect's errors and an unreachable server,
+    the token appears in no answer, no log line and no file under $SETTLE_HOME."""
+    log = tmp_path / "stderr.log"
+    answers = []
+
+    async def go():
+        with Listener() as qc:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("QUANTCONNECT_")}
+            env.update(SETTLE_HOME=str(tmp_path), SETTLE_LOG="trace", **credentials(qc.url))
+            params = StdioServerParameters(command=settle_bin(), args=["serve"], env=env)
+            with log.open("w") as errlog:
+                async with stdio_client(params, errlog=errlog) as (read, write):
+                    async with ClientSession(read, write) as s:
+                        await s.initialize()
+                        for tool, model in (("read_project", {"projectId": 1}),
+                                            ("read_optimization", {"optimizationId": "O-1"}),
+                                            ("create_compile", {})):
+                            answers.append(await s.call_tool(tool, {"model": model}))
+                        qc.answer("/api/v2/projects/read", 401, {"success": False, "errors": ["bad token"]})
+                        answers.append(await s.call_tool("read_project", {"model": {"projectId": 1}}))
+                        sid = (await s.call_tool("create_session", {"title": "t"})).structured_content
+                        answers.append(await s.call_tool("get_session", sid))
+            # Then the same server pointed at nothing.
+            env["QUANTCONNECT_API_BASE_URL"] = "http://127.0.0.1:9/api/v2"
+            params = StdioServerParameters(command=settle_bin(), args=["serve"], env=env)
+            with log.open("a") as errlog:
+                async with stdio_client(params, errlog=errlog) as (read, write):
+                    async with ClientSession(read, write) as s:
+                        await s.initialize()
+                        answers.append(await s.call_tool("read_project", {"model": {"projectId": 1}}))
+    run(go())
+    assert answers[-1].is_error and answers[3].content
+    text = log.read_text()
+    assert "reqwest" in text and "read_project" in text, "trace logging was on"
+    for a in answers:
+        assert TOKEN not in json.dumps(a.model_dump(mode="json")), a
+    assert TOKEN not in text
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f != log:
+            assert TOKEN.encode() not in f.read_bytes(), f
