@@ -89,7 +89,9 @@ pub fn router(handler: SettleServer, options: &HttpOptions) -> axum::Router {
         LocalSessionManager::default().into(),
         config,
     );
-    let app = axum::Router::new().nest_service("/mcp", service);
+    let app = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(screen_tool_calls));
     match options
         .bearer_token
         .clone()
@@ -105,6 +107,38 @@ pub fn router(handler: SettleServer, options: &HttpOptions) -> axum::Router {
             ))
         }
         None => app,
+    }
+}
+
+/// Largest request body read whole to be screened (a tool call is a few KB).
+const MAX_BODY: usize = 16 << 20;
+
+/// [`crate::screen`] on each POSTed message: a tool call with non-object arguments gets its
+/// invalid-params answer here; everything else goes on unchanged. A request from a browser
+/// (it carries `Origin`) goes straight on, so the library's origin check refuses a foreign
+/// page before anything answers it.
+async fn screen_tool_calls(req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::POST || req.headers().contains_key(header::ORIGIN) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body over 16 MB").into_response();
+    };
+    let answer = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|m| crate::screen::invalid_tool_call(&m));
+    match answer {
+        Some(error) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            error.to_string(),
+        )
+            .into_response(),
+        None => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
     }
 }
 

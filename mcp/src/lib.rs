@@ -21,6 +21,7 @@ pub mod model;
 pub mod ops;
 pub mod quantconnect;
 mod reply;
+pub mod screen;
 pub mod tools;
 pub mod toolsets;
 
@@ -61,11 +62,56 @@ impl Server {
         })
     }
 
-    /// Serves MCP over stdin/stdout until the client disconnects.
+    /// Serves MCP over stdin/stdout until the client disconnects. Each line from stdin
+    /// passes [`screen`] first; the library and the screen's answers share stdout a whole
+    /// line at a time.
     pub fn run_stdio(self) -> anyhow::Result<()> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
         runtime()?.block_on(async move {
-            let running = self.handler.serve(rmcp::transport::stdio()).await?;
+            let (ours, library) = tokio::io::duplex(1 << 16);
+            let (from_library, mut to_library) = tokio::io::split(ours);
+            let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let inbound = tokio::spawn(async move {
+                let mut lines = BufReader::new(tokio::io::stdin()).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(error) = screen::invalid_tool_call_line(&line) {
+                        let _ = answers.send(error);
+                    } else if to_library
+                        .write_all(format!("{line}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                // End of stdin: the library sees its input close and stops.
+                let _ = to_library.shutdown().await;
+            });
+            let outbound = tokio::spawn(async move {
+                let mut stdout = tokio::io::stdout();
+                let mut replies = BufReader::new(from_library).lines();
+                loop {
+                    let line = tokio::select! {
+                        reply = replies.next_line() => match reply {
+                            Ok(Some(line)) => line,
+                            _ => break,
+                        },
+                        Some(error) = answered.recv() => error,
+                    };
+                    if stdout
+                        .write_all(format!("{line}\n").as_bytes())
+                        .await
+                        .is_err()
+                        || stdout.flush().await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            let running = self.handler.serve(tokio::io::split(library)).await?;
             running.waiting().await?;
+            inbound.abort();
+            let _ = outbound.await;
             Ok(())
         })
     }

@@ -30,9 +30,9 @@ class Answer:
         self.status_code, self.text = status_code, text
 
 
-def post(port, **headers):
-    """POSTs an initialize request; urllib sends a given `Host` header as it is."""
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=json.dumps(INIT).encode(),
+def post(port, message=INIT, **headers):
+    """POSTs `message` (an initialize request); urllib sends a given `Host` header as it is."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=json.dumps(message).encode(),
                                  headers={**HEADERS, **headers}, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
@@ -66,3 +66,37 @@ def test_malformed_allowed_origin_fails_at_start(tmp_path):
                           "--allow-origin", "localhost:6274"], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "--allow-origin" in out.stderr and "expected an origin" in out.stderr
+
+
+def test_a_tool_call_whose_arguments_are_not_an_object_is_invalid_params(server):
+    """JSON-RPC's -32602 naming the problem, not -32601 "method not found"; a foreign page
+    still gets 403 first."""
+    call = {"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+            "params": {"name": "list_symbols", "arguments": "energy"}}
+    answer = post(server, call)
+    assert answer.status_code == 200
+    error = json.loads(answer.text)["error"]
+    assert error["code"] == -32602 and "`arguments` must be a JSON object, got a string" in error["message"]
+    assert post(server, call, Origin="http://evil.example").status_code == 403
+
+
+def test_over_stdio_too(tmp_path):
+    proc = subprocess.Popen([settle_bin(), "--home", str(tmp_path), "serve"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        for message in (INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": {"name": "list_symbols", "arguments": [1]}},
+                        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                         "params": {"name": "get_contract_specs", "arguments": {"symbol": "ES"}}}):
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+        proc.stdin.flush()
+        answers = {}
+        while len(answers) < 3:
+            line = json.loads(proc.stdout.readline())
+            answers[line["id"]] = line
+        assert answers[2]["error"]["code"] == -32602
+        assert "got an array" in answers[2]["error"]["message"]
+        assert answers[3]["result"]["structuredContent"]["tick_value"] == 12.5
+    finally:
+        proc.kill()
