@@ -12,9 +12,11 @@
 //! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
 //!
+//! * [`chart`]: the equity curve and drawdown as PNG or SVG.
 //! * [`thin`]: long equity curves cut to a few hundred points, drawdowns kept.
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 
+pub mod chart;
 pub mod config;
 pub mod equity;
 pub mod error;

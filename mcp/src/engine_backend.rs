@@ -113,7 +113,7 @@ impl Backend for EngineBackend {
             .map_err(|e| format!("backtest: {e}"))?;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
-            facts: facts(&r, cfg.slippage_ticks),
+            facts: facts(&r, &cfg),
             trades: r.trades.iter().map(trade).collect(),
             daily_equity: r
                 .daily_equity
@@ -168,7 +168,7 @@ impl Backend for EngineBackend {
             let best = result.best_result.as_ref();
             let params = best.map_or_else(|| grid.params(0), |b| b.params.clone());
             let run = evaluator.backtest_in(&params, None, EquityCurve::Daily);
-            let facts = run.as_ref().ok().map(|r| facts(r, cfg.slippage_ticks));
+            let facts = run.as_ref().ok().map(|r| facts(r, &cfg));
             let (deflated_sharpe, deflated_sharpe_unavailable) =
                 match deflated_best(&result, run, &cfg) {
                     Ok(d) => (Some(d), None),
@@ -497,7 +497,7 @@ fn unsigned_zero(x: f64) -> f64 {
 }
 
 /// What the run traded and its caveats, from the engine's result.
-fn facts(r: &settle_engine::BacktestResult, slippage_ticks: u32) -> RunFacts {
+fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
     RunFacts {
         series: r.series.clone(),
         contracts: r.contracts.clone(),
@@ -507,8 +507,9 @@ fn facts(r: &settle_engine::BacktestResult, slippage_ticks: u32) -> RunFacts {
         bars: r.bars as u64,
         close_only: r.close_only,
         adjustment: r.adjustment.clone(),
+        starting_capital: cfg.starting_capital,
         commission_per_side: r.commission_per_side,
-        slippage_ticks,
+        slippage_ticks: cfg.slippage_ticks,
         skipped_entries: r.skipped_entries,
         notes: r.notes.clone(),
     }

@@ -148,6 +148,9 @@ pub struct RunFacts {
     /// Back-adjustment of the series: `none` (P&L across a roll includes the price gap),
     /// `difference` or `ratio`.
     pub adjustment: String,
+    /// Account equity before the first bar.
+    #[serde(default)]
+    pub starting_capital: f64,
     /// Dollars per contract per side charged, and ticks of slippage per fill.
     pub commission_per_side: f64,
     pub slippage_ticks: u32,

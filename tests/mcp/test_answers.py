@@ -2,6 +2,7 @@
 next to the numbers, and a rule language learned from the tools alone, over stdio with the
 official Python SDK on real data (RTL's CL OHLC and HO settlements, Databento's 6EH4 minutes).
 """
+import base64
 import json
 import subprocess
 
@@ -72,6 +73,15 @@ def test_every_answer_with_default_arguments_fits_the_budget(tmp_path):
             opt = await measured(s, "get_optimization",
                                  {"session_id": sid, "optimization_id": setup["optimization_id"]}, sizes)
             assert opt["completed"] == 24 and len(opt["rows"]) == 10
+            # The picture: a PNG image block and one line, no structuredContent (Claude Code
+            # would drop the image).
+            pic = await s.call_tool("get_backtest_chart", {"session_id": sid, "artifact_id": art})
+            assert not pic.is_error and pic.structured_content is None
+            image, line = pic.content
+            png = base64.b64decode(image.data)
+            assert image.mime_type == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
+            assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (800, 500)
+            assert len(png) < 150_000 and "Equity and drawdown of backtest" in line.text
             # Asked for, the curve of 2,700 daily marks comes as at most 250 points.
             curve = await call(s, "get_backtest", {"session_id": sid, "artifact_id": art,
                                                    "include_equity": True})

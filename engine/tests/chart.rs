@@ -1,0 +1,135 @@
+//! The equity chart drawn from a real backtest (RTL's CL front month, daily OHLC), looked at
+//! as pixels: a PNG of the right size, not blank, the curve's highest point in the column of
+//! the richest day and its lowest in the column of the poorest.
+
+mod common;
+
+use chrono::NaiveDate;
+use settle_data::spec;
+use settle_engine::chart::{equity_png, equity_svg, EquityChart, EQUITY_RGB};
+use settle_engine::{backtest, BacktestConfig, ExitLevel, Signals};
+
+/// Long after two lower closes turn up, short after two higher closes turn down.
+fn zigzag(bars: &settle_data::Bars) -> Signals {
+    let mut sig = Signals::none(bars.len());
+    for t in 2..bars.len() {
+        let (a, b, c) = (bars.close[t - 2], bars.close[t - 1], bars.close[t]);
+        sig.long_entry[t] = b < a && c > b;
+        sig.short_entry[t] = b > a && c < b;
+    }
+    sig
+}
+
+#[test]
+fn the_cl_curve_is_drawn_where_the_data_says() {
+    let bars = common::cl_daily();
+    let cfg = BacktestConfig {
+        window: "since 2015".parse().unwrap(),
+        stop_loss: Some(ExitLevel::Points(3.0)),
+        max_bars_held: Some(10),
+        ..Default::default()
+    };
+    let r = backtest(&bars, spec("CL").unwrap(), &zigzag(&bars), &cfg).unwrap();
+    let dates: Vec<NaiveDate> = r.daily_equity.iter().map(|d| d.date).collect();
+    let equity: Vec<f64> = r.daily_equity.iter().map(|d| d.equity).collect();
+    let day = |s: settle_engine::Stamp| {
+        chrono::DateTime::from_timestamp(s.0, 0)
+            .unwrap()
+            .date_naive()
+    };
+    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.entry_time)).collect();
+    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.exit_time)).collect();
+    let chart = EquityChart {
+        title: "CL zig-zag since 2015",
+        dates: &dates,
+        equity: &equity,
+        start: cfg.starting_capital,
+        entries: &entries,
+        exits: &exits,
+    };
+    let drawn = equity_png(&chart, 800, 500).unwrap();
+    if let Ok(path) = std::env::var("SETTLE_CHART_OUT") {
+        std::fs::write(path, &drawn.image).unwrap();
+    }
+    assert!(drawn.image.len() < 150_000, "{} bytes", drawn.image.len());
+    let decoder = png::Decoder::new(std::io::Cursor::new(&drawn.image));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (800, 500));
+    let at = |x: usize, y: usize| {
+        let i = (y * 800 + x) * 3;
+        (pixels[i], pixels[i + 1], pixels[i + 2])
+    };
+    let mut colours: Vec<_> = (0..500)
+        .flat_map(|y| (0..800).map(move |x| (x, y)))
+        .map(|(x, y)| at(x, y))
+        .collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(
+        colours.len() > 20,
+        "a nearly blank picture: {} colours",
+        colours.len()
+    );
+
+    // Where the curve's own colour is highest and lowest in the equity panel.
+    let (xs, ys) = drawn.equity_area.clone();
+    let line: Vec<(usize, usize)> = (ys.start.max(0) as usize..ys.end as usize)
+        .flat_map(|y| (xs.start.max(0) as usize..xs.end as usize).map(move |x| (x, y)))
+        .filter(|&(x, y)| at(x, y) == EQUITY_RGB)
+        .collect();
+    assert!(
+        line.len() > 500,
+        "the curve is drawn: {} pixels",
+        line.len()
+    );
+    let top = line.iter().min_by_key(|p| (p.1, p.0)).unwrap();
+    let bottom = line.iter().max_by_key(|p| (p.1, p.0)).unwrap();
+    let column = |d: NaiveDate| {
+        let (first, last) = (dates[0], *dates.last().unwrap());
+        let f = (d - first).num_days() as f64 / (last - first).num_days() as f64;
+        xs.start as f64 + f * (xs.end - xs.start) as f64
+    };
+    // The drawn top lies over a day whose equity is the highest, to within the two pixels of
+    // the line's width (two lows a pixel apart are one height on screen); likewise the bottom.
+    let (hi, lo) = equity
+        .iter()
+        .fold((f64::MIN, f64::MAX), |(h, l), &e| (h.max(e), l.min(e)));
+    let span = (hi.max(cfg.starting_capital) - lo.min(cfg.starting_capital)) * 1.1;
+    let per_pixel = span / (ys.end - ys.start) as f64;
+    let near = |x: usize, target: f64| {
+        (0..dates.len()).any(|i| {
+            (column(dates[i]) - x as f64).abs() <= 4.0
+                && (equity[i] - target).abs() <= 2.0 * per_pixel
+        })
+    };
+    assert!(
+        near(top.0, hi),
+        "top {top:?}: no day near it has the highest equity {hi}"
+    );
+    assert!(
+        near(bottom.0, lo),
+        "bottom {bottom:?}: no day near it has the lowest equity {lo}"
+    );
+    assert!(top.1 < bottom.1);
+
+    let svg = equity_svg(&chart, 800, 500).unwrap().image;
+    assert!(svg.starts_with("<svg") && svg.contains("CL zig-zag since 2015"));
+}
+
+#[test]
+fn a_curve_too_short_to_draw_says_so() {
+    let d = [NaiveDate::from_ymd_opt(2024, 1, 2).unwrap()];
+    let chart = EquityChart {
+        title: "one day",
+        dates: &d,
+        equity: &[100_000.0],
+        start: 100_000.0,
+        entries: &[],
+        exits: &[],
+    };
+    let svg = equity_svg(&chart, 800, 500).unwrap().image;
+    assert!(svg.contains("fewer than two trading dates"), "{svg}");
+    assert!(!equity_png(&chart, 800, 500).unwrap().image.is_empty());
+}

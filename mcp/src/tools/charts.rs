@@ -1,0 +1,120 @@
+//! `get_backtest_chart`: the equity curve and drawdown of a backtest, as a picture the client
+//! shows inline.
+//!
+//! The answer is an MCP image block (PNG, base64) and one line of text, and deliberately no
+//! `structuredContent`: Claude Code drops image blocks from an answer that has it.
+
+use base64::Engine as _;
+use chrono::NaiveDate;
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::{tool, tool_router, ErrorData};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use settle_engine::chart::{self, EquityChart};
+
+use super::SettleServer;
+use crate::args::Args;
+use crate::reply::{fix, input_schema, Failure};
+
+/// Pixels of every chart: readable in a chat window, a PNG of tens of KB.
+const SIZE: (u32, u32) = (800, 500);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartArgs {
+    pub session_id: String,
+    /// The strategy version whose latest backtest to draw.
+    pub artifact_id: String,
+}
+
+/// A picture and the line that says what it shows.
+pub struct Picture {
+    pub text: String,
+    pub png: Vec<u8>,
+}
+
+impl IntoCallToolResult for Picture {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let data = base64::engine::general_purpose::STANDARD.encode(&self.png);
+        Ok(CallToolResult::success(vec![
+            ContentBlock::image(data, "image/png"),
+            ContentBlock::text(self.text),
+        ])
+        .into())
+    }
+}
+
+#[tool_router(router = chart_tools, vis = "pub(super)")]
+impl SettleServer {
+    #[tool(
+        description = "A picture of a version's latest backtest: the daily equity curve with entries and exits marked and the drawdown underneath (PNG, 800x500).",
+        input_schema = input_schema::<ChartArgs>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_backtest_chart(&self, Args(a): Args<ChartArgs>) -> Result<Picture, Failure> {
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        let id = s.latest_backtest_id.clone().ok_or_else(|| {
+            fix(format!(
+                "{} has no backtest yet: call backtest_existing_strategy",
+                s.artifact_id
+            ))
+        })?;
+        let bt = self
+            .store()
+            .get_backtest(&id)?
+            .ok_or_else(|| fix(format!("backtest {id} no longer exists")))?;
+        if bt.status != "passed" {
+            return Err(fix(format!(
+                "backtest {id} is {}: there is no curve to draw yet",
+                bt.status
+            )));
+        }
+        let day = |s: &str| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok();
+        let dates: Vec<NaiveDate> = bt
+            .daily_equity
+            .iter()
+            .filter_map(|p| day(&p.date))
+            .collect();
+        let equity: Vec<f64> = bt.daily_equity.iter().map(|p| p.equity).collect();
+        let entries: Vec<NaiveDate> = bt
+            .trades
+            .iter()
+            .filter_map(|t| day(&t.entry_time))
+            .collect();
+        let exits: Vec<NaiveDate> = bt.trades.iter().filter_map(|t| day(&t.exit_time)).collect();
+        let facts = bt.facts.unwrap_or_default();
+        let title = format!("{} ({}), {}", s.ticker, s.description, facts.window_text());
+        let start = if facts.starting_capital > 0.0 {
+            facts.starting_capital
+        } else {
+            equity.first().copied().unwrap_or_default()
+        };
+        let drawn = chart::equity_png(
+            &EquityChart {
+                title: &title,
+                dates: &dates,
+                equity: &equity,
+                start,
+                entries: &entries,
+                exits: &exits,
+            },
+            SIZE.0,
+            SIZE.1,
+        )
+        .map_err(|e| fix(e.to_string()))?;
+        let metrics = bt
+            .metrics
+            .as_ref()
+            .map(super::strategies::metrics_text)
+            .unwrap_or_default();
+        Ok(Picture {
+            text: format!(
+                "Equity and drawdown of backtest {id} on {}: {metrics}.{}",
+                facts.window_text(),
+                facts.caveat_text()
+            ),
+            png: drawn.image,
+        })
+    }
+}
