@@ -5,20 +5,10 @@
 mod common;
 
 use chrono::NaiveDate;
+use common::zigzag;
 use settle_data::spec;
 use settle_engine::chart::{equity_png, equity_svg, EquityChart, EQUITY_RGB};
-use settle_engine::{backtest, BacktestConfig, ExitLevel, Signals};
-
-/// Long after two lower closes turn up, short after two higher closes turn down.
-fn zigzag(bars: &settle_data::Bars) -> Signals {
-    let mut sig = Signals::none(bars.len());
-    for t in 2..bars.len() {
-        let (a, b, c) = (bars.close[t - 2], bars.close[t - 1], bars.close[t]);
-        sig.long_entry[t] = b < a && c > b;
-        sig.short_entry[t] = b > a && c < b;
-    }
-    sig
-}
+use settle_engine::{backtest, BacktestConfig, ExitLevel};
 
 #[test]
 fn the_cl_curve_is_drawn_where_the_data_says() {

@@ -12,16 +12,7 @@ use settle_engine::*;
 
 mod common;
 
-/// Long on an up close after a down close, short on the reverse: many trades, both sides.
-fn zigzag(bars: &Bars) -> Signals {
-    let mut sig = Signals::none(bars.len());
-    for t in 2..bars.len() {
-        let (a, b, c) = (bars.close[t - 2], bars.close[t - 1], bars.close[t]);
-        sig.long_entry[t] = b < a && c > b;
-        sig.short_entry[t] = b > a && c < b;
-    }
-    sig
-}
+use common::zigzag;
 
 /// Metrics as JSON text: equal text means bit-equal numbers (shortest round-trip printing).
 fn text(m: &Metrics) -> String {

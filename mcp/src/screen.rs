@@ -46,7 +46,8 @@ pub fn invalid_tool_call_line(line: &str) -> Option<String> {
     invalid_tool_call(&message).map(|e| e.to_string())
 }
 
-fn kind(v: &Value) -> &'static str {
+/// A value's JSON type in words (`a string`), for error messages.
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use settle_data::import::rtl;
 use settle_data::Bars;
+use settle_engine::Signals;
 
 /// A file of `../shared/data`.
 pub fn data(rel: &str) -> PathBuf {
@@ -22,4 +23,16 @@ pub fn cl_daily() -> Bars {
         &exp,
     )
     .unwrap()
+}
+
+/// Long after two lower closes turn up, short after two higher closes turn down: a signal
+/// that trades often on any series.
+pub fn zigzag(bars: &Bars) -> Signals {
+    let mut sig = Signals::none(bars.len());
+    for t in 2..bars.len() {
+        let (a, b, c) = (bars.close[t - 2], bars.close[t - 1], bars.close[t]);
+        sig.long_entry[t] = b < a && c > b;
+        sig.short_entry[t] = b > a && c < b;
+    }
+    sig
 }

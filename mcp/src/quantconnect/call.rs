@@ -92,7 +92,7 @@ fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String,
         Some(Value::Object(_)) => Err(format!("{name} takes no arguments; call it with {{}}")),
         Some(other) => Err(format!(
             "model must be an object (the request, e.g. {{\"projectId\": 123}}), not {}",
-            json_type(&other)
+            crate::screen::kind(&other)
         )),
     }
 }
@@ -156,17 +156,6 @@ fn field_path(pointer: &str) -> String {
         }
     }
     path
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn without_nulls(v: Value) -> Value {

@@ -54,16 +54,8 @@ impl SettleServer {
     )]
     pub async fn get_backtest_chart(&self, Args(a): Args<ChartArgs>) -> Result<Picture, Failure> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
-        let id = s.latest_backtest_id.clone().ok_or_else(|| {
-            fix(format!(
-                "{} has no backtest yet: call backtest_existing_strategy",
-                s.artifact_id
-            ))
-        })?;
-        let bt = self
-            .store()
-            .get_backtest(&id)?
-            .ok_or_else(|| fix(format!("backtest {id} no longer exists")))?;
+        let bt = self.latest_backtest(&s)?;
+        let id = bt.backtest_id.clone();
         if bt.status != "passed" {
             return Err(fix(format!(
                 "backtest {id} is {}: there is no curve to draw yet",

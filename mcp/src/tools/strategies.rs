@@ -451,16 +451,7 @@ impl SettleServer {
                 "trades_limit must be at most 500, got {limit}"
             )));
         }
-        let bt_id = s.latest_backtest_id.clone().ok_or_else(|| {
-            fix(format!(
-                "{} has no backtest yet: call backtest_existing_strategy",
-                s.artifact_id
-            ))
-        })?;
-        let bt = self
-            .store()
-            .get_backtest(&bt_id)?
-            .ok_or_else(|| fix(format!("backtest {bt_id} no longer exists")))?;
+        let bt = self.latest_backtest(&s)?;
         let total = bt.trades.len() as u64;
         let offset = u64::from(a.trades_offset.unwrap_or(0)).min(total);
         let end = (offset + u64::from(limit)).min(total);
@@ -552,6 +543,22 @@ fn thinned(curve: &[EquityPoint]) -> Vec<EquityPoint> {
 }
 
 impl SettleServer {
+    /// The latest backtest of a version, or a tool error saying there is none.
+    pub(super) fn latest_backtest(
+        &self,
+        s: &StrategyRecord,
+    ) -> Result<crate::model::BacktestRecord, Failure> {
+        let id = s.latest_backtest_id.clone().ok_or_else(|| {
+            fix(format!(
+                "{} has no backtest yet: call backtest_existing_strategy",
+                s.artifact_id
+            ))
+        })?;
+        self.store()
+            .get_backtest(&id)?
+            .ok_or_else(|| fix(format!("backtest {id} no longer exists")))
+    }
+
     /// The summary shape of one version, with its latest passed metrics.
     pub(super) fn summarize(&self, s: StrategyRecord) -> Result<StrategySummary, Failure> {
         let backtest_results = match &s.latest_backtest_id {
