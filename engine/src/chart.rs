@@ -1,5 +1,5 @@
-//! Pictures of a backtest: the equity curve with its drawdown underneath and the trades
-//! marked, as PNG or SVG.
+//! Pictures of a backtest and a sweep: the equity curve with its drawdown underneath and the
+//! trades marked (PNG or SVG), and a sweep's metric over two parameters as a heatmap (PNG).
 //!
 //! A trader judges a backtest by its curve before its numbers. The picture is drawn with
 //! plotters in one function for both formats, with DejaVu Sans compiled in (no system font
@@ -72,17 +72,8 @@ pub fn equity_png(c: &EquityChart, width: u32, height: u32) -> Result<Drawn<Vec<
         root.present().map_err(err)?;
         area
     };
-    let mut png = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut png, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Best);
-        let mut writer = encoder.write_header().map_err(err)?;
-        writer.write_image_data(&pixels).map_err(err)?;
-    }
     Ok(Drawn {
-        image: png,
+        image: encode_png(&pixels, width, height)?,
         equity_area,
     })
 }
@@ -219,6 +210,162 @@ where
     Ok(equity_area)
 }
 
+/// What a sweep heatmap shows: one metric over two parameters (rows `y`, columns `x`).
+#[derive(Debug, Clone)]
+pub struct Heatmap<'a> {
+    pub title: &'a str,
+    pub x_key: &'a str,
+    pub y_key: &'a str,
+    pub x_values: &'a [f64],
+    pub y_values: &'a [f64],
+    /// `z[iy][ix]`; `None` for a combination that has no value (failed, not run, no trades).
+    pub z: &'a [Vec<Option<f64>>],
+    /// The best cell `(ix, iy)`, outlined.
+    pub best: Option<(usize, usize)>,
+}
+
+/// Most cells per axis whose values are written inside them.
+const MAX_LABELLED: usize = 12;
+
+/// The heatmap as PNG bytes: green cells above zero, red below, deeper for larger values;
+/// grey where there is no value; the best cell outlined in black.
+pub fn heatmap_png(h: &Heatmap, width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        draw_heatmap(&root, h)?;
+        root.present().map_err(err)?;
+    }
+    encode_png(&pixels, width, height)
+}
+
+fn draw_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    font()?;
+    root.fill(&WHITE).map_err(err)?;
+    let (nx, ny) = (h.x_values.len(), h.y_values.len());
+    if nx == 0 || ny == 0 {
+        root.draw(&Text::new(
+            "no combinations to draw",
+            (20, 40),
+            (FAMILY, 18).into_font(),
+        ))
+        .map_err(err)?;
+        return Ok(());
+    }
+    let scale =
+        h.z.iter()
+            .flatten()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(f64::MIN_POSITIVE);
+    // Labels in the middle of their cells, not on the lines between them.
+    let label = |values: &[f64], at: &SegmentValue<i32>| match at {
+        SegmentValue::CenterOf(i) => values
+            .get(*i as usize)
+            .map_or(String::new(), |v| format!("{v}")),
+        _ => String::new(),
+    };
+    let cell = |x: usize, y: usize| (SegmentValue::Exact(x as i32), SegmentValue::Exact(y as i32));
+    let mut chart = ChartBuilder::on(root)
+        .caption(h.title, (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        // A segmented a..b has a cell for each of a..=b.
+        .build_cartesian_2d(
+            (0..nx as i32 - 1).into_segmented(),
+            (0..ny as i32 - 1).into_segmented(),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(h.x_key)
+        .y_desc(h.y_key)
+        .x_labels(nx.min(12))
+        .y_labels(ny.min(12))
+        .x_label_formatter(&|i| label(h.x_values, i))
+        .y_label_formatter(&|i| label(h.y_values, i))
+        .label_style((FAMILY, 13))
+        .draw()
+        .map_err(err)?;
+    let cells = (0..ny).flat_map(|iy| (0..nx).map(move |ix| (ix, iy)));
+    chart
+        .draw_series(cells.clone().map(|(ix, iy)| {
+            let colour = match h.z.get(iy).and_then(|r| r.get(ix)).copied().flatten() {
+                None => RGBColor(200, 200, 200),
+                Some(v) => shade(v / scale),
+            };
+            Rectangle::new([cell(ix, iy), cell(ix + 1, iy + 1)], colour.filled())
+        }))
+        .map_err(err)?;
+    if nx <= MAX_LABELLED && ny <= MAX_LABELLED {
+        chart
+            .draw_series(cells.filter_map(|(ix, iy)| {
+                let v = h.z.get(iy)?.get(ix).copied().flatten()?;
+                Some(Text::new(
+                    compact(v),
+                    cell(ix, iy + 1),
+                    (FAMILY, 11).into_font(),
+                ))
+            }))
+            .map_err(err)?;
+    }
+    if let Some((bx, by)) = h.best {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [cell(bx, by), cell(bx + 1, by + 1)],
+                BLACK.stroke_width(3),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Green for `t` in (0, 1], red for [-1, 0), near white at 0.
+fn shade(t: f64) -> RGBColor {
+    let k = t.abs().clamp(0.0, 1.0);
+    let fade = |full: u8| (255.0 - (255.0 - f64::from(full)) * (0.15 + 0.85 * k)) as u8;
+    if t >= 0.0 {
+        RGBColor(fade(26), fade(152), fade(80))
+    } else {
+        RGBColor(fade(215), fade(48), fade(39))
+    }
+}
+
+/// RGB pixels as PNG bytes.
+fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
+    let mut writer = encoder.write_header().map_err(err)?;
+    writer.write_image_data(pixels).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(png)
+}
+
+/// A cell's value in a few characters: `95.9k`, `0.27`, `-1.2M`.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.1}k", v / 1e3)
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
 /// Axis dollars: `$1.2M`, `$250k`, `-$3,500`.
 fn money(v: f64) -> String {
     let sign = if v < 0.0 { "-" } else { "" };
@@ -241,5 +388,8 @@ mod tests {
         assert_eq!(money(1_250_000.0), "$1.25M");
         assert_eq!(money(-35_000.0), "-$35k");
         assert_eq!(money(950.0), "$950");
+        assert_eq!(compact(95_945.0), "95.9k");
+        assert_eq!(compact(0.2736), "0.27");
+        assert_eq!(compact(-1_234_567.0), "-1.2M");
     }
 }

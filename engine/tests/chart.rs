@@ -123,3 +123,50 @@ fn a_curve_too_short_to_draw_says_so() {
     assert!(svg.contains("fewer than two trading dates"), "{svg}");
     assert!(!equity_png(&chart, 800, 500).unwrap().image.is_empty());
 }
+
+#[test]
+fn a_heatmap_colours_its_cells_by_sign_and_outlines_the_best() {
+    use settle_engine::chart::{heatmap_png, Heatmap};
+    let z = vec![
+        vec![Some(-100.0), Some(50.0), None],
+        vec![Some(200.0), Some(0.0), Some(10.0)],
+    ];
+    let png = heatmap_png(
+        &Heatmap {
+            title: "total_pnl by fast and slow",
+            x_key: "fast",
+            y_key: "slow",
+            x_values: &[5.0, 10.0, 15.0],
+            y_values: &[30.0, 50.0],
+            z: &z,
+            best: Some((0, 1)),
+        },
+        800,
+        500,
+    )
+    .unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&png))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    reader.next_frame(&mut pixels).unwrap();
+    let count =
+        |want: fn(u8, u8, u8) -> bool| pixels.chunks(3).filter(|p| want(p[0], p[1], p[2])).count();
+    // The best (+200) is the deepest green; -100 a half-deep red; the missing cell grey.
+    assert!(
+        count(|r, g, b| (r, g, b) == (26, 152, 80)) > 1000,
+        "the best cell, full green"
+    );
+    assert!(
+        count(|r, g, b| r > 200 && g < 170 && b < 170) > 1000,
+        "a red cell"
+    );
+    assert!(
+        count(|r, g, b| (r, g, b) == (200, 200, 200)) > 1000,
+        "the grey missing cell"
+    );
+    assert!(
+        count(|r, g, b| (r, g, b) == (0, 0, 0)) > 300,
+        "the outline and labels"
+    );
+}

@@ -73,6 +73,15 @@ def test_every_answer_with_default_arguments_fits_the_budget(tmp_path):
             opt = await measured(s, "get_optimization",
                                  {"session_id": sid, "optimization_id": setup["optimization_id"]}, sizes)
             assert opt["completed"] == 24 and len(opt["rows"]) == 10
+            heat = await s.call_tool("get_optimization_chart",
+                                     {"session_id": sid, "optimization_id": setup["optimization_id"]})
+            assert not heat.is_error and heat.structured_content is None
+            image, line = heat.content
+            assert base64.b64decode(image.data)[:4] == b"\x89PNG"
+            assert line.text.startswith("Heatmap of total_pnl by fast and slow"), line.text
+            wrong = await s.call_tool("get_optimization_chart", {
+                "session_id": sid, "optimization_id": setup["optimization_id"], "x": "stop"})
+            assert wrong.is_error and "`stop` is not swept here; the keys are fast, slow" in wrong.content[0].text
             # The picture: a PNG image block and one line, no structuredContent (Claude Code
             # would drop the image).
             pic = await s.call_tool("get_backtest_chart", {"session_id": sid, "artifact_id": art})

@@ -11,6 +11,7 @@ EXPECTED_TOOLS = {
     "get_backtest", "setup_optimization", "run_optimization", "get_optimization",
     "wait_for_completion", "cancel_task", "list_symbols", "get_contract_specs",
     "list_templates", "list_datasets", "describe_rule_language", "import_data", "get_backtest_chart",
+    "get_optimization_chart",
 }
 
 
@@ -47,7 +48,7 @@ def test_initialize_and_tools_list(tmp_path):
                 assert t.input_schema["type"] == "object"
                 walk_flat(t.name, t.input_schema)
                 # A picture carries no structuredContent (Claude Code would drop the image).
-                assert (t.output_schema is None) == (t.name == "get_backtest_chart"), t.name
+                assert (t.output_schema is None) == t.name.endswith("_chart"), t.name
                 assert t.annotations is not None and t.annotations.read_only_hint is not None
             by_name = {t.name: t for t in tools}
             assert by_name["delete_strategy"].annotations.destructive_hint is True

@@ -45,6 +45,17 @@ impl IntoCallToolResult for Picture {
     }
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepChartArgs {
+    pub session_id: String,
+    pub optimization_id: String,
+    /// Parameter across (default: the first swept).
+    pub x: Option<String>,
+    /// Parameter down (default: the second swept); the others are held at the best's values.
+    pub y: Option<String>,
+}
+
 #[tool_router(router = chart_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
@@ -107,6 +118,50 @@ impl SettleServer {
                 facts.caveat_text()
             ),
             png: drawn.image,
+        })
+    }
+
+    #[tool(
+        description = "A picture of a sweep: its rank_by metric over two parameters (x across, y down; others held at the best's values) as a heatmap, best cell outlined, no-trade and failed cells grey (PNG, 800x500).",
+        input_schema = input_schema::<SweepChartArgs>(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_optimization_chart(
+        &self,
+        Args(a): Args<SweepChartArgs>,
+    ) -> Result<Picture, Failure> {
+        let (summary, surface) = self.sweep_surface(
+            &a.session_id,
+            &a.optimization_id,
+            a.x.as_deref(),
+            a.y.as_deref(),
+        )?;
+        let held = if surface.held.is_empty() {
+            String::new()
+        } else {
+            format!(", {} held", surface.held.join(", "))
+        };
+        let title = format!(
+            "{} by {} and {}{held}",
+            surface.metric, surface.x_key, surface.y_key
+        );
+        let png = chart::heatmap_png(
+            &chart::Heatmap {
+                title: &title,
+                x_key: &surface.x_key,
+                y_key: &surface.y_key,
+                x_values: &surface.x_values,
+                y_values: &surface.y_values,
+                z: &surface.z,
+                best: surface.best,
+            },
+            SIZE.0,
+            SIZE.1,
+        )
+        .map_err(|e| fix(e.to_string()))?;
+        Ok(Picture {
+            text: format!("Heatmap of {title}. {}", summary.text()),
+            png,
         })
     }
 }

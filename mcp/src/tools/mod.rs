@@ -251,7 +251,7 @@ mod tests {
         let tools = s.tools();
         for t in &tools {
             // A picture has no structuredContent, so no output schema.
-            if t.name == "get_backtest_chart" {
+            if t.name.ends_with("_chart") {
                 assert!(t.output_schema.is_none());
                 continue;
             }
@@ -290,6 +290,7 @@ mod tests {
                 "get_backtest_chart",
                 "get_contract_specs",
                 "get_optimization",
+                "get_optimization_chart",
                 "get_session",
                 "import_data",
                 "inspect_strategy",

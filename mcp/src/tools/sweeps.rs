@@ -62,6 +62,14 @@ impl RankBy {
 }
 
 impl RankBy {
+    /// The snake_case name, as setup_optimization takes it.
+    fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// The engine's objective for the same ranking, which picks the best the sweep judges.
     fn spec(self) -> SweepSpec {
         let (metric, direction) = match self {
@@ -514,7 +522,121 @@ impl SettleServer {
     }
 }
 
+/// A sweep's metric over two of its parameters, the others held at the best combination's
+/// values: what get_optimization_chart draws.
+pub(super) struct Surface {
+    pub x_key: String,
+    pub y_key: String,
+    pub x_values: Vec<f64>,
+    pub y_values: Vec<f64>,
+    pub z: Vec<Vec<Option<f64>>>,
+    pub best: Option<(usize, usize)>,
+    /// The rank_by metric drawn (a drawdown as a negative number, so deeper is redder).
+    pub metric: String,
+    /// `key=value` of the parameters held fixed.
+    pub held: Vec<String>,
+}
+
 impl SettleServer {
+    /// The surface of sweep `optimization_id` of `session_id` over `x` and `y` (default: its
+    /// first two parameters; a one-parameter sweep is one row).
+    pub(super) fn sweep_surface(
+        &self,
+        session_id: &str,
+        optimization_id: &str,
+        x: Option<&str>,
+        y: Option<&str>,
+    ) -> Result<(OptimizationSummary, Surface), Failure> {
+        let summary = self
+            .optimization_summary(session_id, optimization_id)?
+            .ok_or_else(|| not_found(optimization_id))?;
+        let opt = self
+            .store()
+            .get_optimization(optimization_id)?
+            .ok_or_else(|| not_found(optimization_id))?;
+        let config: SweepConfig = serde_json::from_value(opt.config)
+            .map_err(|e| fix(format!("stored sweep is unreadable: {e}")))?;
+        let keys: Vec<&str> = config.grid.iter().map(|p| p.key.as_str()).collect();
+        let pick =
+            |want: Option<&str>, default: usize, arg: &str| -> Result<Option<usize>, Failure> {
+                match want {
+                    Some(k) => keys.iter().position(|x| *x == k).map(Some).ok_or_else(|| {
+                        fix(format!(
+                            "{arg}: `{k}` is not swept here; the keys are {}",
+                            keys.join(", ")
+                        ))
+                    }),
+                    None => Ok((default < keys.len()).then_some(default)),
+                }
+            };
+        let ix = pick(x, 0, "x")?.unwrap_or(0);
+        let iy = pick(y, if ix == 1 { 0 } else { 1 }, "y")?;
+        if Some(ix) == iy {
+            return Err(fix("x, y: pick two different parameters"));
+        }
+        let best = summary.best_result.clone();
+        let best_value = |k: &str| {
+            best.as_ref()
+                .and_then(|b| b.parameters.iter().find(|p| p.key == k))
+                .map(|p| p.value)
+        };
+        let held: Vec<(usize, f64)> = (0..keys.len())
+            .filter(|&k| k != ix && Some(k) != iy)
+            .map(|k| (k, best_value(keys[k]).unwrap_or(config.grid[k].values[0])))
+            .collect();
+        let x_values = config.grid[ix].values.clone();
+        let y_values = iy.map_or_else(|| vec![0.0], |k| config.grid[k].values.clone());
+        let mut z = vec![vec![None; x_values.len()]; y_values.len()];
+        let mut best_cell = None;
+        for row in self.store().optimization_rows(optimization_id)? {
+            let value = |k: usize| {
+                row.parameters
+                    .iter()
+                    .find(|p| p.key == keys[k])
+                    .map(|p| p.value)
+            };
+            if held.iter().any(|&(k, v)| value(k) != Some(v)) {
+                continue;
+            }
+            let cx = value(ix).and_then(|v| x_values.iter().position(|x| *x == v));
+            let cy = match iy {
+                Some(k) => value(k).and_then(|v| y_values.iter().position(|y| *y == v)),
+                None => Some(0),
+            };
+            let (Some(cx), Some(cy)) = (cx, cy) else {
+                continue;
+            };
+            z[cy][cx] = row
+                .metrics
+                .as_ref()
+                .filter(|m| m.trade_count > 0)
+                .map(|m| config.rank_by.score(m))
+                .filter(|v| v.is_finite());
+            if best
+                .as_ref()
+                .is_some_and(|b| b.combo_index == row.combo_index)
+            {
+                best_cell = Some((cx, cy));
+            }
+        }
+        Ok((
+            summary,
+            Surface {
+                x_key: keys[ix].to_string(),
+                y_key: iy.map_or_else(String::new, |k| keys[k].to_string()),
+                x_values,
+                y_values,
+                z,
+                best: best_cell,
+                metric: config.rank_by.name(),
+                held: held
+                    .iter()
+                    .map(|&(k, v)| format!("{}={v}", keys[k]))
+                    .collect(),
+            },
+        ))
+    }
+
     /// The ranking a sweep was set up with.
     fn rank_by(&self, optimization_id: &str) -> Result<RankBy, Failure> {
         Ok(self
