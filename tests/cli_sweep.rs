@@ -2,7 +2,8 @@
 //! run against three shards (by flag, by Kubernetes and Slurm variables) merged, byte for byte
 //! in JSON, CSV and Parquet; the best result against `settle backtest` of its parameters;
 //! refused merges; bad input; Ctrl-C keeping partial results; the overfitting guards (DSR and
-//! PBO against the independent Python reference, holdout, walk-forward).
+//! PBO against the independent Python reference, holdout, walk-forward); `settle backtest
+//! --chart` writing its picture.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -498,4 +499,44 @@ fn walk_forward_folds_are_plain_backtests_laid_end_to_end() {
     let m = &w["stitchedMetrics"];
     assert!((m["totalPnl"].as_f64().unwrap() - pnl).abs() < 1e-6, "{m}");
     assert_eq!(m["tradeCount"], trades);
+}
+
+#[test]
+fn backtest_draws_its_chart_as_png_or_svg() {
+    let home = cl_home();
+    let dir = tempfile::tempdir().unwrap();
+    let (png, svg) = (dir.path().join("cl.png"), dir.path().join("cl.svg"));
+    for path in [&png, &svg] {
+        ok(settle(home.path())
+            .args([
+                "backtest",
+                "--template",
+                "sma_cross",
+                "--symbol",
+                "CL",
+                "--window",
+                "all",
+            ])
+            .arg("--chart")
+            .arg(path)
+            .output()
+            .unwrap());
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        bytes.len() > 5_000 && bytes.len() < 150_000,
+        "{}",
+        bytes.len()
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("CL/continuous/1d"));
+    let e = failed(
+        settle(home.path())
+            .args(["backtest", "--template", "sma_cross", "--symbol", "CL"])
+            .args(["--chart", "/nonexistent-dir/x.png"])
+            .output()
+            .unwrap(),
+    );
+    assert!(e.contains("--chart /nonexistent-dir/x.png"), "{e}");
 }

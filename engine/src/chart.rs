@@ -93,6 +93,37 @@ pub fn equity_svg(c: &EquityChart, width: u32, height: u32) -> Result<Drawn<Stri
     })
 }
 
+/// The equity chart of a finished backtest, as PNG or (`svg`) SVG bytes, 800 × 500.
+pub fn backtest_chart(
+    r: &crate::BacktestResult,
+    title: &str,
+    starting_capital: f64,
+    svg: bool,
+) -> Result<Vec<u8>, ChartError> {
+    let dates: Vec<NaiveDate> = r.daily_equity.iter().map(|d| d.date).collect();
+    let equity: Vec<f64> = r.daily_equity.iter().map(|d| d.equity).collect();
+    let day = |s: crate::Stamp| {
+        chrono::DateTime::from_timestamp(s.0, 0)
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    };
+    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.entry_time)).collect();
+    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.exit_time)).collect();
+    let c = EquityChart {
+        title,
+        dates: &dates,
+        equity: &equity,
+        start: starting_capital,
+        entries: &entries,
+        exits: &exits,
+    };
+    Ok(if svg {
+        equity_svg(&c, 800, 500)?.image.into_bytes()
+    } else {
+        equity_png(&c, 800, 500)?.image
+    })
+}
+
 /// Registers the compiled-in font once per process.
 fn font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();

@@ -44,6 +44,9 @@ pub struct BacktestArgs {
     /// Print the full result (metrics, trades, equity) as JSON.
     #[arg(long)]
     json: bool,
+    /// Also draw the equity curve and drawdown to this file (.png, or .svg).
+    #[arg(long, value_name = "FILE")]
+    chart: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -144,8 +147,19 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
         compiled.bar_size,
     )?;
     let signals = rules::signals(&compiled, &bars, compiled.spec)?;
-    let result =
-        settle_engine::backtest(&bars, compiled.spec, &signals, &rules::to_config(&compiled))?;
+    let cfg = rules::to_config(&compiled);
+    let result = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
+    if let Some(path) = &a.chart {
+        let svg = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        let title = format!("{} on {}", strategy.name, result.series);
+        let image =
+            settle_engine::chart::backtest_chart(&result, &title, cfg.starting_capital, svg)?;
+        std::fs::write(path, image)
+            .map_err(|e| anyhow::anyhow!("--chart {}: {e}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
     if a.json {
         println!("{}", result.to_json());
         return Ok(());
