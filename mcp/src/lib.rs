@@ -5,7 +5,9 @@
 //! * [`ops`]: the operation manager (blocking jobs with progress, cancel, long-poll wait).
 //! * [`backend`]: the seam to the engine and strategy language ([`Backend`]).
 //! * [`tools`]: the AskFutures-compatible tool surface ([`SettleServer`]).
+//! * [`toolsets`]: which tool groups are listed (local, QuantConnect's).
 //! * [`http`]: streamable HTTP with loopback-by-default and bearer-token auth.
+//! * [`screen`]: tool calls whose arguments are not an object, answered before rmcp.
 //!
 //! * [`engine_backend`]: the real [`Backend`] ([`EngineBackend`]) over the bar store.
 //!
