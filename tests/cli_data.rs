@@ -1,7 +1,7 @@
 //! The sample store through the CLI: every template runs (intraday ones on ES, GC and 6E
 //! minutes, daily ones on every continuous root) and names the series and contracts it used;
 //! `settle data continuous` builds, records and rebuilds a front month; `--contract` trades
-//! one contract.
+//! one contract; `settle demo` runs the main job and its numbers are `settle backtest`'s.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -32,7 +32,8 @@ fn shared_data() -> std::path::PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
-/// One home with the whole sample imported, shared by the tests of this file (read-only).
+/// One home with the whole sample imported, shared by the tests of this file (its store is
+/// only read; the demo adds its pictures beside it).
 fn sample_home() -> &'static Path {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     HOME.get_or_init(|| {
@@ -201,4 +202,35 @@ fn data_continuous_records_its_recipe_and_rebuilds_the_same_bytes() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("expected expiry:DAYS"));
+}
+
+#[test]
+fn the_demo_backtests_sweeps_and_draws_on_the_sample() {
+    let home = sample_home();
+    let out = ok(settle(home)
+        .arg("demo")
+        .env("SETTLE_SHARED_DATA", shared_data())
+        .output()
+        .unwrap());
+    let want = backtest(home, "sma_cross", "CL", "1d", &[]);
+    let m = &want["metrics"];
+    let line = format!(
+        "{} trades, total P&L ${:.2}",
+        m["tradeCount"],
+        m["totalPnl"].as_f64().unwrap()
+    );
+    assert!(
+        out.contains("backtest: sma_cross on CL/continuous/1d"),
+        "{out}"
+    );
+    assert!(out.contains(&line), "{line} not in:\n{out}");
+    assert!(
+        out.contains("= 18 backtests") && out.contains("best: fast="),
+        "{out}"
+    );
+    for picture in ["cl_sma_cross.png", "cl_sma_cross_sweep.png"] {
+        let bytes = std::fs::read(home.join("demo").join(picture)).unwrap();
+        assert_eq!(&bytes[..4], b"\x89PNG", "{picture}");
+    }
+    assert!(out.contains("claude mcp add settle"), "{out}");
 }

@@ -102,13 +102,8 @@ pub fn backtest_chart(
 ) -> Result<Vec<u8>, ChartError> {
     let dates: Vec<NaiveDate> = r.daily_equity.iter().map(|d| d.date).collect();
     let equity: Vec<f64> = r.daily_equity.iter().map(|d| d.equity).collect();
-    let day = |s: crate::Stamp| {
-        chrono::DateTime::from_timestamp(s.0, 0)
-            .map(|t| t.date_naive())
-            .unwrap_or_default()
-    };
-    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.entry_time)).collect();
-    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.exit_time)).collect();
+    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| t.entry_time.utc_date()).collect();
+    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| t.exit_time.utc_date()).collect();
     let c = EquityChart {
         title,
         dates: &dates,

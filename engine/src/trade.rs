@@ -49,6 +49,15 @@ pub enum ExitReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp(pub i64);
 
+impl Stamp {
+    /// The UTC calendar date of the stamp (not the session's trading date).
+    pub fn utc_date(self) -> chrono::NaiveDate {
+        DateTime::from_timestamp(self.0, 0)
+            .unwrap_or_default()
+            .date_naive()
+    }
+}
+
 impl Serialize for Stamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = DateTime::from_timestamp(self.0, 0).unwrap_or_default();

@@ -22,13 +22,8 @@ fn the_cl_curve_is_drawn_where_the_data_says() {
     let r = backtest(&bars, spec("CL").unwrap(), &zigzag(&bars), &cfg).unwrap();
     let dates: Vec<NaiveDate> = r.daily_equity.iter().map(|d| d.date).collect();
     let equity: Vec<f64> = r.daily_equity.iter().map(|d| d.equity).collect();
-    let day = |s: settle_engine::Stamp| {
-        chrono::DateTime::from_timestamp(s.0, 0)
-            .unwrap()
-            .date_naive()
-    };
-    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.entry_time)).collect();
-    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| day(t.exit_time)).collect();
+    let entries: Vec<NaiveDate> = r.trades.iter().map(|t| t.entry_time.utc_date()).collect();
+    let exits: Vec<NaiveDate> = r.trades.iter().map(|t| t.exit_time.utc_date()).collect();
     let chart = EquityChart {
         title: "CL zig-zag since 2015",
         dates: &dates,

@@ -1,8 +1,16 @@
-//! `settle demo`: the README's main job on the sample data.
+//! `settle demo`: the README's main job on the sample data: import it on first run, then a
+//! backtest and a small sweep on real CL history, with their pictures, and what to do next.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
+use anyhow::Context;
 use settle_data::store::Store;
+use settle_engine::chart::{self, Heatmap};
+use settle_engine::sweep::{self, Grid, Param, SweepSpec};
+use settle_strategies::rules;
+use settle_strategies::sweep::Evaluator;
+use settle_strategies::templates;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -10,6 +18,11 @@ pub struct DemoArgs {
     #[arg(long, env = "SETTLE_SHARED_DATA", default_value = "../shared/data")]
     data: PathBuf,
 }
+
+/// The demo's strategy: the SMA crossover template on CL's back-adjusted front month, all
+/// of its daily history.
+const SYMBOL: &str = "CL";
+const TEMPLATE: &str = "sma_cross";
 
 pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let store = Store::open(home)?;
@@ -23,5 +36,116 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         eprintln!("imported {n} series in {:.1} s", t.elapsed().as_secs_f64());
     }
     println!("store: {}", home.display());
-    super::data::print_entries(&store.list()?, false)
+    super::data::print_entries(&store.list()?, false)?;
+
+    let mut strategy = templates::get(TEMPLATE, SYMBOL).context("the sma_cross template")?;
+    strategy.window = "all".into();
+    let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
+    let bars = store.find(SYMBOL, None, compiled.bar_size)?;
+    let cfg = rules::to_config(&compiled);
+    let signals = rules::signals(&compiled, &bars, compiled.spec)?;
+    let r = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
+    let m = &r.metrics;
+    println!(
+        "\nbacktest: {TEMPLATE} on {} ({} bars, {} .. {})",
+        r.series,
+        r.bars,
+        r.first_bar.utc_date(),
+        r.last_bar.utc_date()
+    );
+    println!(
+        "  {} trades, total P&L ${:.2}, win rate {}, max drawdown ${:.2}, Sharpe {}",
+        m.trade_count,
+        m.total_pnl,
+        m.win_rate
+            .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
+        m.max_drawdown,
+        m.sharpe_ratio
+            .map_or("undefined".into(), |s| format!("{s:.2}"))
+    );
+    for note in &r.notes {
+        println!("  note: {note}");
+    }
+    let out = home.join("demo");
+    std::fs::create_dir_all(&out)?;
+    let equity = out.join("cl_sma_cross.png");
+    let title = format!("{TEMPLATE} on {}", r.series);
+    std::fs::write(
+        &equity,
+        chart::backtest_chart(&r, &title, cfg.starting_capital, false)?,
+    )?;
+
+    // A small sweep through the same evaluator as `settle sweep`.
+    let grid = Grid::new(&[
+        Param::range("fast", 5.0, 30.0, 5.0),
+        Param::range("slow", 40.0, 120.0, 40.0),
+    ])?;
+    let evaluator =
+        Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow::anyhow!(e))?;
+    let spec = SweepSpec::default();
+    let result = sweep::run(
+        &grid,
+        &spec,
+        |p| evaluator.metrics(p),
+        &AtomicBool::new(false),
+        &|_| {},
+    );
+    println!(
+        "\nsweep: fast 5..30 step 5 x slow 40, 80, 120 = {} backtests, ranked by {}",
+        result.total_combinations, spec.objective.metric
+    );
+    let surface = result.surface(&spec.objective.metric)?;
+    let mut best_cell = None;
+    if let Some(best) = &result.best_result {
+        let params: Vec<String> = best
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!(
+            "  best: {} ({} {})",
+            params.join(", "),
+            spec.objective.metric,
+            best.objective
+        );
+        let at = |values: &[f64], key: &str| {
+            let v = best.params.iter().find(|(k, _)| k == key)?.1;
+            values.iter().position(|x| *x == v)
+        };
+        best_cell =
+            at(&surface.x_values, &surface.x_key).zip(at(&surface.y_values, &surface.y_key));
+    }
+    let heatmap = out.join("cl_sma_cross_sweep.png");
+    let heat_title = format!(
+        "{} by fast and slow, {TEMPLATE} on {}",
+        spec.objective.metric, r.series
+    );
+    std::fs::write(
+        &heatmap,
+        chart::heatmap_png(
+            &Heatmap {
+                title: &heat_title,
+                x_key: &surface.x_key,
+                y_key: &surface.y_key,
+                x_values: &surface.x_values,
+                y_values: &surface.y_values,
+                z: &surface.z,
+                best: best_cell,
+            },
+            800,
+            500,
+        )?,
+    )?;
+    println!(
+        "\npictures: {}\n          {}",
+        equity.display(),
+        heatmap.display()
+    );
+    let exe = std::env::current_exe()?;
+    println!(
+        "\nnext: talk to it from an LLM client, e.g. Claude Code:\n  claude mcp add settle -e SETTLE_HOME={} -- {} serve",
+        home.display(),
+        exe.display()
+    );
+    Ok(())
 }
