@@ -11,7 +11,9 @@ use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepS
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
-use crate::model::{CanonicalParameter, Metrics, OptimizationRow, RunFacts, KIND_OPTIMIZATION};
+use crate::model::{
+    CanonicalParameter, Metrics, OptimizationRecord, OptimizationRow, RunFacts, KIND_OPTIMIZATION,
+};
 use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
@@ -429,12 +431,12 @@ impl SettleServer {
         if limit > 500 {
             return Err(fix(format!("limit must be at most 500, got {limit}")));
         }
-        let summary = self
-            .optimization_summary(&a.session_id, &a.optimization_id)?
+        let (opt, mut rows) = self
+            .sweep_of(&a.session_id, &a.optimization_id)?
             .ok_or_else(|| not_found(&a.optimization_id))?;
-        let mut rows = self.store().optimization_rows(&a.optimization_id)?;
+        let rank_by = rank_by_of(&opt.config);
+        let summary = self.summarize_sweep(opt, &rows)?;
         if a.order.unwrap_or_default() == RowOrder::Rank {
-            let rank_by = self.rank_by(&a.optimization_id)?;
             rows.sort_by(|x, y| rank_order(rank_by, x, y));
         }
         let total = rows.len() as u64;
@@ -461,6 +463,17 @@ impl SettleServer {
         session_id: &str,
         optimization_id: &str,
     ) -> Result<Option<OptimizationSummary>, Failure> {
+        self.sweep_of(session_id, optimization_id)?
+            .map(|(opt, rows)| self.summarize_sweep(opt, &rows))
+            .transpose()
+    }
+
+    /// The sweep and its finished rows, read once; `None` when it is not this session's.
+    fn sweep_of(
+        &self,
+        session_id: &str,
+        optimization_id: &str,
+    ) -> Result<Option<(OptimizationRecord, Vec<OptimizationRow>)>, Failure> {
         let Some(opt) = self
             .store()
             .get_optimization(optimization_id)?
@@ -468,8 +481,17 @@ impl SettleServer {
         else {
             return Ok(None);
         };
-        let rank_by = rank_by_of(&opt.config);
         let rows = self.store().optimization_rows(optimization_id)?;
+        Ok(Some((opt, rows)))
+    }
+
+    /// The summary of `opt` with its finished `rows`.
+    fn summarize_sweep(
+        &self,
+        opt: OptimizationRecord,
+        rows: &[OptimizationRow],
+    ) -> Result<OptimizationSummary, Failure> {
+        let rank_by = rank_by_of(&opt.config);
         let best_result = rows
             .iter()
             // As the engine ranks: a combination that traded, with a defined score.
@@ -502,7 +524,7 @@ impl SettleServer {
             ),
             None => (None, end.deflated_sharpe_unavailable),
         };
-        Ok(Some(OptimizationSummary {
+        Ok(OptimizationSummary {
             no_trade_count: rows
                 .iter()
                 .filter(|r| r.metrics.as_ref().is_some_and(|m| m.trade_count == 0))
@@ -518,7 +540,7 @@ impl SettleServer {
             completed: rows.len() as u64,
             failed_count: rows.iter().filter(|r| r.error.is_some()).count() as u64,
             best_result,
-        }))
+        })
     }
 }
 
@@ -547,15 +569,12 @@ impl SettleServer {
         x: Option<&str>,
         y: Option<&str>,
     ) -> Result<(OptimizationSummary, Surface), Failure> {
-        let summary = self
-            .optimization_summary(session_id, optimization_id)?
+        let (opt, rows) = self
+            .sweep_of(session_id, optimization_id)?
             .ok_or_else(|| not_found(optimization_id))?;
-        let opt = self
-            .store()
-            .get_optimization(optimization_id)?
-            .ok_or_else(|| not_found(optimization_id))?;
-        let config: SweepConfig = serde_json::from_value(opt.config)
+        let config: SweepConfig = serde_json::from_value(opt.config.clone())
             .map_err(|e| fix(format!("stored sweep is unreadable: {e}")))?;
+        let summary = self.summarize_sweep(opt, &rows)?;
         let keys: Vec<&str> = config.grid.iter().map(|p| p.key.as_str()).collect();
         let pick =
             |want: Option<&str>, default: usize, arg: &str| -> Result<Option<usize>, Failure> {
@@ -588,7 +607,7 @@ impl SettleServer {
         let y_values = iy.map_or_else(|| vec![0.0], |k| config.grid[k].values.clone());
         let mut z = vec![vec![None; x_values.len()]; y_values.len()];
         let mut best_cell = None;
-        for row in self.store().optimization_rows(optimization_id)? {
+        for row in &rows {
             let value = |k: usize| {
                 row.parameters
                     .iter()
@@ -635,15 +654,6 @@ impl SettleServer {
                     .collect(),
             },
         ))
-    }
-
-    /// The ranking a sweep was set up with.
-    fn rank_by(&self, optimization_id: &str) -> Result<RankBy, Failure> {
-        Ok(self
-            .store()
-            .get_optimization(optimization_id)?
-            .map(|o| rank_by_of(&o.config))
-            .unwrap_or_default())
     }
 }
 
