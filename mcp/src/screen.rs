@@ -7,6 +7,7 @@
 //! message is answered here, on both transports, and never reaches the library.
 
 use serde_json::{json, Value};
+use settle_strategies::language::json_kind as kind;
 
 /// JSON-RPC's "invalid params".
 const INVALID_PARAMS: i64 = -32602;
@@ -44,18 +45,6 @@ pub fn invalid_tool_call(message: &Value) -> Option<Value> {
 pub fn invalid_tool_call_line(line: &str) -> Option<String> {
     let message: Value = serde_json::from_str(line).ok()?;
     invalid_tool_call(&message).map(|e| e.to_string())
-}
-
-/// A value's JSON type in words (`a string`), for error messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String,
         Some(Value::Object(_)) => Err(format!("{name} takes no arguments; call it with {{}}")),
         Some(other) => Err(format!(
             "model must be an object (the request, e.g. {{\"projectId\": 123}}), not {}",
-            crate::screen::kind(&other)
+            settle_strategies::language::json_kind(&other)
         )),
     }
 }

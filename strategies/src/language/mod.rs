@@ -19,7 +19,7 @@ use serde_json::Value;
 pub use defaults::{defaults, filled_defaults, DefaultValue, FilledDefault};
 pub use examples::Example;
 pub use operators::Operator;
-pub use parse::{json_text, parse_rules, parse_rules_text, Context};
+pub use parse::{json_text, kind as json_kind, parse_rules, parse_rules_text, Context};
 
 use crate::rules::catalog::{self, Field, Spec};
 use crate::rules::{BARS_SINCE_ENTRY, BSE_FORMS};

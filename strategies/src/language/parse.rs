@@ -189,8 +189,8 @@ fn deepest(root: &Value, path: String, message: String) -> ValidationError {
     at
 }
 
-/// The JSON type of `v`, for messages.
-fn kind(v: &Value) -> &'static str {
+/// The JSON type of `v` in words (`a string`), for messages.
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
