@@ -4,25 +4,18 @@
 //! The contracts are made from the real 6EH4 January 2024 minutes (29,996 bars), repeated
 //! with shifted stamps: 6EH4, 6EM4, 6EU4 and 6EZ4 each trade six 31-day months, the next one
 //! starting three months after, 20 ticks apart, so every roll has a gap to adjust. About
-//! 660,000 bars in all.
+//! 629,916 bars in all.
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use settle_data::continuous::Adjustment;
 use settle_data::front_month::{build, FrontMonth};
-use settle_data::import::nautilus;
 use settle_data::roll::RollMethod;
 use settle_data::{BarSize, Bars, SeriesMeta};
 
 fn contracts() -> Vec<Bars> {
-    let base = std::env::var_os("SETTLE_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").into());
-    let m = nautilus::bars(
-        &base.join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
-        "6E",
-        "6EH4",
-    )
-    .expect("6E minute data");
+    let m = common::six_e_minutes();
     ["6EH4", "6EM4", "6EU4", "6EZ4"]
         .iter()
         .enumerate()

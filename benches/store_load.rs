@@ -3,21 +3,14 @@
 //! The year is built from the real 6EH4 January 2024 minutes (29,996 bars), repeated twelve
 //! times with shifted stamps: ~360,000 bars, about one year of a 23-hour Globex market.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use settle_data::import::nautilus;
 use settle_data::store::Store;
 use settle_data::BarSize;
 
 fn year_of_minutes() -> settle_data::Bars {
-    let base = std::env::var_os("SETTLE_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").into());
-    let m = nautilus::bars(
-        &base.join("raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz"),
-        "6E",
-        "6EH4",
-    )
-    .expect("6E minute data");
+    let m = common::six_e_minutes();
     let mut year = settle_data::Bars::empty(m.meta.clone());
     for k in 0..12 {
         let shift = k * 31 * 86_400;
