@@ -1,6 +1,13 @@
-//! Generic OHLCV Parquet, read with polars. The time column may be an integer epoch (seconds,
-//! milliseconds, microseconds or nanoseconds, told apart by magnitude) or text in any layout
-//! the CSV importer accepts; other options are those of [`CsvOptions`].
+//! Generic OHLCV Parquet, read with polars. The time column may be
+//! - a native Arrow timestamp, as pandas, polars and Databento's `to_parquet` write them
+//!   (`timestamp[ns]`, `[us]` or `[ms]`): with a time zone it is an instant and `timezone` is
+//!   not consulted; without one it is wall-clock time in `timezone`;
+//! - an Arrow date (daily bars);
+//! - an integer epoch (seconds, milliseconds, microseconds or nanoseconds, told apart by
+//!   magnitude);
+//! - text in any layout the CSV importer accepts.
+//!
+//! Other options are those of [`CsvOptions`]; errors name the row (1 = the first).
 
 use std::path::Path;
 
@@ -16,14 +23,33 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
     let file = text::display(path);
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let df = ParquetReader::new(f)
-        .finish()
-        .map_err(|e| DataError::Invalid(format!("{file}: not a readable Parquet file: {e}")))?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
+    let unreadable =
+        |e: PolarsError| DataError::Invalid(format!("{file}: not a readable Parquet file: {e}"));
+    let mut reader = ParquetReader::new(f);
+    let names: Vec<String> = reader
+        .schema()
+        .map_err(unreadable)?
+        .iter_names()
         .map(|s| s.to_string())
         .collect();
+    // Only the mapped columns are decoded: a file's other columns (Databento's `rtype` is
+    // a uint8) may be of types settle never reads.
+    let wanted: Vec<String> = [
+        Some(&opt.time_col),
+        opt.open_col.as_ref(),
+        opt.high_col.as_ref(),
+        opt.low_col.as_ref(),
+        Some(&opt.close_col),
+        opt.volume_col.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|want| names.iter().find(|n| n.eq_ignore_ascii_case(want)).cloned())
+    .collect();
+    let df = reader
+        .with_columns(Some(wanted))
+        .finish()
+        .map_err(unreadable)?;
     let find = |want: &str| -> Result<&Column> {
         let name = names
             .iter()
@@ -82,12 +108,57 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
                 })
                 .collect::<Result<_>>()?
         }
+        DataType::Datetime(unit, zone) => {
+            let per_second: i64 = match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            };
+            // A zoned timestamp is already an instant; a naive one is wall-clock time.
+            let wall_clock = zone.is_none() && tz != chrono_tz::UTC;
+            epochs(tcol, &file, &opt.time_col)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let row = i as u64 + 1;
+                    let v = v.ok_or_else(|| DataError::parse(&file, row, &opt.time_col, "null time"))?;
+                    if v % per_second != 0 {
+                        return Err(DataError::parse(
+                            &file,
+                            row,
+                            &opt.time_col,
+                            format!("time {v} ({unit}) is not a whole second; bars open on whole seconds"),
+                        ));
+                    }
+                    let secs = v.div_euclid(per_second);
+                    match chrono::DateTime::from_timestamp(secs, 0) {
+                        Some(utc) if wall_clock => {
+                            text::local_to_utc(utc.naive_utc(), tz, &file, row, &opt.time_col)
+                        }
+                        Some(_) => Ok(secs),
+                        None => Err(DataError::parse(&file, row, &opt.time_col, "time out of range")),
+                    }
+                })
+                .collect::<Result<_>>()?
+        }
+        DataType::Date => epochs(tcol, &file, &opt.time_col)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, days)| {
+                days.map(|d| d * 86_400).ok_or_else(|| {
+                    DataError::parse(&file, i as u64 + 1, &opt.time_col, "null date")
+                })
+            })
+            .collect::<Result<_>>()?,
         other => {
             return Err(DataError::parse(
                 &file,
                 0,
                 &opt.time_col,
-                format!("column type {other}; expected integer epoch or text times"),
+                format!(
+                    "column type {other}; expected a timestamp, a date, an integer epoch or \
+                     text times"
+                ),
             ))
         }
     };
@@ -130,4 +201,14 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     }
     bars.validate(&file, None)?;
     Ok(bars)
+}
+
+/// The physical integers of a timestamp or date column (units since 1970-01-01).
+fn epochs(col: &Column, file: &str, name: &str) -> Result<Vec<Option<i64>>> {
+    let ints = col
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .map_err(|e| DataError::parse(file, 0, name, format!("unreadable times: {e}")))?;
+    let ca = ints.i64().map_err(|e| DataError::Invalid(e.to_string()))?;
+    Ok(ca.iter().collect())
 }
