@@ -4,7 +4,7 @@
 //! Each output bar keeps the contract it came from (`Bars::contract`), which is how the engine
 //! knows when a held position must pay the roll.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -93,11 +93,8 @@ pub fn build_with_offsets(
         .iter()
         .map(|b| b.meta.contract.as_deref().unwrap_or(""))
         .collect();
-    let times: BTreeSet<i64> = order.iter().flat_map(|b| b.ts.iter().copied()).collect();
-    let lookup: Vec<BTreeMap<i64, usize>> = order
-        .iter()
-        .map(|b| b.ts.iter().enumerate().map(|(i, &t)| (t, i)).collect())
-        .collect();
+    let times = union_of_times(&order);
+    let mut at = Cursors::new(&order);
 
     let mut meta = SeriesMeta::new(root, None, first.meta.bar_size, &first.meta.source);
     meta.close_only = order.iter().any(|b| b.meta.close_only);
@@ -106,21 +103,30 @@ pub fn build_with_offsets(
     // Per output bar: which contract (index into `order`).
     let mut held_of: Vec<usize> = Vec::new();
     let mut held = 0usize;
+    // The output's contract index of `order[held]`, looked up once per roll.
+    let mut held_index: Option<(usize, u16)> = None;
     for &t in &times {
-        held = choose(&opt.roll, &order, &names, &lookup, t, held)?;
+        held = choose(&opt.roll, &order, &names, &mut at, t, held)?;
         let b = order[held];
-        let bar = match lookup[held].get(&t) {
-            Some(&i) => Some((b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i])),
-            None if opt.fill_missing => asof_close(b, &lookup[held], t).map(|c| (c, c, c, c, 0.0)),
+        let bar = match at.index(held, t) {
+            Some(i) => Some((b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i])),
+            None if opt.fill_missing => asof_close(b, t).map(|c| (c, c, c, c, 0.0)),
             None => None,
         };
         if let Some((o, h, l, c, v)) = bar {
-            let ci = out.contract_index(names[held]);
+            let ci = match held_index {
+                Some((k, ci)) if k == held => ci,
+                _ => {
+                    let ci = out.contract_index(names[held]);
+                    held_index = Some((held, ci));
+                    ci
+                }
+            };
             out.push(t, o, h, l, c, v, ci);
             held_of.push(held);
         }
     }
-    let offsets = adjust(&mut out, &held_of, &order, &lookup, opt.adjustment)?;
+    let offsets = adjust(&mut out, &held_of, &order, opt.adjustment)?;
     Ok((out, offsets))
 }
 
@@ -129,7 +135,7 @@ fn choose(
     rule: &RollRule,
     order: &[&Bars],
     names: &[&str],
-    lookup: &[BTreeMap<i64, usize>],
+    at: &mut Cursors,
     t: i64,
     held: usize,
 ) -> Result<usize> {
@@ -164,10 +170,10 @@ fn choose(
             }
             Ok(cur)
         }
-        RollRule::VolumeCrossover => Ok(crossover(held, t, order, lookup, |k| {
-            lookup[k].get(&t).map(|&i| order[k].volume[i])
+        RollRule::VolumeCrossover => Ok(crossover(held, t, order, |k| {
+            at.index(k, t).map(|i| order[k].volume[i])
         })),
-        RollRule::OpenInterestCrossover(oi) => Ok(crossover(held, t, order, lookup, |k| {
+        RollRule::OpenInterestCrossover(oi) => Ok(crossover(held, t, order, |k| {
             oi.get(names[k]).and_then(|m| m.get(&t)).copied()
         })),
     }
@@ -179,37 +185,71 @@ fn crossover(
     mut held: usize,
     t: i64,
     order: &[&Bars],
-    lookup: &[BTreeMap<i64, usize>],
-    value: impl Fn(usize) -> Option<f64>,
+    mut value: impl FnMut(usize) -> Option<f64>,
 ) -> usize {
     while held + 1 < order.len() && order[held].ts.last().is_some_and(|&last| last < t) {
         held += 1;
     }
-    if held + 1 >= lookup.len() {
+    if held + 1 >= order.len() {
         return held;
     }
-    let v = |k: usize| value(k).filter(|v| v.is_finite());
+    let mut v = |k: usize| value(k).filter(|v| v.is_finite());
     match (v(held), v(held + 1)) {
         (Some(a), Some(b)) if b > a => held + 1,
         _ => held,
     }
 }
 
+/// Every bar time of any contract, once each, in order. Each contract's times are already
+/// sorted (see [`Bars::validate`]), and the stable sort merges such runs in linear time.
+fn union_of_times(order: &[&Bars]) -> Vec<i64> {
+    let mut times: Vec<i64> = Vec::with_capacity(order.iter().map(|b| b.len()).sum());
+    for b in order {
+        times.extend_from_slice(&b.ts);
+    }
+    times.sort();
+    times.dedup();
+    times
+}
+
+/// Each contract's bar index at a time, found by walking forward: the join asks for times in
+/// increasing order, so a cursor per contract only moves on, and the whole join reads each
+/// contract's stamps once.
+struct Cursors<'a> {
+    order: &'a [&'a Bars],
+    next: Vec<usize>,
+}
+
+impl<'a> Cursors<'a> {
+    fn new(order: &'a [&'a Bars]) -> Self {
+        Cursors {
+            order,
+            next: vec![0; order.len()],
+        }
+    }
+
+    /// The index of contract `k`'s bar stamped `t`, if it has one. `t` must not be earlier
+    /// than any time asked of `k` before.
+    fn index(&mut self, k: usize, t: i64) -> Option<usize> {
+        let ts = &self.order[k].ts;
+        let i = &mut self.next[k];
+        while *i < ts.len() && ts[*i] < t {
+            *i += 1;
+        }
+        (*i < ts.len() && ts[*i] == t).then_some(*i)
+    }
+}
+
 /// Close of contract `b` at or before `t`.
-fn asof_close(b: &Bars, lookup: &BTreeMap<i64, usize>, t: i64) -> Option<f64> {
-    lookup.range(..=t).next_back().map(|(_, &i)| b.close[i])
+fn asof_close(b: &Bars, t: i64) -> Option<f64> {
+    let after = b.ts.partition_point(|&x| x <= t);
+    after.checked_sub(1).map(|i| b.close[i])
 }
 
 /// Back-adjusts in place. At a roll between output bars k−1 and k, the gap is measured at bar
 /// k−1's time: new contract's close (as of then) against the old contract's close. Returns
 /// each roll's own gap (points or factor), oldest roll first; none when `how` is `None`.
-fn adjust(
-    out: &mut Bars,
-    held_of: &[usize],
-    order: &[&Bars],
-    lookup: &[BTreeMap<i64, usize>],
-    how: Adjustment,
-) -> Result<Vec<f64>> {
+fn adjust(out: &mut Bars, held_of: &[usize], order: &[&Bars], how: Adjustment) -> Result<Vec<f64>> {
     let mut gaps = Vec::new();
     if how == Adjustment::None {
         return Ok(gaps);
@@ -222,8 +262,8 @@ fn adjust(
         if k + 1 < n && held_of[k + 1] != held_of[k] {
             let t = out.ts[k];
             let (old, new) = (held_of[k], held_of[k + 1]);
-            let old_c = asof_close(order[old], &lookup[old], t);
-            let new_c = asof_close(order[new], &lookup[new], t);
+            let old_c = asof_close(order[old], t);
+            let new_c = asof_close(order[new], t);
             let (Some(o), Some(nw)) = (old_c, new_c) else {
                 return Err(DataError::Invalid(format!(
                     "cannot back-adjust the roll at {}: no price for both {} and {} (the two \

@@ -74,13 +74,21 @@ impl std::str::FromStr for Adjustment {
 /// Builds `spec.root`'s front-month series from its per-contract series (one bar size).
 pub fn build(spec: &ContractSpec, contracts: &[Bars], how: &FrontMonth) -> Result<Bars> {
     let bar_size = check_sources(spec, contracts)?;
-    let kept: Vec<Bars> = contracts
-        .iter()
-        .map(|c| in_range(c, spec, how))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|c| !c.is_empty())
-        .collect();
+    let kept: Vec<Bars> = if how.from.is_none() && how.to.is_none() {
+        contracts
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect()
+    } else {
+        contracts
+            .iter()
+            .map(|c| in_range(c, spec, how))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
     if kept.is_empty() {
         return Err(DataError::Invalid(format!(
             "no {} {bar_size} bars in the date range asked for",
@@ -165,9 +173,6 @@ fn check_sources(spec: &ContractSpec, contracts: &[Bars]) -> Result<BarSize> {
 
 /// The bars of `c` whose trading date is within the build's range.
 fn in_range(c: &Bars, spec: &ContractSpec, how: &FrontMonth) -> Result<Bars> {
-    if how.from.is_none() && how.to.is_none() {
-        return Ok(c.clone());
-    }
     // Trading dates never decrease along a series, so the range is one slice.
     let dates = trading_dates(c, spec)?;
     let start = dates.partition_point(|d| how.from.is_some_and(|f| *d < f));
@@ -183,9 +188,14 @@ fn first_bar_of_each_date(
 ) -> Result<std::collections::BTreeMap<NaiveDate, i64>> {
     let mut first = std::collections::BTreeMap::new();
     for c in contracts {
-        for (d, &t) in trading_dates(c, spec)?.into_iter().zip(&c.ts) {
+        let dates = trading_dates(c, spec)?;
+        // Dates never decrease along a series: the first bar of each run of one date.
+        let mut start = 0;
+        for run in dates.chunk_by(|a, b| a == b) {
+            let t = c.ts[start];
+            start += run.len();
             first
-                .entry(d)
+                .entry(run[0])
                 .and_modify(|f: &mut i64| *f = (*f).min(t))
                 .or_insert(t);
         }

@@ -6,7 +6,7 @@
 //! exchange's time zone (ES: 17:00 CT Sunday to 16:00 CT Monday is Monday's bar), never by
 //! UTC midnight.
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Weekday};
+use chrono::{DateTime, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 use crate::bars::{BarSize, Bars};
@@ -27,13 +27,10 @@ pub fn resample(bars: &Bars, to: BarSize, spec: &ContractSpec) -> Result<Bars> {
             "cannot resample {from} bars to {to}: the target must be a whole multiple of the source"
         )));
     }
-    let tz: Tz = spec
-        .timezone
-        .parse()
-        .map_err(|_| DataError::Invalid(format!("bad time zone {}", spec.timezone)))?;
-    let key = |ts: i64| match to {
+    let mut dates = TradingDates::new(spec)?;
+    let mut key = |ts: i64| match to {
         BarSize::Minutes(_) => ts.div_euclid(to.seconds()) * to.seconds(),
-        BarSize::Daily => crate::import::date_stamp(trading_date(ts, tz, spec)),
+        BarSize::Daily => crate::import::date_stamp(dates.date(ts)),
     };
     let mut meta = bars.meta.clone();
     meta.bar_size = to;
@@ -63,19 +60,138 @@ pub fn resample(bars: &Bars, to: BarSize, spec: &ContractSpec) -> Result<Bars> {
 
 /// The trading date of the session containing the bar that opens at `ts`.
 pub fn trading_date(ts: i64, tz: Tz, spec: &ContractSpec) -> NaiveDate {
-    let local = tz
-        .timestamp_opt(ts, 0)
-        .earliest()
-        .map(|d| d.naive_local())
-        .unwrap_or_default();
-    let mut date = local.date();
-    // Overnight sessions: bars from the close onwards belong to the next session.
-    if spec.session_open > spec.session_close && local.time() >= spec.session_close {
-        date += Duration::days(1);
+    TradingDates::with_zone(tz, spec).date(ts)
+}
+
+/// Trading dates of many bar stamps at the cost of about one time-zone lookup per UTC hour,
+/// where a lookup per stamp dominated building a front month.
+///
+/// Exact, not approximate: a zone changes its UTC offset at most once in an hour, so an hour
+/// whose first and last second share an offset has that offset throughout; the hour that
+/// holds a change falls back to a lookup per stamp. A bar from the Globex close onwards
+/// belongs to the next session (overnight sessions), and a weekend date to Monday.
+#[derive(Debug, Clone)]
+pub struct TradingDates {
+    tz: Tz,
+    /// Seconds after local midnight of the session close, when sessions run overnight.
+    overnight_close: Option<i64>,
+    /// The UTC hour the cached offset belongs to, and that offset (`None`: it changes
+    /// within the hour).
+    hour: i64,
+    offset: Option<i64>,
+    /// The last local day number seen (days since 1970-01-01) and its trading date.
+    day: i64,
+    date: NaiveDate,
+}
+
+impl TradingDates {
+    /// For `spec`'s exchange time zone and session hours.
+    pub fn new(spec: &ContractSpec) -> Result<Self> {
+        let tz: Tz = spec
+            .timezone
+            .parse()
+            .map_err(|_| DataError::Invalid(format!("bad time zone {}", spec.timezone)))?;
+        Ok(Self::with_zone(tz, spec))
     }
-    match date.weekday() {
-        Weekday::Sat => date + Duration::days(2),
-        Weekday::Sun => date + Duration::days(1),
-        _ => date,
+
+    fn with_zone(tz: Tz, spec: &ContractSpec) -> Self {
+        let overnight = spec.session_open > spec.session_close;
+        TradingDates {
+            tz,
+            overnight_close: overnight
+                .then(|| i64::from(spec.session_close.num_seconds_from_midnight())),
+            hour: i64::MIN,
+            offset: None,
+            day: i64::MIN,
+            date: NaiveDate::default(),
+        }
+    }
+
+    /// The zone's offset from UTC, in seconds, at `ts`.
+    fn offset_at(&self, ts: i64) -> i64 {
+        DateTime::from_timestamp(ts, 0)
+            .map(|utc| {
+                i64::from(
+                    self.tz
+                        .offset_from_utc_datetime(&utc.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                )
+            })
+            .unwrap_or(0)
+    }
+
+    /// The trading date of the bar that opens at `ts`.
+    pub fn date(&mut self, ts: i64) -> NaiveDate {
+        let hour = ts.div_euclid(3600);
+        if hour != self.hour {
+            let (first, last) = (
+                self.offset_at(hour * 3600),
+                self.offset_at(hour * 3600 + 3599),
+            );
+            self.hour = hour;
+            self.offset = (first == last).then_some(first);
+        }
+        let local = ts + self.offset.unwrap_or_else(|| self.offset_at(ts));
+        let mut day = local.div_euclid(86_400);
+        if self
+            .overnight_close
+            .is_some_and(|close| local.rem_euclid(86_400) >= close)
+        {
+            day += 1;
+        }
+        if day != self.day {
+            // 1970-01-01 was a Thursday: 0 is Sunday, 6 Saturday.
+            let weekend_shift = match (day + 4).rem_euclid(7) {
+                6 => 2,
+                0 => 1,
+                _ => 0,
+            };
+            self.day = day;
+            self.date = i32::try_from(day + weekend_shift + UNIX_EPOCH_DAYS_FROM_CE)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .unwrap_or_default();
+        }
+        self.date
+    }
+}
+
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, Duration, Weekday};
+
+    /// The definition, one zone lookup per stamp: local date, the next day from the close
+    /// on for overnight sessions, weekends to Monday.
+    fn by_lookup(ts: i64, tz: Tz, spec: &ContractSpec) -> NaiveDate {
+        let local = tz.timestamp_opt(ts, 0).unwrap().naive_local();
+        let mut date = local.date();
+        if spec.session_open > spec.session_close && local.time() >= spec.session_close {
+            date += Duration::days(1);
+        }
+        match date.weekday() {
+            Weekday::Sat => date + Duration::days(2),
+            Weekday::Sun => date + Duration::days(1),
+            _ => date,
+        }
+    }
+
+    /// Every minute of 2023–2024 (four DST changes, one leap day), for roots in both of
+    /// the catalog's zones.
+    #[test]
+    fn cached_offsets_give_the_lookup_dates_every_minute() {
+        for root in ["ES", "6E", "CL", "GC"] {
+            let spec = crate::specs::spec(root).unwrap();
+            let tz: Tz = spec.timezone.parse().unwrap();
+            let mut dates = TradingDates::new(spec).unwrap();
+            let start = 1_672_531_200; // 2023-01-01 00:00 UTC
+            for ts in (start..start + 2 * 366 * 86_400).step_by(60) {
+                assert_eq!(dates.date(ts), by_lookup(ts, tz, spec), "{root} at {ts}");
+            }
+        }
     }
 }

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
-use chrono_tz::Tz;
 
 use crate::bars::Bars;
 use crate::continuous::{contract_month, contract_sort_key, MONTH_CODES};
@@ -89,15 +88,8 @@ pub fn trading_dates(bars: &Bars, spec: &ContractSpec) -> Result<Vec<NaiveDate>>
     if !bars.meta.bar_size.is_intraday() {
         return Ok(bars.ts.iter().map(|&t| Bars::date_of(t)).collect());
     }
-    let tz: Tz = spec
-        .timezone
-        .parse()
-        .map_err(|_| DataError::Invalid(format!("bad time zone {}", spec.timezone)))?;
-    Ok(bars
-        .ts
-        .iter()
-        .map(|&t| crate::resample::trading_date(t, tz, spec))
-        .collect())
+    let mut dates = crate::resample::TradingDates::new(spec)?;
+    Ok(bars.ts.iter().map(|&t| dates.date(t)).collect())
 }
 
 /// One contract's bars, summarised per trading date.
@@ -122,13 +114,18 @@ pub fn schedule(
     let mut all_dates = BTreeSet::new();
     for b in &order {
         let dates = trading_dates(b, spec)?;
+        // Dates never decrease along a series: one map entry per run of one date.
         let mut volume: BTreeMap<NaiveDate, f64> = BTreeMap::new();
-        for (d, v) in dates.iter().zip(&b.volume) {
-            if v.is_finite() {
-                *volume.entry(*d).or_default() += v;
+        let mut start = 0;
+        for run in dates.chunk_by(|a, b| a == b) {
+            let day = start..start + run.len();
+            start = day.end;
+            let finite = b.volume[day].iter().filter(|v| v.is_finite());
+            if let Some(total) = finite.copied().reduce(|a, v| a + v) {
+                volume.insert(run[0], total);
             }
+            all_dates.insert(run[0]);
         }
-        all_dates.extend(dates.iter().copied());
         daily.push(Daily {
             name: b.meta.contract.as_deref().unwrap_or(""),
             volume,
