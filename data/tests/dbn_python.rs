@@ -4,9 +4,7 @@
 //! continuous `ES.c.0` file with and without definition records, and a definition whose tick
 //! disagrees with the spec catalog.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use settle_data::import::{databento, lean};
@@ -14,40 +12,11 @@ use settle_data::{BarSize, Bars};
 
 mod common;
 
-/// The venv python. Fails (never skips) when it is missing.
-fn python() -> PathBuf {
-    let venv = std::env::var_os("SETTLE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(&std::env::var_os("HOME").expect("HOME is not set"))
-                .join(".cache/settle/venv")
-        });
-    let python = venv.join("bin/python");
-    assert!(
-        python.exists(),
-        "the peer venv is missing at {}: run `bash scripts/python-env.sh`",
-        venv.display()
-    );
-    python
-}
-
 /// Writes `spec` (see the script's docstring) to `dir/name` with Databento's encoder.
 fn encode(dir: &tempfile::TempDir, name: &str, mut spec: Value) -> PathBuf {
     let out = dir.path().join(name);
     spec["out"] = json!(out);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/dbn_encode.py");
-    let mut child = Command::new(python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("cannot run the venv python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "dbn_encode.py failed");
+    common::run_peer("dbn_encode.py", &spec);
     out
 }
 

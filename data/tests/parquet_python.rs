@@ -5,10 +5,6 @@
 //! The minutes are the real 6EH4 January 2024 bars (nautilus_trader's CSV, bar-close stamps);
 //! the daily file is Lean's ESZ13 contract.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use serde_json::json;
 use settle_data::import::{databento, lean, nautilus, parquet, CsvOptions, Stamp};
 use settle_data::{BarSize, Bars};
@@ -17,23 +13,6 @@ mod common;
 
 const MINUTES: &str = "raw/nautilus_trader/6EH4.XCME_1min_bars_20240101_20240131.csv.gz";
 const DBN: &str = "converted/databento/glbx-mdp3-6EH4-20240101-20240131.ohlcv-1m.dbn.zst";
-
-/// The venv python. Fails (never skips) when it is missing.
-fn python() -> PathBuf {
-    let venv = std::env::var_os("SETTLE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(&std::env::var_os("HOME").expect("HOME is not set"))
-                .join(".cache/settle/venv")
-        });
-    let python = venv.join("bin/python");
-    assert!(
-        python.exists(),
-        "the peer venv is missing at {}: run `bash scripts/python-env.sh`",
-        venv.display()
-    );
-    python
-}
 
 fn lean_esz13() -> Bars {
     let zip = common::shared("raw/lean/future/cme/daily/es_trade.zip");
@@ -57,20 +36,7 @@ fn written(daily: &Bars) -> tempfile::TempDir {
             "close": daily.close, "volume": daily.volume,
         },
     });
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/parquet_write.py");
-    let mut child = Command::new(python())
-        .args(["-W", "ignore"])
-        .arg(script)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("cannot run the venv python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "parquet_write.py failed");
+    common::run_peer("parquet_write.py", &spec);
     dir
 }
 
