@@ -12,7 +12,7 @@
 //! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
 //!
-//! * [`chart`]: the equity curve and drawdown as PNG or SVG.
+//! * [`chart`]: the pictures: equity and drawdown, heatmaps, monthly P&L, the P&L histogram.
 //! * [`thin`]: long equity curves cut to a few hundred points, drawdowns kept.
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 

@@ -59,7 +59,7 @@ fn the_cl_curve_is_drawn_where_the_data_says() {
     );
 
     // Where the curve's own colour is highest and lowest in the equity panel.
-    let (xs, ys) = drawn.equity_area.clone();
+    let (xs, ys) = drawn.plot_area.clone();
     let line: Vec<(usize, usize)> = (ys.start.max(0) as usize..ys.end as usize)
         .flat_map(|y| (xs.start.max(0) as usize..xs.end as usize).map(move |x| (x, y)))
         .filter(|&(x, y)| at(x, y) == EQUITY_RGB)
@@ -121,7 +121,7 @@ fn a_curve_too_short_to_draw_says_so() {
 
 #[test]
 fn a_heatmap_colours_its_cells_by_sign_and_outlines_the_best() {
-    use settle_engine::chart::{heatmap_png, Heatmap};
+    use settle_engine::chart::{heatmap, heatmap_png, Heatmap};
     let z = vec![
         vec![Some(-100.0), Some(50.0), None],
         vec![Some(200.0), Some(0.0), Some(10.0)],
@@ -131,15 +131,16 @@ fn a_heatmap_colours_its_cells_by_sign_and_outlines_the_best() {
             title: "total_pnl by fast and slow",
             x_key: "fast",
             y_key: "slow",
-            x_values: &[5.0, 10.0, 15.0],
-            y_values: &[30.0, 50.0],
+            x_labels: &heatmap::value_labels(&[5.0, 10.0, 15.0]),
+            y_labels: &heatmap::value_labels(&[30.0, 50.0]),
             z: &z,
             best: Some((0, 1)),
         },
         800,
         500,
     )
-    .unwrap();
+    .unwrap()
+    .image;
     let mut reader = png::Decoder::new(std::io::Cursor::new(&png))
         .read_info()
         .unwrap();

@@ -127,14 +127,15 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
                 title: &heat_title,
                 x_key: &surface.x_key,
                 y_key: &surface.y_key,
-                x_values: &surface.x_values,
-                y_values: &surface.y_values,
+                x_labels: &chart::heatmap::value_labels(&surface.x_values),
+                y_labels: &chart::heatmap::value_labels(&surface.y_values),
                 z: &surface.z,
                 best: best_cell,
             },
             800,
             500,
-        )?,
+        )?
+        .image,
     )?;
     println!(
         "\npictures: {}\n          {}",

@@ -17,8 +17,7 @@ use super::SettleServer;
 use crate::args::Args;
 use crate::reply::{fix, input_schema, Failure};
 
-/// Pixels of every chart: readable in a chat window, a PNG of tens of KB.
-const SIZE: (u32, u32) = (800, 500);
+use settle_engine::chart::SIZE;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,15 +149,16 @@ impl SettleServer {
                 title: &title,
                 x_key: &surface.x_key,
                 y_key: &surface.y_key,
-                x_values: &surface.x_values,
-                y_values: &surface.y_values,
+                x_labels: &chart::heatmap::value_labels(&surface.x_values),
+                y_labels: &chart::heatmap::value_labels(&surface.y_values),
                 z: &surface.z,
                 best: surface.best,
             },
             SIZE.0,
             SIZE.1,
         )
-        .map_err(|e| fix(e.to_string()))?;
+        .map_err(|e| fix(e.to_string()))?
+        .image;
         Ok(Picture {
             text: format!("Heatmap of {title}. {}", summary.text()),
             png,
