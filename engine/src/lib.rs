@@ -13,6 +13,8 @@
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
 //!
 //! * [`chart`]: the pictures: equity and drawdown, heatmaps, monthly P&L, the P&L histogram.
+//! * [`report`]: one self-contained HTML page of a backtest (and its sweep) for the browser.
+//! * [`words`]: dollars and the headline metrics in words.
 //! * [`thin`]: long equity curves cut to a few hundred points, drawdowns kept.
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 
@@ -22,12 +24,14 @@ pub mod equity;
 pub mod error;
 mod lanes;
 pub mod metrics;
+pub mod report;
 mod session;
 mod sim;
 pub mod sweep;
 pub mod thin;
 pub mod trade;
 pub mod window;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 use settle_data::{BarSize, Bars, ContractSpec};

@@ -99,6 +99,19 @@ pub struct Metrics {
     pub profit_factor: Option<f64>,
 }
 
+impl Metrics {
+    /// The headline numbers in words, as the CLI and the report say them.
+    pub fn text(&self) -> String {
+        settle_engine::words::headline(settle_engine::words::Headline {
+            trade_count: self.trade_count,
+            total_pnl: self.total_pnl,
+            win_rate: self.win_rate,
+            max_drawdown: self.max_drawdown,
+            sharpe_ratio: self.sharpe_ratio,
+        })
+    }
+}
+
 /// One closed trade.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {

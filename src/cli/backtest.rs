@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use settle_data::store::Store;
-use settle_data::{spec, BarSize};
+use settle_data::{spec, BarSize, Bars};
+use settle_engine::{BacktestConfig, BacktestResult};
 use settle_strategies::rules::{self, Strategy, ValidationError};
 use settle_strategies::templates;
 
@@ -57,7 +58,7 @@ pub enum StrategyCommand {
     Templates,
 }
 
-fn parse_kv(s: &str) -> Result<(String, f64), String> {
+pub(super) fn parse_kv(s: &str) -> Result<(String, f64), String> {
     let (k, v) = s.split_once('=').ok_or("expected KEY=VALUE")?;
     let v: f64 = v
         .trim()
@@ -137,8 +138,21 @@ fn readable(v: &serde_json::Value) -> String {
     }
 }
 
-pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
-    let strategy = load_strategy(&a.source, &a.params)?;
+/// A strategy run on its series from the store: what a report needs besides the result.
+pub(super) struct Ran {
+    pub strategy: Strategy,
+    pub bars: Bars,
+    pub cfg: BacktestConfig,
+    pub result: BacktestResult,
+}
+
+/// Backtests the strategy `source` names, with `params` applied, on its series in `home`.
+pub(super) fn run_strategy(
+    home: &Path,
+    source: &StrategySource,
+    params: &[(String, f64)],
+) -> anyhow::Result<Ran> {
+    let strategy = load_strategy(source, params)?;
     let compiled = rules::compile(&strategy).map_err(explain)?;
     let store = Store::open(home)?;
     let bars = store.find(
@@ -149,6 +163,21 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
     let signals = rules::signals(&compiled, &bars, compiled.spec)?;
     let cfg = rules::to_config(&compiled);
     let result = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
+    Ok(Ran {
+        strategy,
+        bars,
+        cfg,
+        result,
+    })
+}
+
+pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
+    let Ran {
+        strategy,
+        cfg,
+        result,
+        ..
+    } = run_strategy(home, &a.source, &a.params)?;
     if let Some(path) = &a.chart {
         let svg = path
             .extension()

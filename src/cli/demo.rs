@@ -1,5 +1,6 @@
 //! `settle demo`: the README's main job on the sample data: import it on first run, then a
-//! backtest and a small sweep on real CL history, with their pictures, and what to do next.
+//! backtest and a small sweep on real CL history, with their pictures and an HTML report, and
+//! what to do next.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -7,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use settle_data::store::Store;
 use settle_engine::chart::{self, Heatmap};
+use settle_engine::report::SweepSection;
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::rules;
 use settle_strategies::sweep::Evaluator;
@@ -45,7 +47,6 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let cfg = rules::to_config(&compiled);
     let signals = rules::signals(&compiled, &bars, compiled.spec)?;
     let r = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
-    let m = &r.metrics;
     println!(
         "\nbacktest: {TEMPLATE} on {} ({} bars, {} .. {})",
         r.series,
@@ -53,16 +54,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         r.first_bar.utc_date(),
         r.last_bar.utc_date()
     );
-    println!(
-        "  {} trades, total P&L ${:.2}, win rate {}, max drawdown ${:.2}, Sharpe {}",
-        m.trade_count,
-        m.total_pnl,
-        m.win_rate
-            .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
-        m.max_drawdown,
-        m.sharpe_ratio
-            .map_or("undefined".into(), |s| format!("{s:.2}"))
-    );
+    println!("  {}", settle_engine::words::metrics_text(&r.metrics));
     for note in &r.notes {
         println!("  note: {note}");
     }
@@ -96,18 +88,34 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     );
     let surface = result.surface(&spec.objective.metric)?;
     let mut best_cell = None;
+    let mut sweep_lines = vec![format!(
+        "fast 5..30 step 5 x slow 40, 80, 120: {} backtests, ranked by {}",
+        result.total_combinations, spec.objective.metric
+    )];
     if let Some(best) = &result.best_result {
         let params: Vec<String> = best
             .params
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        println!(
-            "  best: {} ({} {})",
+        let line = format!(
+            "best: {} ({} {})",
             params.join(", "),
             spec.objective.metric,
             best.objective
         );
+        println!("  {line}");
+        sweep_lines.push(line);
+        sweep_lines.push(format!(
+            "the backtest above runs the template's defaults ({}); the best of a sweep is \
+             chosen in sample and flatters itself",
+            strategy
+                .parameters
+                .iter()
+                .map(|p| format!("{}={}", p.key, p.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         let at = |values: &[f64], key: &str| {
             let v = best.params.iter().find(|(k, _)| k == key)?.1;
             values.iter().position(|x| *x == v)
@@ -120,28 +128,39 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         "{} by fast and slow, {TEMPLATE} on {}",
         spec.objective.metric, r.series
     );
-    std::fs::write(
-        &heatmap,
-        chart::heatmap_png(
-            &Heatmap {
-                title: &heat_title,
-                x_key: &surface.x_key,
-                y_key: &surface.y_key,
-                x_labels: &chart::heatmap::value_labels(&surface.x_values),
-                y_labels: &chart::heatmap::value_labels(&surface.y_values),
-                z: &surface.z,
-                best: best_cell,
-            },
-            800,
-            500,
-        )?
-        .image,
-    )?;
+    let heat_png = chart::heatmap_png(
+        &Heatmap {
+            title: &heat_title,
+            x_key: &surface.x_key,
+            y_key: &surface.y_key,
+            x_labels: &chart::heatmap::value_labels(&surface.x_values),
+            y_labels: &chart::heatmap::value_labels(&surface.y_values),
+            z: &surface.z,
+            best: best_cell,
+        },
+        800,
+        500,
+    )?
+    .image;
+    std::fs::write(&heatmap, &heat_png)?;
+    let report = out.join("cl_sma_cross_report.html");
+    let ran = super::backtest::Ran {
+        strategy,
+        bars,
+        cfg,
+        result: r,
+    };
+    let section = SweepSection {
+        lines: sweep_lines,
+        heatmap: Some(heat_png),
+    };
+    super::report::write(&ran, Some(&section), &report)?;
     println!(
         "\npictures: {}\n          {}",
         equity.display(),
         heatmap.display()
     );
+    println!("report:   {} (open it in a browser)", report.display());
     let exe = std::env::current_exe()?;
     println!(
         "\nnext: talk to it from an LLM client, e.g. Claude Code:\n  claude mcp add settle -e SETTLE_HOME={} -- {} serve",

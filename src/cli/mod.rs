@@ -4,6 +4,7 @@ mod backtest;
 mod bench;
 mod data;
 mod demo;
+mod report;
 mod sweep;
 mod symbols;
 mod table;
@@ -36,6 +37,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Backtest a template or a strategy file on a continuous series from the store.
     Backtest(backtest::BacktestArgs),
+    /// Write one backtest as a self-contained HTML page: pictures, metrics, trades, inputs.
+    Report(report::ReportArgs),
     /// Sweep a strategy's parameters over a grid (or one shard of it); `sweep merge` joins shards.
     Sweep(sweep::SweepArgs),
     /// Check strategy files; list templates.
@@ -84,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(c) => data::run(&home, c),
         Command::Demo(a) => demo::run(&home, &a),
         Command::Backtest(a) => backtest::run(&home, &a),
+        Command::Report(a) => report::run(&home, &a),
         Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),

@@ -2,10 +2,12 @@
 //!
 //! [`indicators`] holds TA-Lib-exact technical indicators over plain slices; [`rules`] is the
 //! declarative JSON strategy language built on them, and [`templates`] the built-in strategies
-//! written in it. [`language`] describes the rule language to its writers and reads their rules.
+//! written in it. [`language`] describes the rule language to its writers and reads their rules;
+//! [`report`] writes a backtest of a strategy as one HTML page.
 
 pub mod indicators;
 pub mod language;
+pub mod report;
 pub mod rules;
 pub mod sweep;
 pub mod templates;

@@ -108,7 +108,7 @@ impl SettleServer {
         let metrics = bt
             .metrics
             .as_ref()
-            .map(super::strategies::metrics_text)
+            .map(crate::model::Metrics::text)
             .unwrap_or_default();
         Ok(Picture {
             text: format!(

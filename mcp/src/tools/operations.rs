@@ -233,7 +233,7 @@ impl SettleServer {
                     (None, Some(st)) => st
                         .backtest_results
                         .as_ref()
-                        .map(|m| format!(" {}.", super::strategies::metrics_text(m)))
+                        .map(|m| format!(" {}.", m.text()))
                         .unwrap_or_default(),
                     (None, None) => String::new(),
                 }

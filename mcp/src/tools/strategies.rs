@@ -490,47 +490,13 @@ impl SettleServer {
                 out.backtest_id,
                 out.status,
                 out.facts.window_text(),
-                metrics_text(m),
+                m.text(),
                 out.facts.caveat_text()
             ),
             None => format!("Backtest {} {}.", out.backtest_id, out.status),
         };
         reply(summary, out)
     }
-}
-
-/// The headline numbers in words: `12 trades, total P&L $1,250.00, win rate 58.3%, …`.
-pub(super) fn metrics_text(m: &Metrics) -> String {
-    format!(
-        "{} trades, total P&L {}, win rate {}, max drawdown {}, Sharpe {}",
-        m.trade_count,
-        dollars(m.total_pnl),
-        m.win_rate
-            .map_or("undefined".into(), |w| format!("{:.1}%", w * 100.0)),
-        dollars(m.max_drawdown),
-        m.sharpe_ratio
-            .map_or("undefined".into(), |s| format!("{:.2}", s + 0.0))
-    )
-}
-
-/// Dollars to the cent with thousands separators (`-$80,680.20`), never `-$0.00`: a loss
-/// that rounds to nothing reads `$0.00`.
-pub(super) fn dollars(x: f64) -> String {
-    let cents = (x * 100.0).round();
-    if cents == 0.0 || !cents.is_finite() {
-        return "$0.00".into();
-    }
-    let sign = if cents < 0.0 { "-" } else { "" };
-    let text = format!("{:.2}", cents.abs() / 100.0);
-    let (whole, frac) = text.split_once('.').unwrap_or((&text, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}${grouped}.{frac}")
 }
 
 /// The daily curve cut to [`EQUITY_POINTS`], keeping its maximum drawdown.
@@ -815,17 +781,4 @@ pub(super) fn kickoff_reply(
             created,
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dollars_read_as_money() {
-        use super::dollars;
-        assert_eq!(dollars(-80680.19999999997), "-$80,680.20");
-        assert_eq!(dollars(1234567.5), "$1,234,567.50");
-        assert_eq!(dollars(-0.004), "$0.00");
-        assert_eq!(dollars(999.999), "$1,000.00");
-        assert_eq!(dollars(12.5), "$12.50");
-    }
 }

@@ -199,7 +199,7 @@ impl OptimizationSummary {
                     .join(", "),
                 b.metrics
                     .as_ref()
-                    .map(super::strategies::metrics_text)
+                    .map(crate::model::Metrics::text)
                     .unwrap_or_default()
             ),
             None if self.completed > 0
