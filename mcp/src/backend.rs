@@ -165,6 +165,13 @@ pub trait Backend: Send + Sync + 'static {
         Err("this server has no bar store to import into".into())
     }
 
+    /// The self-contained HTML report of a backtest of `definition`, run again (backtests
+    /// are deterministic: the same definition on the same data gives the same result), with
+    /// the headline metrics of that run.
+    fn report(&self, _definition: &Value) -> BackendResult<(String, Metrics)> {
+        Err(UNWIRED.into())
+    }
+
     /// Every default the language filled into `definition` that `input`'s rules did not
     /// state (inspect_strategy shows them). None by default.
     fn filled_defaults(&self, _input: &StrategyInput, _definition: &Value) -> Vec<FilledDefault> {

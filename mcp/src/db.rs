@@ -124,6 +124,8 @@ ALTER TABLE backtests ADD COLUMN facts TEXT;
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// The settle home the database lives in (pictures and reports are written under it).
+    home: PathBuf,
 }
 
 /// Current time as RFC 3339 UTC with milliseconds (sorts lexically in time order).
@@ -152,10 +154,16 @@ impl Store {
         )?;
         let store = Store {
             conn: Arc::new(Mutex::new(conn)),
+            home: home.to_path_buf(),
         };
         store.migrate()?;
         store.fail_interrupted()?;
         Ok(store)
+    }
+
+    /// The settle home this database is in.
+    pub fn home(&self) -> &Path {
+        &self.home
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

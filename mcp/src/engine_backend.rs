@@ -60,6 +60,46 @@ impl EngineBackend {
     }
 }
 
+/// One backtest of a stored definition and what it ran on.
+struct Ran {
+    strategy: Strategy,
+    bars: Bars,
+    cfg: BacktestConfig,
+    result: settle_engine::BacktestResult,
+}
+
+impl EngineBackend {
+    /// Backtests `definition` on its series with the daily curve only (the per-bar one, 16
+    /// bytes a bar, 16 MB for a million minutes, is not built); `ctx`, when given, may cancel
+    /// it between its steps.
+    fn backtest(&self, definition: &Value, ctx: Option<&JobContext>) -> BackendResult<Ran> {
+        let cancelled = || ctx.is_some_and(JobContext::is_cancelled);
+        let strategy = from_definition(definition)?;
+        let c = compile(&strategy)?;
+        if cancelled() {
+            return Err("cancelled before the backtest started".into());
+        }
+        let bars = self.series(&c)?;
+        let signals = rules::signals(&c, &bars, c.spec)
+            .map_err(|e| format!("computing the strategy's signals: {e}"))?;
+        if cancelled() {
+            return Err("cancelled before the backtest ran".into());
+        }
+        let cfg = BacktestConfig {
+            equity_curve: EquityCurve::Daily,
+            ..rules::to_config(&c)
+        };
+        let result = settle_engine::backtest(&bars, c.spec, &signals, &cfg)
+            .map_err(|e| format!("backtest: {e}"))?;
+        Ok(Ran {
+            strategy,
+            bars,
+            cfg,
+            result,
+        })
+    }
+}
+
 impl Backend for EngineBackend {
     fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
         let mut s = base_strategy(input)?;
@@ -93,24 +133,7 @@ impl Backend for EngineBackend {
     }
 
     fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput> {
-        let c = compile(&from_definition(definition)?)?;
-        if ctx.is_cancelled() {
-            return Err("cancelled before the backtest started".into());
-        }
-        let bars = self.series(&c)?;
-        let signals = rules::signals(&c, &bars, c.spec)
-            .map_err(|e| format!("computing the strategy's signals: {e}"))?;
-        if ctx.is_cancelled() {
-            return Err("cancelled before the backtest ran".into());
-        }
-        // The tools report the daily curve only: the per-bar one (16 bytes a bar, 16 MB for a
-        // million minutes) is not built.
-        let cfg = BacktestConfig {
-            equity_curve: EquityCurve::Daily,
-            ..rules::to_config(&c)
-        };
-        let r = settle_engine::backtest(&bars, c.spec, &signals, &cfg)
-            .map_err(|e| format!("backtest: {e}"))?;
+        let Ran { cfg, result: r, .. } = self.backtest(definition, Some(ctx))?;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
             facts: facts(&r, &cfg),
@@ -180,6 +203,19 @@ impl Backend for EngineBackend {
                 facts,
             })
         })
+    }
+
+    fn report(&self, definition: &Value) -> BackendResult<(String, Metrics)> {
+        let ran = self.backtest(definition, None)?;
+        let page = settle_strategies::report::backtest_html(
+            &ran.strategy,
+            &ran.bars,
+            &ran.cfg,
+            &ran.result,
+            None,
+        )
+        .map_err(|e| format!("the report: {e}"))?;
+        Ok((page, headline(&ran.result.metrics)))
     }
 
     fn templates(&self) -> Vec<TemplateInfo> {

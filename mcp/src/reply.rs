@@ -197,6 +197,17 @@ impl IntoCallToolResult for Failure {
     }
 }
 
+/// A failure where the protocol wants an error (a resource read): the model's fix as an
+/// invalid-parameters error, a fault as it is.
+impl From<Failure> for ErrorData {
+    fn from(f: Failure) -> ErrorData {
+        match f {
+            Failure::Tool(msg) => ErrorData::invalid_params(msg, None),
+            Failure::Protocol(e) => e,
+        }
+    }
+}
+
 impl From<crate::db::DbError> for Failure {
     fn from(e: crate::db::DbError) -> Failure {
         Failure::Protocol(ErrorData::internal_error(format!("database: {e}"), None))

@@ -1,5 +1,7 @@
-//! `get_backtest_chart`: the equity curve and drawdown of a backtest, as a picture the client
-//! shows inline.
+//! `get_backtest_chart` and `get_optimization_chart`: a backtest's pictures (equity, monthly
+//! P&L, trade P&L) and a sweep's heatmap, as pictures the client shows inline and as files
+//! under `$SETTLE_HOME/charts`; `get_backtest_report`: the HTML report, as a file and a
+//! resource.
 //!
 //! The answer is an MCP image block (PNG, base64) and one line of text, and deliberately no
 //! `structuredContent`: Claude Code drops image blocks from an answer that has it.
@@ -10,12 +12,14 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router, ErrorData};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
 use settle_engine::chart::{self, EquityChart};
 
 use super::SettleServer;
 use crate::args::Args;
-use crate::reply::{fix, input_schema, Failure};
+use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
 use settle_engine::chart::SIZE;
 
@@ -25,6 +29,58 @@ pub struct ChartArgs {
     pub session_id: String,
     /// The strategy version whose latest backtest to draw.
     pub artifact_id: String,
+    /// Which picture (default equity).
+    pub chart: Option<ChartKind>,
+}
+
+/// The pictures of one backtest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// The daily equity curve, entries and exits marked, the drawdown underneath.
+    Equity,
+    /// Net P&L of every calendar month, a year by month heatmap.
+    Monthly,
+    /// The histogram of the trades' net P&L.
+    Distribution,
+}
+
+impl ChartKind {
+    fn name(self) -> &'static str {
+        match self {
+            ChartKind::Equity => "equity",
+            ChartKind::Monthly => "monthly",
+            ChartKind::Distribution => "distribution",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportArgs {
+    pub session_id: String,
+    /// The strategy version whose latest backtest to write up.
+    pub artifact_id: String,
+}
+
+/// Where the report was written and how to read it.
+#[derive(Debug, Serialize)]
+pub struct ReportOut {
+    /// The HTML file, self-contained: open it in a browser, offline.
+    pub path: String,
+    /// The same page as an MCP resource (text/html).
+    pub uri: String,
+    pub bytes: u64,
+}
+
+/// Writes `bytes` to `home/dir/name`, making the directory; the path written.
+fn save(home: &Path, dir: &str, name: &str, bytes: &[u8]) -> Result<PathBuf, Failure> {
+    let dir = home.join(dir);
+    let path = dir.join(name);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| fix(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
 }
 
 /// A picture and the line that says what it shows.
@@ -58,7 +114,7 @@ pub struct SweepChartArgs {
 #[tool_router(router = chart_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "A picture of a version's latest backtest: the daily equity curve with entries and exits marked and the drawdown underneath (PNG, 800x500).",
+        description = "A picture of a version's latest backtest (PNG, 800x500), also saved as a file: chart=equity (default; the daily equity curve, entries and exits marked, drawdown underneath), monthly (net P&L by year and month) or distribution (histogram of the trades' net P&L).",
         input_schema = input_schema::<ChartArgs>(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
@@ -68,10 +124,11 @@ impl SettleServer {
         let id = bt.backtest_id.clone();
         if bt.status != "passed" {
             return Err(fix(format!(
-                "backtest {id} is {}: there is no curve to draw yet",
+                "backtest {id} is {}: there is no picture to draw yet",
                 bt.status
             )));
         }
+        let kind = a.chart.unwrap_or(ChartKind::Equity);
         let day = |s: &str| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok();
         let dates: Vec<NaiveDate> = bt
             .daily_equity
@@ -79,12 +136,6 @@ impl SettleServer {
             .filter_map(|p| day(&p.date))
             .collect();
         let equity: Vec<f64> = bt.daily_equity.iter().map(|p| p.equity).collect();
-        let entries: Vec<NaiveDate> = bt
-            .trades
-            .iter()
-            .filter_map(|t| day(&t.entry_time))
-            .collect();
-        let exits: Vec<NaiveDate> = bt.trades.iter().filter_map(|t| day(&t.exit_time)).collect();
         let facts = bt.facts.unwrap_or_default();
         let title = format!("{} ({}), {}", s.ticker, s.description, facts.window_text());
         let start = if facts.starting_capital > 0.0 {
@@ -92,19 +143,52 @@ impl SettleServer {
         } else {
             equity.first().copied().unwrap_or_default()
         };
-        let drawn = chart::equity_png(
-            &EquityChart {
-                title: &title,
-                dates: &dates,
-                equity: &equity,
-                start,
-                entries: &entries,
-                exits: &exits,
-            },
-            SIZE.0,
-            SIZE.1,
-        )
+        let (w, h) = SIZE;
+        let drawn = match kind {
+            ChartKind::Equity => {
+                let entries: Vec<NaiveDate> = bt
+                    .trades
+                    .iter()
+                    .filter_map(|t| day(&t.entry_time))
+                    .collect();
+                let exits: Vec<NaiveDate> =
+                    bt.trades.iter().filter_map(|t| day(&t.exit_time)).collect();
+                chart::equity_png(
+                    &EquityChart {
+                        title: &title,
+                        dates: &dates,
+                        equity: &equity,
+                        start,
+                        entries: &entries,
+                        exits: &exits,
+                    },
+                    w,
+                    h,
+                )
+            }
+            ChartKind::Monthly => chart::monthly_returns_png(
+                &chart::monthly_returns(&dates, &equity, start),
+                &title,
+                w,
+                h,
+            ),
+            ChartKind::Distribution => {
+                let pnl: Vec<f64> = bt.trades.iter().map(|t| t.pnl).collect();
+                chart::pnl_distribution_png(&pnl, &title, w, h)
+            }
+        }
         .map_err(|e| fix(e.to_string()))?;
+        let path = save(
+            self.store().home(),
+            "charts",
+            &format!("{id}-{}.png", kind.name()),
+            &drawn.image,
+        )?;
+        let what = match kind {
+            ChartKind::Equity => "Equity and drawdown",
+            ChartKind::Monthly => "Net P&L by month",
+            ChartKind::Distribution => "Distribution of trade net P&L",
+        };
         let metrics = bt
             .metrics
             .as_ref()
@@ -112,12 +196,46 @@ impl SettleServer {
             .unwrap_or_default();
         Ok(Picture {
             text: format!(
-                "Equity and drawdown of backtest {id} on {}: {metrics}.{}",
+                "{what} of backtest {id} on {}: {metrics}.{} Saved as {}.",
                 facts.window_text(),
-                facts.caveat_text()
+                facts.caveat_text(),
+                path.display()
             ),
             png: drawn.image,
         })
+    }
+
+    #[tool(
+        description = "Write a version's latest backtest as one self-contained HTML page (headline metrics and caveats, equity, monthly and trade-P&L pictures, every metric, the trades, the rules, the series fingerprint, costs, settle version) and return its path and resource URI. The backtest is run again to write it (deterministic: same rules, same data, same numbers).",
+        input_schema = input_schema::<ReportArgs>(),
+        output_schema = output_schema(),
+        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn get_backtest_report(&self, Args(a): Args<ReportArgs>) -> ToolResult<ReportOut> {
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        let bt = self.latest_backtest(&s)?;
+        let id = bt.backtest_id.clone();
+        let (page, note) = self.report_html(&bt).await?;
+        let path = save(
+            self.store().home(),
+            "reports",
+            &format!("{id}.html"),
+            page.as_bytes(),
+        )?;
+        let out = ReportOut {
+            path: path.display().to_string(),
+            uri: super::resources::report_uri(&id),
+            bytes: page.len() as u64,
+        };
+        reply(
+            format!(
+                "Report of backtest {id} written to {} ({} KB; resource {}).{note}",
+                out.path,
+                page.len().div_ceil(1024),
+                out.uri
+            ),
+            out,
+        )
     }
 
     #[tool(
@@ -159,8 +277,18 @@ impl SettleServer {
         )
         .map_err(|e| fix(e.to_string()))?
         .image;
+        let path = save(
+            self.store().home(),
+            "charts",
+            &format!("{}-heatmap.png", a.optimization_id),
+            &png,
+        )?;
         Ok(Picture {
-            text: format!("Heatmap of {title}. {}", summary.text()),
+            text: format!(
+                "Heatmap of {title}. {} Saved as {}.",
+                summary.text(),
+                path.display()
+            ),
             png,
         })
     }

@@ -177,7 +177,9 @@ impl ServerHandler for SettleServer {
         request: ReadResourceRequestParams,
         _: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.read_result_resource(&request.uri).map(Into::into)
+        self.read_result_resource(&request.uri)
+            .await
+            .map(Into::into)
     }
 }
 
@@ -288,6 +290,7 @@ mod tests {
                 "describe_rule_language",
                 "get_backtest",
                 "get_backtest_chart",
+                "get_backtest_report",
                 "get_contract_specs",
                 "get_optimization",
                 "get_optimization_chart",

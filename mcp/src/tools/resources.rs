@@ -5,7 +5,8 @@
 //! conversation) reads the resource instead of paging through tool calls.
 //!
 //! URIs: `settle://backtests/{backtest_id}/trades`, `settle://backtests/{backtest_id}/equity`,
-//! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array; and
+//! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array;
+//! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report; and
 //! `settle://rule-language`, the whole rule language (what describe_rule_language gives in
 //! parts), for clients that attach documents rather than call tools.
 
@@ -16,9 +17,11 @@ use rmcp::model::{
 use rmcp::ErrorData;
 
 use super::SettleServer;
+use crate::reply::{fix, Failure};
 
 const JSON: &str = "application/json";
-/// Subjects per `resources/list` page (each backtest yields two resources).
+const HTML: &str = "text/html";
+/// Subjects per `resources/list` page (each backtest yields three resources).
 const PAGE: usize = 50;
 
 /// One resource a URI names.
@@ -27,6 +30,7 @@ enum Target {
     Trades(String),
     Equity(String),
     Rows(String),
+    Report(String),
     Language,
 }
 
@@ -38,6 +42,11 @@ pub fn trades_uri(backtest_id: &str) -> String {
 /// URI of a backtest's full daily equity curve.
 pub fn equity_uri(backtest_id: &str) -> String {
     format!("settle://backtests/{backtest_id}/equity")
+}
+
+/// URI of a backtest's HTML report.
+pub fn report_uri(backtest_id: &str) -> String {
+    format!("settle://backtests/{backtest_id}/report")
 }
 
 /// URI of every finished row of a sweep.
@@ -54,6 +63,7 @@ fn parse(uri: &str) -> Option<Target> {
     match parts.as_slice() {
         ["backtests", id, "trades"] if !id.is_empty() => Some(Target::Trades(id.to_string())),
         ["backtests", id, "equity"] if !id.is_empty() => Some(Target::Equity(id.to_string())),
+        ["backtests", id, "report"] if !id.is_empty() => Some(Target::Report(id.to_string())),
         ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
         _ => None,
     }
@@ -63,7 +73,7 @@ fn not_found(uri: &str) -> ErrorData {
     ErrorData::resource_not_found(
         format!(
             "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
-             settle://backtests/{{backtest_id}}/equity, \
+             settle://backtests/{{backtest_id}}/equity, settle://backtests/{{backtest_id}}/report, \
              settle://optimizations/{{optimization_id}}/rows and settle://rule-language (see \
              resources/list)"
         ),
@@ -119,6 +129,14 @@ impl SettleServer {
                     format!("{id} daily equity"),
                     format!("Daily equity of backtest {id} of strategy {artifact}"),
                 ));
+                resources.push(
+                    resource(
+                        report_uri(&id),
+                        format!("{id} report"),
+                        format!("HTML report of backtest {id} of strategy {artifact}"),
+                    )
+                    .with_mime_type(HTML),
+                );
             } else {
                 resources.push(resource(
                     rows_uri(&id),
@@ -132,13 +150,15 @@ impl SettleServer {
         Ok(out)
     }
 
-    /// `resources/templates/list`: the three URI shapes.
+    /// `resources/templates/list`: the four URI shapes.
     pub(super) fn result_resource_templates() -> ListResourceTemplatesResult {
-        let template = |uri: &str, name: &str, description: &str| {
+        let typed = |uri: &str, name: &str, description: &str, mime: &str| {
             ResourceTemplate::new(uri, name)
                 .with_description(description)
-                .with_mime_type(JSON)
+                .with_mime_type(mime)
         };
+        let template =
+            |uri: &str, name: &str, description: &str| typed(uri, name, description, JSON);
         ListResourceTemplatesResult::with_all_items(vec![
             template(
                 "settle://backtests/{backtest_id}/trades",
@@ -150,6 +170,12 @@ impl SettleServer {
                 "backtest daily equity",
                 "Daily equity of a backtest (backtest_id from get_backtest), as a JSON array",
             ),
+            typed(
+                "settle://backtests/{backtest_id}/report",
+                "backtest report",
+                "A backtest's self-contained HTML report: metrics, caveats, pictures, trades, inputs",
+                HTML,
+            ),
             template(
                 "settle://optimizations/{optimization_id}/rows",
                 "optimization rows",
@@ -158,8 +184,11 @@ impl SettleServer {
         ])
     }
 
-    /// `resources/read`: the whole result behind a URI, as JSON text.
-    pub(super) fn read_result_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+    /// `resources/read`: the whole result behind a URI, as JSON text (a report as HTML).
+    pub(super) async fn read_result_resource(
+        &self,
+        uri: &str,
+    ) -> Result<ReadResourceResult, ErrorData> {
         let text = match parse(uri).ok_or_else(|| not_found(uri))? {
             Target::Trades(id) => {
                 let bt = self.backtest(&id, uri)?;
@@ -168,6 +197,14 @@ impl SettleServer {
             Target::Equity(id) => {
                 let bt = self.backtest(&id, uri)?;
                 serde_json::to_string(&bt.daily_equity)
+            }
+            Target::Report(id) => {
+                let bt = self.backtest(&id, uri)?;
+                let (page, _) = self.report_html(&bt).await.map_err(ErrorData::from)?;
+                return Ok(ReadResourceResult::new(vec![ResourceContents::text(
+                    page, uri,
+                )
+                .with_mime_type(HTML)]));
             }
             Target::Language => Ok(settle_strategies::language::describe_json()),
             Target::Rows(id) => {
@@ -184,6 +221,41 @@ impl SettleServer {
             text, uri,
         )
         .with_mime_type(JSON)]))
+    }
+
+    /// The HTML report of a passed backtest, written by running its version's rules again,
+    /// and a sentence when that run's headline differs from the stored one (the data under
+    /// the series changed since).
+    pub(super) async fn report_html(
+        &self,
+        bt: &crate::model::BacktestRecord,
+    ) -> Result<(String, String), Failure> {
+        let id = &bt.backtest_id;
+        if bt.status != "passed" {
+            return Err(fix(format!(
+                "backtest {id} is {}: there is no result to report yet",
+                bt.status
+            )));
+        }
+        let s = self
+            .store()
+            .get_strategy(&bt.artifact_id)?
+            .ok_or_else(|| fix(format!("the version of backtest {id} no longer exists")))?;
+        let backend = self.backend.clone();
+        let (page, metrics) = tokio::task::spawn_blocking(move || backend.report(&s.definition))
+            .await
+            .map_err(|e| fix(format!("the report of {id} stopped: {e}")))?
+            .map_err(fix)?;
+        let note = match &bt.metrics {
+            Some(m) if *m != metrics => format!(
+                " Note: the rerun gives {}, not the stored {}: the data in the store changed \
+                 since backtest {id} ran.",
+                metrics.text(),
+                m.text()
+            ),
+            _ => String::new(),
+        };
+        Ok((page, note))
     }
 
     fn backtest(&self, id: &str, uri: &str) -> Result<crate::model::BacktestRecord, ErrorData> {
@@ -211,6 +283,10 @@ mod tests {
         assert_eq!(
             parse(&equity_uri("bt_1")),
             Some(Target::Equity("bt_1".into()))
+        );
+        assert_eq!(
+            parse(&report_uri("bt_1")),
+            Some(Target::Report("bt_1".into()))
         );
         assert_eq!(
             parse(&rows_uri("opt_9")),
