@@ -70,15 +70,19 @@ pub fn backtest_html(
         "<p class=\"headline\" id=\"headline\">{}</p>",
         escape(&metrics_text(&r.metrics))
     );
+    let contracts = if r.contracts.is_empty() {
+        String::new()
+    } else {
+        format!(", contracts {}", escape(&r.contracts.join(", ")))
+    };
     let _ = writeln!(
         page,
-        "<p>{} on {} bars of {} ({} .. {}), contracts {}.</p>",
+        "<p>{} on {} bars of {} ({} .. {}){contracts}.</p>",
         escape(&r.window.to_string()),
         r.bars,
         escape(&r.series),
         r.first_bar.utc_date(),
         r.last_bar.utc_date(),
-        escape(&r.contracts.join(", "))
     );
     if !r.notes.is_empty() {
         page.push_str("<h2>Caveats</h2>\n<ul class=\"caveats\" id=\"caveats\">\n");

@@ -242,3 +242,61 @@ def test_import_data_reads_only_the_data_directory(tmp_path):
             assert len((await call(s, "list_datasets", {}))["datasets"]) == 2  # nothing lost, nothing added
 
     run(go())
+
+
+def test_pictures_and_the_report_are_files_and_resources(tmp_path):
+    """Every picture of a backtest comes inline and as the file its line names; the report is
+    written to the path the answer gives, and the same page is a text/html resource whose
+    numbers are the backtest's."""
+    import_cl_daily(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "pictures"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"})
+            assert (await call(s, "wait_for_completion", {
+                "session_id": sid, "operation_id": made["operation_id"],
+                "task": "strategy_op"}))["status"] == "succeeded"
+            art = made["artifact_id"]
+            bt = await call(s, "get_backtest", {"session_id": sid, "artifact_id": art})
+            bt_id = bt["backtest_id"]
+            for chart, words in [("equity", "Equity and drawdown"), ("monthly", "Net P&L by month"),
+                                 ("distribution", "Distribution of trade net P&L")]:
+                pic = await s.call_tool("get_backtest_chart",
+                                        {"session_id": sid, "artifact_id": art, "chart": chart})
+                assert not pic.is_error and pic.structured_content is None, pic.content
+                image, line = pic.content
+                png = base64.b64decode(image.data)
+                assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 150_000
+                assert line.text.startswith(f"{words} of backtest {bt_id}"), line.text
+                saved = tmp_path / "charts" / f"{bt_id}-{chart}.png"
+                assert f"Saved as {saved}." in line.text and saved.read_bytes() == png
+            bad = await s.call_tool("get_backtest_chart",
+                                    {"session_id": sid, "artifact_id": art, "chart": "candles"})
+            assert bad.is_error
+
+            rep = await call(s, "get_backtest_report", {"session_id": sid, "artifact_id": art})
+            assert rep["path"] == str(tmp_path / "reports" / f"{bt_id}.html")
+            assert rep["uri"] == f"settle://backtests/{bt_id}/report"
+            page = (tmp_path / "reports" / f"{bt_id}.html").read_text()
+            assert rep["bytes"] == len(page.encode())
+            assert f"<h2>Trades ({bt['trades_total']})</h2>" in page
+            assert f"<tr><th>tradeCount</th><td>{bt['backtestResults']['tradeCount']}</td></tr>" in page
+            assert page.count('src="data:image/png;base64,') == 3
+            listed = await s.list_resources()
+            mine = [r for r in listed.resources if str(r.uri) == rep["uri"]]
+            assert len(mine) == 1 and mine[0].mime_type == "text/html"
+            read = await s.read_resource(rep["uri"])
+            (content,) = read.contents
+            assert content.mime_type == "text/html" and content.text == page
+            try:
+                await s.read_resource("settle://backtests/bt_nope/report")
+                raise AssertionError("an unknown backtest's report was read")
+            except Exception as e:  # the SDK raises the JSON-RPC error
+                assert "bt_nope" in str(e)
+            wrong = await s.call_tool("get_backtest_report", {"session_id": sid, "artifact_id": "art_nope"})
+            assert wrong.is_error and "art_nope" in wrong.content[0].text
+
+    run(go())

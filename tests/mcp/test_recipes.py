@@ -242,19 +242,19 @@ def cli_sweep_rows(home: Path, *args: str) -> list:
 
 
 def assert_grid_rows(rows: list) -> None:
-    """Rows of the fast 2..50 x slow 51..110 grid (fast slowest): strictly in combination
+    """Rows of the fast 2..50 x slow 51..250 grid (fast slowest): strictly in combination
     order, each with the parameters of its combo_index."""
     indices = [r["combo_index"] for r in rows]
     assert indices == sorted(set(indices)), indices
     for r in rows:
         i = r["combo_index"]
-        assert {(p["key"], p["value"]) for p in r["parameters"]} == {("fast", 2 + i // 60), ("slow", 51 + i % 60)}
+        assert {(p["key"], p["value"]) for p in r["parameters"]} == {("fast", 2 + i // 200), ("slow", 51 + i % 200)}
 
 
 async def start_long_sweep(s, title: str):
-    """A new session with a CL `sma_cross` version and its fast 2..50 x slow 51..110 sweep
-    started: 2940 full-history backtests, about 10 s in a debug build, so it is still running
-    when the test acts on it. Returns (session_id, artifact_id, setup, kickoff)."""
+    """A new session with a CL `sma_cross` version and its fast 2..50 x slow 51..250 sweep
+    started: 9800 full-history backtests, several seconds even on a fast machine, so it is
+    still running when the test acts on it. Returns (session_id, artifact_id, setup, kickoff)."""
     sid = (await call(s, "create_session", {"title": title}))["session_id"]
     made = await call(s, "create_strategy", {
         "session_id": sid, "description": "SMA cross", "symbol": "CL",
@@ -264,7 +264,7 @@ async def start_long_sweep(s, title: str):
     setup = await call(s, "setup_optimization", {
         "session_id": sid, "artifact_id": made["artifact_id"],
         "parameters": [{"key": "fast", "min": 2, "max": 50, "step": 1},
-                       {"key": "slow", "min": 51, "max": 110, "step": 1}],
+                       {"key": "slow", "min": 51, "max": 250, "step": 1}],
     })
     kick = await call(s, "run_optimization",
                       {"session_id": sid, "optimization_id": setup["optimization_id"]})
@@ -287,7 +287,7 @@ def test_cancel_a_running_sweep_and_read_partial_results(tmp_path):
         async with settle_session(tmp_path) as (s, _):
             sid, art, setup, kick = await start_long_sweep(s, "cancel")
             total = setup["total_combinations"]
-            assert total == 2940
+            assert total == 9800
             opt = setup["optimization_id"]
             busy = await s.call_tool("run_optimization", {"session_id": sid, "optimization_id": opt})
             assert busy.is_error
@@ -370,7 +370,7 @@ def test_restart_finds_everything_again(tmp_path):
 
     sid, bt, opt, versions, resources = run(first())
     # Two backtests (trades, equity), one sweep and the rule language.
-    assert len(versions["strategies"]) == 2 and len(resources) == 2 * 2 + 1 + 1
+    assert len(versions["strategies"]) == 2 and len(resources) == 2 * 3 + 1 + 1
 
     async def second():
         async with settle_session(tmp_path) as (s, _):
@@ -423,7 +423,7 @@ def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path)
             page = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt, "limit": 500,
                                                       "order": "combination"})
             completed = page["completed"]
-            assert 3 <= completed < page["total_combinations"] == 2940
+            assert 3 <= completed < page["total_combinations"] == 9800
             assert len(page["rows"]) == min(completed, 500)
             assert_grid_rows(page["rows"])
             for r in (page["rows"][0], page["rows"][-1]):
