@@ -214,10 +214,24 @@ fn the_demo_backtests_sweeps_and_draws_on_the_sample() {
         .unwrap());
     let want = backtest(home, "sma_cross", "CL", "1d", &[]);
     let m = &want["metrics"];
+    // Dollars as a trader writes them: `$97,355.00`.
+    let pnl = format!("{:.2}", m["totalPnl"].as_f64().unwrap().abs());
+    let (whole, cents) = pnl.split_once('.').unwrap();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if m["totalPnl"].as_f64().unwrap() < 0.0 {
+        "-"
+    } else {
+        ""
+    };
     let line = format!(
-        "{} trades, total P&L ${:.2}",
-        m["tradeCount"],
-        m["totalPnl"].as_f64().unwrap()
+        "{} trades, total P&L {sign}${grouped}.{cents}",
+        m["tradeCount"]
     );
     assert!(
         out.contains("backtest: sma_cross on CL/continuous/1d"),
@@ -232,5 +246,20 @@ fn the_demo_backtests_sweeps_and_draws_on_the_sample() {
         let bytes = std::fs::read(home.join("demo").join(picture)).unwrap();
         assert_eq!(&bytes[..4], b"\x89PNG", "{picture}");
     }
+    let report = home.join("demo").join("cl_sma_cross_report.html");
+    assert!(
+        out.contains(&format!("report:   {}", report.display())),
+        "{out}"
+    );
+    let page = std::fs::read_to_string(report).unwrap();
+    let best = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("best: "))
+        .unwrap();
+    assert!(
+        page.contains("<h2>Sweep</h2>") && page.contains(best),
+        "{best}"
+    );
+    assert_eq!(page.matches("src=\"data:image/png;base64,").count(), 4);
     assert!(out.contains("claude mcp add settle"), "{out}");
 }

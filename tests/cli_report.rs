@@ -213,3 +213,66 @@ fn the_default_report_lands_in_the_home() {
         .unwrap()
         .starts_with("<!doctype html>"));
 }
+
+#[test]
+fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
+    let home = cl_home();
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("sweep.html");
+    let said = ok(settle(home.path())
+        .args([
+            "sweep",
+            "--template",
+            "sma_cross",
+            "--symbol",
+            "CL",
+            "--window",
+            "all",
+        ])
+        .args(["--param", "fast=5:30:5", "--param", "slow=40:120:40"])
+        .args(["--walk-forward", "train=750,test=500"])
+        .arg("--report")
+        .arg(&html)
+        .output()
+        .unwrap());
+    assert!(
+        said.contains(&format!("report: {}", html.display())),
+        "{said}"
+    );
+    // The top line, `1. fast=25 slow=120 sharpeRatio ...`, as `settle backtest` params.
+    let top = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("1. "))
+        .unwrap();
+    let param = |key: &str| {
+        top.split_whitespace()
+            .find(|w| w.starts_with(key))
+            .unwrap()
+            .to_string()
+    };
+    let (fast, slow) = (param("fast="), param("slow="));
+    let bt: Value = serde_json::from_str(&ok(settle(home.path())
+        .args([
+            "backtest",
+            "--template",
+            "sma_cross",
+            "--symbol",
+            "CL",
+            "--window",
+            "all",
+        ])
+        .args(["--param", &fast, "--param", &slow, "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    let trades = &bt["metrics"]["tradeCount"];
+    assert!(
+        page.contains(&format!("<tr><th>tradeCount</th><td>{trades}</td></tr>")),
+        "the best's backtest, {fast} {slow}"
+    );
+    assert!(page.contains("<h2>Sweep</h2>") && page.contains("deflated Sharpe ratio"));
+    assert!(page.contains("walk-forward: "), "the folds are listed");
+    assert!(page.contains("id=\"heatmap\"") && page.contains("id=\"walk-forward\""));
+    assert_eq!(page.matches("src=\"data:image/png;base64,").count(), 5);
+}

@@ -35,12 +35,14 @@ pub struct Inputs<'a> {
     pub version: &'a str,
 }
 
-/// The sweep a backtest's parameters were chosen from: lines of text and its heatmap.
+/// The sweep a backtest's parameters were chosen from: lines of text and its pictures.
 #[derive(Debug, Clone, Default)]
 pub struct SweepSection {
     pub lines: Vec<String>,
     /// The objective over two parameters (PNG), when the sweep had two or more.
     pub heatmap: Option<Vec<u8>>,
+    /// Out-of-sample equity against the in-sample pace (PNG), after a walk-forward.
+    pub walk_forward: Option<Vec<u8>>,
 }
 
 /// The page for backtest `r`.
@@ -104,6 +106,10 @@ pub fn backtest_html(
                 "the sweep's objective over two parameters",
                 png,
             );
+        }
+        if let Some(png) = &s.walk_forward {
+            let alt = "walk-forward: out-of-sample equity against the in-sample pace";
+            image(&mut page, "walk-forward", alt, png);
         }
     }
     page.push_str("<h2>Pictures</h2>\n");

@@ -577,3 +577,44 @@ fn walk_forward_errors_name_the_fold_or_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn walk_forward_chart_draws_every_fold_and_its_in_sample_pace() {
+    use settle_engine::chart::walk_forward::IN_SAMPLE_RGB;
+    use settle_engine::chart::{walk_forward_png, WalkForwardFold, EQUITY_RGB};
+    let dates = wf_dates();
+    let wf = run_wf(ROLLING, 2);
+    let folds = WalkForwardFold::of(&wf, &dates);
+    assert_eq!(folds.len(), wf.folds.len());
+    // Each fold starts where the stitched curve stood: the capital plus the folds before.
+    let mut start = CAPITAL;
+    for (f, run) in folds.iter().zip(&wf.folds) {
+        close("fold start", f.start, start);
+        // 500 in-sample trading dates: the pace is the chosen's in-sample P&L over them.
+        close(
+            "pace",
+            f.promised_per_date,
+            run.chosen.metrics.total_pnl / 500.0,
+        );
+        assert_eq!(f.dates, run.out_of_sample.daily_equity.len());
+        start += run.out_of_sample.metrics.total_pnl;
+    }
+    close(
+        "the stitched end",
+        start,
+        wf.daily_equity.last().unwrap().equity,
+    );
+    let drawn = walk_forward_png(&wf, &dates, "ES sma cross walk-forward", 800, 500).unwrap();
+    assert!(drawn.image.len() < 150_000);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&drawn.image))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    reader.next_frame(&mut pixels).unwrap();
+    let count = |c: (u8, u8, u8)| pixels.chunks(3).filter(|p| (p[0], p[1], p[2]) == c).count();
+    assert!(count(EQUITY_RGB) > 300, "the out-of-sample curve");
+    assert!(
+        count(IN_SAMPLE_RGB) > 100 * folds.len(),
+        "a pace line per fold"
+    );
+}

@@ -160,6 +160,12 @@ pub(super) fn run_strategy(
         strategy.contract.as_deref(),
         compiled.bar_size,
     )?;
+    run_on(strategy, bars)
+}
+
+/// Backtests `strategy` on `bars`.
+pub(super) fn run_on(strategy: Strategy, bars: Bars) -> anyhow::Result<Ran> {
+    let compiled = rules::compile(&strategy).map_err(explain)?;
     let signals = rules::signals(&compiled, &bars, compiled.spec)?;
     let cfg = rules::to_config(&compiled);
     let result = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use settle_data::store::Store;
-use settle_engine::chart::{self, Heatmap};
+use settle_engine::chart;
 use settle_engine::report::SweepSection;
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::rules;
@@ -86,24 +86,11 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         "\nsweep: fast 5..30 step 5 x slow 40, 80, 120 = {} backtests, ranked by {}",
         result.total_combinations, spec.objective.metric
     );
-    let surface = result.surface(&spec.objective.metric)?;
-    let mut best_cell = None;
     let mut sweep_lines = vec![format!(
         "fast 5..30 step 5 x slow 40, 80, 120: {} backtests, ranked by {}",
         result.total_combinations, spec.objective.metric
     )];
-    if let Some(best) = &result.best_result {
-        let params: Vec<String> = best
-            .params
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let line = format!(
-            "best: {} ({} {})",
-            params.join(", "),
-            spec.objective.metric,
-            best.objective
-        );
+    if let Some(line) = super::report::best_line(&result) {
         println!("  {line}");
         sweep_lines.push(line);
         sweep_lines.push(format!(
@@ -116,32 +103,13 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        let at = |values: &[f64], key: &str| {
-            let v = best.params.iter().find(|(k, _)| k == key)?.1;
-            values.iter().position(|x| *x == v)
-        };
-        best_cell =
-            at(&surface.x_values, &surface.x_key).zip(at(&surface.y_values, &surface.y_key));
     }
     let heatmap = out.join("cl_sma_cross_sweep.png");
     let heat_title = format!(
         "{} by fast and slow, {TEMPLATE} on {}",
         spec.objective.metric, r.series
     );
-    let heat_png = chart::heatmap_png(
-        &Heatmap {
-            title: &heat_title,
-            x_key: &surface.x_key,
-            y_key: &surface.y_key,
-            x_labels: &chart::heatmap::value_labels(&surface.x_values),
-            y_labels: &chart::heatmap::value_labels(&surface.y_values),
-            z: &surface.z,
-            best: best_cell,
-        },
-        800,
-        500,
-    )?
-    .image;
+    let heat_png = super::report::sweep_heatmap(&result, &heat_title)?;
     std::fs::write(&heatmap, &heat_png)?;
     let report = out.join("cl_sma_cross_report.html");
     let ran = super::backtest::Ran {
@@ -153,6 +121,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let section = SweepSection {
         lines: sweep_lines,
         heatmap: Some(heat_png),
+        walk_forward: None,
     };
     super::report::write(&ran, Some(&section), &report)?;
     println!(

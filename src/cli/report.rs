@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use settle_engine::chart::{self, Heatmap};
 use settle_engine::report::SweepSection;
+use settle_engine::sweep::SweepResult;
 
 use super::backtest::{parse_kv, run_strategy, Ran, StrategySource};
 
@@ -66,4 +68,48 @@ pub(super) fn write(ran: &Ran, sweep: Option<&SweepSection>, path: &Path) -> any
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `best: fast=25, slow=120 (sharpeRatio 0.53)`, when the sweep has a best.
+pub(super) fn best_line(result: &SweepResult) -> Option<String> {
+    let best = result.best_result.as_ref()?;
+    let params: Vec<String> = best
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    Some(format!(
+        "best: {} ({} {})",
+        params.join(", "),
+        result.spec.objective.metric,
+        best.objective
+    ))
+}
+
+/// The sweep's objective over its first two parameters (PNG), the best cell outlined.
+pub(super) fn sweep_heatmap(result: &SweepResult, title: &str) -> anyhow::Result<Vec<u8>> {
+    let metric = &result.spec.objective.metric;
+    let surface = result.surface(metric)?;
+    let best_cell = result.best_result.as_ref().and_then(|best| {
+        let at = |values: &[f64], key: &str| {
+            let v = best.params.iter().find(|(k, _)| k == key)?.1;
+            values.iter().position(|x| *x == v)
+        };
+        at(&surface.x_values, &surface.x_key).zip(at(&surface.y_values, &surface.y_key))
+    });
+    let (w, h) = chart::SIZE;
+    Ok(chart::heatmap_png(
+        &Heatmap {
+            title,
+            x_key: &surface.x_key,
+            y_key: &surface.y_key,
+            x_labels: &chart::heatmap::value_labels(&surface.x_values),
+            y_labels: &chart::heatmap::value_labels(&surface.y_values),
+            z: &surface.z,
+            best: best_cell,
+        },
+        w,
+        h,
+    )?
+    .image)
 }

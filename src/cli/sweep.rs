@@ -17,6 +17,8 @@ use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use settle_data::store::Store;
 use settle_data::Bars;
+use settle_engine::chart::walk_forward_png;
+use settle_engine::report::SweepSection;
 use settle_engine::sweep::walkforward::{walk_forward, FoldPlan, WalkForwardSpec};
 use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
@@ -71,6 +73,10 @@ struct RunArgs {
     /// file: .csv or .parquet.
     #[arg(long, conflicts_with_all = ["shard", "shards"])]
     export: Option<PathBuf>,
+    /// Also write the best combination's backtest (on the judged window) as an HTML report
+    /// with the sweep's summary, guards, heatmap and walk-forward picture.
+    #[arg(long, value_name = "FILE.html", conflicts_with_all = ["shard", "shards"])]
+    report: Option<PathBuf>,
     /// Run only shard INDEX/COUNT of the grid (0-based: 0/4 .. 3/4) and write a shard file.
     #[arg(long, conflicts_with = "shards")]
     shard: Option<String>,
@@ -295,6 +301,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         );
     }
     // A cancelled sweep is partial: judging its best would mislead, so no guards.
+    let mut walk_forward_picture = None;
     let guards = (guarded && !result.cancelled).then(|| {
         let mut g = Guards::judge(
             &result,
@@ -344,13 +351,66 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             );
             bar.finish_and_clear();
             match wf {
-                Ok(w) => g.walk_forward = Some(w.into()),
+                Ok(w) => {
+                    if a.report.is_some() {
+                        let title =
+                            format!("walk-forward of {}, {} folds", strategy.name, w.folds.len());
+                        let (width, height) = settle_engine::chart::SIZE;
+                        match walk_forward_png(&w, &dates, &title, width, height) {
+                            Ok(d) => walk_forward_picture = Some(d.image),
+                            Err(e) => g.unavailable.push(format!("walk-forward picture: {e}")),
+                        }
+                    }
+                    g.walk_forward = Some(w.into())
+                }
                 Err(e) => g.unavailable.push(format!("walkForward: {e}")),
             }
         }
         g
     });
-    print_summary(&result, &a.output, guards.as_ref())
+    print_summary(&result, &a.output, guards.as_ref())?;
+    if let Some(path) = &a.report {
+        let best = result.best_result.as_ref().ok_or_else(|| {
+            anyhow!("--report: no combination meets the constraints, so there is no best to report")
+        })?;
+        let kv: Vec<(&str, f64)> = best.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let mut chosen = rules::with_parameters(&strategy, &kv).map_err(explain)?;
+        chosen.window = window.to_string();
+        let ran = super::backtest::run_on(chosen, bars)?;
+        let mut lines = vec![format!(
+            "{} of {} combinations over {}, ranked by {}; the page's backtest is the best",
+            result.completed,
+            result.total_combinations,
+            result.keys.join(" x "),
+            result.spec.objective.metric
+        )];
+        lines.extend(super::report::best_line(&result));
+        if let Some(g) = &guards {
+            lines.extend(g.lines(&result.spec.objective.metric));
+        }
+        let heatmap = (result.keys.len() == 2)
+            .then(|| {
+                let title = format!(
+                    "{} by {}, {} on {}",
+                    result.spec.objective.metric,
+                    result.keys.join(" and "),
+                    ran.strategy.name,
+                    ran.result.series
+                );
+                super::report::sweep_heatmap(&result, &title)
+            })
+            .transpose()?;
+        let section = SweepSection {
+            lines,
+            heatmap,
+            walk_forward: walk_forward_picture,
+        };
+        super::report::write(&ran, Some(&section), path)?;
+        if !a.output.json {
+            println!("report: {}", path.display());
+        }
+    }
+    Ok(())
 }
 
 /// Every swept key must be a declared parameter, or every combination would fail alike.

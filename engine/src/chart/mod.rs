@@ -3,7 +3,8 @@
 //! * [`equity`]: the equity curve with its drawdown underneath and the trades marked (PNG or SVG);
 //! * [`heatmap`]: a value over two labelled axes, a sweep's metric over two parameters;
 //! * [`monthly`]: profit and loss per calendar month, a year × month heatmap;
-//! * [`distribution`]: the histogram of the trades' net P&L.
+//! * [`distribution`]: the histogram of the trades' net P&L;
+//! * [`walk_forward`]: the stitched out-of-sample equity against each fold's in-sample pace.
 //!
 //! A trader judges a backtest by its pictures before its numbers. Every label is set in
 //! DejaVu Sans compiled into the binary (no system font lookup), so every machine renders the
@@ -13,6 +14,7 @@ pub mod distribution;
 pub mod equity;
 pub mod heatmap;
 pub mod monthly;
+pub mod walk_forward;
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -24,6 +26,7 @@ pub use distribution::{pnl_distribution_png, Histogram};
 pub use equity::{backtest_chart, equity_png, equity_svg, EquityChart, EQUITY_RGB};
 pub use heatmap::{heatmap_png, Heatmap};
 pub use monthly::{monthly_returns, monthly_returns_png, MonthlyReturns};
+pub use walk_forward::{walk_forward_png, WalkForwardFold};
 
 /// The font of every label (DejaVu Sans, free license, see `engine/fonts/LICENSE`).
 const FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");

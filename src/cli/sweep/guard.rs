@@ -279,10 +279,18 @@ impl Guards {
 
     /// The human summary, after the sweep's own.
     pub fn print(&self, objective: &str) {
+        for line in self.lines(objective) {
+            println!("{line}");
+        }
+    }
+
+    /// The summary's lines (the report lists them too).
+    pub fn lines(&self, objective: &str) -> Vec<String> {
+        let mut out = Vec::new();
         let window = self.window.map(|w| format!(" on {w}")).unwrap_or_default();
-        println!("overfitting guards{window}:");
+        out.push(format!("overfitting guards{window}:"));
         if let Some(d) = &self.deflated_sharpe {
-            println!(
+            out.push(format!(
                 "  deflated Sharpe ratio {:.4}: the probability that the best's true daily Sharpe \
                  ratio ({:.4}) beats {:.4}, the best of {} no-skill trials ({:.4} before deflating)",
                 d.deflated_sharpe,
@@ -290,10 +298,10 @@ impl Guards {
                 d.expected_max_sharpe,
                 d.trials,
                 d.probabilistic_sharpe
-            );
+            ));
         }
         if let Some(p) = &self.pbo {
-            println!(
+            out.push(format!(
                 "  probability of backtest overfitting {:.4}: in {:.1}% of {} CSCV splits ({} \
                  trading dates in {} blocks) the in-sample best ranked in the bottom half out of \
                  sample",
@@ -302,27 +310,27 @@ impl Guards {
                 p.splits,
                 p.periods,
                 p.blocks
-            );
+            ));
         }
         if let Some(h) = &self.holdout {
-            println!(
+            out.push(format!(
                 "  holdout {} (best in sample on {}: {} {objective} {:.4}): {}",
                 h.out_of_sample,
                 h.in_sample,
                 params_text(&h.chosen.params),
                 h.chosen.objective,
                 metrics_text(&h.out_of_sample_metrics)
-            );
+            ));
         }
         if let Some(w) = &self.walk_forward {
-            println!(
+            out.push(format!(
                 "  walk-forward: {} of {} folds{}",
                 w.folds.len(),
                 w.planned_folds,
                 if w.cancelled { " (cancelled)" } else { "" }
-            );
+            ));
             for (k, f) in w.folds.iter().enumerate() {
-                println!(
+                out.push(format!(
                     "    {:>2}. train {} -> test {}: {} ({objective} {:.4} in sample): {}",
                     k + 1,
                     f.in_sample,
@@ -330,15 +338,16 @@ impl Guards {
                     params_text(&f.params),
                     f.in_sample_objective,
                     metrics_text(&f.out_of_sample_metrics)
-                );
+                ));
             }
             if let Some(m) = &w.stitched_metrics {
-                println!("    stitched out of sample: {}", metrics_text(m));
+                out.push(format!("    stitched out of sample: {}", metrics_text(m)));
             }
         }
         for reason in &self.unavailable {
-            println!("  not computed: {reason}");
+            out.push(format!("  not computed: {reason}"));
         }
+        out
     }
 }
 
