@@ -127,6 +127,10 @@ impl Store {
                 return Err(e);
             }
         };
+        // Two imports in one process (the MCP server runs each as an operation) would
+        // otherwise read the same catalog and each write it back without the other's series.
+        static CATALOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _writing = CATALOG.lock().unwrap_or_else(|p| p.into_inner());
         for (tmp, path) in &written {
             fs::rename(tmp, path).map_err(|e| DataError::io(path, e))?;
         }

@@ -12,6 +12,8 @@ pub const KIND_STRATEGY: &str = "strategy_op";
 pub const KIND_BACKTEST: &str = "backtest";
 /// Operation kind of `run_optimization`.
 pub const KIND_OPTIMIZATION: &str = "optimization";
+/// Operation kind of an import_data job.
+pub const KIND_IMPORT: &str = "import";
 
 /// Lifecycle of an operation. `queued` and `running` are in flight; the rest are terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -211,8 +211,9 @@ def test_every_example_of_the_rule_language_runs(tmp_path):
 
 def test_import_data_reads_only_the_data_directory(tmp_path):
     """import_data takes a path inside `--data-dir` (default $SETTLE_HOME/inbox): a DBN file
-    alone, a CSV with its columns; anything outside, absolute, climbing or linked is refused
-    and nothing is read."""
+    alone, a CSV with its columns, each imported as an operation of the session; anything
+    outside, absolute, climbing or linked is refused at once and nothing is read; a file that
+    does not parse fails its operation and leaves the store as it was."""
     inbox = tmp_path / "files"
     (inbox / "rtl").mkdir(parents=True)
     (inbox / "rtl/ho.csv").write_bytes(HO_CSV.read_bytes())
@@ -222,24 +223,32 @@ def test_import_data_reads_only_the_data_directory(tmp_path):
 
     async def go():
         async with settle_session(tmp_path, "--data-dir", str(inbox)) as (s, _):
-            dbn = await call(s, "import_data", {"path": "6e.dbn.zst"})
+            sid = (await call(s, "create_session", {"title": "imports"}))["session_id"]
+            kick = await call(s, "import_data", {"session_id": sid, "path": "6e.dbn.zst"})
+            assert kick["task"] == "import" and kick["session_id"] == sid
+            dbn = await wait(s, kick)
+            assert dbn["status"] == "succeeded", dbn
             assert [(d["symbol"], d["kind"], d["contract"], d["bar_size"]) for d in dbn["imported"]] == [
                 ("6E", "contract", "6EH4", "1m")]
-            ho = await call(s, "import_data", {"path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d",
-                                               "time_col": "date", "close_col": "HO01", "close_only": True,
-                                               "volume_col": ""})
+            ho = await wait(s, await call(s, "import_data", {
+                "session_id": sid, "path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d",
+                "time_col": "date", "close_col": "HO01", "close_only": True, "volume_col": ""}))
             (row,) = ho["imported"]
             assert (row["symbol"], row["close_only"], row["rows"]) == ("HO", True, 4566)
             listed = (await call(s, "list_datasets", {}))["datasets"]
             assert {(d["symbol"], d["kind"]) for d in listed} == {("6E", "contract"), ("HO", "continuous")}
             for path, why in [("../secret.csv", "climbs out"), (str(tmp_path / "secret.csv"), "absolute"),
                               ("link.csv", "symbolic link"), ("missing.csv", "does not exist")]:
-                res = await s.call_tool("import_data", {"path": path, "symbol": "ES"})
+                res = await s.call_tool("import_data", {"session_id": sid, "path": path, "symbol": "ES"})
                 assert res.is_error and why in res.content[0].text, (path, res.content[0].text)
                 assert str(inbox) in res.content[0].text
-            bad = await s.call_tool("import_data", {"path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d"})
-            assert bad.is_error and "ho.csv" in bad.content[0].text, bad.content[0].text
+            bad = await wait(s, await call(s, "import_data", {
+                "session_id": sid, "path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d"}))
+            assert bad["status"] == "failed" and "ho.csv" in bad["error"], bad
+            assert bad["imported"] is None
             assert len((await call(s, "list_datasets", {}))["datasets"]) == 2  # nothing lost, nothing added
+            other = await s.call_tool("import_data", {"session_id": "ses_nope", "path": "6e.dbn.zst"})
+            assert other.is_error and "ses_nope" in other.content[0].text
 
     run(go())
 

@@ -4,6 +4,11 @@
 //! --data-dir DIR`, default `$SETTLE_HOME/inbox`). Nothing outside it is ever opened: an
 //! absolute path, a `..`, or a symbolic link anywhere on the way is refused, so a prompt that
 //! talks a model into "importing" `/etc/passwd` or `~/.ssh/id_rsa` reads nothing.
+//!
+//! The path is checked at once; the import itself runs as an operation of the session, like a
+//! backtest (a year of minutes takes a moment): `wait_for_completion(task='import')` gives the
+//! series stored, or the file's problem, naming its line or byte offset. A failed import leaves
+//! the store as it was.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -15,12 +20,17 @@ use settle_data::import::{CsvOptions, Stamp};
 use settle_data::BarSize;
 
 use super::reference::{dataset_row, DatasetRow};
+use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
-use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
+use crate::model::KIND_IMPORT;
+use crate::ops::Kickoff;
+use crate::reply::{fix, input_schema, output_schema, Failure, ToolResult};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportArgs {
+    /// The session the import operation belongs to.
+    pub session_id: String,
     /// File inside the data directory, e.g. `es_1m.csv` or `glbx/ESZ4.ohlcv-1m.dbn.zst`.
     pub path: String,
     /// Root ticker (CSV and Parquet only; DBN files name their own).
@@ -41,9 +51,11 @@ pub struct ImportArgs {
     pub tz: Option<String>,
     /// The times stamp bar closes, not opens.
     pub bar_close_stamps: Option<bool>,
+    /// A retried call with the same key returns the first call's operation.
+    pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ImportOut {
     /// The series stored, as list_datasets shows them.
     pub imported: Vec<DatasetRow>,
@@ -52,41 +64,61 @@ pub struct ImportOut {
 #[tool_router(router = import_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "Import a CSV, Parquet or Databento DBN file from the server's data directory (a relative path) into the local store; DBN files need no other argument.",
+        description = "Import a CSV, Parquet or Databento DBN file from the server's data directory (a relative path) into the local store, as an operation: then wait_for_completion(task='import') gives the series stored. DBN files need no other argument.",
         input_schema = input_schema::<ImportArgs>(),
         output_schema = output_schema(),
         annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    pub async fn import_data(&self, Args(a): Args<ImportArgs>) -> ToolResult<ImportOut> {
+    pub async fn import_data(&self, Args(a): Args<ImportArgs>) -> ToolResult<KickoffOut> {
+        self.require_session(&a.session_id)?;
         let file = self.inside_data_dir(&a.path)?;
         let columns = a.columns()?;
         let backend = self.backend.clone();
-        let stored = tokio::task::spawn_blocking(move || backend.import(&file, columns.as_ref()))
-            .await
-            .map_err(|e| fix(format!("the import stopped: {e}")))?
-            .map_err(fix)?;
-        let imported: Vec<DatasetRow> = stored
+        let shown = a.path.clone();
+        let (op, created) = self
+            .ops
+            .start(
+                Kickoff {
+                    session_id: &a.session_id,
+                    kind: KIND_IMPORT,
+                    subject_id: &a.path,
+                    idempotency_key: a.idempotency_key.as_deref(),
+                    exclusive: false,
+                },
+                move |_ctx| {
+                    let stored = backend.import(&file, columns.as_ref())?;
+                    let out = ImportOut {
+                        imported: stored
+                            .iter()
+                            .map(|d| dataset_row(std::slice::from_ref(d)))
+                            .collect(),
+                    };
+                    tracing::info!(file = %shown, series = out.imported.len(), "imported");
+                    serde_json::to_value(out).map_err(|e| format!("the import's answer: {e}"))
+                },
+            )
+            .map_err(start_failure)?;
+        kickoff_reply(op, created, None, None)
+    }
+}
+
+impl ImportOut {
+    /// `Imported 2 series: 6E 6EH4 1m (29996 rows), ...`.
+    pub fn text(&self) -> String {
+        let series: Vec<String> = self
+            .imported
             .iter()
-            .map(|d| dataset_row(std::slice::from_ref(d)))
+            .map(|d| {
+                format!(
+                    "{} {} {} ({} rows)",
+                    d.symbol,
+                    d.contract.as_deref().unwrap_or("continuous"),
+                    d.bar_size,
+                    d.rows
+                )
+            })
             .collect();
-        reply(
-            format!(
-                "Imported {} series from {}: {}.",
-                imported.len(),
-                a.path,
-                stored
-                    .iter()
-                    .map(|d| format!(
-                        "{} {} ({} rows)",
-                        d.symbol,
-                        d.contract.as_deref().unwrap_or("continuous"),
-                        d.rows
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            ImportOut { imported },
-        )
+        format!("Imported {} series: {}.", series.len(), series.join(", "))
     }
 }
 

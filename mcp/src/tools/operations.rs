@@ -9,10 +9,11 @@ use rmcp::{tool, tool_router, Peer, RoleServer};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::imports::ImportOut;
 use super::strategies::StrategySummary;
 use super::sweeps::OptimizationSummary;
 use super::SettleServer;
-use crate::model::{OperationRecord, KIND_BACKTEST, KIND_OPTIMIZATION, KIND_STRATEGY};
+use crate::model::{OperationRecord, KIND_BACKTEST, KIND_IMPORT, KIND_OPTIMIZATION, KIND_STRATEGY};
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
 /// Default long-poll, short enough for every client's request timeout.
@@ -30,6 +31,8 @@ pub enum Task {
     Backtest,
     /// run_optimization
     Optimization,
+    /// import_data
+    Import,
 }
 
 impl Task {
@@ -38,6 +41,7 @@ impl Task {
             Task::StrategyOp => KIND_STRATEGY,
             Task::Backtest => KIND_BACKTEST,
             Task::Optimization => KIND_OPTIMIZATION,
+            Task::Import => KIND_IMPORT,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct WaitOut {
     pub strategy: Option<StrategySummary>,
     /// The sweep after an optimization (also partial after a cancel).
     pub optimization: Option<OptimizationSummary>,
+    /// The series stored by a finished import, as list_datasets shows them.
+    pub imported: Option<Vec<super::reference::DatasetRow>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -205,16 +211,21 @@ impl SettleServer {
         } else {
             op.status.as_str().to_string()
         };
-        let (strategy, optimization) = if outcome.timed_out {
-            (None, None)
-        } else if op.kind == KIND_OPTIMIZATION {
-            (
-                None,
-                self.optimization_summary(&args.session_id, &op.subject_id)?,
-            )
-        } else {
-            (self.strategy_summary(&op.subject_id)?, None)
-        };
+        let (mut strategy, mut optimization, mut imported) = (None, None, None);
+        if !outcome.timed_out {
+            match op.kind.as_str() {
+                KIND_OPTIMIZATION => {
+                    optimization = self.optimization_summary(&args.session_id, &op.subject_id)?
+                }
+                KIND_IMPORT => {
+                    imported = op
+                        .result
+                        .clone()
+                        .and_then(|v| serde_json::from_value::<ImportOut>(v).ok())
+                }
+                _ => strategy = self.strategy_summary(&op.subject_id)?,
+            }
+        }
         let summary = match status.as_str() {
             "timed_out" => format!(
                 "Operation {} still running ({}/{}): call wait_for_completion again.",
@@ -228,14 +239,15 @@ impl SettleServer {
             s => format!(
                 "Operation {} {s}.{}",
                 op.operation_id,
-                match (&optimization, &strategy) {
-                    (Some(o), _) => format!(" {}", o.text()),
-                    (None, Some(st)) => st
+                match (&optimization, &strategy, &imported) {
+                    (Some(o), _, _) => format!(" {}", o.text()),
+                    (None, Some(st), _) => st
                         .backtest_results
                         .as_ref()
                         .map(|m| format!(" {}.", m.text()))
                         .unwrap_or_default(),
-                    (None, None) => String::new(),
+                    (None, None, Some(i)) => format!(" {}", i.text()),
+                    (None, None, None) => String::new(),
                 }
             ),
         };
@@ -250,6 +262,7 @@ impl SettleServer {
                 error: op.error,
                 strategy,
                 optimization,
+                imported: imported.map(|i| i.imported),
             },
         )
     }

@@ -123,7 +123,7 @@ pub struct ListDatasetsArgs {
 }
 
 /// Series of one symbol, bar size and kind, or (with `symbol`) one series.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct DatasetRow {
     pub symbol: String,
     pub bar_size: String,
