@@ -337,4 +337,43 @@ mod tests {
             .collect();
         assert_eq!(fingerprint(&b), want);
     }
+
+    /// Imports from many threads at once (the MCP server runs each as an operation) all land
+    /// in the catalog: none writes back a catalog read before another's import finished.
+    #[test]
+    fn concurrent_imports_keep_every_series() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        std::thread::scope(|scope| {
+            for k in 0..8 {
+                let store = &store;
+                scope.spawn(move || {
+                    for round in 0..5 {
+                        let contract = format!("ESZ{}", k * 5 + round);
+                        let meta = SeriesMeta::new(
+                            "ES",
+                            Some(contract.as_str()),
+                            BarSize::Minutes(1),
+                            "t",
+                        );
+                        let mut b = Bars::empty(meta);
+                        let c = b.contract_index(&contract);
+                        for i in 0..10i64 {
+                            b.push(
+                                1_700_000_040 + i * 60,
+                                4000.0,
+                                4001.0,
+                                3999.0,
+                                4000.5,
+                                1.0,
+                                c,
+                            );
+                        }
+                        store.import(&[b]).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(store.list().unwrap().len(), 40);
+    }
 }
