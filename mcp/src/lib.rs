@@ -47,20 +47,22 @@ pub struct Server {
 
 impl Server {
     /// Opens `home/settle.db` and builds the tool handler around `backend`, listing the
-    /// tools of `toolsets`; import_data reads from `data_dir` (created if missing).
+    /// tools of `toolsets`; import_data reads from `data_dirs` (each created if missing).
     pub fn open(
         home: &Path,
         backend: Arc<dyn Backend>,
         toolsets: Toolsets,
-        data_dir: &Path,
+        data_dirs: &[std::path::PathBuf],
     ) -> anyhow::Result<Server> {
         let store = db::Store::open(home)
             .with_context(|| format!("opening the settle database in {}", home.display()))?;
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        for dir in data_dirs {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        }
         Ok(Server {
             handler: SettleServer::new(ops::Operations::new(store), backend, toolsets)
-                .with_data_dir(data_dir.to_path_buf()),
+                .with_data_dirs(data_dirs.to_vec()),
         })
     }
 
@@ -129,18 +131,22 @@ impl Server {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub toolsets: Toolsets,
-    /// The directory import_data reads from (default `$SETTLE_HOME/inbox`).
-    pub data_dir: Option<std::path::PathBuf>,
+    /// The directories import_data reads from (none given: `$SETTLE_HOME/inbox`).
+    pub data_dirs: Vec<std::path::PathBuf>,
 }
 
 impl ServeOptions {
     fn server(&self, home: &Path) -> anyhow::Result<Server> {
-        let data_dir = self.data_dir.clone().unwrap_or_else(|| home.join("inbox"));
+        let data_dirs = if self.data_dirs.is_empty() {
+            vec![home.join("inbox")]
+        } else {
+            self.data_dirs.clone()
+        };
         Server::open(
             home,
             Arc::new(EngineBackend::open(home)?),
             self.toolsets,
-            &data_dir,
+            &data_dirs,
         )
     }
 }

@@ -66,9 +66,10 @@ struct ServeArgs {
     /// plus quantconnect when QUANTCONNECT_USER_ID and QUANTCONNECT_API_TOKEN are set.
     #[arg(long, env = "SETTLE_TOOLS", value_name = "LIST")]
     tools: Option<settle_mcp::Toolsets>,
-    /// The only directory the import_data tool reads files from (default $SETTLE_HOME/inbox).
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    /// A directory the import_data tool reads files from (repeatable; default
+    /// $SETTLE_HOME/inbox); it reads nothing outside them.
+    #[arg(long = "data-dir", value_name = "DIR")]
+    data_dirs: Vec<PathBuf>,
 }
 
 /// The home directory in force.
@@ -96,7 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 toolsets: a
                     .tools
                     .unwrap_or_else(settle_mcp::Toolsets::from_env_credentials),
-                data_dir: a.data_dir.clone(),
+                data_dirs: a.data_dirs.clone(),
             };
             serve(&home, &options, a)
         }

@@ -210,19 +210,20 @@ def test_every_example_of_the_rule_language_runs(tmp_path):
 
 
 def test_import_data_reads_only_the_data_directory(tmp_path):
-    """import_data takes a path inside `--data-dir` (default $SETTLE_HOME/inbox): a DBN file
+    """import_data takes a path inside a `--data-dir` (repeatable; default $SETTLE_HOME/inbox): a DBN file
     alone, a CSV with its columns, each imported as an operation of the session; anything
     outside, absolute, climbing or linked is refused at once and nothing is read; a file that
     does not parse fails its operation and leaves the store as it was."""
-    inbox = tmp_path / "files"
-    (inbox / "rtl").mkdir(parents=True)
-    (inbox / "rtl/ho.csv").write_bytes(HO_CSV.read_bytes())
+    inbox, more = tmp_path / "files", tmp_path / "more"
+    inbox.mkdir()
+    (more / "rtl").mkdir(parents=True)
+    (more / "rtl/ho.csv").write_bytes(HO_CSV.read_bytes())
     (inbox / "6e.dbn.zst").write_bytes(SIX_E_DBN.read_bytes())
     (tmp_path / "secret.csv").write_text("time,close\n2024-01-02,1\n")
     (inbox / "link.csv").symlink_to(tmp_path / "secret.csv")
 
     async def go():
-        async with settle_session(tmp_path, "--data-dir", str(inbox)) as (s, _):
+        async with settle_session(tmp_path, "--data-dir", str(inbox), "--data-dir", str(more)) as (s, _):
             sid = (await call(s, "create_session", {"title": "imports"}))["session_id"]
             kick = await call(s, "import_data", {"session_id": sid, "path": "6e.dbn.zst"})
             assert kick["task"] == "import" and kick["session_id"] == sid
@@ -241,7 +242,7 @@ def test_import_data_reads_only_the_data_directory(tmp_path):
                               ("link.csv", "symbolic link"), ("missing.csv", "does not exist")]:
                 res = await s.call_tool("import_data", {"session_id": sid, "path": path, "symbol": "ES"})
                 assert res.is_error and why in res.content[0].text, (path, res.content[0].text)
-                assert str(inbox) in res.content[0].text
+                assert f"{inbox}, {more}" in res.content[0].text
             bad = await wait(s, await call(s, "import_data", {
                 "session_id": sid, "path": "rtl/ho.csv", "symbol": "HO", "bar_size": "1d"}))
             assert bad["status"] == "failed" and "ho.csv" in bad["error"], bad

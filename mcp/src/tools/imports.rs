@@ -123,17 +123,27 @@ impl ImportOut {
 }
 
 impl SettleServer {
-    /// `relative` as a file inside the data directory, or why not.
+    /// `relative` as a file inside the first data directory that holds it, or why not (the
+    /// reason of the first directory, which a one-directory server always has).
     fn inside_data_dir(&self, relative: &str) -> Result<PathBuf, Failure> {
-        let dir = self.data_dir.as_deref().ok_or_else(|| {
-            fix("import_data is off: this server was started without a data directory")
-        })?;
-        inside(dir, relative).map_err(|why| {
-            fix(format!(
-                "path: {why}; give a file's path relative to the data directory {}",
-                dir.display()
-            ))
-        })
+        let Some(first) = self.data_dirs.first() else {
+            return Err(fix(
+                "import_data is off: this server was started without a data directory",
+            ));
+        };
+        let why = match self.data_dirs.iter().find_map(|d| inside(d, relative).ok()) {
+            Some(file) => return Ok(file),
+            None => inside(first, relative).err().unwrap_or_default(),
+        };
+        let dirs: Vec<String> = self
+            .data_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        Err(fix(format!(
+            "path: {why}; give a file's path relative to a data directory ({})",
+            dirs.join(", ")
+        )))
     }
 }
 

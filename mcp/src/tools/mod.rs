@@ -60,8 +60,8 @@ pub struct SettleServer {
     backend: Arc<dyn Backend>,
     tool_router: ToolRouter<SettleServer>,
     toolsets: Toolsets,
-    /// The only directory import_data reads from; `None`: imports are off.
-    data_dir: Option<std::path::PathBuf>,
+    /// The only directories import_data reads from; none: imports are off.
+    data_dirs: Vec<std::path::PathBuf>,
 }
 
 impl SettleServer {
@@ -86,13 +86,13 @@ impl SettleServer {
             backend,
             tool_router,
             toolsets,
-            data_dir: None,
+            data_dirs: Vec::new(),
         }
     }
 
-    /// The server with import_data reading files from `dir` (and nowhere else).
-    pub fn with_data_dir(mut self, dir: std::path::PathBuf) -> SettleServer {
-        self.data_dir = Some(dir);
+    /// The server with import_data reading files from `dirs` (and nowhere else).
+    pub fn with_data_dirs(mut self, dirs: Vec<std::path::PathBuf>) -> SettleServer {
+        self.data_dirs = dirs;
         self
     }
 
