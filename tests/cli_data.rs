@@ -3,28 +3,13 @@
 //! `settle data continuous` builds, records and rebuilds a front month; `--contract` trades
 //! one contract; `settle demo` runs the main job and its numbers are `settle backtest`'s.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use common::{settle, stdout};
 use serde_json::Value;
-
-fn settle(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
-    c.arg("--home").arg(home);
-    c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn shared_data() -> std::path::PathBuf {
     std::env::var_os("SETTLE_SHARED_DATA")
@@ -38,18 +23,20 @@ fn sample_home() -> &'static Path {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     HOME.get_or_init(|| {
         let home = tempfile::tempdir().unwrap();
-        ok(settle(home.path())
-            .args(["data", "import", "--sample"])
-            .arg(shared_data())
-            .output()
-            .unwrap());
+        stdout(
+            settle(home.path())
+                .args(["data", "import", "--sample"])
+                .arg(shared_data())
+                .output()
+                .unwrap(),
+        );
         home
     })
     .path()
 }
 
 fn json(home: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(settle(home).args(args).output().unwrap())).unwrap()
+    serde_json::from_str(&stdout(settle(home).args(args).output().unwrap())).unwrap()
 }
 
 fn backtest(home: &Path, template: &str, symbol: &str, bar: &str, extra: &[&str]) -> Value {
@@ -70,10 +57,12 @@ fn backtest(home: &Path, template: &str, symbol: &str, bar: &str, extra: &[&str]
 }
 
 fn templates(home: &Path) -> Vec<(String, bool)> {
-    let out = ok(settle(home)
-        .args(["strategy", "templates"])
-        .output()
-        .unwrap());
+    let out = stdout(
+        settle(home)
+            .args(["strategy", "templates"])
+            .output()
+            .unwrap(),
+    );
     out.lines()
         .map(|l| {
             let name = l.split_whitespace().next().unwrap().to_string();
@@ -147,11 +136,13 @@ fn es_minutes_roll_from_esz13_to_esh14_and_one_contract_trades_alone() {
 fn data_continuous_records_its_recipe_and_rebuilds_the_same_bytes() {
     // A home of its own: this test writes a series.
     let home = tempfile::tempdir().unwrap();
-    ok(settle(home.path())
-        .args(["data", "import", "--sample"])
-        .arg(shared_data())
-        .output()
-        .unwrap());
+    stdout(
+        settle(home.path())
+            .args(["data", "import", "--sample"])
+            .arg(shared_data())
+            .output()
+            .unwrap(),
+    );
     let args = [
         "data",
         "continuous",
@@ -181,7 +172,7 @@ fn data_continuous_records_its_recipe_and_rebuilds_the_same_bytes() {
         .find(|x| x["key"] == "ES/continuous/1d")
         .unwrap();
     assert_eq!(same, e);
-    let table = ok(settle(home.path()).args(["data", "list"]).output().unwrap());
+    let table = stdout(settle(home.path()).args(["data", "list"]).output().unwrap());
     assert!(
         table.contains("roll expiry:0, difference, 1 roll"),
         "{table}"
@@ -207,11 +198,13 @@ fn data_continuous_records_its_recipe_and_rebuilds_the_same_bytes() {
 #[test]
 fn the_demo_backtests_sweeps_and_draws_on_the_sample() {
     let home = sample_home();
-    let out = ok(settle(home)
-        .arg("demo")
-        .env("SETTLE_SHARED_DATA", shared_data())
-        .output()
-        .unwrap());
+    let out = stdout(
+        settle(home)
+            .arg("demo")
+            .env("SETTLE_SHARED_DATA", shared_data())
+            .output()
+            .unwrap(),
+    );
     let want = backtest(home, "sma_cross", "CL", "1d", &[]);
     let m = &want["metrics"];
     // Dollars as a trader writes them: `$97,355.00`.

@@ -2,42 +2,13 @@
 //! person would: the page opened in headless Chromium, offline, shows the pictures; the page's
 //! numbers are `settle backtest --json`'s; the inputs name the series' catalog fingerprint.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{cl_home, settle, stdout};
 use serde_json::Value;
-
-fn settle(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
-    c.arg("--home").arg(home);
-    c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn cl_home() -> tempfile::TempDir {
-    let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
-    assert!(csv.is_file(), "real data missing at {}", csv.display());
-    let home = tempfile::tempdir().unwrap();
-    ok(settle(home.path())
-        .args(["data", "import"])
-        .arg(&csv)
-        .args(["--symbol", "CL", "--bar", "1d", "--time-col", "date"])
-        .args(["--volume-col", ""])
-        .output()
-        .unwrap());
-    home
-}
 
 const STRATEGY: &[&str] = &[
     "--template",
@@ -90,13 +61,15 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     let home = cl_home();
     let dir = tempfile::tempdir().unwrap();
     let html: PathBuf = dir.path().join("cl.html");
-    let said = ok(settle(home.path())
-        .arg("report")
-        .args(STRATEGY)
-        .arg("--out")
-        .arg(&html)
-        .output()
-        .unwrap());
+    let said = stdout(
+        settle(home.path())
+            .arg("report")
+            .args(STRATEGY)
+            .arg("--out")
+            .arg(&html)
+            .output()
+            .unwrap(),
+    );
     assert!(
         said.contains(&format!("report: {}", html.display())),
         "{said}"
@@ -108,12 +81,14 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
         assert!(!page.contains(outside), "the page reaches out: {outside}");
     }
     // The numbers are the backtest's.
-    let bt: Value = serde_json::from_str(&ok(settle(home.path())
-        .arg("backtest")
-        .args(STRATEGY)
-        .arg("--json")
-        .output()
-        .unwrap()))
+    let bt: Value = serde_json::from_str(&stdout(
+        settle(home.path())
+            .arg("backtest")
+            .args(STRATEGY)
+            .arg("--json")
+            .output()
+            .unwrap(),
+    ))
     .unwrap();
     let m = &bt["metrics"];
     let trades = m["tradeCount"].as_u64().unwrap();
@@ -125,10 +100,12 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     assert!(page.contains(&format!("<h2>Trades ({trades})</h2>")));
     assert_eq!(page.matches("<tr><td>").count() as u64, trades);
     // The inputs: the catalog's fingerprint of the series, the rules with the override.
-    let list: Value = serde_json::from_str(&ok(settle(home.path())
-        .args(["data", "list", "--json"])
-        .output()
-        .unwrap()))
+    let list: Value = serde_json::from_str(&stdout(
+        settle(home.path())
+            .args(["data", "list", "--json"])
+            .output()
+            .unwrap(),
+    ))
     .unwrap();
     let fingerprint = list
         .as_array()
@@ -202,11 +179,13 @@ fn a_report_that_cannot_be_written_says_where() {
 #[test]
 fn the_default_report_lands_in_the_home() {
     let home = cl_home();
-    let said = ok(settle(home.path())
-        .arg("report")
-        .args(STRATEGY)
-        .output()
-        .unwrap());
+    let said = stdout(
+        settle(home.path())
+            .arg("report")
+            .args(STRATEGY)
+            .output()
+            .unwrap(),
+    );
     let path = home.path().join("reports/sma_cross.html");
     assert!(said.contains(&path.display().to_string()), "{said}");
     assert!(std::fs::read_to_string(path)
@@ -219,22 +198,24 @@ fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
     let home = cl_home();
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("sweep.html");
-    let said = ok(settle(home.path())
-        .args([
-            "sweep",
-            "--template",
-            "sma_cross",
-            "--symbol",
-            "CL",
-            "--window",
-            "all",
-        ])
-        .args(["--param", "fast=5:30:5", "--param", "slow=40:120:40"])
-        .args(["--walk-forward", "train=750,test=500"])
-        .arg("--report")
-        .arg(&html)
-        .output()
-        .unwrap());
+    let said = stdout(
+        settle(home.path())
+            .args([
+                "sweep",
+                "--template",
+                "sma_cross",
+                "--symbol",
+                "CL",
+                "--window",
+                "all",
+            ])
+            .args(["--param", "fast=5:30:5", "--param", "slow=40:120:40"])
+            .args(["--walk-forward", "train=750,test=500"])
+            .arg("--report")
+            .arg(&html)
+            .output()
+            .unwrap(),
+    );
     assert!(
         said.contains(&format!("report: {}", html.display())),
         "{said}"
@@ -251,19 +232,21 @@ fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
             .to_string()
     };
     let (fast, slow) = (param("fast="), param("slow="));
-    let bt: Value = serde_json::from_str(&ok(settle(home.path())
-        .args([
-            "backtest",
-            "--template",
-            "sma_cross",
-            "--symbol",
-            "CL",
-            "--window",
-            "all",
-        ])
-        .args(["--param", &fast, "--param", &slow, "--json"])
-        .output()
-        .unwrap()))
+    let bt: Value = serde_json::from_str(&stdout(
+        settle(home.path())
+            .args([
+                "backtest",
+                "--template",
+                "sma_cross",
+                "--symbol",
+                "CL",
+                "--window",
+                "all",
+            ])
+            .args(["--param", &fast, "--param", &slow, "--json"])
+            .output()
+            .unwrap(),
+    ))
     .unwrap();
     let page = std::fs::read_to_string(&html).unwrap();
     let trades = &bt["metrics"]["tradeCount"];

@@ -5,52 +5,13 @@
 //! PBO against the independent Python reference, holdout, walk-forward); `settle backtest
 //! --chart` writing its picture.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use common::{cl_home, failed, ok, settle};
 use serde_json::Value;
-
-fn settle(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
-    c.arg("--home").arg(home);
-    c.env_remove("JOB_COMPLETION_INDEX")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("SLURM_ARRAY_TASK_MIN")
-        .env_remove("SLURM_ARRAY_TASK_COUNT");
-    c
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn failed(out: Output) -> String {
-    assert!(!out.status.success(), "expected a failure");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A store holding one real series: CL daily from the shared data.
-fn cl_home() -> tempfile::TempDir {
-    let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
-    assert!(csv.is_file(), "real data missing at {}", csv.display());
-    let home = tempfile::tempdir().unwrap();
-    ok(settle(home.path())
-        .args(["data", "import"])
-        .arg(&csv)
-        .args(["--symbol", "CL", "--bar", "1d", "--time-col", "date"])
-        .args(["--volume-col", ""])
-        .output()
-        .unwrap());
-    home
-}
 
 /// SMA cross on CL over all data: fast 5..=30 step 5 × slow {40, 80, 120}, 18 combinations.
 const GRID: &[&str] = &[

@@ -12,14 +12,7 @@ use settle_engine::{backtest, BacktestConfig, ExitLevel};
 
 #[test]
 fn the_cl_curve_is_drawn_where_the_data_says() {
-    let bars = common::cl_daily();
-    let cfg = BacktestConfig {
-        window: "since 2015".parse().unwrap(),
-        stop_loss: Some(ExitLevel::Points(3.0)),
-        max_bars_held: Some(10),
-        ..Default::default()
-    };
-    let r = backtest(&bars, spec("CL").unwrap(), &zigzag(&bars), &cfg).unwrap();
+    let (r, capital) = cl_zigzag();
     let dates: Vec<NaiveDate> = r.daily_equity.iter().map(|d| d.date).collect();
     let equity: Vec<f64> = r.daily_equity.iter().map(|d| d.equity).collect();
     let entries: Vec<NaiveDate> = r.trades.iter().map(|t| t.entry_time.utc_date()).collect();
@@ -28,7 +21,7 @@ fn the_cl_curve_is_drawn_where_the_data_says() {
         title: "CL zig-zag since 2015",
         dates: &dates,
         equity: &equity,
-        start: cfg.starting_capital,
+        start: capital,
         entries: &entries,
         exits: &exits,
     };
@@ -81,7 +74,7 @@ fn the_cl_curve_is_drawn_where_the_data_says() {
     let (hi, lo) = equity
         .iter()
         .fold((f64::MIN, f64::MAX), |(h, l), &e| (h.max(e), l.min(e)));
-    let span = (hi.max(cfg.starting_capital) - lo.min(cfg.starting_capital)) * 1.1;
+    let span = (hi.max(capital) - lo.min(capital)) * 1.1;
     let per_pixel = span / (ys.end - ys.start) as f64;
     let near = |x: usize, target: f64| {
         (0..dates.len()).any(|i| {

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, font, money, png, rgb, say, ChartError, Drawn, FAMILY, SIZE};
+use super::{dated_dollar_mesh, err, font, money, png, rgb, say, ChartError, Drawn, FAMILY, SIZE};
 
 /// Most points drawn per curve: more than any chart's width in pixels.
 const MAX_POINTS: usize = 1600;
@@ -170,16 +170,7 @@ where
         .y_label_area_size(80)
         .build_cartesian_2d(first..last, (deepest * 1.05)..0.0)
         .map_err(err)?;
-    dd.configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .y_desc("drawdown")
-        .x_labels(6)
-        .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
-        .y_label_formatter(&|v| money(*v))
-        .label_style((FAMILY, 13))
-        .draw()
-        .map_err(err)?;
+    dated_dollar_mesh(&mut dd, "drawdown")?;
     dd.draw_series(
         AreaSeries::new(drawdown.iter().copied(), 0.0, rgb(DRAWDOWN_RGB).mix(0.35))
             .border_style(rgb(DRAWDOWN_RGB)),

@@ -102,6 +102,37 @@ where
     Ok(root.get_pixel_range())
 }
 
+/// A chart with dates across and dollars up.
+type DatedDollars<'a, DB> = ChartContext<
+    'a,
+    DB,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::types::RangedDate<chrono::NaiveDate>,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
+/// Draws the axes of a dated dollar chart: six dates across, dollars up, named `y_desc`.
+fn dated_dollar_mesh<DB: DrawingBackend>(
+    chart: &mut DatedDollars<'_, DB>,
+    y_desc: &str,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .y_desc(y_desc)
+        .x_labels(6)
+        .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
+        .y_label_formatter(&|v| money(*v))
+        .label_style((FAMILY, 13))
+        .draw()
+        .map_err(err)
+}
+
 /// Green for `t` in (0, 1], red for [-1, 0), near white at 0.
 fn shade(t: f64) -> RGBColor {
     let k = t.abs().clamp(0.0, 1.0);

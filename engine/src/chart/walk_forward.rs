@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use plotters::prelude::*;
 
 use super::equity::EQUITY_RGB;
-use super::{err, money, png, rgb, say, ChartError, Drawn, FAMILY};
+use super::{dated_dollar_mesh, err, png, rgb, say, ChartError, Drawn, FAMILY};
 use crate::sweep::walkforward::WalkForwardResult;
 use crate::window::Window;
 
@@ -92,17 +92,7 @@ pub fn walk_forward_png(
             .y_label_area_size(80)
             .build_cartesian_2d(first..last, (lo - pad)..(hi + pad))
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .y_desc("out-of-sample equity")
-            .x_labels(6)
-            .x_label_formatter(&|d| d.format("%Y-%m-%d").to_string())
-            .y_label_formatter(&|v| money(*v))
-            .label_style((FAMILY, 13))
-            .draw()
-            .map_err(err)?;
+        dated_dollar_mesh(&mut chart, "out-of-sample equity")?;
         // Every other fold shaded, so where one ends and the next begins shows.
         chart
             .draw_series(
