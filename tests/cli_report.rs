@@ -10,16 +10,17 @@ use std::process::Command;
 use common::{cl_home, settle, stdout};
 use serde_json::Value;
 
-const STRATEGY: &[&str] = &[
+/// The SMA cross template on all of CL's daily history.
+const CL_ALL: &[&str] = &[
     "--template",
     "sma_cross",
     "--symbol",
     "CL",
     "--window",
     "all",
-    "--param",
-    "fast=10",
 ];
+/// The page's strategy: [`CL_ALL`] with one override.
+const FAST: &[&str] = &["--param", "fast=10"];
 
 /// The page at `html` as headless Chromium draws it, 900 px wide, as RGB pixels.
 fn screenshot(html: &Path, dir: &Path) -> (u32, u32, Vec<u8>) {
@@ -64,7 +65,8 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     let said = stdout(
         settle(home.path())
             .arg("report")
-            .args(STRATEGY)
+            .args(CL_ALL)
+            .args(FAST)
             .arg("--out")
             .arg(&html)
             .output()
@@ -84,7 +86,8 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     let bt: Value = serde_json::from_str(&stdout(
         settle(home.path())
             .arg("backtest")
-            .args(STRATEGY)
+            .args(CL_ALL)
+            .args(FAST)
             .arg("--json")
             .output()
             .unwrap(),
@@ -161,7 +164,8 @@ fn a_report_that_cannot_be_written_says_where() {
     std::fs::write(&file, "x").unwrap();
     let out = settle(home.path())
         .arg("report")
-        .args(STRATEGY)
+        .args(CL_ALL)
+        .args(FAST)
         .arg("--out")
         .arg(file.join("r.html"))
         .output()
@@ -182,7 +186,8 @@ fn the_default_report_lands_in_the_home() {
     let said = stdout(
         settle(home.path())
             .arg("report")
-            .args(STRATEGY)
+            .args(CL_ALL)
+            .args(FAST)
             .output()
             .unwrap(),
     );
@@ -200,15 +205,8 @@ fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
     let html = dir.path().join("sweep.html");
     let said = stdout(
         settle(home.path())
-            .args([
-                "sweep",
-                "--template",
-                "sma_cross",
-                "--symbol",
-                "CL",
-                "--window",
-                "all",
-            ])
+            .arg("sweep")
+            .args(CL_ALL)
             .args(["--param", "fast=5:30:5", "--param", "slow=40:120:40"])
             .args(["--walk-forward", "train=750,test=500"])
             .arg("--report")
@@ -234,15 +232,8 @@ fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
     let (fast, slow) = (param("fast="), param("slow="));
     let bt: Value = serde_json::from_str(&stdout(
         settle(home.path())
-            .args([
-                "backtest",
-                "--template",
-                "sma_cross",
-                "--symbol",
-                "CL",
-                "--window",
-                "all",
-            ])
+            .arg("backtest")
+            .args(CL_ALL)
             .args(["--param", &fast, "--param", &slow, "--json"])
             .output()
             .unwrap(),

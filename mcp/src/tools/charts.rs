@@ -3,8 +3,11 @@
 //! under `$SETTLE_HOME/charts`; `get_backtest_report`: the HTML report, as a file and a
 //! resource.
 //!
-//! The answer is an MCP image block (PNG, base64) and one line of text, and deliberately no
-//! `structuredContent`: Claude Code drops image blocks from an answer that has it.
+//! A picture's answer is an MCP image block (PNG, base64) and one line of text, and
+//! deliberately no `structuredContent`: Claude Code drops image blocks from an answer that has
+//! it.
+
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use chrono::NaiveDate;
@@ -13,15 +16,11 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router, ErrorData};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-
-use settle_engine::chart::{self, EquityChart};
+use settle_engine::chart::{self, EquityChart, SIZE};
 
 use super::SettleServer;
 use crate::args::Args;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
-
-use settle_engine::chart::SIZE;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
