@@ -8,7 +8,10 @@
 //!   trade dates, and the recorded build (`settle data continuous`) with its recipe.
 //! * [`resample`]: session-aware aggregation of minute bars.
 //! * [`store`]: the on-disk columnar cache under `$SETTLE_HOME`.
+//! * [`session_dates`]: daily bars dated by the session that closes that day.
+//! * [`sample`]: the real data of `shared/data` imported as the sample store.
 //! * [`synthetic`]: the deterministic random walk benchmarks measure.
+//! * [`error`]: [`DataError`], naming the file, line and field of bad input.
 
 pub mod bars;
 pub mod error;

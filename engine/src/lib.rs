@@ -10,7 +10,10 @@
 //!   (fills, costs, exits, sizing, window).
 //! * [`window`]: which dates are traded.
 //! * `sim`: the bar loop (fills on the tick grid, stops, targets, rolls, session flattening).
+//! * `session`: trading dates and session closes, from each spec's exchange hours.
 //! * [`trade`], [`equity`], [`metrics`]: what comes out. `docs/METRICS.md` defines each number.
+//! * [`error`]: [`EngineError`], naming the field of bad input.
+//! * `lanes`: reductions written so that they vectorize.
 //!
 //! * [`chart`]: the pictures: equity and drawdown, heatmaps, monthly P&L, the P&L histogram.
 //! * [`report`]: one self-contained HTML page of a backtest (and its sweep) for the browser.

@@ -8,6 +8,9 @@
 //! * [`toolsets`]: which tool groups are listed (local, QuantConnect's).
 //! * [`http`]: streamable HTTP with loopback-by-default and bearer-token auth.
 //! * [`screen`]: tool calls whose arguments are not an object, answered before rmcp.
+//! * `args`, `reply`: how tools read their arguments and shape their answers.
+//! * [`model`]: the records the database keeps and the tools show.
+//! * [`quantconnect`]: QuantConnect's cloud API tools, under their own names.
 //!
 //! * [`engine_backend`]: the real [`Backend`] ([`EngineBackend`]) over the bar store.
 //!

@@ -3,7 +3,8 @@
 //! [`indicators`] holds TA-Lib-exact technical indicators over plain slices; [`rules`] is the
 //! declarative JSON strategy language built on them, and [`templates`] the built-in strategies
 //! written in it. [`language`] describes the rule language to its writers and reads their rules;
-//! [`report`] writes a backtest of a strategy as one HTML page.
+//! [`sweep`] evaluates one strategy for many parameter values from many threads; [`report`]
+//! writes a backtest of a strategy as one HTML page.
 
 pub mod indicators;
 pub mod language;
