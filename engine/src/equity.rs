@@ -1,7 +1,7 @@
 //! Equity curves and drawdown, recorded bar by bar as the simulation marks them.
 //!
 //! The metrics need only three things from the per-bar curve: its running drawdown, its
-//! length, and its last value on each trading date. [`Recorder`] keeps exactly those as the
+//! length, and its last value on each trading date. `Recorder` keeps exactly those as the
 //! bars go by, so a run that does not return the per-bar curve never stores it (a million
 //! one-minute bars would be 16 MB written and thrown away).
 

@@ -59,7 +59,7 @@ struct ServeArgs {
     #[arg(long, env = "SETTLE_TOKEN")]
     token: Option<String>,
     /// A browser origin allowed to call the HTTP server besides loopback ones (repeatable),
-    /// e.g. https://app.example.com; requests from any other `Origin` get 403.
+    /// e.g. `https://app.example.com`; requests from any other `Origin` get 403.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origin: Vec<String>,
     /// Tool groups to list, comma-separated: local, quantconnect (or all). Default: local,

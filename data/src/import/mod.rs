@@ -1,4 +1,4 @@
-//! Importers: each turns one source format into validated [`Bars`](crate::Bars).
+//! Importers: each turns one source format into validated [`Bars`].
 //!
 //! Every importer names the file, line and field of the first bad value it meets, and never
 //! accepts out-of-order or duplicate bars (see [`Bars::validate`](crate::Bars::validate)).

@@ -5,10 +5,10 @@
 //! the API's JSON back. The calls go to QuantConnect's cloud (REST API v2) with the user's own
 //! credentials; settle's local engine is not involved.
 //!
-//! * [`catalog`]: the tools, from QuantConnect's vendored `tools.json` (no tool written by hand).
+//! * [`catalog`](mod@catalog): the tools, from QuantConnect's vendored `tools.json` (no tool written by hand).
 //! * [`schema`]: input schemas flattened for every client; closed validation schemas.
 //! * [`auth`], [`client`]: the `nonceTokenAuth` headers and the HTTP client.
-//! * [`call`]: one call, from arguments to answer; [`answer`]: summary, `structuredContent`, cuts.
+//! * `call`: one call, from arguments to answer; `answer`: summary, `structuredContent`, cuts.
 //!
 //! Environment (read when the server starts): `QUANTCONNECT_USER_ID`, `QUANTCONNECT_API_TOKEN`,
 //! `QUANTCONNECT_API_BASE_URL` (default `https://www.quantconnect.com/api/v2`), `AGENT_NAME`
