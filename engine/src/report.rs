@@ -12,7 +12,7 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 
 use crate::chart::{self, ChartError, SIZE};
-use crate::words::{dollars, metrics_text};
+use crate::words::{dollars, json_name, metrics_text};
 use crate::BacktestResult;
 
 /// Most trades listed in the page; a longer list says how many were left out.
@@ -192,21 +192,20 @@ fn trades_table(page: &mut String, r: &BacktestResult) {
         chrono::DateTime::from_timestamp(s.0, 0)
             .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
     };
-    let name = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
     for t in r.trades.iter().take(MAX_TRADES) {
         let _ = writeln!(
             page,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             t.id,
-            name(serde_json::to_value(t.side).unwrap_or_default()),
+            json_name(&t.side),
             t.contracts,
             escape(&t.contract),
             stamp(t.entry_time),
             t.entry_price,
             stamp(t.exit_time),
             t.exit_price,
-            name(serde_json::to_value(t.exit_reason).unwrap_or_default()),
+            json_name(&t.exit_reason),
             t.bars_held,
             dollars(t.net_pnl)
         );

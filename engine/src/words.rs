@@ -37,6 +37,15 @@ pub fn headline(h: Headline) -> String {
     )
 }
 
+/// The snake_case name serde gives an enum value (`long`, `trailing_stop`, `entry`), as the
+/// JSON results spell it; empty for a value that is not written as a string.
+pub fn json_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 /// [`headline`] of a backtest's metrics.
 pub fn metrics_text(m: &crate::Metrics) -> String {
     headline(m.into())

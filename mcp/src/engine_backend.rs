@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 use settle_data::store::Store;
 use settle_data::{Bars, DataError};
 use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes};
 use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
+use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::sweep::Evaluator;
@@ -492,14 +492,6 @@ fn to_json(s: &Strategy) -> Value {
     serde_json::to_value(s).unwrap_or_default()
 }
 
-/// The snake_case name serde gives an enum value (`long`, `trailing_stop`, `entry`).
-fn name_of<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
     s.parameters
         .iter()
@@ -507,7 +499,7 @@ fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
             key: p.key.clone(),
             label: p.label.clone(),
             value: p.value,
-            category: name_of(&p.category),
+            category: json_name(&p.category),
             min: Some(p.min),
             max: Some(p.max),
             integer: p.integer,
@@ -538,8 +530,8 @@ fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
         series: r.series.clone(),
         contracts: r.contracts.clone(),
         window: r.window.to_string(),
-        first_bar: name_of(&r.first_bar),
-        last_bar: name_of(&r.last_bar),
+        first_bar: json_name(&r.first_bar),
+        last_bar: json_name(&r.last_bar),
         bars: r.bars as u64,
         close_only: r.close_only,
         adjustment: r.adjustment.clone(),
@@ -553,9 +545,9 @@ fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
 
 fn trade(t: &settle_engine::Trade) -> Trade {
     Trade {
-        entry_time: name_of(&t.entry_time),
-        exit_time: name_of(&t.exit_time),
-        side: name_of(&t.side),
+        entry_time: json_name(&t.entry_time),
+        exit_time: json_name(&t.exit_time),
+        side: json_name(&t.side),
         quantity: t.contracts as f64,
         contract: t.contract.to_string(),
         rolls: t.rolls,
@@ -564,6 +556,6 @@ fn trade(t: &settle_engine::Trade) -> Trade {
         commission: t.commission,
         slippage: t.slippage,
         pnl: unsigned_zero(t.net_pnl),
-        exit_reason: name_of(&t.exit_reason),
+        exit_reason: json_name(&t.exit_reason),
     }
 }

@@ -44,9 +44,8 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     strategy.window = "all".into();
     let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
     let bars = store.find(SYMBOL, None, compiled.bar_size)?;
-    let cfg = rules::to_config(&compiled);
-    let signals = rules::signals(&compiled, &bars, compiled.spec)?;
-    let r = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
+    let ran = super::backtest::run_on(strategy, bars)?;
+    let r = &ran.result;
     println!(
         "\nbacktest: {TEMPLATE} on {} ({} bars, {} .. {})",
         r.series,
@@ -64,7 +63,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let title = format!("{TEMPLATE} on {}", r.series);
     std::fs::write(
         &equity,
-        chart::backtest_chart(&r, &title, cfg.starting_capital, false)?,
+        chart::backtest_chart(r, &title, ran.cfg.starting_capital, false)?,
     )?;
 
     // A small sweep through the same evaluator as `settle sweep`.
@@ -73,7 +72,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         Param::range("slow", 40.0, 120.0, 40.0),
     ])?;
     let evaluator =
-        Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow::anyhow!(e))?;
+        Evaluator::new(&ran.strategy, &ran.bars, compiled.spec).map_err(|e| anyhow::anyhow!(e))?;
     let spec = SweepSpec::default();
     let result = sweep::run(
         &grid,
@@ -96,7 +95,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         sweep_lines.push(format!(
             "the backtest above runs the template's defaults ({}); the best of a sweep is \
              chosen in sample and flatters itself",
-            strategy
+            ran.strategy
                 .parameters
                 .iter()
                 .map(|p| format!("{}={}", p.key, p.value))
@@ -112,12 +111,6 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let heat_png = super::report::sweep_heatmap(&result, &heat_title)?;
     std::fs::write(&heatmap, &heat_png)?;
     let report = out.join("cl_sma_cross_report.html");
-    let ran = super::backtest::Ran {
-        strategy,
-        bars,
-        cfg,
-        result: r,
-    };
     let section = SweepSection {
         lines: sweep_lines,
         heatmap: Some(heat_png),

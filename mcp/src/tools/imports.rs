@@ -126,15 +126,21 @@ impl SettleServer {
     /// `relative` as a file inside the first data directory that holds it, or why not (the
     /// reason of the first directory, which a one-directory server always has).
     fn inside_data_dir(&self, relative: &str) -> Result<PathBuf, Failure> {
-        let Some(first) = self.data_dirs.first() else {
+        if self.data_dirs.is_empty() {
             return Err(fix(
                 "import_data is off: this server was started without a data directory",
             ));
-        };
-        let why = match self.data_dirs.iter().find_map(|d| inside(d, relative).ok()) {
-            Some(file) => return Ok(file),
-            None => inside(first, relative).err().unwrap_or_default(),
-        };
+        }
+        let mut why = None;
+        for dir in &self.data_dirs {
+            match inside(dir, relative) {
+                Ok(file) => return Ok(file),
+                Err(e) => {
+                    why.get_or_insert(e);
+                }
+            }
+        }
+        let why = why.unwrap_or_default();
         let dirs: Vec<String> = self
             .data_dirs
             .iter()
