@@ -17,19 +17,24 @@ fn shared_data() -> std::path::PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
+/// `settle data import --sample` of the shared data into `home`.
+fn import_sample(home: &Path) {
+    stdout(
+        settle(home)
+            .args(["data", "import", "--sample"])
+            .arg(shared_data())
+            .output()
+            .unwrap(),
+    );
+}
+
 /// One home with the whole sample imported, shared by the tests of this file (its store is
 /// only read; the demo adds its pictures beside it).
 fn sample_home() -> &'static Path {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     HOME.get_or_init(|| {
         let home = tempfile::tempdir().unwrap();
-        stdout(
-            settle(home.path())
-                .args(["data", "import", "--sample"])
-                .arg(shared_data())
-                .output()
-                .unwrap(),
-        );
+        import_sample(home.path());
         home
     })
     .path()
@@ -136,13 +141,7 @@ fn es_minutes_roll_from_esz13_to_esh14_and_one_contract_trades_alone() {
 fn data_continuous_records_its_recipe_and_rebuilds_the_same_bytes() {
     // A home of its own: this test writes a series.
     let home = tempfile::tempdir().unwrap();
-    stdout(
-        settle(home.path())
-            .args(["data", "import", "--sample"])
-            .arg(shared_data())
-            .output()
-            .unwrap(),
-    );
+    import_sample(home.path());
     let args = [
         "data",
         "continuous",
