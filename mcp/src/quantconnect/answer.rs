@@ -1,348 +1,308 @@
-//! How a QuantConnect answer reaches the model: the API JSON as `structuredContent` (no output
-//! schema is declared: QuantConnect's answers drift from its own models, issues #50 and #52,
-//! and a schema mismatch must never turn a good answer into a failure), after a short summary.
+//! How a QuantConnect answer reaches the model: the API's JSON itself, as QuantConnect's own
+//! server returns it, in the text content (recipes parse `content[0].text`) and as
+//! `structuredContent`. No output schema is declared: QuantConnect's answers drift from its
+//! own models (its issues #50 and #52), and a mismatch must never turn a good answer into a
+//! failure.
 //!
-//! Charts, orders and whole projects can run to megabytes (issue #20, #49). An answer larger
-//! than [`MAX_CHARS`] is cut, largest array first, and says where and how to page for the rest.
+//! What settle adds is said inside the JSON, under keys QuantConnect never uses:
+//! `settleNote` (a cut, fields ignored, a chart still loading) and `settleFullAnswer` (the
+//! resource holding the whole answer when it was cut). An answer over the byte budget
+//! ([`DEFAULT_BUDGET`], `SETTLE_QC_ANSWER_BYTES`) is cut by [`super::cut`], largest parts
+//! first; the whole answer is saved under `$SETTLE_HOME/quantconnect/answers/` and served as
+//! the resource `settle://quantconnect/answers/{id}`, so nothing is lost silently.
+
+use std::path::{Path, PathBuf};
 
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
-/// The most JSON text one answer puts in the model's context (about 10k tokens).
-pub const MAX_CHARS: usize = 40_000;
-/// Strings shorter than this are never cut.
-const MIN_CUT_STRING: usize = 1_000;
-/// Ids and states worth a line in the summary, looked for at the top and one level down
-/// (`backtest.backtestId`, `optimizations[0]` is not looked into).
-const KEY_FACTS: [&str; 14] = [
-    "projectId",
-    "compileId",
-    "backtestId",
-    "optimizationId",
-    "deployId",
-    "estimateId",
-    "jobId",
-    "state",
-    "status",
-    "completed",
-    "progress",
-    "name",
-    "url",
-    "result",
-];
+use super::catalog::CloudTool;
+use super::cut::{self, Cut};
 
-/// The tool result for an API answer.
-pub fn success(tool: &str, answer: Value) -> CallToolResult {
-    let mut data = match answer {
-        Value::Object(o) => o,
-        // QuantConnect's server wraps non-object answers the same way (FastMCP's `result`).
-        other => Map::from_iter([("result".to_string(), other)]),
-    };
-    let cuts = cut_to_fit(&mut data);
-    let mut summary = summarize(tool, &data);
-    if !cuts.is_empty() {
-        let note = format!(
-            "The answer was cut to fit the context ({}). Read the rest in pages: most read_* \
-             tools take start/end (orders, insights: at most 100 per page) or count (charts).",
-            cuts.join("; ")
-        );
-        summary.push_str("\n\n");
-        summary.push_str(&note);
-        data.insert("settleNote".into(), Value::String(note));
-    }
-    let value = Value::Object(data);
-    let mut result =
-        CallToolResult::success(vec![ContentBlock::text(format!("{summary}\n\n{value}"))]);
-    result.structured_content = Some(value);
-    result
+/// The most JSON one answer puts in the model's context by default (about 5k tokens).
+pub const DEFAULT_BUDGET: usize = 20_000;
+/// The environment variable that sets the budget, in bytes.
+pub const BUDGET_VAR: &str = "SETTLE_QC_ANSWER_BYTES";
+/// Room kept under the budget for settle's own note.
+const NOTE_ROOM: usize = 1_500;
+/// Cuts named one by one in the note; the rest are counted.
+const NAMED_CUTS: usize = 6;
+/// Arguments through which a tool pages, in the order the note names them.
+const PAGING: [&str; 4] = ["start", "end", "count", "length"];
+/// The URI scheme and path of a saved whole answer.
+const ANSWER_URI: &str = "settle://quantconnect/answers/";
+
+/// Where and how big answers are kept.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    /// Bytes of compact JSON an answer may have before it is cut.
+    pub budget: usize,
+    /// Where whole answers are saved when cut (`$SETTLE_HOME/quantconnect/answers`); none:
+    /// they are not saved, and the note says so.
+    pub dir: Option<PathBuf>,
 }
 
-/// "create_backtest: success. backtestId=…, status=…" or the API's own errors.
-fn summarize(tool: &str, data: &Map<String, Value>) -> String {
-    let mut out = match data.get("success") {
-        Some(Value::Bool(false)) => {
-            let errors: Vec<String> = data
-                .get("errors")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
-                .collect();
-            let errors = if errors.is_empty() {
-                "no error text".to_string()
-            } else {
-                errors.join("; ")
-            };
-            format!("{tool}: QuantConnect answered success=false: {errors}")
-        }
-        Some(Value::Bool(true)) => format!("{tool}: success"),
-        _ => format!("{tool}: answered"),
-    };
-    let mut facts = Vec::new();
-    collect_facts(data, &mut facts, 0);
-    for (key, value) in data {
-        if let Value::Array(items) = value {
-            facts.push(format!("{key}: {} items", items.len()));
-        }
+impl Answers {
+    /// The budget from `SETTLE_QC_ANSWER_BYTES` (else [`DEFAULT_BUDGET`]), saving under `dir`.
+    pub fn from_env(dir: Option<PathBuf>) -> Answers {
+        let budget = std::env::var(BUDGET_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|b| *b >= 2 * NOTE_ROOM)
+            .unwrap_or(DEFAULT_BUDGET);
+        Answers { budget, dir }
     }
-    if !facts.is_empty() {
-        out.push_str(". ");
-        out.push_str(&facts.join(", "));
-    }
-    if data.contains_key("progress") && data.get("success") != Some(&Value::Bool(false)) {
-        out.push_str(". Still loading: call again in a few seconds");
-    }
-    out
-}
 
-fn collect_facts(data: &Map<String, Value>, facts: &mut Vec<String>, depth: usize) {
-    for key in KEY_FACTS {
-        let Some(value) = data.get(key) else { continue };
-        let text = match value {
-            Value::String(s) if s.chars().count() <= 80 => format!("{key}={s}"),
-            Value::Number(_) | Value::Bool(_) => format!("{key}={value}"),
-            _ => continue,
+    /// The tool result for an API answer, with `notes` of settle's own (fields ignored).
+    pub fn success(
+        &self,
+        tool: &CloudTool,
+        answer: Value,
+        mut notes: Vec<String>,
+    ) -> CallToolResult {
+        let data = match answer {
+            Value::Object(o) => o,
+            // QuantConnect's server wraps non-object answers the same way (FastMCP's `result`).
+            other => Map::from_iter([("result".to_string(), other)]),
         };
-        if !facts.contains(&text) {
-            facts.push(text);
-        }
-    }
-    if depth == 0 {
-        for value in data.values() {
-            if let Value::Object(inner) = value {
-                collect_facts(inner, facts, 1);
-            }
-        }
-    }
-}
-
-/// Shrinks `data` below [`MAX_CHARS`] of JSON: halves the largest array (or, with none left to
-/// halve, the largest long string) until it fits. Returns what was cut, as
-/// "/json/pointer: kept 1000 of 40000". Deterministic: same answer, same cuts.
-fn cut_to_fit(data: &mut Map<String, Value>) -> Vec<String> {
-    let mut originals: Vec<(String, usize)> = Vec::new();
-    let mut root = Value::Object(std::mem::take(data));
-    while root.to_string().len() > MAX_CHARS {
-        let Some((pointer, length)) = largest_cuttable(&root) else {
-            break;
-        };
-        let Some(target) = root.pointer_mut(&pointer) else {
-            break;
-        };
-        halve(target);
-        if !originals.iter().any(|(p, _)| *p == pointer) {
-            originals.push((pointer, length));
-        }
-    }
-    let cuts = originals
-        .into_iter()
-        .map(|(pointer, length)| {
-            let kept = root.pointer(&pointer).map_or(0, len_of);
-            let unit = if root.pointer(&pointer).is_some_and(Value::is_string) {
-                "characters"
-            } else {
-                "items"
-            };
-            format!("{pointer}: kept {kept} of {length} {unit}")
-        })
-        .collect();
-    if let Value::Object(o) = root {
-        *data = o;
-    }
-    cuts
-}
-
-fn len_of(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => a.len(),
-        Value::String(s) => s.chars().count(),
-        _ => 0,
-    }
-}
-
-fn halve(v: &mut Value) {
-    match v {
-        Value::Array(a) => a.truncate(a.len() / 2),
-        Value::String(s) => {
-            let keep = s.chars().count() / 2;
-            let cut = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
-            s.truncate(cut);
-        }
-        _ => {}
-    }
-}
-
-/// The JSON pointer and length of the array with the most JSON text that still has two or
-/// more items; failing that, of the longest string worth cutting.
-fn largest_cuttable(root: &Value) -> Option<(String, usize)> {
-    let mut best_array: Option<(usize, String, usize)> = None;
-    let mut best_string: Option<(usize, String, usize)> = None;
-    walk(root, String::new(), &mut |pointer, v| match v {
-        Value::Array(a) if a.len() >= 2 => {
-            let size = v.to_string().len();
-            if best_array.as_ref().is_none_or(|(s, _, _)| size > *s) {
-                best_array = Some((size, pointer.to_string(), a.len()));
-            }
-        }
-        Value::String(s)
-            if s.len() >= MIN_CUT_STRING
-                && best_string.as_ref().is_none_or(|(n, _, _)| s.len() > *n) =>
+        if let Some(progress) = data
+            .get("progress")
+            .filter(|_| data.get("success") != Some(&json!(false)))
         {
-            best_string = Some((s.len(), pointer.to_string(), s.chars().count()));
+            notes.push(format!(
+                "Still loading (progress {progress}): call again in a few seconds."
+            ));
         }
-        _ => {}
-    });
-    best_array
-        .or(best_string)
-        .map(|(_, pointer, length)| (pointer, length))
+        let mut value = Value::Object(data);
+        let whole = value.to_string();
+        if whole.len() > self.budget {
+            let saved = self.save(&whole);
+            let cuts = cut::to_budget(&mut value, self.budget - NOTE_ROOM);
+            notes.push(cut_note(tool, &cuts, whole.len(), self.budget, &saved));
+            if let (Ok((uri, _)), Value::Object(o)) = (&saved, &mut value) {
+                o.insert("settleFullAnswer".into(), Value::String(uri.clone()));
+            }
+        }
+        if let (false, Value::Object(o)) = (notes.is_empty(), &mut value) {
+            o.insert("settleNote".into(), Value::String(notes.join(" ")));
+        }
+        let mut result = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
+        result.structured_content = Some(value);
+        result
+    }
+
+    /// Saves a whole answer; its id is the start of its SHA-256, so the same answer is one file.
+    fn save(&self, whole: &str) -> Result<(String, PathBuf), String> {
+        let dir = self.dir.as_ref().ok_or("no settle home to save it in")?;
+        let digest = Sha256::digest(whole.as_bytes());
+        let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("{id}.json"));
+        write_new(&path, whole.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((format!("{ANSWER_URI}{id}"), path))
+    }
 }
 
-fn walk(v: &Value, pointer: String, f: &mut impl FnMut(&str, &Value)) {
-    f(&pointer, v);
-    match v {
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk(x, format!("{pointer}/{i}"), f);
-            }
-        }
-        Value::Object(o) => {
-            for (k, x) in o {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                walk(x, format!("{pointer}/{k}"), f);
-            }
-        }
-        _ => {}
+/// Writes through a temporary file and a rename, so a reader never sees half an answer.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if path.is_file() {
+        return Ok(());
     }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("json.part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The URI of a saved whole answer.
+pub fn answer_uri(id: &str) -> String {
+    format!("{ANSWER_URI}{id}")
+}
+
+/// The whole answer a `settle://quantconnect/answers/{id}` URI names, read from `dir`; none
+/// when the URI is not one or nothing is saved under it.
+pub fn read_saved(dir: &Path, uri: &str) -> Option<String> {
+    let id = uri.strip_prefix(ANSWER_URI)?;
+    let hex = id.len() == 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if !hex {
+        return None;
+    }
+    std::fs::read_to_string(dir.join(format!("{id}.json"))).ok()
+}
+
+/// "Cut to fit 20000 bytes of 903112: /a: kept 12 of 480 entries; … The whole answer is …"
+fn cut_note(
+    tool: &CloudTool,
+    cuts: &[Cut],
+    whole: usize,
+    budget: usize,
+    saved: &Result<(String, PathBuf), String>,
+) -> String {
+    let mut named: Vec<String> = cuts.iter().take(NAMED_CUTS).map(Cut::to_string).collect();
+    if cuts.len() > NAMED_CUTS {
+        named.push(format!("and {} more parts", cuts.len() - NAMED_CUTS));
+    }
+    let mut note = format!(
+        "Answer cut to fit {budget} bytes (it had {whole}): {}. Text is never shortened: a          part left out is missing whole, so never write a file back from this answer.",
+        named.join("; ")
+    );
+    match saved {
+        Ok((uri, path)) => note.push_str(&format!(
+            " The whole answer is the resource {uri} (file {}).",
+            path.display()
+        )),
+        Err(e) => note.push_str(&format!(" The whole answer could not be saved ({e}).")),
+    }
+    let pages: Vec<&str> = PAGING
+        .into_iter()
+        .filter(|p| tool.field(p).is_some())
+        .collect();
+    if !pages.is_empty() {
+        note.push_str(&format!(
+            " {} pages with model.{}.",
+            tool.name,
+            pages.join("/model.")
+        ));
+    }
+    note
 }
 
 /// The answer of `read_mcp_server_version`: this server's version, as QuantConnect's answers
 /// its own (`{"result": "<version>"}`).
-pub fn server_version() -> CallToolResult {
-    success("read_mcp_server_version", json!(env!("CARGO_PKG_VERSION")))
+pub fn server_version(answers: &Answers, tool: &CloudTool) -> CallToolResult {
+    answers.success(tool, json!(env!("CARGO_PKG_VERSION")), Vec::new())
 }
 
 /// The answer of `read_latest_mcp_server_version`. QuantConnect's server asks Docker Hub for
-/// its newest tag; settle talks to no registry, so it says what it knows without guessing.
-pub fn latest_server_version() -> CallToolResult {
+/// its newest tag; settle talks to no registry, so it cannot know and says so: `result` is
+/// null rather than the running version, which would always read "up to date".
+pub fn latest_server_version(answers: &Answers, tool: &CloudTool) -> CallToolResult {
     let version = env!("CARGO_PKG_VERSION");
-    success(
-        "read_latest_mcp_server_version",
-        json!({
-            "result": version,
-            "checked": false,
-            "note": format!(
-                "settle does not look up releases over the network: {version} is the version \
-                 running, and whether a newer one exists was not checked."
-            ),
-        }),
+    answers.success(
+        tool,
+        json!({"result": null, "running": version, "checked": false}),
+        vec![format!(
+            "Unknown: settle makes no network call to look up releases, so whether a version              newer than the running {version} exists was not checked. Compare with the              project's release page or package registry."
+        )],
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quantconnect::catalog::find;
 
-    fn text(r: &CallToolResult) -> String {
-        r.content[0].as_text().expect("a text block").text.clone()
+    fn answers(dir: Option<PathBuf>) -> Answers {
+        Answers {
+            budget: DEFAULT_BUDGET,
+            dir,
+        }
+    }
+
+    fn shaped(tool: &str, answer: Value) -> (Value, String) {
+        let r = answers(None).success(find(tool).unwrap(), answer, Vec::new());
+        assert_eq!(r.is_error, Some(false));
+        let text = r.content[0].as_text().expect("a text block").text.clone();
+        (r.structured_content.unwrap(), text)
     }
 
     #[test]
-    fn summary_names_ids_and_the_apis_own_errors() {
-        let r = success(
-            "create_backtest",
-            json!({"success": true, "errors": [],
-                   "backtest": {"backtestId": "b1", "status": "In Queue...", "projectId": 7}}),
-        );
-        let t = text(&r);
-        assert!(t.starts_with("create_backtest: success. "), "{t}");
-        for fact in ["backtestId=b1", "status=In Queue...", "projectId=7"] {
-            assert!(t.contains(fact), "{fact} in {t}");
-        }
-        assert_eq!(r.is_error, Some(false));
-        assert_eq!(
-            r.structured_content.unwrap()["backtest"]["backtestId"],
-            "b1"
-        );
-
-        let r = success(
+    fn the_text_is_the_apis_json_itself() {
+        let answer = json!({"success": true, "errors": [],
+                            "backtest": {"backtestId": "b1", "status": "In Queue..."}});
+        let (data, text) = shaped("create_backtest", answer.clone());
+        assert_eq!(data, answer, "small answers are untouched");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), answer);
+        let (data, _) = shaped(
             "read_project",
-            json!({"success": false, "errors": ["Project not found", "Check the id"]}),
-        );
-        let t = text(&r);
-        assert!(
-            t.contains("success=false: Project not found; Check the id"),
-            "{t}"
+            json!({"success": false, "errors": ["Project not found"]}),
         );
         assert_eq!(
-            r.is_error,
-            Some(false),
-            "QuantConnect semantics: data, not a tool error"
+            data["errors"][0], "Project not found",
+            "QuantConnect's errors are data"
         );
     }
 
     #[test]
     fn loading_answers_say_to_call_again() {
-        let t = text(&success(
-            "read_live_chart",
-            json!({"progress": 0.4, "success": true}),
-        ));
+        let (data, _) = shaped("read_live_chart", json!({"progress": 0.4, "success": true}));
+        let note = data["settleNote"].as_str().unwrap();
         assert!(
-            t.contains("progress=0.4") && t.contains("call again"),
-            "{t}"
+            note.contains("progress 0.4") && note.contains("call again"),
+            "{note}"
         );
     }
 
     #[test]
     fn non_object_answers_are_wrapped_as_result() {
-        let r = server_version();
+        let tool = find("read_mcp_server_version").unwrap();
+        let r = server_version(&answers(None), tool);
         assert_eq!(
             r.structured_content.unwrap(),
             json!({"result": env!("CARGO_PKG_VERSION")})
         );
+        let latest = latest_server_version(&answers(None), tool)
+            .structured_content
+            .unwrap();
+        assert_eq!(
+            latest["result"],
+            Value::Null,
+            "unknown, not the running version"
+        );
+        assert_eq!(latest["checked"], false);
     }
 
     #[test]
-    fn large_answers_are_cut_to_fit_and_say_how_to_page() {
-        // 5000 orders of ~60 characters: ~300k characters of JSON.
+    fn large_answers_fit_the_budget_are_saved_whole_and_say_how_to_page() {
+        let home = tempfile::tempdir().unwrap();
         let orders: Vec<Value> = (0..5000)
             .map(|i| json!({"id": i, "symbol": "ES", "quantity": 1, "price": 4500.25}))
             .collect();
-        let r = success(
-            "read_backtest_orders",
-            json!({"success": true, "orders": orders, "length": 5000}),
-        );
-        let data = r.structured_content.clone().unwrap();
-        assert!(data.to_string().len() <= MAX_CHARS + 500);
-        let kept = data["orders"].as_array().unwrap();
-        // Halved until it fits: 5000 -> 2500 -> 1250 (~66k chars) -> 625 (~33k chars).
-        assert_eq!(kept.len(), 625);
-        assert_eq!(kept[0]["id"], 0, "the first orders are kept");
-        let note = data["settleNote"].as_str().unwrap();
-        assert!(note.contains("/orders: kept 625 of 5000 items"), "{note}");
-        assert!(text(&r).contains("start/end"));
-        assert_eq!(data["length"], 5000, "the API's own count is untouched");
-    }
-
-    #[test]
-    fn one_huge_string_is_cut_when_no_array_is_left() {
-        let content = "x".repeat(100_000);
-        let r = success(
-            "read_file",
-            json!({"success": true, "files": [{"name": "main.py", "content": content}]}),
+        let answer = json!({"success": true, "orders": orders, "length": 5000});
+        let r = answers(Some(home.path().to_path_buf())).success(
+            find("read_backtest_orders").unwrap(),
+            answer.clone(),
+            Vec::new(),
         );
         let data = r.structured_content.unwrap();
-        let kept = data["files"][0]["content"].as_str().unwrap().len();
-        assert_eq!(kept, 25_000);
-        assert!(data["settleNote"]
-            .as_str()
-            .unwrap()
-            .contains("/files/0/content: kept 25000 of 100000 characters"));
+        assert!(
+            data.to_string().len() <= DEFAULT_BUDGET,
+            "{}",
+            data.to_string().len()
+        );
+        let kept = data["orders"].as_array().unwrap();
+        assert_eq!(kept[0]["id"], 0, "the first orders are kept");
+        let note = data["settleNote"].as_str().unwrap();
+        assert!(
+            note.contains(&format!("/orders: kept {} of 5000 items", kept.len())),
+            "{note}"
+        );
+        assert!(note.contains("model.start/model.end"), "{note}");
+        assert_eq!(data["length"], 5000, "the API's own count is untouched");
+        let uri = data["settleFullAnswer"].as_str().unwrap();
+        let whole = read_saved(home.path(), uri).expect("saved");
+        assert_eq!(serde_json::from_str::<Value>(&whole).unwrap(), answer);
+        assert!(read_saved(home.path(), "settle://quantconnect/answers/../../etc").is_none());
     }
 
     #[test]
-    fn small_answers_are_untouched() {
-        let answer = json!({"success": true, "projects": [{"projectId": 1}, {"projectId": 2}]});
-        let r = success("list_projects", answer.clone());
-        assert_eq!(r.structured_content.unwrap(), answer);
+    fn a_file_too_large_is_left_out_whole_never_shortened() {
+        let content = "x".repeat(117_780);
+        let (data, _) = shaped(
+            "read_file",
+            json!({"success": true, "files": [{"name": "main.py", "content": content},
+                                              {"name": "util.py", "content": "y = 1"}]}),
+        );
+        assert_eq!(data["files"][0], json!({"name": "main.py"}));
+        assert_eq!(data["files"][1]["content"], "y = 1", "what fits is whole");
+        let note = data["settleNote"].as_str().unwrap();
+        assert!(note.contains("/files/0/content: left out"), "{note}");
+        assert!(note.contains("never write a file back"), "{note}");
+        assert!(note.contains("could not be saved"), "no home here: {note}");
     }
 }

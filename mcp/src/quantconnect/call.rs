@@ -4,29 +4,37 @@
 //! Every problem the caller can fix is a tool error (`isError: true`) that names the field or
 //! the environment variable, and a malformed request never reaches QuantConnect.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use reqwest::multipart::{Form, Part};
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
 use serde_json::{json, Map, Value};
 
-use super::answer;
-use super::catalog::CloudTool;
-use super::client::{CallError, Client, TIMEOUT};
+use super::answer::Answers;
+use super::authorize::{Authorizations, Step};
+use super::catalog::{CloudTool, UPDATE_FILE};
+use super::client::{CallError, Client};
+use super::lenient::{relax, Relaxed};
 use super::schema::validation_schema;
 
-/// QuantConnect's server waits this long for the user to finish a brokerage authorization.
-const AUTHORIZE_TIMEOUT: Duration = Duration::from_secs(800);
-/// At most this many validation errors are listed.
-const MAX_ERRORS: usize = 5;
+/// More validation errors than this are counted, not listed.
+const MAX_ERRORS: usize = 50;
+
+/// What every QuantConnect call shares: the HTTP client, how answers are kept, and the
+/// brokerage authorizations under way.
+pub struct Cloud {
+    pub client: Arc<Client>,
+    pub answers: Answers,
+    pub authorizations: Authorizations,
+}
 
 /// Runs `tool` with the client's `arguments`; never fails at the protocol level.
 pub async fn call(
     tool: &CloudTool,
     arguments: Option<JsonObject>,
-    client: &Client,
+    cloud: &Cloud,
 ) -> CallToolResult {
-    match run(tool, arguments, client).await {
+    match run(tool, arguments, cloud).await {
         Ok(result) => result,
         Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
     }
@@ -35,39 +43,115 @@ pub async fn call(
 async fn run(
     tool: &CloudTool,
     arguments: Option<JsonObject>,
-    client: &Client,
+    cloud: &Cloud,
 ) -> Result<CallToolResult, String> {
-    let mut model = take_model(tool, arguments.unwrap_or_default())?;
-    if tool.takes_code_source_id() {
-        model.insert("codeSourceId".into(), json!(client.agent_name()));
-    }
+    let model = take_model(tool, arguments.unwrap_or_default())?;
+    let mut notes = Vec::new();
+    let mut model = Value::Object(model);
     if let Some(request) = &tool.input_schema {
-        check(tool, request, &model)?;
+        let relaxed = relax(request, &mut model);
+        if !relaxed.ignored.is_empty() {
+            notes.push(format!(
+                "Ignored {} (QuantConnect's request has no such field, so it was not sent, \
+                 as QuantConnect's own server ignores it).",
+                relaxed.ignored.join(", ")
+            ));
+        }
+        if tool.takes_code_source_id() {
+            model["codeSourceId"] = json!(cloud.client.agent_name());
+        }
+        check(tool, request, &model, &relaxed)?;
     }
     // As QuantConnect's server does (`exclude_none`): an explicit null means "not given".
-    let body = without_nulls(Value::Object(model));
+    let body = without_nulls(model);
+    let client = &cloud.client;
     let answer = match tool.name.as_str() {
-        "read_mcp_server_version" => return Ok(answer::server_version()),
-        "read_latest_mcp_server_version" => return Ok(answer::latest_server_version()),
+        "read_mcp_server_version" => {
+            return Ok(super::answer::server_version(&cloud.answers, tool))
+        }
+        "read_latest_mcp_server_version" => {
+            return Ok(super::answer::latest_server_version(&cloud.answers, tool))
+        }
         "upload_object" => client.post_form("/object/set", upload_form(&body)).await,
-        "authorize_connection" => authorize(client, &body).await,
+        "authorize_connection" => {
+            return match cloud.authorizations.step(client, &body).await? {
+                Step::Done(answer) => Ok(cloud.answers.success(tool, answer, notes)),
+                Step::Waiting(answer, note) => {
+                    notes.push(note);
+                    Ok(cloud.answers.success(tool, answer, notes))
+                }
+            }
+        }
+        UPDATE_FILE => update_file(client, &body).await,
         _ => {
             let endpoint = tool
                 .endpoint()
                 .ok_or_else(|| format!("{} has no QuantConnect endpoint", tool.name))?;
-            client.post_json(endpoint, &body, TIMEOUT).await
+            client
+                .post_json(endpoint, &body, client.timeout(), tool.read_only())
+                .await
         }
     };
-    answer
-        .map(|a| answer::success(&tool.name, a))
-        .map_err(|e: CallError| e.to_string())
+    match answer {
+        Ok(answer) => Ok(cloud.answers.success(tool, answer, notes)),
+        Err(e) => Err(failure(tool, &e)),
+    }
 }
 
-/// The request object from `{"model": {...}}`. Tools without a request take no arguments
-/// (an empty or null `model` is tolerated).
+/// The tool error for a call that brought back no answer, with what to do about it.
+fn failure(tool: &CloudTool, e: &CallError) -> String {
+    match e {
+        CallError::Transport { sent: true, .. } if tool.read_only() => {
+            format!(
+                "{e}; {} only reads, so calling it again is safe.",
+                tool.name
+            )
+        }
+        CallError::Transport { sent: true, .. } => format!(
+            "{e}: {} may have been done. Check with the matching read_ or list_ tool (e.g. \
+             list_projects, list_backtests, read_file) before calling it again.",
+            tool.name
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// `update_file`: the contents first (under the current name), then the name, each posted as
+/// QuantConnect's own request for it.
+async fn update_file(client: &Client, body: &Value) -> Result<Value, CallError> {
+    let pick = |fields: &[&str]| -> Value {
+        fields
+            .iter()
+            .filter_map(|f| body.get(*f).map(|v| (f.to_string(), v.clone())))
+            .collect::<Map<String, Value>>()
+            .into()
+    };
+    let mut answer = json!({"success": true, "errors": []});
+    let timeout = client.timeout();
+    if body.get("content").is_some() {
+        let request = pick(&["projectId", "name", "content", "codeSourceId"]);
+        answer = client
+            .post_json("/files/update", &request, timeout, false)
+            .await?;
+        if answer.get("success") == Some(&json!(false)) {
+            return Ok(answer);
+        }
+    }
+    if body.get("newName").is_some() {
+        let request = pick(&["projectId", "name", "newName", "codeSourceId"]);
+        answer = client
+            .post_json("/files/update", &request, timeout, false)
+            .await?;
+    }
+    Ok(answer)
+}
+
+/// The request object from `{"model": {...}}` (or the same object sent as a JSON string, which
+/// QuantConnect's server also reads). Tools without a request take no arguments (an empty or
+/// null `model` is tolerated).
 fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String, Value>, String> {
     let name = &tool.name;
-    let model = arguments.remove("model");
+    let mut model = arguments.remove("model");
     if let Some(extra) = arguments.keys().next() {
         let hint = if tool.input_schema.is_some() {
             format!(
@@ -78,6 +162,14 @@ fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String,
             format!("{name} takes no arguments")
         };
         return Err(format!("unknown argument '{extra}': {hint}"));
+    }
+    if let Some(Value::String(text)) = &model {
+        let parsed: Value = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "model is a string that is not a JSON object ({e}): send the request object itself"
+            )
+        })?;
+        model = Some(parsed);
     }
     match model {
         None | Some(Value::Null) => match &tool.input_schema {
@@ -110,36 +202,70 @@ fn required_fields(request: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Validates `model` against QuantConnect's request schema (models closed), listing each
-/// problem with the field's path: `model.parameters[0].min: "a" is not of type "number"`.
-fn check(tool: &CloudTool, request: &Value, model: &Map<String, Value>) -> Result<(), String> {
+/// Validates `model` against QuantConnect's request schema (models closed), listing every
+/// problem with the field's path: those [`relax`] found (`model.projectId: expected an
+/// integer, got the string "x"`) and those of the schema (a missing field, a value outside an
+/// enum).
+fn check(
+    tool: &CloudTool,
+    request: &Value,
+    model: &Value,
+    relaxed: &Relaxed,
+) -> Result<(), String> {
     let validator = jsonschema::validator_for(&validation_schema(request)).map_err(|e| {
         format!(
             "settle cannot read QuantConnect's schema of {}: {e}",
             tool.name
         )
     })?;
-    let model = Value::Object(model.clone());
-    let errors: Vec<String> = validator
-        .iter_errors(&model)
-        .take(MAX_ERRORS)
-        .map(|e| {
-            format!(
-                "{}: {}",
-                field_path(&e.instance_path().to_string()),
-                e.masked()
-            )
-        })
-        .collect();
+    let mut errors = relaxed.errors.clone();
+    for e in validator.iter_errors(model) {
+        let path = field_path(&e.instance_path().to_string());
+        if relaxed
+            .error_paths
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
+        {
+            continue;
+        }
+        let text = match e.kind() {
+            jsonschema::error::ValidationErrorKind::AnyOf { .. }
+            | jsonschema::error::ValidationErrorKind::OneOfNotValid { .. } => format!(
+                "{path}: matches none of the shapes the field accepts (its description in the \
+                 tool's inputSchema lists them)"
+            ),
+            _ => format!("{path}: {}", e.masked()),
+        };
+        if !errors.contains(&text) {
+            errors.push(text);
+        }
+    }
+    if tool.name == UPDATE_FILE && model.get("content").is_none() && model.get("newName").is_none()
+    {
+        errors.push("model: give content, newName or both".into());
+    }
     if errors.is_empty() {
         return Ok(());
     }
+    let count = errors.len();
+    let more = count.saturating_sub(MAX_ERRORS);
+    errors.truncate(MAX_ERRORS);
+    let mut listed = errors.join("; ");
+    if more > 0 {
+        listed.push_str(&format!("; and {more} more"));
+    }
+    if !relaxed.ignored.is_empty() {
+        listed.push_str(&format!(
+            " (ignored {}: not fields of this request)",
+            relaxed.ignored.join(", ")
+        ));
+    }
     Err(format!(
-        "invalid model for {}: {}. Fix {} and call again (the tool's inputSchema lists every \
-         field); nothing was sent to QuantConnect.",
+        "invalid model for {}: {count} problem{}: {listed}. Fix {} and call again (the tool's \
+         inputSchema lists every field); nothing was sent to QuantConnect.",
         tool.name,
-        errors.join("; "),
-        if errors.len() == 1 { "it" } else { "them" }
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "it" } else { "them" }
     ))
 }
 
@@ -187,24 +313,6 @@ fn upload_form(body: &Value) -> Form {
         )
 }
 
-/// Brokerage authorization: QuantConnect's server opens the authorization page in a browser
-/// and then waits for the result. A server cannot open its user's browser, so settle logs the
-/// page's URL (stderr) and waits the same 800 s.
-async fn authorize(client: &Client, body: &Value) -> Result<Value, CallError> {
-    if let Some(url) = client
-        .redirect_location("/live/auth0/authorize", body)
-        .await?
-    {
-        tracing::warn!(
-            "QuantConnect brokerage authorization: open {url} in a browser logged in to \
-             QuantConnect and allow access"
-        );
-    }
-    client
-        .post_json("/live/auth0/read", body, AUTHORIZE_TIMEOUT)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,8 +320,15 @@ mod tests {
     use crate::quantconnect::client::Config;
 
     /// A client with no credentials: every check below fails before any request.
-    fn offline() -> Client {
-        Client::new(Config::from_lookup(|_| None))
+    fn offline() -> Cloud {
+        Cloud {
+            client: Arc::new(Client::new(Config::from_lookup(|_| None))),
+            answers: Answers {
+                budget: crate::quantconnect::answer::DEFAULT_BUDGET,
+                dir: None,
+            },
+            authorizations: Authorizations::default(),
+        }
     }
 
     async fn error_of(tool: &str, arguments: Value) -> String {
@@ -246,8 +361,22 @@ mod tests {
         .await;
         assert!(e.contains("model.projectId:"), "{e}");
         assert!(e.contains("integer"), "{e}");
+        // An unknown field is ignored, as QuantConnect's server does; when the call then
+        // fails, the error names what was ignored (here, the misspelt projectId).
         let e = error_of("delete_project", json!({"model": {"projectid": 1}})).await;
-        assert!(e.contains("projectid"), "{e}");
+        assert!(e.contains("\"projectId\" is a required property"), "{e}");
+        assert!(e.contains("ignored model.projectid"), "{e}");
+        let e = error_of(
+            "list_backtests",
+            json!({"model": {"projectId": "one", "includeStatistics": "maybe", "extra": 1}}),
+        )
+        .await;
+        assert!(e.contains("2 problems"), "every problem is listed: {e}");
+        assert!(
+            e.contains("model.projectId: expected an integer, got the string \"one\""),
+            "{e}"
+        );
+        assert!(!e.contains("anyOf"), "{e}");
         let e = error_of(
             "create_optimization",
             json!({"model": {"projectId": 1, "name": "n",

@@ -3,6 +3,9 @@
 //!
 //! Nothing here is written per tool: names, descriptions, annotations, endpoints and request
 //! schemas all come from the file, so following a QuantConnect release means replacing the file.
+//! The one addition is `update_file`, which QuantConnect's documented tool table lists (name
+//! and content in one call) but its catalog leaves out; it is made from the catalog's own
+//! `update_file_contents` and `update_file_name` ([`UPDATE_FILE`]).
 
 use std::sync::OnceLock;
 
@@ -12,8 +15,11 @@ use serde_json::{Map, Value};
 /// QuantConnect's catalog, compiled into the binary.
 const TOOLS_JSON: &str = include_str!("../../quantconnect/tools.json");
 
+/// The tool of QuantConnect's documented table that its catalog lacks.
+pub const UPDATE_FILE: &str = "update_file";
+
 /// One QuantConnect tool, as `tools.json` describes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct CloudTool {
     pub name: String,
     pub description: String,
@@ -35,14 +41,53 @@ struct CatalogFile {
     tools: Vec<CloudTool>,
 }
 
-/// Every QuantConnect tool, in the file's order. Parsed once.
+/// Every QuantConnect tool, in the file's order, then `update_file`. Parsed once.
 pub fn catalog() -> &'static [CloudTool] {
     static CATALOG: OnceLock<Vec<CloudTool>> = OnceLock::new();
     CATALOG.get_or_init(|| {
-        serde_json::from_str::<CatalogFile>(TOOLS_JSON)
+        let mut tools = serde_json::from_str::<CatalogFile>(TOOLS_JSON)
             .expect("mcp/quantconnect/tools.json is QuantConnect's catalog, checked by the tests")
-            .tools
+            .tools;
+        let update_file = update_file(&tools);
+        tools.push(update_file);
+        tools
     })
+}
+
+/// `update_file`: the fields of `update_file_contents` and `update_file_name` in one request,
+/// `projectId` and `name` required, with `content`, `newName` or both.
+fn update_file(tools: &[CloudTool]) -> CloudTool {
+    let of = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t.name == name)
+            .expect("QuantConnect's catalog has update_file_contents and update_file_name")
+    };
+    let contents = of("update_file_contents");
+    let mut schema = contents.input_schema.clone().unwrap_or_default();
+    let renamed = of("update_file_name")
+        .input_schema
+        .clone()
+        .unwrap_or_default();
+    if let (Some(Value::Object(props)), Some(new_name)) = (
+        schema.get_mut("properties"),
+        renamed.pointer("/properties/newName"),
+    ) {
+        props.insert("newName".into(), new_name.clone());
+    }
+    schema["required"] = serde_json::json!(["projectId", "name"]);
+    schema["title"] = Value::String("UpdateFileRequest".into());
+    let mut annotations = contents.annotations.clone();
+    annotations.insert("title".into(), Value::String("Update file".into()));
+    CloudTool {
+        name: UPDATE_FILE.into(),
+        description: "Update a file: its contents (content), its name (newName), or both in \
+                      one call (the contents are written first, under the current name)."
+            .into(),
+        annotations,
+        endpoints: contents.endpoints.clone(),
+        input_schema: Some(schema),
+    }
 }
 
 /// The tool called `name`, if QuantConnect has one.
@@ -71,7 +116,8 @@ impl CloudTool {
             .join("\n\n")
     }
 
-    /// Whether the tool only reads. QuantConnect's live tools write `readOnly` where MCP reads
+    /// Whether the tool only reads: only these are retried after a 429 or 5xx, and only for
+    /// these is a timeout harmless. QuantConnect's live tools write `readOnly` where MCP reads
     /// `readOnlyHint`, so clients see no hint there; settle reads both spellings. A tool with
     /// neither is not read-only (the MCP default, made explicit).
     pub fn read_only(&self) -> bool {
@@ -84,6 +130,11 @@ impl CloudTool {
     /// A boolean annotation as QuantConnect set it.
     pub fn hint(&self, key: &str) -> Option<bool> {
         self.annotations.get(key).and_then(Value::as_bool)
+    }
+
+    /// The request schema of field `name`, when the request has one.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.input_schema.as_ref()?.get("properties")?.get(name)
     }
 
     /// The human title ("Read backtest").
@@ -106,13 +157,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_catalog_has_quantconnects_64_tools_with_unique_names() {
+    fn the_catalog_has_quantconnects_64_tools_and_update_file_with_unique_names() {
         let tools = catalog();
-        assert_eq!(tools.len(), 64);
+        assert_eq!(tools.len(), 65);
         let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 64);
+        assert_eq!(names.len(), 65);
         for name in [
             "read_backtest",
             "read_optimization",
@@ -189,9 +240,22 @@ mod tests {
                 "lock_project_with_collaborators",
                 "patch_file",
                 "read_file",
+                "update_file",
                 "update_file_contents",
                 "update_file_name"
             ]
         );
+    }
+
+    #[test]
+    fn update_file_takes_the_fields_of_both_updates() {
+        let tool = find(UPDATE_FILE).unwrap();
+        let schema = tool.input_schema.as_ref().unwrap();
+        assert_eq!(schema["required"], serde_json::json!(["projectId", "name"]));
+        for field in ["projectId", "name", "content", "newName", "codeSourceId"] {
+            assert!(tool.field(field).is_some(), "{field}");
+        }
+        assert_eq!(tool.endpoint(), Some("/files/update"));
+        assert_eq!(tool.title(), Some("Update file"));
     }
 }

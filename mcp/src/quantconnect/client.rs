@@ -1,5 +1,8 @@
 //! The HTTP client for QuantConnect's REST API v2: every call is a POST with fresh
 //! authentication headers and a timeout; non-2xx answers become errors that quote the body.
+//! Calls that only read are retried after a 429 or a 5xx, a few times, waiting what
+//! `Retry-After` asks (within [`MAX_RETRY_AFTER`]) or a doubling backoff; calls that write are
+//! never retried, since QuantConnect may have done them.
 //!
 //! A 200 answer with `"success": false` is *not* an error here: QuantConnect reports bad ids and
 //! failed compiles that way, and its own MCP server hands them to the model as data.
@@ -17,8 +20,17 @@ pub const DEFAULT_BASE_URL: &str = "https://www.quantconnect.com/api/v2";
 pub const BASE_URL_VAR: &str = "QUANTCONNECT_API_BASE_URL";
 /// Tags the edits settle makes in the web IDE (`codeSourceId`), as QuantConnect's server does.
 pub const AGENT_NAME_VAR: &str = "AGENT_NAME";
-/// QuantConnect's server waits 30 s for an answer; so does settle.
+/// QuantConnect's server waits 30 s for an answer; so does settle, unless
+/// `QUANTCONNECT_API_TIMEOUT` (seconds, the variable QuantConnect's newer server reads) says
+/// otherwise.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub const TIMEOUT_VAR: &str = "QUANTCONNECT_API_TIMEOUT";
+/// Retries of a read after a 429 or 5xx.
+const RETRIES: u32 = 3;
+/// The first backoff when the answer gives no `Retry-After`; doubled each time.
+const BACKOFF: Duration = Duration::from_millis(250);
+/// The longest `Retry-After` settle waits out; a longer one is reported instead.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(20);
 /// How much of an error body a tool error quotes.
 const BODY_EXCERPT: usize = 500;
 
@@ -28,6 +40,8 @@ pub struct Config {
     pub base_url: String,
     pub credentials: Option<Credentials>,
     pub agent_name: String,
+    /// How long one request may take (`QUANTCONNECT_API_TIMEOUT`, default [`TIMEOUT`]).
+    pub timeout: Duration,
 }
 
 impl Config {
@@ -48,6 +62,10 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
             credentials: Credentials::from_lookup(&lookup),
             agent_name: set(AGENT_NAME_VAR).unwrap_or_else(|| "settle".to_string()),
+            timeout: set(TIMEOUT_VAR)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map_or(TIMEOUT, Duration::from_secs_f64),
         }
     }
 }
@@ -62,10 +80,12 @@ pub enum CallError {
         status: u16,
         body: String,
     },
-    /// No answer: DNS, connection, TLS, timeout.
+    /// No answer: DNS, connection, TLS, timeout. `sent`: the request may have reached
+    /// QuantConnect (a timeout after connecting), so what it did is unknown.
     Transport {
         url: String,
         reason: String,
+        sent: bool,
     },
     /// A 2xx answer whose body is not JSON.
     NotJson {
@@ -94,9 +114,20 @@ impl std::fmt::Display for CallError {
                 }
                 write!(f, ": {}", excerpt(body))
             }
-            CallError::Transport { url, reason } => {
-                write!(f, "could not reach QuantConnect at {url}: {reason}")
-            }
+            CallError::Transport {
+                url,
+                reason,
+                sent: false,
+            } => write!(f, "could not reach QuantConnect at {url}: {reason}"),
+            CallError::Transport {
+                url,
+                reason,
+                sent: true,
+            } => write!(
+                f,
+                "QuantConnect did not answer POST {url}: {reason}. The request was sent, so \
+                 whether QuantConnect carried it out is unknown"
+            ),
             CallError::NotJson { url, body } => write!(
                 f,
                 "QuantConnect's answer to POST {url} is not JSON: {}",
@@ -138,44 +169,82 @@ impl Client {
         &self.config.agent_name
     }
 
-    /// POSTs `body` as JSON and reads the JSON answer.
+    /// The timeout of one request.
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
+    /// POSTs `body` as JSON and reads the JSON answer; `retry`: the call only reads, so a 429
+    /// or 5xx is tried again.
     pub async fn post_json(
         &self,
         endpoint: &str,
         body: &Value,
         timeout: Duration,
+        retry: bool,
     ) -> Result<Value, CallError> {
-        let (url, request) = self.request(endpoint)?;
-        let response = request.json(body).timeout(timeout).send().await;
-        read(url, response).await
+        let mut attempt = 0;
+        loop {
+            let (url, request) = self.request(endpoint)?;
+            let response = request.json(body).timeout(timeout).send().await;
+            let wait = match &response {
+                Ok(r) if retry && attempt < RETRIES && retryable(r.status().as_u16()) => {
+                    retry_after(r).unwrap_or(BACKOFF * 2u32.pow(attempt))
+                }
+                _ => return read(url, response).await,
+            };
+            if wait > MAX_RETRY_AFTER {
+                return read(url, response).await;
+            }
+            tracing::debug!(endpoint, attempt, ?wait, "QuantConnect asked to retry");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     /// POSTs a multipart form (the Object Store upload) and reads the JSON answer.
     pub async fn post_form(&self, endpoint: &str, form: Form) -> Result<Value, CallError> {
         let (url, request) = self.request(endpoint)?;
-        let response = request.multipart(form).timeout(TIMEOUT).send().await;
+        let response = request
+            .multipart(form)
+            .timeout(self.config.timeout)
+            .send()
+            .await;
         read(url, response).await
     }
 
-    /// POSTs `body` and returns the `Location` the answer redirects to, if any (the brokerage
-    /// authorization page).
+    /// POSTs `body` and returns the `Location` a 3xx answer redirects to (the brokerage
+    /// authorization page); none for a 2xx; an error for any other status.
     pub async fn redirect_location(
         &self,
         endpoint: &str,
         body: &Value,
+        timeout: Duration,
     ) -> Result<Option<String>, CallError> {
         let (url, request) = self.request(endpoint)?;
         let response = request
             .json(body)
-            .timeout(TIMEOUT)
+            .timeout(timeout)
             .send()
             .await
             .map_err(|e| transport(&url, &e))?;
-        Ok(response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string))
+        let status = response.status();
+        if status.is_redirection() {
+            return Ok(response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string));
+        }
+        if status.is_success() {
+            return Ok(None);
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(CallError::Status {
+            url,
+            status: status.as_u16(),
+            body,
+        })
     }
 
     /// The URL and an authenticated POST to it.
@@ -216,6 +285,19 @@ async fn read(
     serde_json::from_str(&body).map_err(|_| CallError::NotJson { url, body })
 }
 
+/// Statuses worth asking again: too many requests, and the server's own failures.
+fn retryable(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After` in seconds (the form QuantConnect and its proxies send); an HTTP date is
+/// not read, and the backoff applies.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds = value.to_str().ok()?.trim().parse::<f64>().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
 fn transport(url: &str, e: &reqwest::Error) -> CallError {
     // reqwest's Display stops at the outermost cause ("error sending request"); the chain
     // says why (connection refused, timed out, certificate).
@@ -232,6 +314,8 @@ fn transport(url: &str, e: &reqwest::Error) -> CallError {
     CallError::Transport {
         url: url.to_string(),
         reason,
+        // A refused or failed connection never reached QuantConnect; anything later may have.
+        sent: !e.is_connect() && !e.is_builder(),
     }
 }
 
@@ -252,13 +336,16 @@ mod tests {
         let c = config(&[]);
         assert_eq!(c.base_url, DEFAULT_BASE_URL);
         assert_eq!(c.agent_name, "settle");
+        assert_eq!(c.timeout, TIMEOUT);
         assert!(c.credentials.is_none());
         let c = config(&[
             (BASE_URL_VAR, "http://127.0.0.1:4010/"),
             (AGENT_NAME_VAR, "claude"),
             (USER_ID_VAR, "1"),
             (API_TOKEN_VAR, "t"),
+            (TIMEOUT_VAR, "2.5"),
         ]);
+        assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.base_url, "http://127.0.0.1:4010");
         assert_eq!(c.agent_name, "claude");
         assert!(c.credentials.is_some());
@@ -290,7 +377,7 @@ mod tests {
         // Port 9 (discard) on loopback: were a request attempted it would fail as transport.
         let client = Client::new(config(&[(BASE_URL_VAR, "http://127.0.0.1:9")]));
         let err = client
-            .post_json("/projects/read", &Value::Null, TIMEOUT)
+            .post_json("/projects/read", &Value::Null, TIMEOUT, true)
             .await
             .unwrap_err();
         assert!(matches!(err, CallError::NoCredentials), "{err}");

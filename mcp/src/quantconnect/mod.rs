@@ -8,27 +8,36 @@
 //! * [`catalog`](mod@catalog): the tools, from QuantConnect's vendored `tools.json` (no tool written by hand).
 //! * [`schema`]: input schemas flattened for every client; closed validation schemas.
 //! * [`auth`], [`client`]: the `nonceTokenAuth` headers and the HTTP client.
-//! * `call`: one call, from arguments to answer; `answer`: summary, `structuredContent`, cuts.
+//! * `call`: one call, from arguments to answer; `lenient`: QuantConnect's coercions and
+//!   defaults; `authorize`: the brokerage authorization in two calls.
+//! * [`answer`]: the API's JSON as the answer, under a byte budget; `cut`: how it is cut.
 //!
 //! Environment (read when the server starts): `QUANTCONNECT_USER_ID`, `QUANTCONNECT_API_TOKEN`,
 //! `QUANTCONNECT_API_BASE_URL` (default `https://www.quantconnect.com/api/v2`), `AGENT_NAME`
-//! (default `settle`). The server lists these tools when the credentials are set (or when
+//! (default `settle`), `QUANTCONNECT_API_TIMEOUT` (seconds, default 30), `SETTLE_QC_ANSWER_BYTES`
+//! (the answer budget, default 20000). The server lists these tools when the credentials are set (or when
 //! `--tools` asks for them, see [`crate::toolsets`]); without credentials they answer a tool
 //! error naming the variables.
 
-mod answer;
+pub mod answer;
 pub mod auth;
+mod authorize;
 mod call;
 pub mod catalog;
 pub mod client;
+mod cut;
+mod lenient;
 pub mod schema;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::{ToolRoute, ToolRouter};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{Tool, ToolAnnotations};
 
+use answer::Answers;
+use call::Cloud;
 use catalog::{catalog, CloudTool};
 use client::{Client, Config};
 
@@ -43,11 +52,18 @@ backtest.completed is true (statistics read before then are placeholders, not ze
 success=false answers are QuantConnect's own errors, returned as data.";
 
 /// How settle's answer differs from QuantConnect's server, added to those tools' descriptions.
-const DIFFERENCES: [(&str, &str); 3] = [
+const DIFFERENCES: [(&str, &str); 4] = [
     (
         "authorize_connection",
-        "settle cannot open a browser: it logs the authorization URL to its stderr and waits \
-         up to 800 s for the authorization.",
+        "A server cannot open its user's browser, so this takes two calls: the first answers \
+         authorizationUrl; open it in a browser logged in to QuantConnect, allow access, then \
+         call again with the same model to collect the authorization (settle waits up to 800 s \
+         for it).",
+    ),
+    (
+        "read_file",
+        "File contents are never cut: a file too large for the answer is left out whole and \
+         the answer's settleFullAnswer names the resource holding everything.",
     ),
     (
         "read_mcp_server_version",
@@ -55,8 +71,8 @@ const DIFFERENCES: [(&str, &str); 3] = [
     ),
     (
         "read_latest_mcp_server_version",
-        "Served by settle, which makes no network call for this: answers the running version \
-         and says it did not check for a newer one.",
+        "Served by settle, which makes no network call for this: result is null (unknown), \
+         running is the version running, and checked is false.",
     ),
 ];
 
@@ -65,23 +81,33 @@ pub fn is_cloud_tool(name: &str) -> bool {
     catalog::find(name).is_some()
 }
 
-/// A router holding the 64 QuantConnect tools, for any server type `S` (merge it into the
-/// server's own router). The environment is read here, once.
-pub fn tool_router<S: Send + Sync + 'static>() -> ToolRouter<S> {
-    let client = Arc::new(Client::new(Config::from_env()));
+/// A router holding QuantConnect's 64 tools and `update_file`, for any server type `S` (merge
+/// it into the server's own router). The environment is read here, once; whole answers that
+/// were cut are saved under `answers_dir` ([`answers_dir`]).
+pub fn tool_router<S: Send + Sync + 'static>(answers_dir: Option<PathBuf>) -> ToolRouter<S> {
+    let cloud = Arc::new(Cloud {
+        client: Arc::new(Client::new(Config::from_env())),
+        answers: Answers::from_env(answers_dir),
+        authorizations: Default::default(),
+    });
     let mut router = ToolRouter::new();
     for tool in catalog() {
-        let client = Arc::clone(&client);
+        let cloud = Arc::clone(&cloud);
         router.add_route(ToolRoute::new_dyn(
             definition(tool),
             move |context: ToolCallContext<'_, S>| {
-                let client = Arc::clone(&client);
+                let cloud = Arc::clone(&cloud);
                 let arguments = context.arguments;
-                Box::pin(async move { Ok(call::call(tool, arguments, &client).await.into()) })
+                Box::pin(async move { Ok(call::call(tool, arguments, &cloud).await.into()) })
             },
         ));
     }
     router
+}
+
+/// Where the whole answers of a settle home are saved.
+pub fn answers_dir(home: &std::path::Path) -> PathBuf {
+    home.join("quantconnect").join("answers")
 }
 
 /// The MCP tool definition: QuantConnect's name, title and hints; a flat input schema; no
@@ -118,9 +144,9 @@ mod tests {
     struct Dummy;
 
     #[test]
-    fn the_router_lists_all_64_with_quantconnects_names_and_hints() {
-        let tools = tool_router::<Dummy>().list_all();
-        assert_eq!(tools.len(), 64);
+    fn the_router_lists_all_65_with_quantconnects_names_and_hints() {
+        let tools = tool_router::<Dummy>(None).list_all();
+        assert_eq!(tools.len(), 65);
         let get = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
         let read = get("read_backtest");
         let hints = read.annotations.as_ref().unwrap();

@@ -79,7 +79,9 @@ impl SettleServer {
                 + Self::chart_tools();
         }
         if toolsets.quantconnect {
-            tool_router += crate::quantconnect::tool_router();
+            tool_router += crate::quantconnect::tool_router(Some(
+                crate::quantconnect::answers_dir(ops.store().home()),
+            ));
         }
         SettleServer {
             ops,

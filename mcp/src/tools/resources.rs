@@ -6,7 +6,9 @@
 //!
 //! URIs: `settle://backtests/{backtest_id}/trades`, `settle://backtests/{backtest_id}/equity`,
 //! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array;
-//! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report; and
+//! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report;
+//! `settle://quantconnect/answers/{id}`, the whole of a QuantConnect answer that was cut to
+//! fit the context; and
 //! `settle://rule-language`, the whole rule language (what describe_rule_language gives in
 //! parts), for clients that attach documents rather than call tools.
 
@@ -31,6 +33,7 @@ enum Target {
     Equity(String),
     Rows(String),
     Report(String),
+    CloudAnswer,
     Language,
 }
 
@@ -65,6 +68,7 @@ fn parse(uri: &str) -> Option<Target> {
         ["backtests", id, "equity"] if !id.is_empty() => Some(Target::Equity(id.to_string())),
         ["backtests", id, "report"] if !id.is_empty() => Some(Target::Report(id.to_string())),
         ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
+        ["quantconnect", "answers", id] if !id.is_empty() => Some(Target::CloudAnswer),
         _ => None,
     }
 }
@@ -74,8 +78,9 @@ fn not_found(uri: &str) -> ErrorData {
         format!(
             "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
              settle://backtests/{{backtest_id}}/equity, settle://backtests/{{backtest_id}}/report, \
-             settle://optimizations/{{optimization_id}}/rows and settle://rule-language (see \
-             resources/list)"
+             settle://optimizations/{{optimization_id}}/rows, \
+             settle://quantconnect/answers/{{id}} (named by a cut answer's settleFullAnswer) and \
+             settle://rule-language (see resources/list)"
         ),
         None,
     )
@@ -150,7 +155,7 @@ impl SettleServer {
         Ok(out)
     }
 
-    /// `resources/templates/list`: the four URI shapes.
+    /// `resources/templates/list`: the URI shapes.
     pub(super) fn result_resource_templates() -> ListResourceTemplatesResult {
         let typed = |uri: &str, name: &str, description: &str, mime: &str| {
             ResourceTemplate::new(uri, name)
@@ -175,6 +180,11 @@ impl SettleServer {
                 "backtest report",
                 "A backtest's self-contained HTML report: metrics, caveats, pictures, trades, inputs",
                 HTML,
+            ),
+            template(
+                "settle://quantconnect/answers/{id}",
+                "whole QuantConnect answer",
+                "The whole of a QuantConnect answer that was cut to fit (its settleFullAnswer)",
             ),
             template(
                 "settle://optimizations/{optimization_id}/rows",
@@ -207,6 +217,11 @@ impl SettleServer {
                 .with_mime_type(HTML)]));
             }
             Target::Language => Ok(settle_strategies::language::describe_json()),
+            Target::CloudAnswer => {
+                let dir = crate::quantconnect::answers_dir(self.store().home());
+                Ok(crate::quantconnect::answer::read_saved(&dir, uri)
+                    .ok_or_else(|| not_found(uri))?)
+            }
             Target::Rows(id) => {
                 self.store()
                     .get_optimization(&id)
@@ -291,6 +306,10 @@ mod tests {
         assert_eq!(
             parse(&rows_uri("opt_9")),
             Some(Target::Rows("opt_9".into()))
+        );
+        assert_eq!(
+            parse("settle://quantconnect/answers/0123456789abcdef"),
+            Some(Target::CloudAnswer)
         );
         for bad in [
             "settle://backtests//trades",
