@@ -273,12 +273,12 @@ mod tests {
     fn tool_surface_names_and_schemas() {
         let (_home, s) = server();
         let all = s.tools();
-        // settle's own tools; QuantConnect's 64 are checked in `quantconnect`.
+        // settle's own tools; QuantConnect's 64 and update_file are checked in `quantconnect`.
         let tools: Vec<_> = all
             .iter()
             .filter(|t| !crate::quantconnect::is_cloud_tool(&t.name))
             .collect();
-        assert_eq!(all.len(), tools.len() + 64);
+        assert_eq!(all.len(), tools.len() + 65);
         let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
         names.sort_unstable();
         assert_eq!(
