@@ -114,7 +114,7 @@ def test_timeouts_say_whether_the_outcome_is_known_and_bad_bodies_are_named(tmp_
 def test_map_heavy_answers_fit_the_budget_and_keep_everything_in_a_resource(tmp_path):
     """A ten-year read_backtest (480 rolling windows, 300 closed trades), an optimization of
     1,500 backtests with their 21 positional statistics, and a 117,780-character file."""
-    window = {f"M{i % 12 + 1}_{2015 + i // 48}": {
+    window = {f"M{2015 + i // 12}-{i % 12 + 1:02d}-{i}": {
         "tradeStatistics": {f"s{k}": k * 0.5 for k in range(30)},
         "portfolioStatistics": {f"p{k}": k * 0.25 for k in range(30)}} for i in range(480)}
     trades = [{"symbol": {"value": "ES"}, "entryPrice": 2000.25 + i, "exitPrice": 2001.5 + i,
@@ -142,6 +142,7 @@ def test_map_heavy_answers_fit_the_budget_and_keep_everything_in_a_resource(tmp_
                 assert 0 < len(kept["rollingWindow"]) < 480
                 assert 0 < len(kept["totalPerformance"]["closedTrades"]) < 300
                 assert "/backtest/rollingWindow: kept" in note and "of 480 entries" in note, note
+                assert "  " not in note, note
                 whole = await s.read_resource(data["settleFullAnswer"])
                 assert json.loads(whole.contents[0].text) == backtest
 

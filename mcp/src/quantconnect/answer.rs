@@ -148,7 +148,8 @@ fn cut_note(
         named.push(format!("and {} more parts", cuts.len() - NAMED_CUTS));
     }
     let mut note = format!(
-        "Answer cut to fit {budget} bytes (it had {whole}): {}. Text is never shortened: a          part left out is missing whole, so never write a file back from this answer.",
+        "Answer cut to fit {budget} bytes (it had {whole}): {}. Text is never shortened: a \
+         part left out is missing whole, so never write a file back from this answer.",
         named.join("; ")
     );
     match saved {
@@ -187,7 +188,9 @@ pub fn latest_server_version(answers: &Answers, tool: &CloudTool) -> CallToolRes
         tool,
         json!({"result": null, "running": version, "checked": false}),
         vec![format!(
-            "Unknown: settle makes no network call to look up releases, so whether a version              newer than the running {version} exists was not checked. Compare with the              project's release page or package registry."
+            "Unknown: settle makes no network call to look up releases, so whether a version \
+             newer than the running {version} exists was not checked. Compare with the \
+             project's release page or package registry."
         )],
     )
 }
