@@ -20,7 +20,9 @@
 //! * [`words`]: dollars and the headline metrics in words.
 //! * [`thin`]: long equity curves cut to a few hundred points, drawdowns kept.
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
+//! * [`assess`]: the robustness verdict's statistics (costs, stability, time, luck, path).
 
+pub mod assess;
 pub mod chart;
 pub mod config;
 pub mod equity;

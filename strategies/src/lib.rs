@@ -4,12 +4,15 @@
 //! declarative JSON strategy language built on them, and [`templates`] the built-in strategies
 //! written in it. [`language`] describes the rule language to its writers and reads their rules;
 //! [`sweep`] evaluates one strategy for many parameter values from many threads; [`report`]
-//! writes a backtest of a strategy as one HTML page.
+//! writes a backtest of a strategy as one HTML page. [`run`] is the one path from a strategy
+//! and its bars to a backtest, and [`assess`] the robustness verdict built on it.
 
+pub mod assess;
 pub mod indicators;
 pub mod language;
 pub mod report;
 pub mod rules;
+pub mod run;
 pub mod sweep;
 pub mod templates;
 

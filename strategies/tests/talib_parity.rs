@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
@@ -22,22 +22,6 @@ use settle_strategies::indicators::{self as ind, MaType, StochParams};
 
 const REL_TOL: f64 = 1e-9;
 const ABS_TOL: f64 = 1e-10;
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("SETTLE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").expect("HOME is not set");
-            Path::new(&home).join(".cache/settle/venv")
-        });
-    let python = venv.join("bin/python");
-    assert!(
-        python.exists(),
-        "the TA-Lib peer venv is missing at {}: run `bash scripts/python-env.sh`",
-        venv.display()
-    );
-    python
-}
 
 /// OHLC(V) columns of one dataset.
 struct Bars {
@@ -226,7 +210,7 @@ fn compare(ours: &[f64], theirs: &[f64]) -> Option<String> {
 
 #[test]
 fn every_indicator_matches_talib_on_real_bars() {
-    let python = venv_python();
+    let python = common::venv_python();
     let data = shared_data();
     let out = tempfile::tempdir().expect("temp dir");
     let script = concat!(

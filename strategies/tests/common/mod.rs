@@ -4,7 +4,7 @@
 // Each test crate compiles this module on its own and uses only some of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use settle_data::import::{nautilus, rtl};
 use settle_data::Bars;
@@ -35,4 +35,22 @@ pub fn six_e_minutes() -> Bars {
         "6EH4",
     )
     .unwrap()
+}
+
+/// The peer venv's python (`$SETTLE_VENV`, else `~/.cache/settle/venv`). Fails, never skips,
+/// when it is missing.
+pub fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("SETTLE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").expect("HOME is not set");
+            Path::new(&home).join(".cache/settle/venv")
+        });
+    let python = venv.join("bin/python");
+    assert!(
+        python.exists(),
+        "the peer venv is missing at {}: run `bash scripts/python-env.sh`",
+        venv.display()
+    );
+    python
 }

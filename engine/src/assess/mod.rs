@@ -1,0 +1,288 @@
+//! The robustness verdict: is the edge real, or fitted noise?
+//!
+//! The statistics here are pure functions of one backtest's trades, daily equity and window
+//! bars, plus the results of the reruns they ask for (other costs, neighbouring parameters),
+//! which the caller makes (`settle_strategies::assess`). [`judge`] turns them into a verdict,
+//! robust / fragile / likely overfit (or insufficient), with each reason a number beside its
+//! threshold. Formulas and thresholds: `docs/METRICS.md`, "Robustness verdict".
+//!
+//! * [`rng`]: the one seeded random stream (SplitMix64), so the verdict is deterministic.
+//! * [`time`]: P&L by year, by thirds, and the best days' share.
+//! * [`path`]: the drawdown bootstrap and the longest losing streak.
+//! * [`null`]: the same trades at random times.
+
+pub mod null;
+pub mod path;
+pub mod rng;
+pub mod time;
+
+use serde::Serialize;
+
+use crate::words::dollars;
+
+/// Fewer trades than this give no verdict.
+pub const MIN_TRADES: usize = 30;
+/// Resamples of the drawdown bootstrap, and runs of the null test.
+pub const RESAMPLES: usize = 1000;
+/// The seeds of the bootstrap's and the null test's streams.
+pub const BOOTSTRAP_SEED: u64 = 0x5E77_1E00_0000_0001;
+pub const NULL_SEED: u64 = 0x5E77_1E00_0000_0002;
+/// Share of neighbours that must stay profitable.
+pub const STABLE_SHARE: f64 = 0.6;
+/// Deflated Sharpe below which the result is likely luck, and below which it is fragile.
+pub const DSR_OVERFIT: f64 = 0.5;
+pub const DSR_ROBUST: f64 = 0.95;
+/// Null-test p-value above which chance did as well.
+pub const NULL_P: f64 = 0.05;
+/// The bootstrap's 95th-percentile drawdown, as a share of the starting capital, above
+/// which the path is fragile.
+pub const DRAWDOWN_SHARE: f64 = 0.5;
+
+/// The verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Robust,
+    Fragile,
+    LikelyOverfit,
+    Insufficient,
+}
+
+impl Verdict {
+    /// As the JSON says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Robust => "robust",
+            Verdict::Fragile => "fragile",
+            Verdict::LikelyOverfit => "likely_overfit",
+            Verdict::Insufficient => "insufficient",
+        }
+    }
+}
+
+/// The result at other costs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Costs {
+    pub pnl_no_costs: f64,
+    pub pnl_modeled: f64,
+    pub pnl_double_costs: f64,
+    /// Gross P&L over the modeled costs of the 1× run; none without costs.
+    pub break_even_multiple: Option<f64>,
+    /// Dollars per contract per side (commission and slippage) at which the P&L is zero.
+    pub break_even_per_side: Option<f64>,
+    /// Modeled dollars per contract per side: commission + slippage ticks × tick value.
+    pub modeled_per_side: f64,
+}
+
+/// The strategy at its neighbouring parameter values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stability {
+    pub neighbours: usize,
+    pub profitable: usize,
+    /// The worst and the median neighbour's total P&L (nearest rank).
+    pub worst_pnl: f64,
+    pub median_pnl: f64,
+}
+
+/// The Deflated Sharpe of the daily returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Luck {
+    pub deflated_sharpe: f64,
+    pub trials: usize,
+    /// Daily returns it rests on.
+    pub observations: usize,
+}
+
+/// Everything [`judge`] weighs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    pub trades: usize,
+    pub total_pnl: f64,
+    pub starting_capital: f64,
+    pub costs: Option<Costs>,
+    pub stability: Option<Stability>,
+    pub years: Vec<time::YearPnl>,
+    pub thirds: [f64; 3],
+    pub days: usize,
+    pub best_days: usize,
+    pub best_days_share: Option<f64>,
+    pub luck: Option<Luck>,
+    /// Why there is no Deflated Sharpe, when there is none.
+    pub luck_unavailable: Option<String>,
+    pub null: Option<null::NullTest>,
+    pub drawdowns: Option<path::DrawdownBootstrap>,
+    pub losing_streak: usize,
+    pub losing_streak_dollars: f64,
+}
+
+/// One reason of the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// `sample`, `costs`, `stability`, `time`, `luck` or `path`.
+    pub check: &'static str,
+    /// True when the check passed.
+    pub passed: bool,
+    /// Whether a failure makes the verdict likely overfit (luck) rather than fragile.
+    #[serde(skip)]
+    overfit: bool,
+    /// The number, its threshold and what it rests on, in words.
+    pub text: String,
+}
+
+fn reason(check: &'static str, passed: bool, text: String) -> Reason {
+    Reason {
+        check,
+        passed,
+        overfit: false,
+        text,
+    }
+}
+
+/// The verdict and its reasons, failed checks first (in check order), then passed ones.
+pub fn judge(e: &Evidence) -> (Verdict, Vec<Reason>) {
+    if e.trades < MIN_TRADES {
+        let text = format!(
+            "{} trades: a verdict needs at least {MIN_TRADES}; widen the window or loosen the \
+             entry rules",
+            e.trades
+        );
+        return (Verdict::Insufficient, vec![reason("sample", false, text)]);
+    }
+    let mut reasons = Vec::new();
+    if let Some(c) = &e.costs {
+        let mut text = format!(
+            "P&L {} at no costs, {} as modeled, {} at 2× costs (needs > 0)",
+            dollars(c.pnl_no_costs),
+            dollars(c.pnl_modeled),
+            dollars(c.pnl_double_costs)
+        );
+        if let (Some(k), Some(side)) = (c.break_even_multiple, c.break_even_per_side) {
+            text.push_str(&format!(
+                "; break-even at {k:.2}× the modeled costs, {} per contract per side (modeled {})",
+                dollars(side),
+                dollars(c.modeled_per_side)
+            ));
+        }
+        reasons.push(reason("costs", c.pnl_double_costs > 0.0, text));
+    }
+    if let Some(s) = e.stability.as_ref().filter(|s| s.neighbours > 0) {
+        let share = s.profitable as f64 / s.neighbours as f64;
+        reasons.push(reason(
+            "stability",
+            share >= STABLE_SHARE,
+            format!(
+                "{} of {} neighbouring parameter sets profitable ({:.0}%, needs ≥ {:.0}%); \
+                 worst {}, median {}",
+                s.profitable,
+                s.neighbours,
+                share * 100.0,
+                STABLE_SHARE * 100.0,
+                dollars(s.worst_pnl),
+                dollars(s.median_pnl)
+            ),
+        ));
+    }
+    let good_thirds = e.thirds.iter().filter(|p| **p > 0.0).count();
+    let good_years = e.years.iter().filter(|y| y.pnl > 0.0).count();
+    reasons.push(reason(
+        "time",
+        good_thirds >= 2,
+        format!(
+            "{good_thirds} of 3 thirds of the window profitable (needs ≥ 2): {}, {}, {}; \
+             {good_years} of {} calendar years profitable ({} days)",
+            dollars(e.thirds[0]),
+            dollars(e.thirds[1]),
+            dollars(e.thirds[2]),
+            e.years.len(),
+            e.days
+        ),
+    ));
+    match e.best_days_share {
+        Some(share) => reasons.push(reason(
+            "time",
+            share <= 1.0,
+            format!(
+                "the best {} of {} days made {:.0}% of the P&L (needs ≤ 100%: without them it \
+                 must still make money)",
+                e.best_days,
+                e.days,
+                share * 100.0
+            ),
+        )),
+        None => reasons.push(reason(
+            "time",
+            false,
+            format!("total P&L {} is not a gain", dollars(e.total_pnl)),
+        )),
+    }
+    match &e.luck {
+        Some(l) => reasons.push(Reason {
+            overfit: l.deflated_sharpe < DSR_OVERFIT,
+            ..reason(
+                "luck",
+                l.deflated_sharpe >= DSR_ROBUST,
+                format!(
+                    "Deflated Sharpe {:.3} over {} trials and {} daily returns (needs ≥ {DSR_ROBUST}; \
+                     below {DSR_OVERFIT}: likely luck)",
+                    l.deflated_sharpe, l.trials, l.observations
+                ),
+            )
+        }),
+        None => {
+            let why = e.luck_unavailable.as_deref().unwrap_or("not computed");
+            reasons.push(reason("luck", false, format!("no Deflated Sharpe: {why}")));
+        }
+    }
+    if let Some(n) = &e.null {
+        reasons.push(Reason {
+            overfit: n.p_value > NULL_P,
+            ..reason(
+                "luck",
+                n.p_value <= NULL_P,
+                format!(
+                    "null test p = {:.3} (needs ≤ {NULL_P}): {} of {} runs of the same trades at \
+                     random times made at least {} (their median {})",
+                    n.p_value,
+                    n.beats,
+                    n.runs,
+                    dollars(n.actual_total),
+                    dollars(n.median_total)
+                ),
+            )
+        });
+    }
+    if let Some(d) = &e.drawdowns {
+        let share = d.p95 / e.starting_capital;
+        reasons.push(reason(
+            "path",
+            share <= DRAWDOWN_SHARE,
+            format!(
+                "bootstrap drawdown median {}, 95th percentile {} ({:.0}% of the starting \
+                 capital, needs ≤ {:.0}%; {} resamples of {} trades); longest losing streak {} \
+                 trades, {}",
+                dollars(d.median),
+                dollars(d.p95),
+                share * 100.0,
+                DRAWDOWN_SHARE * 100.0,
+                d.resamples,
+                d.trades,
+                e.losing_streak,
+                dollars(e.losing_streak_dollars)
+            ),
+        ));
+    }
+    let verdict = if reasons.iter().any(|r| !r.passed && r.overfit) {
+        Verdict::LikelyOverfit
+    } else if reasons.iter().any(|r| !r.passed) {
+        Verdict::Fragile
+    } else {
+        Verdict::Robust
+    };
+    reasons.sort_by_key(|r| r.passed);
+    (verdict, reasons)
+}
