@@ -172,6 +172,12 @@ pub trait Backend: Send + Sync + 'static {
         Err(UNWIRED.into())
     }
 
+    /// The robustness verdict of a backtest of `definition` (`settle_strategies::assess`), as
+    /// its JSON, with `trials` strategies counted as tried.
+    fn assess(&self, _definition: &Value, _trials: usize) -> BackendResult<Value> {
+        Err(UNWIRED.into())
+    }
+
     /// Every default the language filled into `definition` that `input`'s rules did not
     /// state (inspect_strategy shows them). None by default.
     fn filled_defaults(&self, _input: &StrategyInput, _definition: &Value) -> Vec<FilledDefault> {

@@ -582,6 +582,26 @@ impl Store {
     }
 
     /// The optimization of `session_id` whose run is in flight, if any (at most one).
+    /// Sweep combinations finished in the session on versions in `artifact_ids`: trials the
+    /// Deflated Sharpe of an assessment counts besides the versions themselves.
+    pub fn optimization_row_count(
+        &self,
+        session_id: &str,
+        artifact_ids: &[String],
+    ) -> DbResult<u64> {
+        let conn = self.lock();
+        let mut total = 0u64;
+        let mut stmt = conn.prepare(
+            "SELECT COUNT(*) FROM optimization_rows r JOIN optimizations o \
+             ON r.optimization_id = o.optimization_id WHERE o.session_id = ?1 AND o.artifact_id = ?2",
+        )?;
+        for id in artifact_ids {
+            let n: i64 = stmt.query_row(rusqlite::params![session_id, id], |r| r.get(0))?;
+            total += n as u64;
+        }
+        Ok(total)
+    }
+
     pub fn running_optimization(&self, session_id: &str) -> DbResult<Option<OptimizationRecord>> {
         let id: Option<String> = self
             .lock()

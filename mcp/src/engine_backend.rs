@@ -19,6 +19,7 @@ use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
+use settle_strategies::run::{self, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::{language, templates};
 
@@ -60,42 +61,18 @@ impl EngineBackend {
     }
 }
 
-/// One backtest of a stored definition and what it ran on.
-struct Ran {
-    strategy: Strategy,
-    bars: Bars,
-    cfg: BacktestConfig,
-    result: settle_engine::BacktestResult,
-}
-
 impl EngineBackend {
     /// Backtests `definition` on its series with the daily curve only (the per-bar one, 16
     /// bytes a bar, 16 MB for a million minutes, is not built); `ctx`, when given, may cancel
-    /// it between its steps.
+    /// it between its steps. The same path as `settle backtest`: [`run::backtest_compiled`].
     fn backtest(&self, definition: &Value, ctx: Option<&JobContext>) -> BackendResult<Ran> {
-        let cancelled = || ctx.is_some_and(JobContext::is_cancelled);
         let strategy = from_definition(definition)?;
         let c = compile(&strategy)?;
-        if cancelled() {
-            return Err("cancelled before the backtest started".into());
-        }
         let bars = self.series(&c)?;
-        let signals = rules::signals(&c, &bars, c.spec)
-            .map_err(|e| format!("computing the strategy's signals: {e}"))?;
-        if cancelled() {
-            return Err("cancelled before the backtest ran".into());
-        }
-        let cfg = BacktestConfig {
-            equity_curve: EquityCurve::Daily,
-            ..rules::to_config(&c)
-        };
-        let result = settle_engine::backtest(&bars, c.spec, &signals, &cfg)
-            .map_err(|e| format!("backtest: {e}"))?;
-        Ok(Ran {
-            strategy,
-            bars,
-            cfg,
-            result,
+        let cancelled = || ctx.is_some_and(JobContext::is_cancelled);
+        run::backtest_compiled(c, bars, Some(EquityCurve::Daily), &cancelled).map_err(|e| match e {
+            RunError::Cancelled => "cancelled before the backtest ran".to_string(),
+            e => e.to_string(),
         })
     }
 }
@@ -216,6 +193,13 @@ impl Backend for EngineBackend {
         )
         .map_err(|e| format!("the report: {e}"))?;
         Ok((page, headline(&ran.result.metrics)))
+    }
+
+    fn assess(&self, definition: &Value, trials: usize) -> BackendResult<Value> {
+        let ran = self.backtest(definition, None)?;
+        let assessment = settle_strategies::assess::assess(&ran, trials, &|| false)
+            .map_err(|e| e.to_string())?;
+        serde_json::to_value(&assessment).map_err(|e| format!("the assessment: {e}"))
     }
 
     fn templates(&self) -> Vec<TemplateInfo> {

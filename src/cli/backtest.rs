@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use settle_data::store::Store;
 use settle_data::{spec, BarSize, Bars};
-use settle_engine::{BacktestConfig, BacktestResult};
 use settle_strategies::rules::{self, Strategy, ValidationError};
+pub(super) use settle_strategies::run::{self, Ran};
 use settle_strategies::templates;
 
 /// Which strategy to run, on which series and window: shared by `settle backtest` and
@@ -138,14 +138,6 @@ fn readable(v: &serde_json::Value) -> String {
     }
 }
 
-/// A strategy run on its series from the store: what a report needs besides the result.
-pub(super) struct Ran {
-    pub strategy: Strategy,
-    pub bars: Bars,
-    pub cfg: BacktestConfig,
-    pub result: BacktestResult,
-}
-
 /// Backtests the strategy `source` names, with `params` applied, on its series in `home`.
 pub(super) fn run_strategy(
     home: &Path,
@@ -160,21 +152,13 @@ pub(super) fn run_strategy(
         strategy.contract.as_deref(),
         compiled.bar_size,
     )?;
-    run_on(strategy, bars)
+    Ok(run::backtest_compiled(compiled, bars, None, &|| false)?)
 }
 
 /// Backtests `strategy` on `bars`.
 pub(super) fn run_on(strategy: Strategy, bars: Bars) -> anyhow::Result<Ran> {
     let compiled = rules::compile(&strategy).map_err(explain)?;
-    let signals = rules::signals(&compiled, &bars, compiled.spec)?;
-    let cfg = rules::to_config(&compiled);
-    let result = settle_engine::backtest(&bars, compiled.spec, &signals, &cfg)?;
-    Ok(Ran {
-        strategy,
-        bars,
-        cfg,
-        result,
-    })
+    Ok(run::backtest_compiled(compiled, bars, None, &|| false)?)
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! The command-line interface: one subcommand per module.
 
+mod assess;
 mod backtest;
 mod bench;
 mod data;
@@ -39,6 +40,8 @@ enum Command {
     Backtest(backtest::BacktestArgs),
     /// Write one backtest as a self-contained HTML page: pictures, metrics, trades, inputs.
     Report(report::ReportArgs),
+    /// Is the edge real? A verdict (robust, fragile, likely overfit) with its reasons.
+    Assess(assess::AssessArgs),
     /// Sweep a strategy's parameters over a grid (or one shard of it); `sweep merge` joins shards.
     Sweep(sweep::SweepArgs),
     /// Check strategy files; list templates.
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => demo::run(&home, &a),
         Command::Backtest(a) => backtest::run(&home, &a),
         Command::Report(a) => report::run(&home, &a),
+        Command::Assess(a) => assess::run(&home, &a),
         Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),

@@ -310,3 +310,42 @@ def test_pictures_and_the_report_are_files_and_resources(tmp_path):
             assert wrong.is_error and "art_nope" in wrong.content[0].text
 
     run(go())
+
+
+def test_the_verdict_over_mcp_is_the_clis_and_counts_the_ledger(tmp_path):
+    """assess_strategy gives `settle assess --json`'s verdict and reasons, word for word, with
+    the session's versions on the symbol and bar size counted as trials."""
+    import_cl_daily(tmp_path)
+
+    def cli_assess(trials):
+        out = subprocess.run([settle_bin(), "--home", str(tmp_path), "assess", "--template", "sma_cross",
+                              "--symbol", "CL", "--window", "all", "--trials", str(trials), "--json"],
+                             check=True, capture_output=True, text=True, timeout=300)
+        return json.loads(out.stdout)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "verdict"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"})
+            await wait(s, {**made, "session_id": sid, "task": "strategy_op"})
+            res = await s.call_tool("assess_strategy", {"session_id": sid, "artifact_id": made["artifact_id"]})
+            assert not res.is_error, res.content[0].text
+            assert size(res) < 8_000, size(res)
+            first = res.structured_content
+            cli = cli_assess(1)
+            assert first["trials"] == 1 and first["trades"] == cli["evidence"]["trades"]
+            assert first["verdict"] == cli["verdict"]
+            assert first["reasons"] == [{"check": r["check"], "passed": r["passed"], "text": r["text"]}
+                                        for r in cli["reasons"]]
+            # A second version on CL daily is a second trial.
+            other = await call(s, "create_strategy", {
+                "session_id": sid, "description": "faster", "symbol": "CL", "template": "sma_cross",
+                "window": "all", "parameters": [{"key": "fast", "value": 5}]})
+            await wait(s, {**other, "session_id": sid, "task": "strategy_op"})
+            again = await call(s, "assess_strategy", {"session_id": sid, "artifact_id": made["artifact_id"]})
+            assert again["trials"] == 2
+            luck = next(r["text"] for r in again["reasons"] if "Deflated" in r["text"])
+            assert luck == next(r["text"] for r in cli_assess(2)["reasons"] if "Deflated" in r["text"])
+    run(go())

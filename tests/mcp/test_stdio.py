@@ -11,7 +11,7 @@ EXPECTED_TOOLS = {
     "get_backtest", "setup_optimization", "run_optimization", "get_optimization",
     "wait_for_completion", "cancel_task", "list_symbols", "get_contract_specs",
     "list_templates", "list_datasets", "describe_rule_language", "import_data", "get_backtest_chart",
-    "get_backtest_report",
+    "get_backtest_report", "assess_strategy",
     "get_optimization_chart",
 }
 

@@ -227,9 +227,12 @@ pub fn judge(e: &Evidence) -> (Verdict, Vec<Reason>) {
                 "luck",
                 l.deflated_sharpe >= DSR_ROBUST,
                 format!(
-                    "Deflated Sharpe {:.3} over {} trials and {} daily returns (needs ≥ {DSR_ROBUST}; \
-                     below {DSR_OVERFIT}: likely luck)",
-                    l.deflated_sharpe, l.trials, l.observations
+                    "Deflated Sharpe {:.3} over {} trial{} and {} daily returns (needs ≥ \
+                     {DSR_ROBUST}; below {DSR_OVERFIT}: likely luck)",
+                    l.deflated_sharpe,
+                    l.trials,
+                    if l.trials == 1 { "" } else { "s" },
+                    l.observations
                 ),
             )
         }),

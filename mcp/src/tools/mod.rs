@@ -4,6 +4,7 @@
 //! The tool methods are public so a program (or a bench) can call them in-process with
 //! [`Args`](crate::Args); an MCP client reaches the same methods through `tools/call`.
 
+mod assess;
 pub mod charts;
 pub mod imports;
 pub mod language;
@@ -76,7 +77,8 @@ impl SettleServer {
                 + Self::sweep_tools()
                 + Self::language_tools()
                 + Self::import_tools()
-                + Self::chart_tools();
+                + Self::chart_tools()
+                + Self::assess_tools();
         }
         if toolsets.quantconnect {
             tool_router += crate::quantconnect::tool_router(Some(
@@ -284,6 +286,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "assess_strategy",
                 "backtest_existing_strategy",
                 "cancel_task",
                 "create_session",

@@ -1,0 +1,122 @@
+//! `assess_strategy`: is the edge real? The robustness verdict of a strategy version, the
+//! same as `settle assess` gives (one library path, `settle_strategies::assess`), with the
+//! Deflated Sharpe deflated for every trial in the session's ledger.
+
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::SettleServer;
+use crate::args::Args;
+use crate::reply::{fix, input_schema, output_schema, reply, ToolResult};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessArgs {
+    pub session_id: String,
+    /// The strategy version to judge.
+    pub artifact_id: String,
+}
+
+/// One reason of the verdict.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReasonOut {
+    /// costs, stability, time, luck, path or sample.
+    pub check: String,
+    pub passed: bool,
+    /// The number, its threshold and what it rests on.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AssessOut {
+    /// robust, fragile, likely_overfit or insufficient.
+    pub verdict: String,
+    /// Failed checks first.
+    pub reasons: Vec<ReasonOut>,
+    /// Strategies counted as tried for the Deflated Sharpe: this session's versions on the same
+    /// symbol and bar size, and their sweep combinations.
+    pub trials: u64,
+    pub trades: u64,
+}
+
+#[tool_router(router = assess_tools, vis = "pub(super)")]
+impl SettleServer {
+    #[tool(
+        description = "Is the edge real? Judge a strategy version robust, fragile or likely_overfit (insufficient under 30 trades), each reason a number beside its threshold: costs (P&L at 0x, 1x, 2x costs; break-even cost per side), stability (neighbouring parameter values), time (thirds of the window, years, the best 5% of days), luck (Deflated Sharpe over every trial in this session on the symbol and bar size; a null test of the same trades at random times) and path risk (bootstrap drawdowns, losing streak). Deterministic: the same version gives the same verdict. Thresholds: docs/METRICS.md.",
+        input_schema = input_schema::<AssessArgs>(),
+        output_schema = output_schema(),
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    pub async fn assess_strategy(&self, Args(a): Args<AssessArgs>) -> ToolResult<AssessOut> {
+        let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
+        let trials = self.trials(&s)?;
+        let backend = self.backend.clone();
+        let definition = s.definition.clone();
+        let value =
+            tokio::task::spawn_blocking(move || backend.assess(&definition, trials as usize))
+                .await
+                .map_err(|e| fix(format!("the assessment stopped: {e}")))?
+                .map_err(fix)?;
+        let out = to_out(&value, trials);
+        let failed: Vec<&str> = out
+            .reasons
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.check.as_str())
+            .collect();
+        reply(
+            format!(
+                "{} {}: {} ({} trades, {} trials counted){}",
+                s.ticker,
+                a.artifact_id,
+                out.verdict.replace('_', " "),
+                out.trades,
+                trials,
+                if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; failed: {}", failed.join(", "))
+                }
+            ),
+            out,
+        )
+    }
+}
+
+impl SettleServer {
+    /// The ledger's trials for version `s`: the session's versions on its symbol and bar size,
+    /// plus their sweep combinations.
+    fn trials(&self, s: &crate::model::StrategyRecord) -> Result<u64, crate::reply::Failure> {
+        let key = |d: &Value| (d.get("symbol").cloned(), d.get("bar_size").cloned());
+        let same: Vec<String> = self
+            .store()
+            .list_strategies(&s.session_id)?
+            .into_iter()
+            .filter(|v| key(&v.definition) == key(&s.definition))
+            .map(|v| v.artifact_id)
+            .collect();
+        let rows = self.store().optimization_row_count(&s.session_id, &same)?;
+        Ok((same.len() as u64 + rows).max(1))
+    }
+}
+
+fn to_out(v: &Value, trials: u64) -> AssessOut {
+    let reasons = v["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| ReasonOut {
+            check: r["check"].as_str().unwrap_or_default().to_string(),
+            passed: r["passed"].as_bool().unwrap_or(false),
+            text: r["text"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    AssessOut {
+        verdict: v["verdict"].as_str().unwrap_or_default().to_string(),
+        reasons,
+        trials,
+        trades: v["evidence"]["trades"].as_u64().unwrap_or(0),
+    }
+}
