@@ -86,7 +86,25 @@ def prism():
             proc.kill()
 
 
-class Listener:
+class Served:
+    """A local HTTP server on a free loopback port, serving `handler` under /api/v2 on its own
+    thread while the `with` block runs."""
+
+    def serve(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v2"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Listener(Served):
     """Records POSTs; answers each with the next queued (status, JSON) for its path, else 200
     with {"success": true, "errors": []}."""
 
@@ -113,20 +131,11 @@ class Listener:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v2"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
     def answer(self, path: str, status: int, body):
         self.answers.setdefault(path, []).append((status, body))
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def json_body(request) -> dict:
@@ -216,7 +225,7 @@ def _read_body(handler) -> bytes:
     return handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
 
 
-class ValidatingListener:
+class ValidatingListener(Served):
     """A local stand-in for QuantConnect's API (`url` ends in /api/v2) that refuses what
     QuantConnect would refuse, and records why in `failures`:
 
@@ -289,9 +298,7 @@ class ValidatingListener:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{API_PREFIX}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
 
     def answer(self, path: str, status: int, body, headers=None, delay: float = 0):
         """Queues an answer for the next valid POST to `path` (with the /api/v2 prefix).
@@ -300,13 +307,6 @@ class ValidatingListener:
         with self.lock:
             self.answers.setdefault(path, []).append((status, body, dict(headers or {}), delay))
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
     # (status, body, why) QuantConnect would answer instead of the queued answer, or None
     # when the request is one it accepts.
