@@ -19,20 +19,17 @@ use settle_data::store::Store;
 use settle_data::Bars;
 use settle_engine::chart::walk_forward_png;
 use settle_engine::report::SweepSection;
-use settle_engine::sweep::walkforward::{walk_forward, FoldPlan, WalkForwardSpec};
+use settle_engine::sweep::walkforward::FoldPlan;
 use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
     SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
-use settle_engine::EquityCurve;
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 
 use super::backtest::{explain, load_strategy, StrategySource};
 
-mod guard;
-
-use guard::{Collector, Guards, Holdout, PBO_BUDGET};
+use settle_strategies::guards::{self as guard, guarded_sweep, GuardPlan, GuardedSweep, Guards};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -229,56 +226,41 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     }
 
     let cfg = rules::to_config(&compiled);
-    let (capital, rf) = (cfg.starting_capital, cfg.risk_free_rate);
-    let guarded = !a.no_guards;
-    // The trading dates of the strategy's window: where holdout and walk-forward folds fall.
-    let dates: Vec<_> = if guarded {
-        let r = evaluator.backtest(&[]).map_err(|e| anyhow!(e))?;
-        r.daily_equity.iter().map(|d| d.date).collect()
-    } else {
-        Vec::new()
-    };
-    let holdout = match a.holdout {
-        Some(share) => Some(
-            FoldPlan::Holdout {
-                in_sample_fraction: 1.0 - share,
-            }
-            .folds(&dates)
-            .map_err(|e| anyhow!("--holdout: {e}"))?[0],
-        ),
-        None => None,
-    };
-    if let Some(plan) = a.walk_forward {
-        plan.folds(&dates)
-            .map_err(|e| anyhow!("--walk-forward: {e}"))?;
-    }
-    // The window the sweep (and the guards) judge: the in-sample part under --holdout.
-    let window = holdout.map_or(cfg.window, |f| f.in_sample);
-    let collector = (guarded
-        && grid.total_combinations().saturating_mul(dates.len()) <= PBO_BUDGET)
-        .then(|| Collector::new(capital, rf));
-    let result = match &collector {
-        Some(c) => sweep::run(
-            &grid,
-            &spec,
-            |p| {
-                Ok(c.record(
-                    p,
-                    evaluator.backtest_in(p, Some(window), EquityCurve::Daily)?,
-                ))
-            },
-            &cancel,
-            &tick,
-        ),
-        None => sweep::run(
-            &grid,
-            &spec,
-            |p| evaluator.metrics_in(p, Some(window)),
-            &cancel,
-            &tick,
-        ),
-    };
+    let plan = (!a.no_guards).then_some(GuardPlan {
+        holdout: a.holdout,
+        walk_forward: a.walk_forward,
+        pbo_blocks: a.pbo_blocks,
+    });
+    // The walk-forward's length (folds × grid) is known once its folds are planned.
+    let wf_bar = progress_bar(0, a.output.json);
+    let GuardedSweep {
+        result,
+        window,
+        dates,
+        mut guards,
+        walk_forward,
+    } = guarded_sweep(
+        &evaluator,
+        &cfg,
+        &grid,
+        &spec,
+        plan.as_ref(),
+        &cancel,
+        &tick,
+        &|_, _| {},
+        &|p: Progress| {
+            wf_bar.set_length(p.total as u64);
+            wf_bar.set_position(p.done as u64)
+        },
+    )
+    .map_err(|e| match e.strip_prefix("walk_forward") {
+        // The library names the plan's fields; the command line names its flags.
+        Some(rest) => anyhow!("--walk-forward{rest}"),
+        None if e.starts_with("holdout") => anyhow!("--{e}"),
+        None => anyhow!(e),
+    })?;
     bar.finish_and_clear();
+    wf_bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     if result.cancelled {
         eprintln!(
@@ -300,74 +282,15 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             (result.completed * bars.len()) as f64 / secs,
         );
     }
-    // A cancelled sweep is partial: judging its best would mislead, so no guards.
     let mut walk_forward_picture = None;
-    let guards = (guarded && !result.cancelled).then(|| {
-        let mut g = Guards::judge(
-            &result,
-            window,
-            collector.as_ref(),
-            a.pbo_blocks,
-            |p| evaluator.backtest_in(p, Some(window), EquityCurve::Daily),
-            capital,
-            rf,
-        );
-        if let (Some(folds), Some(best)) = (holdout, &result.best_result) {
-            match evaluator.backtest_in(&best.params, Some(folds.out_of_sample), EquityCurve::Daily)
-            {
-                Ok(r) => {
-                    g.holdout = Some(Holdout {
-                        in_sample: folds.in_sample,
-                        out_of_sample: folds.out_of_sample,
-                        chosen: best.clone(),
-                        out_of_sample_metrics: r.metrics,
-                    })
-                }
-                Err(e) => g.unavailable.push(format!("holdout: {e}")),
-            }
-        } else if holdout.is_some() {
-            g.unavailable
-                .push("holdout: no combination meets the constraints in sample".into());
+    if let (Some(w), Some(g), true) = (&walk_forward, guards.as_mut(), a.report.is_some()) {
+        let title = format!("walk-forward of {}, {} folds", strategy.name, w.folds.len());
+        let (width, height) = settle_engine::chart::SIZE;
+        match walk_forward_png(w, &dates, &title, width, height) {
+            Ok(d) => walk_forward_picture = Some(d.image),
+            Err(e) => g.unavailable.push(format!("walk-forward picture: {e}")),
         }
-        if let Some(plan) = a.walk_forward {
-            // Its length (folds × grid) is known once the folds are planned.
-            let bar = progress_bar(0, a.output.json);
-            let wf = walk_forward(
-                &grid,
-                &spec,
-                &dates,
-                &WalkForwardSpec {
-                    plan,
-                    starting_capital: capital,
-                    risk_free_rate: rf,
-                },
-                // The stitched curve's drawdown needs every bar.
-                |p, w| evaluator.backtest_in(p, Some(w), EquityCurve::PerBar),
-                &cancel,
-                &|p: Progress| {
-                    bar.set_length(p.total as u64);
-                    bar.set_position(p.done as u64)
-                },
-            );
-            bar.finish_and_clear();
-            match wf {
-                Ok(w) => {
-                    if a.report.is_some() {
-                        let title =
-                            format!("walk-forward of {}, {} folds", strategy.name, w.folds.len());
-                        let (width, height) = settle_engine::chart::SIZE;
-                        match walk_forward_png(&w, &dates, &title, width, height) {
-                            Ok(d) => walk_forward_picture = Some(d.image),
-                            Err(e) => g.unavailable.push(format!("walk-forward picture: {e}")),
-                        }
-                    }
-                    g.walk_forward = Some(w.into())
-                }
-                Err(e) => g.unavailable.push(format!("walkForward: {e}")),
-            }
-        }
-        g
-    });
+    }
     print_summary(&result, &a.output, guards.as_ref())?;
     if let Some(path) = &a.report {
         let best = result.best_result.as_ref().ok_or_else(|| {
@@ -551,7 +474,9 @@ fn print_summary(
         println!("  first failure (combination {}): {}", f.index, f.reason);
     }
     if let Some(g) = guards {
-        g.print(&result.spec.objective.metric);
+        for line in g.lines(&result.spec.objective.metric) {
+            println!("{line}");
+        }
     }
     Ok(())
 }

@@ -5,9 +5,11 @@
 //! written in it. [`language`] describes the rule language to its writers and reads their rules;
 //! [`sweep`] evaluates one strategy for many parameter values from many threads; [`report`]
 //! writes a backtest of a strategy as one HTML page. [`run`] is the one path from a strategy
-//! and its bars to a backtest, and [`assess`] the robustness verdict built on it.
+//! and its bars to a backtest, [`assess`] the robustness verdict built on it, and [`guards`]
+//! a sweep with its overfitting guards (DSR, PBO, holdout, walk-forward).
 
 pub mod assess;
+pub mod guards;
 pub mod indicators;
 pub mod language;
 pub mod report;

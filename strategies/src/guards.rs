@@ -1,30 +1,192 @@
-//! The overfitting guards of `settle sweep`: the Deflated Sharpe Ratio of the best result, the
+//! The overfitting guards of a sweep: the Deflated Sharpe Ratio of the best result, the
 //! Probability of Backtest Overfitting of the whole grid, an out-of-sample holdout and rolling
 //! walk-forward analysis, all through `settle_engine::sweep` (formulas in docs/METRICS.md,
-//! "Overfitting guards").
+//! "Overfitting guards"). [`guarded_sweep`] runs a sweep with its guards; `settle sweep` and
+//! the MCP optimizations both call it, so they judge a grid the same way.
 //!
-//! The guards judge the sweep the trader chooses from: the whole window, or with `--holdout`
+//! The guards judge the sweep the trader chooses from: the whole window, or with a holdout
 //! its in-sample part. DSR needs the best combination's daily returns and every trial's
 //! Sharpe ratio; PBO needs every combination's daily returns, which are collected while the
 //! sweep runs (one backtest per combination, not two) as long as the T × N matrix fits
 //! [`PBO_BUDGET`].
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes, DeflatedSharpe};
 use settle_engine::sweep::pbo::{pbo, MAX_BLOCKS};
-use settle_engine::sweep::walkforward::{FoldPlan, WalkForwardResult};
-use settle_engine::sweep::{Ranked, SweepResult};
-use settle_engine::{BacktestResult, Metrics, Window};
+use settle_engine::sweep::walkforward::{
+    walk_forward, FoldPlan, WalkForwardResult, WalkForwardSpec,
+};
+use settle_engine::sweep::{self, Grid, Progress, Ranked, SweepResult, SweepSpec};
+use settle_engine::{BacktestConfig, BacktestResult, EquityCurve, Metrics, Window};
+
+use crate::sweep::Evaluator;
+
+/// Which guards a sweep runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GuardPlan {
+    /// Share of the window's trading dates held out at its end.
+    pub holdout: Option<f64>,
+    pub walk_forward: Option<FoldPlan>,
+    /// S, the CSCV blocks of the PBO.
+    pub pbo_blocks: usize,
+}
+
+/// A sweep and what its guards found.
+#[derive(Debug)]
+pub struct GuardedSweep {
+    pub result: SweepResult,
+    /// The window the sweep judged: the strategy's, or its in-sample part under a holdout.
+    pub window: Window,
+    /// The trading dates of the strategy's window (empty without guards).
+    pub dates: Vec<NaiveDate>,
+    /// `None` without guards, and for a cancelled sweep (its best is the best of a part).
+    pub guards: Option<Guards>,
+    pub walk_forward: Option<WalkForwardResult>,
+}
+
+/// Runs the sweep of `grid` over `evaluator`'s strategy and, with a `plan`, its guards.
+/// `finished` sees every combination as it finishes (the MCP server writes them down);
+/// `walk_forward_progress` follows the walk-forward's own runs. A plan the data cannot hold
+/// (a holdout or folds longer than the window) is an error before anything runs.
+#[allow(clippy::too_many_arguments)]
+pub fn guarded_sweep(
+    evaluator: &Evaluator,
+    cfg: &BacktestConfig,
+    grid: &Grid,
+    spec: &SweepSpec,
+    plan: Option<&GuardPlan>,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+    finished: &(dyn Fn(usize, &Result<Metrics, String>) + Sync),
+    walk_forward_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<GuardedSweep, String> {
+    let (capital, rf) = (cfg.starting_capital, cfg.risk_free_rate);
+    let dates: Vec<NaiveDate> = match plan {
+        Some(_) => evaluator
+            .backtest_in(&[], None, EquityCurve::Daily)?
+            .daily_equity
+            .iter()
+            .map(|d| d.date)
+            .collect(),
+        None => Vec::new(),
+    };
+    let holdout = match plan.and_then(|p| p.holdout) {
+        Some(share) => Some(
+            FoldPlan::Holdout {
+                in_sample_fraction: 1.0 - share,
+            }
+            .folds(&dates)
+            .map_err(|e| format!("holdout: {e}"))?[0],
+        ),
+        None => None,
+    };
+    if let Some(wf) = plan.and_then(|p| p.walk_forward) {
+        wf.folds(&dates).map_err(|e| format!("walk_forward: {e}"))?;
+    }
+    let window = holdout.map_or(cfg.window, |f| f.in_sample);
+    let collector = (plan.is_some()
+        && grid.total_combinations().saturating_mul(dates.len()) <= PBO_BUDGET)
+        .then(|| Collector::new(capital, rf));
+    let result = match &collector {
+        Some(c) => sweep::run_observed(
+            grid,
+            spec,
+            |p| {
+                Ok(c.record(
+                    p,
+                    evaluator.backtest_in(p, Some(window), EquityCurve::Daily)?,
+                ))
+            },
+            cancel,
+            progress,
+            finished,
+        ),
+        None => sweep::run_observed(
+            grid,
+            spec,
+            |p| evaluator.metrics_in(p, Some(window)),
+            cancel,
+            progress,
+            finished,
+        ),
+    };
+    let mut out = GuardedSweep {
+        result,
+        window,
+        dates,
+        guards: None,
+        walk_forward: None,
+    };
+    let Some(plan) = plan.filter(|_| !out.result.cancelled) else {
+        return Ok(out);
+    };
+    let mut g = Guards::judge(
+        &out.result,
+        window,
+        collector.as_ref(),
+        plan.pbo_blocks,
+        |p| evaluator.backtest_in(p, Some(window), EquityCurve::Daily),
+        capital,
+        rf,
+    );
+    match (holdout, &out.result.best_result) {
+        (Some(folds), Some(best)) => {
+            match evaluator.backtest_in(&best.params, Some(folds.out_of_sample), EquityCurve::Daily)
+            {
+                Ok(r) => {
+                    g.holdout = Some(Holdout {
+                        in_sample: folds.in_sample,
+                        out_of_sample: folds.out_of_sample,
+                        chosen: best.clone(),
+                        out_of_sample_metrics: r.metrics,
+                    })
+                }
+                Err(e) => g.unavailable.push(format!("holdout: {e}")),
+            }
+        }
+        (Some(_), None) => g
+            .unavailable
+            .push("holdout: no combination meets the constraints in sample".into()),
+        (None, _) => {}
+    }
+    if let Some(wf_plan) = plan.walk_forward {
+        let wf = walk_forward(
+            grid,
+            spec,
+            &out.dates,
+            &WalkForwardSpec {
+                plan: wf_plan,
+                starting_capital: capital,
+                risk_free_rate: rf,
+            },
+            // The stitched curve's drawdown needs every bar.
+            |p, w| evaluator.backtest_in(p, Some(w), EquityCurve::PerBar),
+            cancel,
+            walk_forward_progress,
+        );
+        match wf {
+            Ok(w) => {
+                g.walk_forward = Some(WalkForward::from(&w));
+                out.walk_forward = Some(w);
+            }
+            Err(e) => g.unavailable.push(format!("walkForward: {e}")),
+        }
+    }
+    out.guards = Some(g);
+    Ok(out)
+}
 
 /// The most daily returns (combinations × dates) kept for PBO: 25 million, 200 MB.
-pub(super) const PBO_BUDGET: usize = 25_000_000;
+pub const PBO_BUDGET: usize = 25_000_000;
 
 /// Parses `--holdout`: `20%` or `0.2`, the share of trading dates held out at the end.
-pub(super) fn parse_holdout(text: &str) -> Result<f64, String> {
+pub fn parse_holdout(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.trim().strip_suffix('%') {
         Some(p) => (p, 100.0),
         None => (text.trim(), 1.0),
@@ -44,7 +206,7 @@ pub(super) fn parse_holdout(text: &str) -> Result<f64, String> {
 
 /// Parses `--pbo-blocks`: CSCV needs an even number of blocks, and C(16, 8) = 12,870 splits is
 /// the most [`pbo`] takes.
-pub(super) fn parse_blocks(text: &str) -> Result<usize, String> {
+pub fn parse_blocks(text: &str) -> Result<usize, String> {
     text.trim()
         .parse::<usize>()
         .ok()
@@ -54,7 +216,7 @@ pub(super) fn parse_blocks(text: &str) -> Result<usize, String> {
 
 /// Parses `--walk-forward train=N,test=M[,step=K]`, counts of trading dates; `step` defaults
 /// to `test`, so out-of-sample folds tile the data with no gap.
-pub(super) fn parse_walk_forward(text: &str) -> Result<FoldPlan, String> {
+pub fn parse_walk_forward(text: &str) -> Result<FoldPlan, String> {
     let (mut train, mut test, mut step) = (None, None, None);
     for part in text.split(',') {
         let (key, value) = part
@@ -91,14 +253,14 @@ pub(super) fn parse_walk_forward(text: &str) -> Result<FoldPlan, String> {
 /// Daily returns of every combination of the judged sweep, gathered while it runs. The sweep
 /// hands the evaluator parameter values, not combination indices, so they are keyed by the
 /// values' bits.
-pub(super) struct Collector {
+struct Collector {
     starting_capital: f64,
     risk_free_rate: f64,
     returns: Mutex<HashMap<Vec<u64>, Vec<f64>>>,
 }
 
 impl Collector {
-    pub fn new(starting_capital: f64, risk_free_rate: f64) -> Collector {
+    fn new(starting_capital: f64, risk_free_rate: f64) -> Collector {
         Collector {
             starting_capital,
             risk_free_rate,
@@ -108,7 +270,7 @@ impl Collector {
 
     /// Keeps `r`'s daily returns (the ones `sharpeRatio` is computed from) and returns its
     /// metrics.
-    pub fn record(&self, params: &[(String, f64)], r: BacktestResult) -> Metrics {
+    fn record(&self, params: &[(String, f64)], r: BacktestResult) -> Metrics {
         let key = params.iter().map(|(_, v)| v.to_bits()).collect();
         let column = self.daily_returns(&r);
         // A poisoned lock only means another combination panicked mid-insert.
@@ -132,7 +294,7 @@ impl Collector {
 /// PBO without its per-split detail (C(16, 8) = 12,870 splits would swamp the summary).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct PboBrief {
+pub struct PboBrief {
     pub pbo: f64,
     /// T, N, S and the number of splits C(S, S/2).
     pub periods: usize,
@@ -144,7 +306,7 @@ pub(super) struct PboBrief {
 /// The holdout: the in-sample best backtested once on the held-out dates.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Holdout {
+pub struct Holdout {
     pub in_sample: Window,
     pub out_of_sample: Window,
     /// The in-sample sweep's best (its metrics are in-sample).
@@ -155,7 +317,7 @@ pub(super) struct Holdout {
 /// One walk-forward fold, without its in-sample table.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct FoldBrief {
+pub struct FoldBrief {
     pub in_sample: Window,
     pub out_of_sample: Window,
     pub params: Vec<(String, f64)>,
@@ -167,7 +329,7 @@ pub(super) struct FoldBrief {
 /// Rolling walk-forward: every fold and the metrics of the stitched out-of-sample curve.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct WalkForward {
+pub struct WalkForward {
     pub plan: FoldPlan,
     pub planned_folds: usize,
     pub cancelled: bool,
@@ -176,24 +338,24 @@ pub(super) struct WalkForward {
     pub stitched_metrics: Option<Metrics>,
 }
 
-impl From<WalkForwardResult> for WalkForward {
-    fn from(w: WalkForwardResult) -> Self {
+impl From<&WalkForwardResult> for WalkForward {
+    fn from(w: &WalkForwardResult) -> Self {
         WalkForward {
             plan: w.spec.plan,
             planned_folds: w.planned_folds,
             cancelled: w.cancelled,
             folds: w
                 .folds
-                .into_iter()
+                .iter()
                 .map(|f| FoldBrief {
                     in_sample: f.windows.in_sample,
                     out_of_sample: f.windows.out_of_sample,
-                    params: f.chosen.params,
+                    params: f.chosen.params.clone(),
                     in_sample_objective: f.chosen.objective,
-                    out_of_sample_metrics: f.out_of_sample.metrics,
+                    out_of_sample_metrics: f.out_of_sample.metrics.clone(),
                 })
                 .collect(),
-            stitched_metrics: w.metrics,
+            stitched_metrics: w.metrics.clone(),
         }
     }
 }
@@ -202,7 +364,7 @@ impl From<WalkForwardResult> for WalkForward {
 /// reason in `unavailable`.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Guards {
+pub struct Guards {
     /// The window of the judged sweep.
     pub window: Option<Window>,
     pub deflated_sharpe: Option<DeflatedSharpe>,
@@ -216,7 +378,7 @@ impl Guards {
     /// DSR and PBO of `sweep`. `collected` holds every finished combination's returns (or is
     /// `None` when the matrix was over budget); `rerun` backtests one combination when the
     /// best's returns were not collected.
-    pub fn judge(
+    fn judge(
         sweep: &SweepResult,
         window: Window,
         collected: Option<&Collector>,
@@ -275,13 +437,6 @@ impl Guards {
             },
         }
         g
-    }
-
-    /// The human summary, after the sweep's own.
-    pub fn print(&self, objective: &str) {
-        for line in self.lines(objective) {
-            println!("{line}");
-        }
     }
 
     /// The summary's lines (the report lists them too).
