@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use settle_engine::sweep::{Grid, SweepSpec};
+pub use settle_strategies::guards::GuardPlan;
 
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
@@ -67,6 +68,19 @@ pub struct SweepEnd {
     /// What the sweep traded and its caveats (from the best combination's run).
     #[serde(default)]
     pub facts: Option<RunFacts>,
+    /// Probability of Backtest Overfitting of the grid (CSCV), when computed.
+    #[serde(default)]
+    pub pbo: Option<f64>,
+    /// The in-sample best on the held-out dates, when a holdout was asked for.
+    #[serde(default)]
+    pub holdout: Option<Metrics>,
+    /// The stitched out-of-sample result of the walk-forward, when one was asked for.
+    #[serde(default)]
+    pub walk_forward: Option<Metrics>,
+    /// The guards in words, as `settle sweep` prints them (what was not computed and why
+    /// included).
+    #[serde(default)]
+    pub guard_lines: Vec<String>,
 }
 
 /// The Deflated Sharpe Ratio (Bailey & López de Prado 2014) of a sweep's best combination:
@@ -142,11 +156,13 @@ pub trait Backend: Send + Sync + 'static {
     ///
     /// `spec` picks the best combination, which a sweep that ran to the end judges with the
     /// Deflated Sharpe Ratio ([`SweepEnd`]).
+    #[allow(clippy::too_many_arguments)]
     fn run_sweep(
         &self,
         definition: &Value,
         grid: &Grid,
         spec: &SweepSpec,
+        guards: &GuardPlan,
         ctx: &JobContext,
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd>;
@@ -213,6 +229,7 @@ impl Backend for Unwired {
         _: &Value,
         _: &Grid,
         _: &SweepSpec,
+        _: &GuardPlan,
         _: &JobContext,
         _: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {

@@ -13,11 +13,10 @@ use std::time::Duration;
 use serde_json::Value;
 use settle_data::store::Store;
 use settle_data::{Bars, DataError};
-use settle_engine::metrics::daily_returns;
-use settle_engine::sweep::dsr::{deflated_sharpe, trial_sharpes};
-use settle_engine::sweep::{self, Grid, SweepResult, SweepSpec};
+use settle_engine::sweep::{Grid, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
+use settle_strategies::guards::{guarded_sweep, GuardPlan, Guards};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::run::{self, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
@@ -136,6 +135,7 @@ impl Backend for EngineBackend {
         definition: &Value,
         grid: &Grid,
         spec: &SweepSpec,
+        plan: &GuardPlan,
         ctx: &JobContext,
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
@@ -149,36 +149,71 @@ impl Backend for EngineBackend {
         std::thread::scope(|scope| {
             let writer = scope.spawn(|| write_rows(rx, grid, ctx, &stop, on_rows));
             // The sweep runs on this thread, so a caller's `ThreadPool::install` picks the pool.
-            let result = sweep::run_observed(
+            let cfg = rules::to_config(&c);
+            let swept = guarded_sweep(
+                &evaluator,
+                &cfg,
                 grid,
                 spec,
-                |p| evaluator.metrics(p),
+                Some(plan),
                 &stop,
                 &|_| {},
                 // A send fails only once the writer gave up on an error it will return.
                 &|index, outcome| drop(tx.send((index, outcome.clone()))),
+                &|_| {},
             );
             drop(tx);
             writer
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            let swept = swept?;
+            let result = &swept.result;
             // The best combination's run (or the first's, when none ranks) says what the sweep
-            // traded and its caveats; the best's also gives the daily returns the DSR judges.
-            let cfg = rules::to_config(&c);
+            // traded and its caveats.
             let best = result.best_result.as_ref();
             let params = best.map_or_else(|| grid.params(0), |b| b.params.clone());
-            let run = evaluator.backtest_in(&params, None, EquityCurve::Daily);
+            let run = evaluator.backtest_in(&params, Some(swept.window), EquityCurve::Daily);
             let facts = run.as_ref().ok().map(|r| facts(r, &cfg));
-            let (deflated_sharpe, deflated_sharpe_unavailable) =
-                match deflated_best(&result, run, &cfg) {
-                    Ok(d) => (Some(d), None),
-                    Err(why) => (None, Some(why)),
-                };
-            Ok(SweepEnd {
-                deflated_sharpe,
-                deflated_sharpe_unavailable,
+            let mut end = SweepEnd {
                 facts,
-            })
+                ..SweepEnd::default()
+            };
+            match (&swept.guards, best) {
+                (None, _) => {
+                    end.deflated_sharpe_unavailable = Some(
+                        "the sweep was cancelled; only a complete grid's best is judged".into(),
+                    )
+                }
+                (Some(g), best) => {
+                    end.deflated_sharpe =
+                        g.deflated_sharpe
+                            .as_ref()
+                            .zip(best)
+                            .map(|(d, b)| BestDeflatedSharpe {
+                                combo_index: b.index as u64,
+                                deflated_sharpe: d.deflated_sharpe,
+                                trials: d.trials as u64,
+                                sharpe: d.best.sharpe,
+                                expected_max_sharpe: d.expected_max_sharpe,
+                            });
+                    end.deflated_sharpe_unavailable = end
+                        .deflated_sharpe
+                        .is_none()
+                        .then(|| unavailable(g, "deflatedSharpe"));
+                    end.pbo = g.pbo.as_ref().map(|p| p.pbo);
+                    end.holdout = g
+                        .holdout
+                        .as_ref()
+                        .map(|h| headline(&h.out_of_sample_metrics));
+                    end.walk_forward = g
+                        .walk_forward
+                        .as_ref()
+                        .and_then(|w| w.stitched_metrics.as_ref())
+                        .map(headline);
+                    end.guard_lines = g.lines(&spec.objective.metric);
+                }
+            }
+            Ok(end)
         })
     }
 
@@ -323,31 +358,13 @@ fn write_rows(
     failure.map_or(Ok(()), Err)
 }
 
-/// The DSR of `result`'s best, as `settle sweep` judges it: `run` is the best backtested
-/// again for its daily returns, the trials being every finished combination's Sharpe ratio.
-/// A cancelled sweep is partial, and judging its best would mislead.
-fn deflated_best(
-    result: &SweepResult,
-    run: Result<settle_engine::BacktestResult, String>,
-    cfg: &settle_engine::BacktestConfig,
-) -> Result<BestDeflatedSharpe, String> {
-    if result.cancelled {
-        return Err("the sweep was cancelled; only a complete grid's best is judged".into());
-    }
-    let best = result
-        .best_result
-        .as_ref()
-        .ok_or("no combination has a defined value of the ranking metric")?;
-    let run = run?;
-    let returns = daily_returns(&run.daily_equity, cfg.starting_capital, cfg.risk_free_rate);
-    let d = deflated_sharpe(&returns, &trial_sharpes(result)).map_err(|e| e.to_string())?;
-    Ok(BestDeflatedSharpe {
-        combo_index: best.index as u64,
-        deflated_sharpe: d.deflated_sharpe,
-        trials: d.trials as u64,
-        sharpe: d.best.sharpe,
-        expected_max_sharpe: d.expected_max_sharpe,
-    })
+/// Why guard `name` was not computed, from the guards' own list.
+fn unavailable(g: &Guards, name: &str) -> String {
+    g.unavailable
+        .iter()
+        .find_map(|u| u.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+        .unwrap_or("not computed")
+        .to_string()
 }
 
 /// Combination `index` of `grid` and its outcome, as the server stores it.

@@ -12,6 +12,7 @@ use settle_data::import::rtl;
 use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::deflated_sharpe;
 use settle_engine::sweep::{Grid, Objective, Param, SweepSpec};
+use settle_mcp::backend::GuardPlan;
 use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput, SweepEnd};
 use settle_mcp::db::Store as Db;
 use settle_mcp::model::{
@@ -278,10 +279,22 @@ async fn sweep_rows(
         .start(kick, move |ctx| {
             let mut rows = Vec::new();
             let end = pool.install(|| {
-                backend.run_sweep(&definition, &grid, &total_pnl_max(), ctx, &mut |batch| {
-                    rows.extend_from_slice(batch);
-                    Ok(())
-                })
+                let plan = GuardPlan {
+                    holdout: None,
+                    walk_forward: None,
+                    pbo_blocks: 16,
+                };
+                backend.run_sweep(
+                    &definition,
+                    &grid,
+                    &total_pnl_max(),
+                    &plan,
+                    ctx,
+                    &mut |batch| {
+                        rows.extend_from_slice(batch);
+                        Ok(())
+                    },
+                )
             })?;
             Ok(json!({ "rows": rows, "end": end }))
         })

@@ -349,3 +349,56 @@ def test_the_verdict_over_mcp_is_the_clis_and_counts_the_ledger(tmp_path):
             luck = next(r["text"] for r in again["reasons"] if "Deflated" in r["text"])
             assert luck == next(r["text"] for r in cli_assess(2)["reasons"] if "Deflated" in r["text"])
     run(go())
+
+
+def test_sweep_guards_over_mcp_are_the_clis(tmp_path):
+    """setup_optimization's holdout and walk_forward run settle sweep's guards: the same
+    Deflated Sharpe, PBO, held-out and stitched walk-forward results as `settle sweep --json`."""
+    import_cl_daily(tmp_path)
+    grid = ["--param", "fast=5:20:5", "--param", "slow=40:60:10"]
+
+    def cli_sweep(*plan):
+        out = subprocess.run([settle_bin(), "--home", str(tmp_path), "sweep", "--template", "sma_cross",
+                              "--symbol", "CL", "--window", "all", *grid, "--objective", "totalPnl:max",
+                              *plan, "--json"], check=True, capture_output=True, text=True, timeout=300)
+        return json.loads(out.stdout)["overfitting"]
+
+    async def sweep(s, sid, art, **plan):
+        setup = await call(s, "setup_optimization", {
+            "session_id": sid, "artifact_id": art, **plan,
+            "parameters": [{"key": "fast", "min": 5, "max": 20, "step": 5},
+                           {"key": "slow", "min": 40, "max": 60, "step": 10}]})
+        kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": setup["optimization_id"]})
+        assert (await wait(s, kick))["status"] == "succeeded"
+        res = await s.call_tool("get_optimization", {"session_id": sid,
+                                                     "optimization_id": setup["optimization_id"]})
+        # Over the 8 KB of default answers by the out-of-sample metrics asked for.
+        assert not res.is_error and size(res) < 10_000, size(res)
+        return res.structured_content
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "guards"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"})
+            await wait(s, {**made, "session_id": sid, "task": "strategy_op"})
+            art = made["artifact_id"]
+
+            held = await sweep(s, sid, art, holdout="20%")
+            cli = cli_sweep("--holdout", "20%")
+            assert held["deflated_sharpe_ratio"] == cli["deflatedSharpe"]["deflatedSharpe"]
+            assert held["pbo"] == cli["pbo"]["pbo"]
+            assert held["holdout_out_of_sample"]["totalPnl"] == cli["holdout"]["outOfSampleMetrics"]["totalPnl"]
+            assert "guards_not_computed" not in held
+
+            walked = await sweep(s, sid, art, walk_forward="train=750,test=250")
+            cli = cli_sweep("--walk-forward", "train=750,test=250")
+            assert walked["walk_forward_out_of_sample"]["totalPnl"] == cli["walkForward"]["stitchedMetrics"]["totalPnl"]
+            assert walked["pbo"] == cli["pbo"]["pbo"]
+
+            bad = await s.call_tool("setup_optimization", {
+                "session_id": sid, "artifact_id": art, "holdout": "120%",
+                "parameters": [{"key": "fast", "min": 5, "max": 20, "step": 5}]})
+            assert bad.is_error and "below 100%" in bad.content[0].text, bad.content[0].text
+    run(go())

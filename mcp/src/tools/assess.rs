@@ -44,7 +44,7 @@ pub struct AssessOut {
 #[tool_router(router = assess_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "Is the edge real? Judge a strategy version robust, fragile or likely_overfit (insufficient under 30 trades), each reason a number beside its threshold: costs (P&L at 0x, 1x, 2x costs; break-even cost per side), stability (neighbouring parameter values), time (thirds of the window, years, the best 5% of days), luck (Deflated Sharpe over every trial in this session on the symbol and bar size; a null test of the same trades at random times) and path risk (bootstrap drawdowns, losing streak). Deterministic: the same version gives the same verdict. Thresholds: docs/METRICS.md.",
+        description = "Is the edge real? Verdict robust, fragile, likely_overfit (or insufficient under 30 trades) for a version, each reason a number and its threshold: costs (0x/1x/2x, break-even), neighbouring parameters, thirds and years, best 5% of days, Deflated Sharpe over every trial in this session, a null test of the same trades at random times, bootstrap drawdowns. Deterministic.",
         input_schema = input_schema::<AssessArgs>(),
         output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)

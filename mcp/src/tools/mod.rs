@@ -412,6 +412,7 @@ mod flow_tests {
             _: &Value,
             grid: &Grid,
             _: &SweepSpec,
+            _: &crate::backend::GuardPlan,
             ctx: &JobContext,
             on_rows: &mut RowSink<'_>,
         ) -> BackendResult<SweepEnd> {

@@ -2,12 +2,14 @@
 //! `get_optimization`. Every finished combination is written as it finishes.
 
 use crate::args::Args;
-use crate::backend::SweepEnd;
+use crate::backend::{GuardPlan, SweepEnd};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use settle_engine::sweep::walkforward::FoldPlan;
 use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepSpec};
+use settle_strategies::guards;
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
@@ -101,6 +103,10 @@ pub struct SetupArgs {
     /// Metric that picks best_result.
     #[serde(default)]
     pub rank_by: RankBy,
+    /// Hold out the window's last share, e.g. "20%": sweep in sample, run the best on the rest.
+    pub holdout: Option<String>,
+    /// Rolling walk-forward in trading dates, "train=500,test=125[,step=125]".
+    pub walk_forward: Option<String>,
 }
 
 /// Stored as the optimization's config.
@@ -108,7 +114,25 @@ pub struct SetupArgs {
 struct SweepConfig {
     rank_by: RankBy,
     grid: Vec<SweptParameter>,
+    #[serde(default)]
+    holdout: Option<f64>,
+    #[serde(default)]
+    walk_forward: Option<FoldPlan>,
 }
+
+impl SweepConfig {
+    /// The guards its sweep runs: DSR and PBO always, holdout and walk-forward as set up.
+    fn guards(&self) -> GuardPlan {
+        GuardPlan {
+            holdout: self.holdout,
+            walk_forward: self.walk_forward,
+            pbo_blocks: PBO_BLOCKS,
+        }
+    }
+}
+
+/// CSCV blocks of the PBO, as `settle sweep`'s default.
+const PBO_BLOCKS: usize = 16;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SweptParameter {
@@ -175,6 +199,18 @@ pub struct OptimizationSummary {
     pub deflated_sharpe_ratio: Option<f64>,
     /// Finished combinations with a Sharpe ratio, the trials deflated_sharpe_ratio counts.
     pub deflated_sharpe_trials: Option<u64>,
+    /// Probability of Backtest Overfitting of the grid (CSCV, 16 blocks): the share of splits
+    /// where the in-sample best ranks in the bottom half out of sample; null until complete.
+    pub pbo: Option<f64>,
+    /// The in-sample best on the held-out dates (setup_optimization holdout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout_out_of_sample: Option<crate::model::Metrics>,
+    /// The stitched out-of-sample result of the walk-forward (setup_optimization walk_forward).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk_forward_out_of_sample: Option<crate::model::Metrics>,
+    /// Guards that could not be computed, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guards_not_computed: Vec<String>,
     /// Finished combinations without a single trade (never best_result).
     pub no_trade_count: u64,
     /// What the sweep traded (series, resolved window, costs) and every caveat, from its
@@ -210,7 +246,7 @@ impl OptimizationSummary {
             None => String::new(),
         };
         format!(
-            "Optimization {} {}: {}/{} done, {} failed, {} without trades{}.{best}{}{}",
+            "Optimization {} {}: {}/{} done, {} failed, {} without trades{}.{best}{}{}{}",
             self.optimization_id,
             self.status,
             self.completed,
@@ -222,11 +258,35 @@ impl OptimizationSummary {
                 .map(|f| format!(" on {}", f.window_text()))
                 .unwrap_or_default(),
             self.deflated_sharpe_text(),
+            self.guards_text(),
             self.facts
                 .as_ref()
                 .map(RunFacts::caveat_text)
                 .unwrap_or_default()
         )
+    }
+
+    /// PBO and the out-of-sample results in words.
+    fn guards_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(p) = self.pbo {
+            out.push_str(&format!(" PBO {p:.3}."));
+        }
+        for (name, m) in [
+            (
+                "Holdout (the in-sample best on the held-out dates)",
+                &self.holdout_out_of_sample,
+            ),
+            (
+                "Walk-forward, stitched out of sample",
+                &self.walk_forward_out_of_sample,
+            ),
+        ] {
+            if let Some(m) = m {
+                out.push_str(&format!(" {name}: {}.", m.text()));
+            }
+        }
+        out
     }
 
     /// One line on the best's Deflated Sharpe Ratio, or why there is none.
@@ -310,9 +370,27 @@ impl SettleServer {
                 values: values.clone(),
             })
             .collect();
+        if a.holdout.is_some() && a.walk_forward.is_some() {
+            return Err(fix(
+                "holdout and walk_forward are two plans: give one (a holdout judges one \
+                 in-sample pick; a walk-forward re-picks on every fold)",
+            ));
+        }
         let config = SweepConfig {
             rank_by: a.rank_by,
             grid: grid.clone(),
+            holdout: a
+                .holdout
+                .as_deref()
+                .map(guards::parse_holdout)
+                .transpose()
+                .map_err(|e| fix(format!("holdout: {e}")))?,
+            walk_forward: a
+                .walk_forward
+                .as_deref()
+                .map(guards::parse_walk_forward)
+                .transpose()
+                .map_err(|e| fix(format!("walk_forward: {e}")))?,
         };
         let id = self.store().create_optimization(
             &s,
@@ -390,6 +468,7 @@ impl SettleServer {
                         &artifact.definition,
                         &grid,
                         &config.rank_by.spec(),
+                        &config.guards(),
                         ctx,
                         &mut |rows| {
                             failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
@@ -404,6 +483,10 @@ impl SettleServer {
                         "deflated_sharpe": end.deflated_sharpe,
                         "deflated_sharpe_unavailable": end.deflated_sharpe_unavailable,
                         "facts": end.facts,
+                        "pbo": end.pbo,
+                        "holdout": end.holdout,
+                        "walk_forward": end.walk_forward,
+                        "guard_lines": end.guard_lines,
                     }))
                 },
             )
@@ -530,6 +613,15 @@ impl SettleServer {
                 .filter(|r| r.metrics.as_ref().is_some_and(|m| m.trade_count == 0))
                 .count() as u64,
             facts: end.facts,
+            pbo: end.pbo,
+            holdout_out_of_sample: end.holdout,
+            walk_forward_out_of_sample: end.walk_forward,
+            guards_not_computed: end
+                .guard_lines
+                .iter()
+                .filter_map(|l| l.trim().strip_prefix("not computed: "))
+                .map(str::to_string)
+                .collect(),
             deflated_sharpe_ratio: judged.as_ref().map(|d| d.deflated_sharpe),
             deflated_sharpe_trials: judged.as_ref().map(|d| d.trials),
             deflated_sharpe_note: note,
