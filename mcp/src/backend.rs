@@ -99,6 +99,15 @@ pub struct BestDeflatedSharpe {
     pub expected_max_sharpe: f64,
 }
 
+/// How a strategy to assess was found: the strategies tried and, for the best of a sweep, its
+/// parameter values and the sweep's PBO.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pick {
+    pub trials: usize,
+    pub parameters: Vec<(String, f64)>,
+    pub pbo: Option<f64>,
+}
+
 /// A strategy template (`list_templates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateInfo {
@@ -189,8 +198,8 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// The robustness verdict of a backtest of `definition` (`settle_strategies::assess`), as
-    /// its JSON, with `trials` strategies counted as tried.
-    fn assess(&self, _definition: &Value, _trials: usize) -> BackendResult<Value> {
+    /// its JSON.
+    fn assess(&self, _definition: &Value, _pick: &Pick) -> BackendResult<Value> {
         Err(UNWIRED.into())
     }
 

@@ -24,7 +24,7 @@ use settle_strategies::{language, templates};
 
 use crate::backend::{
     Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
-    FilledDefault, RowSink, StrategyInput, SweepEnd, TemplateInfo,
+    FilledDefault, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
@@ -230,9 +230,28 @@ impl Backend for EngineBackend {
         Ok((page, headline(&ran.result.metrics)))
     }
 
-    fn assess(&self, definition: &Value, trials: usize) -> BackendResult<Value> {
-        let ran = self.backtest(definition, None)?;
-        let assessment = settle_strategies::assess::assess(&ran, trials, &|| false)
+    fn assess(&self, definition: &Value, pick: &Pick) -> BackendResult<Value> {
+        let definition = if pick.parameters.is_empty() {
+            definition.clone()
+        } else {
+            let kv: Vec<(&str, f64)> = pick
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect();
+            let s = rules::with_parameters(&from_definition(definition)?, &kv).map_err(|e| {
+                format!(
+                    "the sweep's best: {}",
+                    e.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
+            to_json(&s)
+        };
+        let ran = self.backtest(&definition, None)?;
+        let assessment = settle_strategies::assess::assess(&ran, pick.trials, pick.pbo, &|| false)
             .map_err(|e| e.to_string())?;
         serde_json::to_value(&assessment).map_err(|e| format!("the assessment: {e}"))
     }

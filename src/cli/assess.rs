@@ -26,7 +26,7 @@ pub fn run(home: &Path, a: &AssessArgs) -> anyhow::Result<()> {
         anyhow::bail!("--trials: at least 1 (this strategy itself)");
     }
     let ran = run_strategy(home, &a.source, &a.params)?;
-    let assessment = settle_strategies::assess::assess(&ran, a.trials, &|| false)?;
+    let assessment = settle_strategies::assess::assess(&ran, a.trials, None, &|| false)?;
     if a.json {
         println!("{}", serde_json::to_string(&assessment)?);
         return Ok(());

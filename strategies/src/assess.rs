@@ -31,10 +31,12 @@ pub struct Assessment {
 }
 
 /// Assesses the backtest `ran`; `trials` is how many strategies were tried to find this one
-/// (the session's ledger over MCP, `--trials` on the command line), at least 1.
+/// (the session's ledger over MCP, `--trials` on the command line), at least 1; `pbo` is the
+/// PBO of the sweep it was picked from, when it was.
 pub fn assess(
     ran: &Ran,
     trials: usize,
+    pbo: Option<f64>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Assessment, RunError> {
     let r = &ran.result;
@@ -63,6 +65,7 @@ pub fn assess(
         luck,
         luck_unavailable,
         null: null_test(ran),
+        pbo,
         drawdowns: path::drawdown_bootstrap(
             &net,
             capital,

@@ -75,7 +75,7 @@ fn reference(ran: &Ran) -> Value {
 #[test]
 fn every_statistic_matches_the_independent_reference() {
     let ran = cl_sma_cross();
-    let a = assess(&ran, 1, &|| false).unwrap();
+    let a = assess(&ran, 1, None, &|| false).unwrap();
     let e = &a.evidence;
     assert!(e.trades >= 30, "{} trades", e.trades);
     let py = reference(&ran);
@@ -136,7 +136,7 @@ fn every_statistic_matches_the_independent_reference() {
 #[test]
 fn costs_follow_the_trades_own_gross_and_costs_and_the_verdict_is_deterministic() {
     let ran = cl_sma_cross();
-    let a = assess(&ran, 1, &|| false).unwrap();
+    let a = assess(&ran, 1, None, &|| false).unwrap();
     let c = a.evidence.costs.as_ref().unwrap();
     let trades = &ran.result.trades;
     let gross: f64 = trades.iter().map(|t| t.gross_pnl).sum();
@@ -158,19 +158,26 @@ fn costs_follow_the_trades_own_gross_and_costs_and_the_verdict_is_deterministic(
     );
     // Two integer parameters, both a step from their bounds: 3 × 3 − 1 neighbours.
     assert_eq!(a.evidence.stability.as_ref().unwrap().neighbours, 8);
-    let again = assess(&ran, 1, &|| false).unwrap();
+    let again = assess(&ran, 1, None, &|| false).unwrap();
     assert_eq!(
         serde_json::to_string(&a).unwrap(),
         serde_json::to_string(&again).unwrap()
     );
     assert!(a.reasons.iter().any(|r| r.check == "luck"));
     // More trials can only lower the Deflated Sharpe.
-    let many = assess(&ran, 200, &|| false).unwrap();
+    let many = assess(&ran, 200, None, &|| false).unwrap();
     let dsr = |x: &settle_strategies::assess::Assessment| {
         x.evidence.luck.as_ref().unwrap().deflated_sharpe
     };
     assert!(dsr(&many) < dsr(&a), "{} vs {}", dsr(&many), dsr(&a));
     assert_ne!(a.verdict, Verdict::Insufficient);
+    // A pick from a sweep whose PBO is over one half is likely overfit, whatever else holds.
+    let picked = assess(&ran, 1, Some(0.6), &|| false).unwrap();
+    assert_eq!(picked.verdict, Verdict::LikelyOverfit);
+    assert!(picked
+        .reasons
+        .iter()
+        .any(|r| !r.passed && r.text.starts_with("PBO 0.600")));
 }
 
 #[test]
@@ -178,14 +185,14 @@ fn too_few_trades_say_how_many_are_needed_and_a_cancel_stops() {
     let mut s = templates::get("sma_cross", "CL").unwrap();
     s.window = "2023-01-01..2023-03-31".into();
     let ran = backtest(s, common::cl_daily(), Some(EquityCurve::Daily), &|| false).unwrap();
-    let a = assess(&ran, 1, &|| false).unwrap();
+    let a = assess(&ran, 1, None, &|| false).unwrap();
     assert_eq!(a.verdict, Verdict::Insufficient);
     assert!(
         a.reasons[0].text.contains("at least 30"),
         "{}",
         a.reasons[0].text
     );
-    let cancelled = assess(&ran, 1, &|| true);
+    let cancelled = assess(&ran, 1, None, &|| true);
     assert!(matches!(
         cancelled,
         Err(settle_strategies::run::RunError::Cancelled)

@@ -363,6 +363,8 @@ def test_sweep_guards_over_mcp_are_the_clis(tmp_path):
                               *plan, "--json"], check=True, capture_output=True, text=True, timeout=300)
         return json.loads(out.stdout)["overfitting"]
 
+    held_id = []
+
     async def sweep(s, sid, art, **plan):
         setup = await call(s, "setup_optimization", {
             "session_id": sid, "artifact_id": art, **plan,
@@ -370,6 +372,7 @@ def test_sweep_guards_over_mcp_are_the_clis(tmp_path):
                            {"key": "slow", "min": 40, "max": 60, "step": 10}]})
         kick = await call(s, "run_optimization", {"session_id": sid, "optimization_id": setup["optimization_id"]})
         assert (await wait(s, kick))["status"] == "succeeded"
+        held_id.append(setup["optimization_id"])
         res = await s.call_tool("get_optimization", {"session_id": sid,
                                                      "optimization_id": setup["optimization_id"]})
         # Over the 8 KB of default answers by the out-of-sample metrics asked for.
@@ -396,6 +399,23 @@ def test_sweep_guards_over_mcp_are_the_clis(tmp_path):
             cli = cli_sweep("--walk-forward", "train=750,test=250")
             assert walked["walk_forward_out_of_sample"]["totalPnl"] == cli["walkForward"]["stitchedMetrics"]["totalPnl"]
             assert walked["pbo"] == cli["pbo"]["pbo"]
+
+            # The verdict on the sweep's best: the CLI's for those parameters and the ledger's
+            # trials (this version, the other sweep's 12 rows and this one's), plus the PBO.
+            res = await call(s, "assess_strategy", {"session_id": sid, "artifact_id": art,
+                                                    "optimization_id": held_id[0]})
+            best = {p["key"]: p["value"] for p in held["best_result"]["parameters"]}
+            out = subprocess.run([settle_bin(), "--home", str(tmp_path), "assess", "--template", "sma_cross",
+                                  "--symbol", "CL", "--window", "all", "--param", f"fast={best['fast']}",
+                                  "--param", f"slow={best['slow']}", "--trials", str(res["trials"]), "--json"],
+                                 check=True, capture_output=True, text=True, timeout=300)
+            cli = json.loads(out.stdout)
+            assert res["trials"] == 1 + 12 + 12
+            pbo = [r for r in res["reasons"] if r["text"].startswith("PBO ")]
+            assert len(pbo) == 1 and f"PBO {held['pbo']:.3f}" in pbo[0]["text"], res["reasons"]
+            rest = [r for r in res["reasons"] if not r["text"].startswith("PBO ")]
+            assert rest == [{"check": r["check"], "passed": r["passed"], "text": r["text"]}
+                            for r in cli["reasons"]]
 
             bad = await s.call_tool("setup_optimization", {
                 "session_id": sid, "artifact_id": art, "holdout": "120%",

@@ -32,6 +32,9 @@ pub const STABLE_SHARE: f64 = 0.6;
 /// Deflated Sharpe below which the result is likely luck, and below which it is fragile.
 pub const DSR_OVERFIT: f64 = 0.5;
 pub const DSR_ROBUST: f64 = 0.95;
+/// PBO above which the sweep's pick is likely overfit (its in-sample best more often than
+/// not ranks in the bottom half out of sample).
+pub const PBO_OVERFIT: f64 = 0.5;
 /// Null-test p-value above which chance did as well.
 pub const NULL_P: f64 = 0.05;
 /// The bootstrap's 95th-percentile drawdown, as a share of the starting capital, above
@@ -114,6 +117,8 @@ pub struct Evidence {
     /// Why there is no Deflated Sharpe, when there is none.
     pub luck_unavailable: Option<String>,
     pub null: Option<null::NullTest>,
+    /// Probability of Backtest Overfitting of the sweep this strategy was picked from.
+    pub pbo: Option<f64>,
     pub drawdowns: Option<path::DrawdownBootstrap>,
     pub losing_streak: usize,
     pub losing_streak_dollars: f64,
@@ -255,6 +260,19 @@ pub fn judge(e: &Evidence) -> (Verdict, Vec<Reason>) {
                     n.runs,
                     dollars(n.actual_total),
                     dollars(n.median_total)
+                ),
+            )
+        });
+    }
+    if let Some(p) = e.pbo {
+        reasons.push(Reason {
+            overfit: p > PBO_OVERFIT,
+            ..reason(
+                "luck",
+                p <= PBO_OVERFIT,
+                format!(
+                    "PBO {p:.3} of the sweep it was picked from (needs ≤ {PBO_OVERFIT}: above, \
+                     the in-sample best ranks in the bottom half out of sample more often than not)"
                 ),
             )
         });

@@ -55,22 +55,10 @@ impl Sim<'_> {
         }
         let (o, best, worst) = favourable(px, p.sign);
         let trail = p.trail.map(|d| p.best - d);
-        // The tighter of the fixed and trailing stops (favourable ticks: higher is tighter).
-        let stop = match (p.stop.map(|s| s * p.sign), trail) {
-            (Some(s), Some(t)) if t > s => Some((t, ExitReason::TrailingStop)),
-            (Some(s), _) => Some((s, ExitReason::Stop)),
-            (None, Some(t)) => Some((t, ExitReason::TrailingStop)),
-            (None, None) => None,
-        };
+        let stop = p.stop.map(|s| s * p.sign);
         let target = p.target.map(|t| t * p.sign);
         let sign = p.sign;
-        let hit = match (stop, target) {
-            (Some((s, why)), _) if o <= s => Some((o, why)),
-            (_, Some(t)) if o >= t => Some((o, ExitReason::Target)),
-            (Some((s, why)), _) if worst <= s => Some((s, why)),
-            (_, Some(t)) if best >= t => Some((t, ExitReason::Target)),
-            _ => None,
-        };
+        let hit = exit_hit(Bar { o, best, worst }, stop, trail, target);
         match hit {
             Some((level, why)) => self.exit(i, level * sign, i, why),
             None => {
@@ -211,5 +199,121 @@ impl Sim<'_> {
             mae: g.dollars(entry - p.worst.min(f), p.contracts),
             mfe: g.dollars(p.best.max(f) - entry, p.contracts),
         });
+    }
+}
+
+/// A bar in favourable ticks of the position's side: its open, best and worst prices
+/// (higher is better for the position, whichever its side).
+#[derive(Debug, Clone, Copy)]
+struct Bar {
+    o: i64,
+    best: i64,
+    worst: i64,
+}
+
+/// Which of the stop, trailing stop (`trail`, its level now) and target fires in `bar`, and at
+/// what level, all in favourable ticks. The tighter of the two stops stands (on a tie, the
+/// fixed one); a gap through a level fills at the open; when a bar
+/// reaches both a stop and the target, the stop is taken (the bar's path is unknown, and the
+/// worse fill is the honest one).
+fn exit_hit(
+    bar: Bar,
+    stop: Option<i64>,
+    trail: Option<i64>,
+    target: Option<i64>,
+) -> Option<(i64, ExitReason)> {
+    let stop = match (stop, trail) {
+        (Some(s), Some(t)) if t > s => Some((t, ExitReason::TrailingStop)),
+        (Some(s), _) => Some((s, ExitReason::Stop)),
+        (None, Some(t)) => Some((t, ExitReason::TrailingStop)),
+        (None, None) => None,
+    };
+    match (stop, target) {
+        (Some((s, why)), _) if bar.o <= s => Some((bar.o, why)),
+        (_, Some(t)) if bar.o >= t => Some((bar.o, ExitReason::Target)),
+        (Some((s, why)), _) if bar.worst <= s => Some((s, why)),
+        (_, Some(t)) if bar.best >= t => Some((t, ExitReason::Target)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BAR: Bar = Bar {
+        o: 100,
+        best: 110,
+        worst: 90,
+    };
+
+    #[test]
+    fn a_level_inside_the_bar_fills_at_the_level() {
+        assert_eq!(
+            exit_hit(BAR, Some(95), None, None),
+            Some((95, ExitReason::Stop))
+        );
+        assert_eq!(
+            exit_hit(BAR, None, None, Some(105)),
+            Some((105, ExitReason::Target))
+        );
+        assert_eq!(
+            exit_hit(BAR, Some(80), None, Some(120)),
+            None,
+            "neither reached"
+        );
+        // Exactly at the level counts: ticks are exact.
+        assert_eq!(
+            exit_hit(BAR, Some(90), None, None),
+            Some((90, ExitReason::Stop))
+        );
+        assert_eq!(
+            exit_hit(BAR, None, None, Some(110)),
+            Some((110, ExitReason::Target))
+        );
+    }
+
+    #[test]
+    fn a_gap_through_a_level_fills_at_the_open() {
+        assert_eq!(
+            exit_hit(BAR, Some(101), None, None),
+            Some((100, ExitReason::Stop))
+        );
+        assert_eq!(
+            exit_hit(BAR, None, None, Some(99)),
+            Some((100, ExitReason::Target))
+        );
+        // Gapped through both (a stop above a target cannot be, but the stop still wins).
+        assert_eq!(
+            exit_hit(BAR, Some(100), None, Some(100)),
+            Some((100, ExitReason::Stop))
+        );
+    }
+
+    #[test]
+    fn the_stop_wins_when_a_bar_reaches_both_and_the_tighter_stop_stands() {
+        assert_eq!(
+            exit_hit(BAR, Some(95), None, Some(105)),
+            Some((95, ExitReason::Stop))
+        );
+        assert_eq!(
+            exit_hit(BAR, Some(92), Some(96), None),
+            Some((96, ExitReason::TrailingStop)),
+            "the trailing stop is tighter"
+        );
+        assert_eq!(
+            exit_hit(BAR, Some(96), Some(92), None),
+            Some((96, ExitReason::Stop)),
+            "the fixed stop is tighter"
+        );
+        assert_eq!(
+            exit_hit(BAR, Some(95), Some(95), None),
+            Some((95, ExitReason::Stop)),
+            "a tie goes to the fixed stop"
+        );
+        assert_eq!(
+            exit_hit(BAR, None, Some(97), Some(105)),
+            Some((97, ExitReason::TrailingStop))
+        );
     }
 }

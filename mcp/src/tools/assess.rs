@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::SettleServer;
 use crate::args::Args;
-use crate::reply::{fix, input_schema, output_schema, reply, ToolResult};
+use crate::backend::Pick;
+use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +18,8 @@ pub struct AssessArgs {
     pub session_id: String,
     /// The strategy version to judge.
     pub artifact_id: String,
+    /// A finished sweep of that version: judge its best_result instead, its PBO counted.
+    pub optimization_id: Option<String>,
 }
 
 /// One reason of the verdict.
@@ -52,13 +55,17 @@ impl SettleServer {
     pub async fn assess_strategy(&self, Args(a): Args<AssessArgs>) -> ToolResult<AssessOut> {
         let s = self.require_strategy(&a.session_id, &a.artifact_id)?;
         let trials = self.trials(&s)?;
+        let (mut pick, judged) = match &a.optimization_id {
+            None => (Pick::default(), String::new()),
+            Some(id) => self.sweep_pick(&a, id)?,
+        };
+        pick.trials = trials as usize;
         let backend = self.backend.clone();
         let definition = s.definition.clone();
-        let value =
-            tokio::task::spawn_blocking(move || backend.assess(&definition, trials as usize))
-                .await
-                .map_err(|e| fix(format!("the assessment stopped: {e}")))?
-                .map_err(fix)?;
+        let value = tokio::task::spawn_blocking(move || backend.assess(&definition, &pick))
+            .await
+            .map_err(|e| fix(format!("the assessment stopped: {e}")))?
+            .map_err(fix)?;
         let out = to_out(&value, trials);
         let failed: Vec<&str> = out
             .reasons
@@ -68,7 +75,7 @@ impl SettleServer {
             .collect();
         reply(
             format!(
-                "{} {}: {} ({} trades, {} trials counted){}",
+                "{} {}{judged}: {} ({} trades, {} trials counted){}",
                 s.ticker,
                 a.artifact_id,
                 out.verdict.replace('_', " "),
@@ -86,9 +93,47 @@ impl SettleServer {
 }
 
 impl SettleServer {
+    /// The best of sweep `id` of the version `a` names: its parameters and PBO, and words
+    /// saying what is judged.
+    fn sweep_pick(&self, a: &AssessArgs, id: &str) -> Result<(Pick, String), Failure> {
+        let sum = self
+            .optimization_summary(&a.session_id, id)?
+            .ok_or_else(|| {
+                fix(format!(
+                    "optimization_id '{id}' was not found in this session"
+                ))
+            })?;
+        if sum.artifact_id != a.artifact_id {
+            return Err(fix(format!(
+                "optimization {id} sweeps version {}, not {}",
+                sum.artifact_id, a.artifact_id
+            )));
+        }
+        if sum.status != "succeeded" {
+            return Err(fix(format!(
+                "optimization {id} is {}: assess a sweep that ran to the end",
+                sum.status
+            )));
+        }
+        let best = sum
+            .best_result
+            .ok_or_else(|| fix(format!("optimization {id} has no best_result to judge")))?;
+        let judged = format!(" (best of {id}, combination {})", best.combo_index);
+        let pick = Pick {
+            trials: 0,
+            parameters: best
+                .parameters
+                .into_iter()
+                .map(|p| (p.key, p.value))
+                .collect(),
+            pbo: sum.pbo,
+        };
+        Ok((pick, judged))
+    }
+
     /// The ledger's trials for version `s`: the session's versions on its symbol and bar size,
     /// plus their sweep combinations.
-    fn trials(&self, s: &crate::model::StrategyRecord) -> Result<u64, crate::reply::Failure> {
+    fn trials(&self, s: &crate::model::StrategyRecord) -> Result<u64, Failure> {
         let key = |d: &Value| (d.get("symbol").cloned(), d.get("bar_size").cloned());
         let same: Vec<String> = self
             .store()
