@@ -8,36 +8,18 @@ use serde_json::Value;
 use settle_engine::sweep::{Grid, SweepSpec};
 pub use settle_strategies::guards::GuardPlan;
 
-use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
-};
-use crate::ops::JobContext;
+pub use crate::model::{BacktestOutput, StrategyInput};
+use crate::model::{CanonicalParameter, Metrics, OptimizationRow, RunFacts};
 
-/// What a client sent to define a strategy (the flat fields of `create_strategy`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StrategyInput {
-    pub symbol: String,
-    /// Empty when the call gave none: the rules' or template's own, else `1d`.
-    pub bar_size: String,
-    /// One contract (`ESZ13`) or nearby (`CL1`) to trade instead of the continuous series.
-    #[serde(default)]
-    pub contract: Option<String>,
-    /// Rules document of the strategy language, as a JSON object.
-    #[serde(default)]
-    pub rules: Option<Value>,
-    /// Rules document of the strategy language, as JSON text.
-    pub rules_json: Option<String>,
-    /// Template name, used when `rules_json` is absent.
-    pub template: Option<String>,
-    pub parameters: Vec<ParameterValue>,
-    /// Test window in words (`last 2 years`, `since 2020`, `ytd`, `2022-01-01..2023-06-30`);
-    /// exclusive with `start`/`end`.
-    #[serde(default)]
-    pub window: Option<String>,
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub commission_per_side: Option<f64>,
-    pub slippage_ticks: Option<f64>,
+/// What a job running on a backend thread can ask of the server: whether `cancel_task` asked
+/// it to stop, and where to report its progress. The operation manager's
+/// [`JobContext`](crate::ops::JobContext) implements it; the backend needs nothing more of
+/// the server (nor of its database).
+pub trait Job: Sync {
+    /// True once the job was asked to stop.
+    fn is_cancelled(&self) -> bool;
+    /// Reports `done` of `total` steps.
+    fn progress(&self, done: u64, total: u64);
 }
 
 /// A definition the backend accepted.
@@ -48,15 +30,6 @@ pub struct CompiledStrategy {
     /// Self-contained definition stored with the version and handed back to `run_backtest`.
     pub definition: Value,
     pub canonical_parameters: Vec<CanonicalParameter>,
-}
-
-/// A finished backtest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BacktestOutput {
-    pub metrics: Metrics,
-    pub facts: RunFacts,
-    pub trades: Vec<Trade>,
-    pub daily_equity: Vec<EquityPoint>,
 }
 
 /// What a finished sweep adds to its rows: the Deflated Sharpe Ratio of its best combination.
@@ -151,7 +124,7 @@ pub trait Backend: Send + Sync + 'static {
     fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy>;
 
     /// Runs one deterministic backtest of a stored definition.
-    fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput>;
+    fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput>;
 
     /// Sweeps `definition` over `grid`: every combination backtested (in parallel, on the
     /// current rayon pool), each finished one handed to `on_rows` with its `combo_index`, in
@@ -172,7 +145,7 @@ pub trait Backend: Send + Sync + 'static {
         grid: &Grid,
         spec: &SweepSpec,
         guards: &GuardPlan,
-        ctx: &JobContext,
+        ctx: &dyn Job,
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd>;
 
@@ -230,7 +203,7 @@ impl Backend for Unwired {
     fn compile(&self, _: &StrategyInput) -> BackendResult<CompiledStrategy> {
         Err(UNWIRED.into())
     }
-    fn run_backtest(&self, _: &Value, _: &JobContext) -> BackendResult<BacktestOutput> {
+    fn run_backtest(&self, _: &Value, _: &dyn Job) -> BackendResult<BacktestOutput> {
         Err(UNWIRED.into())
     }
     fn run_sweep(
@@ -239,7 +212,7 @@ impl Backend for Unwired {
         _: &Grid,
         _: &SweepSpec,
         _: &GuardPlan,
-        _: &JobContext,
+        _: &dyn Job,
         _: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
         Err(UNWIRED.into())

@@ -415,7 +415,7 @@ impl Store {
     pub fn complete_backtest(
         &self,
         backtest_id: &str,
-        output: &crate::backend::BacktestOutput,
+        output: &crate::model::BacktestOutput,
     ) -> DbResult<()> {
         let conn = self.lock();
         conn.execute(
@@ -783,7 +783,7 @@ impl Store {
 pub struct NewStrategy<'a> {
     pub ticker: &'a str,
     pub description: &'a str,
-    pub input: &'a crate::backend::StrategyInput,
+    pub input: &'a crate::model::StrategyInput,
     pub definition: &'a Value,
     pub parameters: &'a [crate::model::CanonicalParameter],
 }

@@ -24,12 +24,11 @@ use settle_strategies::{language, templates};
 
 use crate::backend::{
     Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
-    FilledDefault, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
+    FilledDefault, Job, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
 };
-use crate::ops::JobContext;
 
 /// The engine behind the MCP tools, reading series from one store.
 pub struct EngineBackend {
@@ -64,11 +63,11 @@ impl EngineBackend {
     /// Backtests `definition` on its series with the daily curve only (the per-bar one, 16
     /// bytes a bar, 16 MB for a million minutes, is not built); `ctx`, when given, may cancel
     /// it between its steps. The same path as `settle backtest`: [`run::backtest_compiled`].
-    fn backtest(&self, definition: &Value, ctx: Option<&JobContext>) -> BackendResult<Ran> {
+    fn backtest(&self, definition: &Value, ctx: Option<&dyn Job>) -> BackendResult<Ran> {
         let strategy = from_definition(definition)?;
         let c = compile(&strategy)?;
         let bars = self.series(&c)?;
-        let cancelled = || ctx.is_some_and(JobContext::is_cancelled);
+        let cancelled = || ctx.is_some_and(|c| c.is_cancelled());
         run::backtest_compiled(c, bars, Some(EquityCurve::Daily), &cancelled).map_err(|e| match e {
             RunError::Cancelled => "cancelled before the backtest ran".to_string(),
             e => e.to_string(),
@@ -108,7 +107,7 @@ impl Backend for EngineBackend {
         })
     }
 
-    fn run_backtest(&self, definition: &Value, ctx: &JobContext) -> BackendResult<BacktestOutput> {
+    fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput> {
         let Ran { cfg, result: r, .. } = self.backtest(definition, Some(ctx))?;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
@@ -125,10 +124,10 @@ impl Backend for EngineBackend {
         })
     }
 
-    /// The CLI's sweep (`settle sweep`): bars loaded once, indicators shared by every
-    /// combination through the [`Evaluator`], combinations spread over rayon by
-    /// [`sweep::run_observed`]. The workers only send finished rows down a channel; this thread
-    /// stays the single writer, handing them to `on_rows` in batches while it also turns
+    /// The CLI's sweep and guards (`settle sweep`): bars loaded once, indicators shared by
+    /// every combination through the [`Evaluator`], combinations spread over rayon by
+    /// [`settle_strategies::guards::guarded_sweep`]. The workers only send finished rows down
+    /// a channel; this thread stays the single writer, handing them to `on_rows` in batches while it also turns
     /// `cancel_task` into the sweep's stop flag.
     fn run_sweep(
         &self,
@@ -136,7 +135,7 @@ impl Backend for EngineBackend {
         grid: &Grid,
         spec: &SweepSpec,
         plan: &GuardPlan,
-        ctx: &JobContext,
+        ctx: &dyn Job,
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
         let strategy = from_definition(definition)?;
@@ -339,7 +338,7 @@ const MAX_BATCH: usize = 512;
 fn write_rows(
     rx: mpsc::Receiver<(usize, Result<settle_engine::Metrics, String>)>,
     grid: &Grid,
-    ctx: &JobContext,
+    ctx: &dyn Job,
     stop: &AtomicBool,
     on_rows: &mut RowSink<'_>,
 ) -> BackendResult<()> {

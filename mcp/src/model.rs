@@ -220,7 +220,7 @@ pub struct StrategyRecord {
     pub ticker: String,
     pub description: String,
     /// What the client sent; `update_strategy` applies its changes on top of it.
-    pub input: crate::backend::StrategyInput,
+    pub input: StrategyInput,
     /// The strategy definition as the strategy language reads it.
     pub definition: Value,
     pub canonical_parameters: Vec<CanonicalParameter>,
@@ -293,4 +293,40 @@ pub struct OperationRecord {
     pub idempotency_key: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// What a client sent to define a strategy (the flat fields of `create_strategy`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrategyInput {
+    pub symbol: String,
+    /// Empty when the call gave none: the rules' or template's own, else `1d`.
+    pub bar_size: String,
+    /// One contract (`ESZ13`) or nearby (`CL1`) to trade instead of the continuous series.
+    #[serde(default)]
+    pub contract: Option<String>,
+    /// Rules document of the strategy language, as a JSON object.
+    #[serde(default)]
+    pub rules: Option<Value>,
+    /// Rules document of the strategy language, as JSON text.
+    pub rules_json: Option<String>,
+    /// Template name, used when `rules_json` is absent.
+    pub template: Option<String>,
+    pub parameters: Vec<ParameterValue>,
+    /// Test window in words (`last 2 years`, `since 2020`, `ytd`, `2022-01-01..2023-06-30`);
+    /// exclusive with `start`/`end`.
+    #[serde(default)]
+    pub window: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub commission_per_side: Option<f64>,
+    pub slippage_ticks: Option<f64>,
+}
+
+/// A finished backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestOutput {
+    pub metrics: Metrics,
+    pub facts: RunFacts,
+    pub trades: Vec<Trade>,
+    pub daily_equity: Vec<EquityPoint>,
 }

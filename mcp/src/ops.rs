@@ -49,6 +49,16 @@ impl JobContext {
     }
 }
 
+impl crate::backend::Job for JobContext {
+    fn is_cancelled(&self) -> bool {
+        JobContext::is_cancelled(self)
+    }
+
+    fn progress(&self, done: u64, total: u64) {
+        JobContext::progress(self, done, total)
+    }
+}
+
 /// The body of an operation. `Ok` carries the result JSON; `Err` a message for the model.
 /// When the job returns after a cancel request, the operation settles `cancelled` and an `Ok`
 /// value is kept as the partial result.

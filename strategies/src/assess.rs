@@ -1,6 +1,6 @@
 //! The robustness verdict of one strategy: the reruns it needs (other costs, the neighbouring
 //! parameter values) made here, the statistics and the judgement in `settle_engine::assess`.
-//! `settle assess` and the MCP tool `assess_strategy` both call [`assess`], so they give the
+//! `settle assess` and the MCP tool `assess_strategy` both call [`assess()`], so they give the
 //! same verdict to the byte.
 
 use serde::Serialize;

@@ -7,7 +7,7 @@
 //! What settle adds is said inside the JSON, under keys QuantConnect never uses:
 //! `settleNote` (a cut, fields ignored, a chart still loading) and `settleFullAnswer` (the
 //! resource holding the whole answer when it was cut). An answer over the byte budget
-//! ([`DEFAULT_BUDGET`], `SETTLE_QC_ANSWER_BYTES`) is cut by [`super::cut`], largest parts
+//! ([`DEFAULT_BUDGET`], `SETTLE_QC_ANSWER_BYTES`) is cut by `super::cut`, largest parts
 //! first; the whole answer is saved under `$SETTLE_HOME/quantconnect/answers/` and served as
 //! the resource `settle://quantconnect/answers/{id}`, so nothing is lost silently.
 

@@ -18,7 +18,7 @@ pub struct AssessArgs {
     pub session_id: String,
     /// The strategy version to judge.
     pub artifact_id: String,
-    /// A finished sweep of that version: judge its best_result instead, its PBO counted.
+    /// A finished sweep of it: judge its best_result, PBO counted.
     pub optimization_id: Option<String>,
 }
 
@@ -47,7 +47,7 @@ pub struct AssessOut {
 #[tool_router(router = assess_tools, vis = "pub(super)")]
 impl SettleServer {
     #[tool(
-        description = "Is the edge real? Verdict robust, fragile, likely_overfit (or insufficient under 30 trades) for a version, each reason a number and its threshold: costs (0x/1x/2x, break-even), neighbouring parameters, thirds and years, best 5% of days, Deflated Sharpe over every trial in this session, a null test of the same trades at random times, bootstrap drawdowns. Deterministic.",
+        description = "Is the edge real? Verdict robust, fragile, likely_overfit (insufficient under 30 trades), each reason a number and its threshold: costs (0x/1x/2x, break-even), neighbouring parameters, thirds, years, best 5% of days, Deflated Sharpe over this session's trials, a null test (same trades at random times), bootstrap drawdowns. Deterministic.",
         input_schema = input_schema::<AssessArgs>(),
         output_schema = output_schema(),
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)

@@ -339,11 +339,10 @@ mod flow_tests {
     use super::*;
     use crate::args::Args;
     use crate::backend::{
-        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, RowSink, StrategyInput,
+        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, Job, RowSink, StrategyInput,
         SweepEnd, TemplateInfo,
     };
     use crate::model::{CanonicalParameter, Metrics, OptimizationRow, ParameterValue};
-    use crate::ops::JobContext;
     use serde_json::{json, Value};
     use settle_engine::sweep::{Grid, SweepSpec};
 
@@ -377,11 +376,7 @@ mod flow_tests {
                 }],
             })
         }
-        fn run_backtest(
-            &self,
-            definition: &Value,
-            ctx: &JobContext,
-        ) -> BackendResult<BacktestOutput> {
+        fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput> {
             std::thread::sleep(std::time::Duration::from_millis(self.delay_ms));
             if ctx.is_cancelled() {
                 return Err("cancelled before the backtest ran".into());
@@ -413,7 +408,7 @@ mod flow_tests {
             grid: &Grid,
             _: &SweepSpec,
             _: &crate::backend::GuardPlan,
-            ctx: &JobContext,
+            ctx: &dyn Job,
             on_rows: &mut RowSink<'_>,
         ) -> BackendResult<SweepEnd> {
             for index in 0..grid.total_combinations() {
