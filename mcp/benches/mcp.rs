@@ -20,7 +20,7 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::CallToolResponse;
 use serde_json::{json, Value};
 use settle_data::import::rtl;
-use settle_mcp::db::Store;
+use settle_mcp::db::Ledger;
 use settle_mcp::ops::Operations;
 use settle_mcp::tools::operations::WaitOut;
 use settle_mcp::{Args, EngineBackend, SettleServer};
@@ -38,7 +38,7 @@ fn server_with_cl(home: &Path) -> SettleServer {
         .and_then(|s| s.import(std::slice::from_ref(&bars)))
         .expect("import CL");
     SettleServer::new(
-        Operations::new(Store::open(home).expect("settle.db")),
+        Operations::new(Ledger::open(home).expect("settle.db")),
         Arc::new(EngineBackend::open(home).expect("bar store")),
         settle_mcp::Toolsets::default_for(false),
     )

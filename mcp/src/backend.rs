@@ -9,7 +9,7 @@ use settle_engine::sweep::{Grid, SweepSpec};
 pub use settle_strategies::guards::GuardPlan;
 
 pub use crate::model::{BacktestOutput, StrategyInput};
-use crate::model::{CanonicalParameter, Metrics, OptimizationRow, RunFacts};
+use crate::model::{CanonicalParameter, HeadlineMetrics, OptimizationRow, RunFacts};
 
 /// What a job running on a backend thread can ask of the server: whether `cancel_task` asked
 /// it to stop, and where to report its progress. The operation manager's
@@ -46,10 +46,10 @@ pub struct SweepEnd {
     pub pbo: Option<f64>,
     /// The in-sample best on the held-out dates, when a holdout was asked for.
     #[serde(default)]
-    pub holdout: Option<Metrics>,
+    pub holdout: Option<HeadlineMetrics>,
     /// The stitched out-of-sample result of the walk-forward, when one was asked for.
     #[serde(default)]
-    pub walk_forward: Option<Metrics>,
+    pub walk_forward: Option<HeadlineMetrics>,
     /// The guards in words, as `settle sweep` prints them (what was not computed and why
     /// included).
     #[serde(default)]
@@ -166,7 +166,7 @@ pub trait Backend: Send + Sync + 'static {
     /// The self-contained HTML report of a backtest of `definition`, run again (backtests
     /// are deterministic: the same definition on the same data gives the same result), with
     /// the headline metrics of that run.
-    fn report(&self, _definition: &Value) -> BackendResult<(String, Metrics)> {
+    fn report(&self, _definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
         Err(UNWIRED.into())
     }
 

@@ -1,9 +1,9 @@
 //! The one SQLite file (`$SETTLE_HOME/settle.db`) that holds every session, strategy version,
 //! backtest, optimization and operation, so a restart never loses a user's work.
 //!
-//! All writes go through [`Store`]; the connection sits behind a mutex because SQLite calls are
+//! All writes go through [`Ledger`]; the connection sits behind a mutex because SQLite calls are
 //! short (sub-millisecond) and a single writer keeps the state transitions in
-//! [`Store::finish_operation`] atomic.
+//! [`Ledger::finish_operation`] atomic.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -120,9 +120,11 @@ ALTER TABLE backtests ADD COLUMN facts TEXT;
 "#,
 ];
 
-/// Handle to the database; cheap to clone (shares one connection).
+/// The server's ledger in SQLite: sessions, strategy versions, backtests, sweeps and
+/// operations (the bars live in `settle_data::store::Store`). Cheap to clone (shares one
+/// connection).
 #[derive(Clone)]
-pub struct Store {
+pub struct Ledger {
     conn: Arc<Mutex<Connection>>,
     /// The settle home the database lives in (pictures and reports are written under it).
     home: PathBuf,
@@ -140,10 +142,10 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
-impl Store {
+impl Ledger {
     /// Opens (creating if needed) `home/settle.db`, runs pending migrations and marks every
     /// operation a crash left `queued`/`running` as failed with reason `interrupted`.
-    pub fn open(home: &Path) -> DbResult<Store> {
+    pub fn open(home: &Path) -> DbResult<Ledger> {
         std::fs::create_dir_all(home).map_err(|source| DbError::Home {
             path: home.to_path_buf(),
             source,
@@ -152,7 +154,7 @@ impl Store {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )?;
-        let store = Store {
+        let store = Ledger {
             conn: Arc::new(Mutex::new(conn)),
             home: home.to_path_buf(),
         };

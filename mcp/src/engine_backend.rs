@@ -27,7 +27,8 @@ use crate::backend::{
     FilledDefault, Job, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, OptimizationRow, ParameterValue, RunFacts, Trade,
+    CanonicalParameter, DailyPoint, HeadlineMetrics, OptimizationRow, ParameterValue, RunFacts,
+    TradeRecord,
 };
 
 /// The engine behind the MCP tools, reading series from one store.
@@ -116,7 +117,7 @@ impl Backend for EngineBackend {
             daily_equity: r
                 .daily_equity
                 .iter()
-                .map(|d| EquityPoint {
+                .map(|d| DailyPoint {
                     date: d.date.to_string(),
                     equity: d.equity,
                 })
@@ -216,7 +217,7 @@ impl Backend for EngineBackend {
         })
     }
 
-    fn report(&self, definition: &Value) -> BackendResult<(String, Metrics)> {
+    fn report(&self, definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
         let ran = self.backtest(definition, None)?;
         let page = settle_strategies::report::backtest_html(
             &ran.strategy,
@@ -527,8 +528,8 @@ fn canonical(s: &Strategy) -> Vec<CanonicalParameter> {
 }
 
 /// The AskFutures headline numbers; the engine's undefined ratios stay `None` (null).
-fn headline(m: &settle_engine::Metrics) -> Metrics {
-    Metrics {
+fn headline(m: &settle_engine::Metrics) -> HeadlineMetrics {
+    HeadlineMetrics {
         trade_count: u64::from(m.trade_count),
         total_pnl: unsigned_zero(m.total_pnl),
         win_rate: m.win_rate.map(unsigned_zero),
@@ -562,8 +563,8 @@ fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
     }
 }
 
-fn trade(t: &settle_engine::Trade) -> Trade {
-    Trade {
+fn trade(t: &settle_engine::Trade) -> TradeRecord {
+    TradeRecord {
         entry_time: json_name(&t.entry_time),
         exit_time: json_name(&t.exit_time),
         side: json_name(&t.side),

@@ -57,7 +57,7 @@ impl Server {
         toolsets: Toolsets,
         data_dirs: &[std::path::PathBuf],
     ) -> anyhow::Result<Server> {
-        let store = db::Store::open(home)
+        let store = db::Ledger::open(home)
             .with_context(|| format!("opening the settle database in {}", home.display()))?;
         for dir in data_dirs {
             std::fs::create_dir_all(dir)

@@ -86,7 +86,7 @@ pub struct CanonicalParameter {
 /// reads 0 would compare it with real values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Metrics {
+pub struct HeadlineMetrics {
     pub trade_count: u64,
     /// Net of commission and slippage, in dollars.
     pub total_pnl: f64,
@@ -101,7 +101,7 @@ pub struct Metrics {
     pub profit_factor: Option<f64>,
 }
 
-impl Metrics {
+impl HeadlineMetrics {
     /// The headline numbers in words, as the CLI and the report say them.
     pub fn text(&self) -> String {
         settle_engine::words::headline(settle_engine::words::Headline {
@@ -116,7 +116,7 @@ impl Metrics {
 
 /// One closed trade.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Trade {
+pub struct TradeRecord {
     pub entry_time: String,
     pub exit_time: String,
     /// `long` or `short`.
@@ -200,7 +200,7 @@ impl RunFacts {
 
 /// Account equity at the end of one trading date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EquityPoint {
+pub struct DailyPoint {
     pub date: String,
     pub equity: f64,
 }
@@ -236,11 +236,11 @@ pub struct BacktestRecord {
     pub operation_id: String,
     /// `running`, `passed`, `failed` or `cancelled`.
     pub status: String,
-    pub metrics: Option<Metrics>,
+    pub metrics: Option<HeadlineMetrics>,
     /// What the run traded and its caveats; `None` while it runs or after it failed.
     pub facts: Option<RunFacts>,
-    pub trades: Vec<Trade>,
-    pub daily_equity: Vec<EquityPoint>,
+    pub trades: Vec<TradeRecord>,
+    pub daily_equity: Vec<DailyPoint>,
     pub error: Option<String>,
     pub created_at: String,
 }
@@ -265,7 +265,7 @@ pub struct OptimizationRecord {
 pub struct OptimizationRow {
     pub combo_index: u64,
     pub parameters: Vec<ParameterValue>,
-    pub metrics: Option<Metrics>,
+    pub metrics: Option<HeadlineMetrics>,
     /// Why the combination failed; absent when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -325,8 +325,8 @@ pub struct StrategyInput {
 /// A finished backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestOutput {
-    pub metrics: Metrics,
+    pub metrics: HeadlineMetrics,
     pub facts: RunFacts,
-    pub trades: Vec<Trade>,
-    pub daily_equity: Vec<EquityPoint>,
+    pub trades: Vec<TradeRecord>,
+    pub daily_equity: Vec<DailyPoint>,
 }

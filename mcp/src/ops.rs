@@ -16,13 +16,13 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::db::{DbError, DbResult, Store};
+use crate::db::{DbError, DbResult, Ledger};
 use crate::model::{OpStatus, OperationRecord};
 
 /// What a running job sees: its id, the store, the cancel flag and a progress reporter.
 pub struct JobContext {
     operation_id: String,
-    store: Store,
+    store: Ledger,
     cancel: Arc<AtomicBool>,
 }
 
@@ -31,7 +31,7 @@ impl JobContext {
         &self.operation_id
     }
 
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &Ledger {
         &self.store
     }
 
@@ -98,7 +98,7 @@ struct Live {
 /// Starts, cancels and waits on operations. Cheap to clone.
 #[derive(Clone)]
 pub struct Operations {
-    store: Store,
+    store: Ledger,
     live: Arc<Mutex<HashMap<String, Live>>>,
 }
 
@@ -111,14 +111,14 @@ pub struct WaitOutcome {
 }
 
 impl Operations {
-    pub fn new(store: Store) -> Operations {
+    pub fn new(store: Ledger) -> Operations {
         Operations {
             store,
             live: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &Ledger {
         &self.store
     }
 

@@ -14,7 +14,7 @@ use settle_engine::sweep::dsr::deflated_sharpe;
 use settle_engine::sweep::{Grid, Objective, Param, SweepSpec};
 use settle_mcp::backend::GuardPlan;
 use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput, SweepEnd};
-use settle_mcp::db::Store as Db;
+use settle_mcp::db::Ledger as Db;
 use settle_mcp::model::{
     OpStatus, OperationRecord, OptimizationRow, ParameterValue, KIND_BACKTEST, KIND_OPTIMIZATION,
 };

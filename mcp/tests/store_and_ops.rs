@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use settle_mcp::backend::StrategyInput;
-use settle_mcp::db::{NewStrategy, Store};
+use settle_mcp::db::{Ledger, NewStrategy};
 use settle_mcp::model::{CanonicalParameter, OpStatus, KIND_BACKTEST, KIND_OPTIMIZATION};
 use settle_mcp::ops::{Kickoff, Operations, StartError};
 
@@ -41,7 +41,7 @@ fn kick<'a>(session: &'a str, kind: &'a str, key: Option<&'a str>, exclusive: bo
 fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
     let home = tempfile::tempdir().unwrap();
     let (session_id, v1_id, v2_id, op_id) = {
-        let store = Store::open(home.path()).unwrap();
+        let store = Ledger::open(home.path()).unwrap();
         let s = store.create_session("ideas").unwrap();
         let def = json!({"rules": 1});
         let params = [CanonicalParameter {
@@ -80,7 +80,7 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
         )
     };
 
-    let store = Store::open(home.path()).unwrap();
+    let store = Ledger::open(home.path()).unwrap();
     assert_eq!(store.schema_version().unwrap(), 2);
     let s = store.get_session(&session_id).unwrap().unwrap();
     assert_eq!(s.title, "ideas");
@@ -109,7 +109,7 @@ fn restart_keeps_sessions_versions_and_marks_interrupted_ops_failed() {
 #[test]
 fn sessions_page_in_creation_order() {
     let home = tempfile::tempdir().unwrap();
-    let store = Store::open(home.path()).unwrap();
+    let store = Ledger::open(home.path()).unwrap();
     let ids: Vec<String> = (0..5)
         .map(|i| store.create_session(&format!("s{i}")).unwrap().session_id)
         .collect();
@@ -152,7 +152,7 @@ async fn settle(ops: &Operations, id: &str) -> settle_mcp::model::OperationRecor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_succeeds_with_progress_and_result() {
     let home = tempfile::tempdir().unwrap();
-    let ops = Operations::new(Store::open(home.path()).unwrap());
+    let ops = Operations::new(Ledger::open(home.path()).unwrap());
     let (op, created) = ops
         .start(kick("ses", KIND_BACKTEST, None, false), |ctx| {
             for i in 1..=3 {
@@ -171,7 +171,7 @@ async fn a_job_succeeds_with_progress_and_result() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_job_fails_only_itself() {
     let home = tempfile::tempdir().unwrap();
-    let ops = Operations::new(Store::open(home.path()).unwrap());
+    let ops = Operations::new(Ledger::open(home.path()).unwrap());
     let (bad, _) = ops
         .start(
             kick("ses", KIND_BACKTEST, None, false),
@@ -209,7 +209,7 @@ async fn a_panicking_job_fails_only_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_between_units_and_keeps_partial_result() {
     let home = tempfile::tempdir().unwrap();
-    let ops = Operations::new(Store::open(home.path()).unwrap());
+    let ops = Operations::new(Ledger::open(home.path()).unwrap());
     let units = Arc::new(AtomicUsize::new(0));
     let seen = units.clone();
     let (op, _) = ops
@@ -250,7 +250,7 @@ async fn cancel_stops_between_units_and_keeps_partial_result() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idempotency_key_returns_the_first_operation() {
     let home = tempfile::tempdir().unwrap();
-    let ops = Operations::new(Store::open(home.path()).unwrap());
+    let ops = Operations::new(Ledger::open(home.path()).unwrap());
     let runs = Arc::new(AtomicUsize::new(0));
     let job = |runs: Arc<AtomicUsize>| {
         move |_: &settle_mcp::ops::JobContext| {

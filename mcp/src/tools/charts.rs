@@ -191,7 +191,7 @@ impl SettleServer {
         let metrics = bt
             .metrics
             .as_ref()
-            .map(crate::model::Metrics::text)
+            .map(crate::model::HeadlineMetrics::text)
             .unwrap_or_default();
         Ok(Picture {
             text: format!(

@@ -26,7 +26,7 @@ use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler};
 
 use crate::backend::Backend;
-use crate::db::Store;
+use crate::db::Ledger;
 use crate::model::StrategyRecord;
 use crate::ops::Operations;
 use crate::reply::{fix, Failure};
@@ -100,7 +100,7 @@ impl SettleServer {
         self
     }
 
-    fn store(&self) -> &Store {
+    fn store(&self) -> &Ledger {
         self.ops.store()
     }
 
@@ -194,7 +194,7 @@ mod tests {
 
     fn server() -> (tempfile::TempDir, SettleServer) {
         let home = tempfile::tempdir().unwrap();
-        let store = Store::open(home.path()).unwrap();
+        let store = Ledger::open(home.path()).unwrap();
         (
             home,
             SettleServer::new(
@@ -250,7 +250,7 @@ mod tests {
     fn output_schemas_are_plain_objects_and_the_local_list_is_small() {
         let home = tempfile::tempdir().unwrap();
         let s = SettleServer::new(
-            Operations::new(Store::open(home.path()).unwrap()),
+            Operations::new(Ledger::open(home.path()).unwrap()),
             Arc::new(crate::Unwired),
             Toolsets::default_for(false),
         );
@@ -342,7 +342,7 @@ mod flow_tests {
         BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, Job, RowSink, StrategyInput,
         SweepEnd, TemplateInfo,
     };
-    use crate::model::{CanonicalParameter, Metrics, OptimizationRow, ParameterValue};
+    use crate::model::{CanonicalParameter, HeadlineMetrics, OptimizationRow, ParameterValue};
     use serde_json::{json, Value};
     use settle_engine::sweep::{Grid, SweepSpec};
 
@@ -383,7 +383,7 @@ mod flow_tests {
             }
             let fast = definition["fast"].as_f64().unwrap_or_default();
             Ok(BacktestOutput {
-                metrics: Metrics {
+                metrics: HeadlineMetrics {
                     trade_count: 2,
                     total_pnl: 10.0 * fast,
                     win_rate: Some(0.5),
@@ -438,7 +438,7 @@ mod flow_tests {
 
     fn server(delay_ms: u64) -> (tempfile::TempDir, SettleServer) {
         let home = tempfile::tempdir().unwrap();
-        let store = Store::open(home.path()).unwrap();
+        let store = Ledger::open(home.path()).unwrap();
         (
             home,
             SettleServer::new(

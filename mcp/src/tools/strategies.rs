@@ -12,8 +12,8 @@ use super::SettleServer;
 use crate::backend::StrategyInput;
 use crate::db::NewStrategy;
 use crate::model::{
-    CanonicalParameter, EquityPoint, Metrics, ParameterValue, RunFacts, StrategyRecord, Trade,
-    KIND_BACKTEST, KIND_STRATEGY,
+    CanonicalParameter, DailyPoint, HeadlineMetrics, ParameterValue, RunFacts, StrategyRecord,
+    TradeRecord, KIND_BACKTEST, KIND_STRATEGY,
 };
 use crate::ops::{Kickoff, StartError};
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
@@ -38,7 +38,7 @@ pub struct StrategySummary {
     pub backtest_status: String,
     pub canonical_parameters: Vec<CanonicalParameter>,
     /// Headline metrics of the latest passed backtest.
-    pub backtest_results: Option<Metrics>,
+    pub backtest_results: Option<HeadlineMetrics>,
     #[serde(rename = "backtest_id")]
     pub backtest_id: Option<String>,
 }
@@ -214,7 +214,7 @@ pub struct BacktestOut {
     /// running, passed, failed or cancelled.
     pub status: String,
     #[serde(rename = "backtestResults")]
-    pub backtest_results: Option<Metrics>,
+    pub backtest_results: Option<HeadlineMetrics>,
     /// What was traded (series, contracts, resolved window, costs) and every caveat.
     #[serde(flatten)]
     pub facts: RunFacts,
@@ -223,9 +223,9 @@ pub struct BacktestOut {
     pub trades_offset: u64,
     /// Pass as trades_offset for the next page; absent on the last page.
     pub next_trades_offset: Option<u64>,
-    pub trades: Vec<Trade>,
+    pub trades: Vec<TradeRecord>,
     /// Daily equity when include_equity, at most 250 points (see equity_points_total).
-    pub daily_equity: Vec<EquityPoint>,
+    pub daily_equity: Vec<DailyPoint>,
     /// Points of the whole daily curve (equity_uri has them all).
     pub equity_points_total: u64,
     /// MCP resource with every trade at once (resources/read).
@@ -500,7 +500,7 @@ impl SettleServer {
 }
 
 /// The daily curve cut to [`EQUITY_POINTS`], keeping its maximum drawdown.
-fn thinned(curve: &[EquityPoint]) -> Vec<EquityPoint> {
+fn thinned(curve: &[DailyPoint]) -> Vec<DailyPoint> {
     let values: Vec<f64> = curve.iter().map(|p| p.equity).collect();
     settle_engine::thin::drawdown_preserving(&values, EQUITY_POINTS)
         .into_iter()

@@ -14,7 +14,8 @@ use settle_strategies::guards;
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
 use crate::model::{
-    CanonicalParameter, Metrics, OptimizationRecord, OptimizationRow, RunFacts, KIND_OPTIMIZATION,
+    CanonicalParameter, HeadlineMetrics, OptimizationRecord, OptimizationRow, RunFacts,
+    KIND_OPTIMIZATION,
 };
 use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
@@ -53,7 +54,7 @@ pub enum RankBy {
 impl RankBy {
     /// Higher is better; an undefined ratio (no trades, flat equity) ranks below every
     /// defined one.
-    fn score(self, m: &Metrics) -> f64 {
+    fn score(self, m: &HeadlineMetrics) -> f64 {
         match self {
             RankBy::TotalPnl => m.total_pnl,
             RankBy::AvgPnlPerTrade if m.trade_count == 0 => f64::NEG_INFINITY,
@@ -204,10 +205,10 @@ pub struct OptimizationSummary {
     pub pbo: Option<f64>,
     /// The in-sample best on the held-out dates (setup_optimization holdout).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub holdout_out_of_sample: Option<crate::model::Metrics>,
+    pub holdout_out_of_sample: Option<crate::model::HeadlineMetrics>,
     /// The stitched out-of-sample result of the walk-forward (setup_optimization walk_forward).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub walk_forward_out_of_sample: Option<crate::model::Metrics>,
+    pub walk_forward_out_of_sample: Option<crate::model::HeadlineMetrics>,
     /// Guards that could not be computed, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub guards_not_computed: Vec<String>,
@@ -235,7 +236,7 @@ impl OptimizationSummary {
                     .join(", "),
                 b.metrics
                     .as_ref()
-                    .map(crate::model::Metrics::text)
+                    .map(crate::model::HeadlineMetrics::text)
                     .unwrap_or_default()
             ),
             None if self.completed > 0
