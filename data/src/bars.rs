@@ -106,6 +106,10 @@ pub struct SeriesMeta {
     /// How a front-month series was built from per-contract series, when settle built it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipe: Option<crate::front_month::Recipe>,
+    /// The store catalog's content fingerprint of the series, when it was loaded from the
+    /// store (results cite it in their manifest without hashing the columns again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 impl SeriesMeta {
@@ -120,6 +124,7 @@ impl SeriesMeta {
             contracts: Vec::new(),
             adjustment: "none".to_string(),
             recipe: None,
+            fingerprint: None,
         }
     }
 

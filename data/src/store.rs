@@ -287,6 +287,7 @@ fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
     meta.contracts = entry.contracts.clone();
     meta.adjustment = entry.adjustment.clone();
     meta.recipe = entry.recipe.clone();
+    meta.fingerprint = Some(entry.fingerprint.clone());
     Ok(Bars {
         meta,
         ts,

@@ -42,7 +42,8 @@ pub struct BacktestArgs {
     /// Parameter override, KEY=VALUE (repeatable).
     #[arg(long = "param", value_parser = parse_kv)]
     params: Vec<(String, f64)>,
-    /// Print the full result (metrics, trades, equity) as JSON.
+    /// Print the full result (metrics, trades, equity) as JSON, with its `manifest` (the inputs
+    /// and the result's hash, for `settle rerun`).
     #[arg(long)]
     json: bool,
     /// Also draw the equity curve and drawdown to this file (.png, or .svg).
@@ -162,25 +163,26 @@ pub(super) fn run_on(strategy: Strategy, bars: Bars) -> anyhow::Result<Ran> {
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
+    let ran = run_strategy(home, &a.source, &a.params)?;
     let Ran {
         strategy,
         cfg,
         result,
         ..
-    } = run_strategy(home, &a.source, &a.params)?;
+    } = &ran;
     if let Some(path) = &a.chart {
         let svg = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
         let title = format!("{} on {}", strategy.name, result.series);
         let image =
-            settle_engine::chart::backtest_chart(&result, &title, cfg.starting_capital, svg)?;
+            settle_engine::chart::backtest_chart(result, &title, cfg.starting_capital, svg)?;
         std::fs::write(path, image)
             .map_err(|e| anyhow::anyhow!("--chart {}: {e}", path.display()))?;
         eprintln!("chart written to {}", path.display());
     }
     if a.json {
-        println!("{}", result.to_json());
+        println!("{}", settle_strategies::manifest::backtest_json(&ran));
         return Ok(());
     }
     let m = serde_json::to_value(&result.metrics)?;

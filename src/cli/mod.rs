@@ -6,6 +6,7 @@ mod bench;
 mod data;
 mod demo;
 mod report;
+mod rerun;
 mod sweep;
 mod symbols;
 mod table;
@@ -42,6 +43,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Is the edge real? A verdict (robust, fragile, likely overfit) with its reasons.
     Assess(assess::AssessArgs),
+    /// Recompute a result from its manifest: "identical", or what changed.
+    Rerun(rerun::RerunArgs),
     /// Sweep a strategy's parameters over a grid (or one shard of it); `sweep merge` joins shards.
     Sweep(sweep::SweepArgs),
     /// Check strategy files; list templates.
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backtest(a) => backtest::run(&home, &a),
         Command::Report(a) => report::run(&home, &a),
         Command::Assess(a) => assess::run(&home, &a),
+        Command::Rerun(a) => rerun::run(&home, &a),
         Command::Sweep(a) => sweep::run(&home, &a),
         Command::Strategy(c) => backtest::strategy(&c),
         Command::Bench(a) => bench::run(&a),

@@ -6,12 +6,14 @@
 //! [`sweep`] evaluates one strategy for many parameter values from many threads; [`report`]
 //! writes a backtest of a strategy as one HTML page. [`run`] is the one path from a strategy
 //! and its bars to a backtest, [`assess`] the robustness verdict built on it, and [`guards`]
-//! a sweep with its overfitting guards (DSR, PBO, holdout, walk-forward).
+//! a sweep with its overfitting guards (DSR, PBO, holdout, walk-forward). [`manifest`] records
+//! what a result was computed from and reruns it to prove it.
 
 pub mod assess;
 pub mod guards;
 pub mod indicators;
 pub mod language;
+pub mod manifest;
 pub mod report;
 pub mod rules;
 pub mod run;

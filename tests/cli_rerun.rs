@@ -1,0 +1,128 @@
+//! `settle rerun`: a backtest's manifest reproduces it byte for byte, and a change to the data
+//! under it is named with the first result field it moved.
+
+mod common;
+
+use std::path::Path;
+
+use common::{cl_home, failed, ok, settle, stdout};
+
+/// `settle backtest --json` of SMA(10/30) on CL daily, all of it, written to `home/bt.json`.
+fn backtest_file(home: &Path) -> std::path::PathBuf {
+    let json = stdout(
+        settle(home)
+            .args(["backtest", "--template", "sma_cross", "--symbol", "CL"])
+            .args(["--window", "all", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let path = home.join("bt.json");
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+#[test]
+fn a_backtest_reruns_identical_and_its_manifest_names_its_inputs() {
+    let home = cl_home();
+    let file = backtest_file(home.path());
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let m = &doc["manifest"];
+    // The catalog's fingerprint of the series, as `settle data list --json` shows it.
+    let list: serde_json::Value = serde_json::from_str(&stdout(
+        settle(home.path())
+            .args(["data", "list", "--json"])
+            .output()
+            .unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(m["series"]["fingerprint"], list[0]["fingerprint"]);
+    assert_eq!(m["series"]["key"], "CL/continuous/1d");
+    assert_eq!(m["window"]["bars"], 2674);
+    assert_eq!(m["commissionPerSide"], 2.5);
+    assert_eq!(m["slippageTicks"], 1);
+    assert_eq!(m["strategy"]["parameters"][0]["value"], 10.0);
+    // The result hash is the SHA-256 of the result's JSON without the manifest.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let body = &text[..text.find(",\"manifest\":").unwrap()];
+    let want = settle_hash(&format!("{body}}}"));
+    assert_eq!(m["resultHash"], want.as_str());
+
+    let out = stdout(
+        settle(home.path())
+            .arg("rerun")
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.trim(), format!("identical (result hash {want})"));
+}
+
+#[test]
+fn changed_data_is_named_with_the_first_field_it_moves() {
+    let home = cl_home();
+    let file = backtest_file(home.path());
+    // The same series with its last close one tick higher (still inside its high).
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let last = lines.last_mut().unwrap();
+    let mut f: Vec<String> = last.split(',').map(str::to_string).collect();
+    let close: f64 = f[4].parse().unwrap();
+    let low: f64 = f[3].parse().unwrap();
+    // Down a tick keeps the bar valid whatever its high, unless the close is the low.
+    assert!(
+        close - 0.01 >= low - 1e-9,
+        "pick a bar whose close is above its low"
+    );
+    f[4] = format!("{:.2}", close - 0.01);
+    *last = f.join(",");
+    let changed = home.path().join("cl_changed.csv");
+    std::fs::write(&changed, lines.join("\n") + "\n").unwrap();
+    ok(settle(home.path())
+        .args(["data", "import"])
+        .arg(&changed)
+        .args(["--symbol", "CL", "--bar", "1d", "--time-col", "date"])
+        .args(["--volume-col", ""])
+        .output()
+        .unwrap());
+
+    let out = settle(home.path())
+        .args(["rerun", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(failed(out).contains("does not reproduce"));
+    assert_eq!(report["identical"], false);
+    let inputs: Vec<&str> = report["changedInputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["series.fingerprint"]);
+    // SMA(10/30) is always in the market, so the last close moves the final open trade's
+    // mark: the first field of the result that differs is in the metrics, before the trades.
+    let first = report["firstDifference"]["input"].as_str().unwrap();
+    assert!(first.starts_with("/metrics/"), "{first}");
+}
+
+/// 16 hex digits of SHA-256, computed by the system's `sha256sum` (an independent hasher).
+fn settle_hash(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..16].to_string()
+}
