@@ -17,6 +17,7 @@ use settle_engine::sweep::{Grid, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::guards::{guarded_sweep, GuardPlan, Guards};
+use settle_strategies::manifest::Manifest;
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::run::{self, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
@@ -109,10 +110,15 @@ impl Backend for EngineBackend {
     }
 
     fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput> {
-        let Ran { cfg, result: r, .. } = self.backtest(definition, Some(ctx))?;
+        let ran = self.backtest(definition, Some(ctx))?;
+        let manifest = Manifest::of_backtest(&ran);
+        let Ran { cfg, result: r, .. } = ran;
         Ok(BacktestOutput {
             metrics: headline(&r.metrics),
-            facts: facts(&r, &cfg),
+            facts: RunFacts {
+                manifest: Some(manifest),
+                ..facts(&r, &cfg)
+            },
             trades: r.trades.iter().map(trade).collect(),
             daily_equity: r
                 .daily_equity
@@ -560,6 +566,7 @@ fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
         slippage_ticks: cfg.slippage_ticks,
         skipped_entries: r.skipped_entries,
         notes: r.notes.clone(),
+        manifest: None,
     }
 }
 

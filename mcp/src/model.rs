@@ -173,6 +173,10 @@ pub struct RunFacts {
     pub skipped_entries: u32,
     /// Every caveat in words: close-only fills, unadjusted rolls, a clamped window.
     pub notes: Vec<String>,
+    /// What the run was computed from (series fingerprint, the strategy's canonical JSON,
+    /// costs, engine options) and the hash of its full result: `settle rerun` proves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<settle_strategies::manifest::Manifest>,
 }
 
 impl RunFacts {

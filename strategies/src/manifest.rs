@@ -389,8 +389,8 @@ fn collect_changes(path: &str, old: &Value, new: &Value, out: &mut Vec<Change>) 
 }
 
 /// The first leaf of `recorded` (JSON text), in the order the text writes it, whose value
-/// differs from `now` at the same JSON pointer. Fields `recorded` lacks are not compared (an
-/// answer may show a part); a field `now` lacks is a difference.
+/// differs from `now` at the same JSON pointer. Only fields both hold are compared: an answer
+/// may show part of the result and fields of its own (ids, pages).
 fn first_difference(pointer: &str, recorded: &RawValue, now: &Value) -> Option<Change> {
     let text = recorded.get().trim_start();
     let differs = |was: Value| {
@@ -407,14 +407,7 @@ fn first_difference(pointer: &str, recorded: &RawValue, now: &Value) -> Option<C
             };
             fields.iter().find_map(|(k, v)| {
                 let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
-                match b.get(k) {
-                    Some(w) => first_difference(&p, v, w),
-                    None => Some(Change {
-                        input: p,
-                        was: serde_json::from_str(v.get()).unwrap_or(Value::Null),
-                        now: Value::Null,
-                    }),
-                }
+                b.get(k).and_then(|w| first_difference(&p, v, w))
             })
         }
         (Some(b'['), Value::Array(b)) => {
@@ -486,9 +479,11 @@ mod tests {
     }
 
     #[test]
-    fn fields_the_file_lacks_are_not_compared_and_lengths_are() {
+    fn only_fields_both_hold_are_compared_and_lengths_are() {
         let was = raw(r#"{"metrics": {"totalPnl": 5.0}}"#);
         let now = json!({"metrics": {"totalPnl": 5.0, "tradeCount": 3}, "trades": [1]});
+        assert_eq!(first_difference("", &was, &now), None);
+        let was = raw(r#"{"backtestId": "b1", "metrics": {"totalPnl": 5.0}}"#);
         assert_eq!(first_difference("", &was, &now), None);
         let d = first_difference("/t", &raw("[1, 2]"), &json!([1, 2, 3])).unwrap();
         assert_eq!(d.input, "/t (length)");

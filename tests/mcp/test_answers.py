@@ -422,3 +422,45 @@ def test_sweep_guards_over_mcp_are_the_clis(tmp_path):
                 "parameters": [{"key": "fast", "min": 5, "max": 20, "step": 5}]})
             assert bad.is_error and "below 100%" in bad.content[0].text, bad.content[0].text
     run(go())
+
+
+def test_a_backtest_answer_carries_its_manifest_and_reruns_identical(tmp_path):
+    """get_backtest names the hashes of its inputs and result; the manifest resource holds
+    the whole, equal to the CLI's for the same strategy (inputs alike; the MCP run keeps the
+    daily curve only, which its engine options say), and `settle rerun` on it proves it."""
+    import_cl_daily(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "manifest"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all", "parameters": [{"key": "fast", "value": 12}]})
+            done = await wait(s, {**made, "task": "strategy_op"})
+            assert done["status"] == "succeeded"
+            bt = await call(s, "get_backtest", {"session_id": sid, "artifact_id": made["artifact_id"]})
+            res = await s.read_resource(bt["manifest"]["uri"])
+            return bt, res.contents[0].text
+
+    bt, text = run(go())
+    brief, whole = bt["manifest"], json.loads(text)["manifest"]
+    assert brief["uri"] == f"settle://backtests/{bt['backtest_id']}/manifest"
+    for short, key in [("settle_version", "settleVersion"), ("spec_hash", "specHash"),
+                       ("strategy_hash", "strategyHash"), ("result_hash", "resultHash")]:
+        assert brief[short] == whole[key], short
+    assert (brief["series"], brief["series_fingerprint"]) == (whole["series"]["key"], whole["series"]["fingerprint"])
+    out = subprocess.run([settle_bin(), "--home", str(tmp_path), "backtest", "--template", "sma_cross",
+                          "--symbol", "CL", "--window", "all", "--param", "fast=12", "--json"],
+                         check=True, capture_output=True, text=True, timeout=300)
+    cli_m = json.loads(out.stdout)["manifest"]
+    for key in ("series", "specHash", "strategy", "strategyHash", "window", "commissionPerSide",
+                "slippageTicks", "settleVersion"):
+        assert whole[key] == cli_m[key], key
+    assert whole["engine"]["equityCurve"] == "daily" and cli_m["engine"]["equityCurve"] == "perBar"
+    assert whole["strategy"]["parameters"][0]["value"] == 12.0
+    saved = tmp_path / "manifest.json"
+    saved.write_text(text)
+    rerun = subprocess.run([settle_bin(), "--home", str(tmp_path), "rerun", str(saved)],
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.strip() == f"identical (result hash {whole['resultHash']})"

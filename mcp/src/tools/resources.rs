@@ -7,6 +7,8 @@
 //! URIs: `settle://backtests/{backtest_id}/trades`, `settle://backtests/{backtest_id}/equity`,
 //! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array;
 //! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report;
+//! `settle://backtests/{backtest_id}/manifest`, what the backtest was computed from (the
+//! document `settle rerun` takes);
 //! `settle://quantconnect/answers/{id}`, the whole of a QuantConnect answer that was cut to
 //! fit the context; and
 //! `settle://rule-language`, the whole rule language (what describe_rule_language gives in
@@ -23,7 +25,7 @@ use crate::reply::{fix, Failure};
 
 const JSON: &str = "application/json";
 const HTML: &str = "text/html";
-/// Subjects per `resources/list` page (each backtest yields three resources).
+/// Subjects per `resources/list` page (each backtest yields four resources).
 const PAGE: usize = 50;
 
 /// One resource a URI names.
@@ -33,6 +35,7 @@ enum Target {
     Equity(String),
     Rows(String),
     Report(String),
+    Manifest(String),
     CloudAnswer,
     Language,
 }
@@ -52,6 +55,11 @@ pub fn report_uri(backtest_id: &str) -> String {
     format!("settle://backtests/{backtest_id}/report")
 }
 
+/// URI of a backtest's manifest.
+pub fn manifest_uri(backtest_id: &str) -> String {
+    format!("settle://backtests/{backtest_id}/manifest")
+}
+
 /// URI of every finished row of a sweep.
 pub fn rows_uri(optimization_id: &str) -> String {
     format!("settle://optimizations/{optimization_id}/rows")
@@ -67,6 +75,7 @@ fn parse(uri: &str) -> Option<Target> {
         ["backtests", id, "trades"] if !id.is_empty() => Some(Target::Trades(id.to_string())),
         ["backtests", id, "equity"] if !id.is_empty() => Some(Target::Equity(id.to_string())),
         ["backtests", id, "report"] if !id.is_empty() => Some(Target::Report(id.to_string())),
+        ["backtests", id, "manifest"] if !id.is_empty() => Some(Target::Manifest(id.to_string())),
         ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
         ["quantconnect", "answers", id] if !id.is_empty() => Some(Target::CloudAnswer),
         _ => None,
@@ -78,6 +87,7 @@ fn not_found(uri: &str) -> ErrorData {
         format!(
             "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
              settle://backtests/{{backtest_id}}/equity, settle://backtests/{{backtest_id}}/report, \
+             settle://backtests/{{backtest_id}}/manifest, \
              settle://optimizations/{{optimization_id}}/rows, \
              settle://quantconnect/answers/{{id}} (named by a cut answer's settleFullAnswer) and \
              settle://rule-language (see resources/list)"
@@ -142,6 +152,11 @@ impl SettleServer {
                     )
                     .with_mime_type(HTML),
                 );
+                resources.push(resource(
+                    manifest_uri(&id),
+                    format!("{id} manifest"),
+                    format!("What backtest {id} of strategy {artifact} was computed from"),
+                ));
             } else {
                 resources.push(resource(
                     rows_uri(&id),
@@ -182,6 +197,12 @@ impl SettleServer {
                 HTML,
             ),
             template(
+                "settle://backtests/{backtest_id}/manifest",
+                "backtest manifest",
+                "What a backtest was computed from (series fingerprint, canonical rules, costs, \
+                 engine options) and its result hash; `settle rerun FILE` recomputes it",
+            ),
+            template(
                 "settle://quantconnect/answers/{id}",
                 "whole QuantConnect answer",
                 "The whole of a QuantConnect answer that was cut to fit (its settleFullAnswer)",
@@ -215,6 +236,18 @@ impl SettleServer {
                     page, uri,
                 )
                 .with_mime_type(HTML)]));
+            }
+            Target::Manifest(id) => {
+                let bt = self.backtest(&id, uri)?;
+                let manifest = bt.facts.and_then(|f| f.manifest).ok_or_else(|| {
+                    ErrorData::invalid_params(
+                        format!(
+                            "backtest {id} has no manifest (it did not pass, or predates them)"
+                        ),
+                        None,
+                    )
+                })?;
+                serde_json::to_string(&serde_json::json!({ "manifest": manifest }))
             }
             Target::Language => Ok(settle_strategies::language::describe_json()),
             Target::CloudAnswer => {

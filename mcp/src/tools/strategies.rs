@@ -232,6 +232,38 @@ pub struct BacktestOut {
     pub trades_uri: String,
     /// MCP resource with the whole daily equity curve.
     pub equity_uri: String,
+    /// The fingerprints that prove the result; the whole manifest is at its `uri`.
+    pub manifest: Option<ManifestRef>,
+}
+
+/// A backtest's manifest in brief: the hashes that identify its inputs and its result. The
+/// whole manifest (canonical rules, costs, engine options) is the resource at `uri`, a file
+/// `settle rerun` recomputes and compares.
+#[derive(Debug, Serialize)]
+pub struct ManifestRef {
+    pub settle_version: String,
+    /// Store key and content fingerprint of the series traded.
+    pub series: String,
+    pub series_fingerprint: String,
+    /// Hashes of the contract spec, the canonical rules and the full result.
+    pub spec_hash: String,
+    pub strategy_hash: String,
+    pub result_hash: String,
+    pub uri: String,
+}
+
+impl ManifestRef {
+    fn of(m: &settle_strategies::manifest::Manifest, backtest_id: &str) -> ManifestRef {
+        ManifestRef {
+            settle_version: m.settle_version.clone(),
+            series: m.series.key.clone(),
+            series_fingerprint: m.series.fingerprint.clone(),
+            spec_hash: m.spec_hash.clone(),
+            strategy_hash: m.strategy_hash.clone(),
+            result_hash: m.result_hash.clone(),
+            uri: super::resources::manifest_uri(backtest_id),
+        }
+    }
 }
 
 /// The [`Settings`] of a create_strategy or update_strategy call: both argument structs name
@@ -461,14 +493,19 @@ impl SettleServer {
         } else {
             Vec::new()
         };
-        let facts = bt.facts.unwrap_or_else(|| RunFacts {
+        let mut facts = bt.facts.unwrap_or_else(|| RunFacts {
             notes: vec![format!(
                 "this backtest {} without recording what it traded",
                 bt.status
             )],
             ..RunFacts::default()
         });
+        let manifest = facts
+            .manifest
+            .take()
+            .map(|m| ManifestRef::of(&m, &bt.backtest_id));
         let out = BacktestOut {
+            manifest,
             trades_uri: super::resources::trades_uri(&bt.backtest_id),
             equity_uri: super::resources::equity_uri(&bt.backtest_id),
             backtest_id: bt.backtest_id,
