@@ -17,7 +17,7 @@ use settle_engine::sweep::{Grid, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::guards::{guarded_sweep, GuardPlan, Guards};
-use settle_strategies::manifest::Manifest;
+use settle_strategies::manifest::{self, AssessmentInputs, Manifest};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::run::{self, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
@@ -259,7 +259,12 @@ impl Backend for EngineBackend {
         let ran = self.backtest(&definition, None)?;
         let assessment = settle_strategies::assess::assess(&ran, pick.trials, pick.pbo, &|| false)
             .map_err(|e| e.to_string())?;
-        serde_json::to_value(&assessment).map_err(|e| format!("the assessment: {e}"))
+        let inputs = AssessmentInputs {
+            trials: pick.trials,
+            pbo: pick.pbo,
+        };
+        serde_json::from_str(&manifest::assessment_json(&ran, &assessment, inputs))
+            .map_err(|e| format!("the assessment: {e}"))
     }
 
     fn templates(&self) -> Vec<TemplateInfo> {

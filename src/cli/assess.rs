@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use settle_strategies::manifest;
+
 use super::backtest::{parse_kv, run_strategy, StrategySource};
 
 #[derive(Debug, clap::Args)]
@@ -16,7 +18,8 @@ pub struct AssessArgs {
     /// Deflated Sharpe deflates for them. Default 1.
     #[arg(long, default_value_t = 1)]
     trials: usize,
-    /// Print the verdict, its reasons and all the evidence as JSON.
+    /// Print the verdict, its reasons and all the evidence as JSON, with its `manifest` (the
+    /// inputs and the result's hash, for `settle rerun`).
     #[arg(long)]
     json: bool,
 }
@@ -28,7 +31,11 @@ pub fn run(home: &Path, a: &AssessArgs) -> anyhow::Result<()> {
     let ran = run_strategy(home, &a.source, &a.params)?;
     let assessment = settle_strategies::assess::assess(&ran, a.trials, None, &|| false)?;
     if a.json {
-        println!("{}", serde_json::to_string(&assessment)?);
+        let inputs = manifest::AssessmentInputs {
+            trials: a.trials,
+            pbo: None,
+        };
+        println!("{}", manifest::assessment_json(&ran, &assessment, inputs));
         return Ok(());
     }
     println!(

@@ -4,7 +4,7 @@
 //! strategy's canonical JSON and its hash, the resolved window, the costs and engine options
 //! applied, and a hash of the result.
 //!
-//! [`rerun`] recomputes a backtest from its manifest and says either that the result is
+//! [`rerun`] recomputes a backtest or an assessment from its manifest and says either that it is
 //! identical or which inputs changed and the first result field that differs; it backs
 //! `settle rerun FILE`.
 
@@ -18,14 +18,15 @@ use settle_data::store::{self, Store};
 use settle_data::{BarSize, Bars, ContractSpec};
 use settle_engine::{BacktestConfig, Stamp};
 
+use crate::assess::{assess, Assessment};
 use crate::rules::{self, Strategy};
 use crate::run::{self, Ran, RunError};
 
 /// The version of settle that computed a result.
 pub const SETTLE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What kind of result a manifest describes: [`rerun`] recomputes backtests; the other kinds
-/// record their inputs the same way.
+/// What kind of result a manifest describes: [`rerun`] recomputes backtests and assessments;
+/// a sweep's manifest records its inputs the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Kind {
@@ -63,6 +64,9 @@ pub struct Manifest {
     pub slippage_ticks: u32,
     /// Every engine option in force (fills, exits, sizing, capital, risk-free rate).
     pub engine: BacktestConfig,
+    /// For an assessment: the trials its Deflated Sharpe counted and the PBO it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<AssessmentInputs>,
     /// SHA-256 of the result's JSON without its manifest, 16 hex digits. For a backtest it is
     /// the hash of the full result (every trade and the equity curve), also when the answer
     /// that carries the manifest shows only part of it.
@@ -87,6 +91,17 @@ pub struct SeriesInputs {
     /// For a front month settle built: the roll rule (`expiry:8`, `volume`, `calendar:FILE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roll: Option<String>,
+}
+
+/// What an assessment takes besides the backtest: how many strategies were tried, and the
+/// PBO of the sweep it was picked from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssessmentInputs {
+    /// Strategies tried to find this one (the Deflated Sharpe's N).
+    pub trials: usize,
+    /// The PBO of the sweep it was the best of, if it was.
+    pub pbo: Option<f64>,
 }
 
 /// A window as asked for and the bars it resolved to.
@@ -170,6 +185,7 @@ impl Manifest {
             commission_per_side: r.commission_per_side,
             slippage_ticks: ran.cfg.slippage_ticks,
             engine: ran.cfg.clone(),
+            assessment: None,
             result_hash: hash_hex(result_json),
         }
     }
@@ -194,6 +210,14 @@ pub fn attach(json: &str, manifest: &Manifest) -> String {
 pub fn backtest_json(ran: &Ran) -> String {
     let json = ran.result.to_json();
     let manifest = Manifest::of_run(ran, Kind::Backtest, json.as_bytes());
+    attach(&json, &manifest)
+}
+
+/// An assessment of `ran` with its manifest, as `settle assess --json` prints it.
+pub fn assessment_json(ran: &Ran, assessment: &Assessment, inputs: AssessmentInputs) -> String {
+    let json = serde_json::to_string(assessment).unwrap_or_default();
+    let mut manifest = Manifest::of_run(ran, Kind::Assessment, json.as_bytes());
+    manifest.assessment = Some(inputs);
     attach(&json, &manifest)
 }
 
@@ -290,16 +314,19 @@ pub fn manifest_of(document: &Value) -> Result<Manifest, RerunError> {
         .map_err(|e| RerunError::NoManifest(format!("`manifest`: {e}")))
 }
 
-/// Recomputes the backtest that `text` (a result settle wrote, with its manifest) records on
+/// Recomputes the backtest or assessment that `text` (a result settle wrote, with its
+/// manifest) records on
 /// the series in `store`, and compares: the inputs recorded against today's, the result hash,
 /// and the fields `text` holds against the recomputed result, in the order it writes them.
 pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
     let document: Value = serde_json::from_str(text.get())
         .map_err(|e| RerunError::NoManifest(format!("not JSON: {e}")))?;
     let was = manifest_of(&document)?;
-    if was.kind != Kind::Backtest {
-        return Err(RerunError::Kind(was.kind));
-    }
+    let assessment = match (was.kind, was.assessment) {
+        (Kind::Backtest, _) => None,
+        (Kind::Assessment, Some(inputs)) => Some(inputs),
+        (kind, _) => return Err(RerunError::Kind(kind)),
+    };
     let strategy: Strategy = serde_json::from_value(was.strategy.clone())
         .map_err(|e| RerunError::Strategy(e.to_string()))?;
     let compiled = rules::compile(&strategy)
@@ -312,7 +339,15 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
             source,
         })?;
     let ran = run::backtest_compiled(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
-    let now = Manifest::of_backtest(&ran);
+    let (json, value) = match assessment {
+        None => (ran.result.to_json(), canonical(&ran.result)),
+        Some(inputs) => {
+            let a = assess(&ran, inputs.trials, inputs.pbo, &|| false)?;
+            (serde_json::to_string(&a).unwrap_or_default(), canonical(&a))
+        }
+    };
+    let mut now = Manifest::of_run(&ran, was.kind, json.as_bytes());
+    now.assessment = assessment;
     let mut changed_inputs = compare_inputs(&was, &now);
     // The catalog's fingerprint is what was recorded; a file changed under the catalog shows
     // as a column hash that no longer matches it.
@@ -329,12 +364,12 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
     let first_difference = if identical {
         None
     } else {
-        let mut now = canonical(&ran.result);
-        if let Value::Object(map) = &mut now {
+        let mut value = value;
+        if let Value::Object(map) = &mut value {
             // The manifest is not a result field: equal in both, so never a difference.
             map.insert("manifest".into(), document["manifest"].clone());
         }
-        first_difference("", text, &now)
+        first_difference("", text, &value)
     };
     Ok(Rerun {
         identical,

@@ -339,6 +339,21 @@ def test_the_verdict_over_mcp_is_the_clis_and_counts_the_ledger(tmp_path):
             assert first["verdict"] == cli["verdict"]
             assert first["reasons"] == [{"check": r["check"], "passed": r["passed"], "text": r["text"]}
                                         for r in cli["reasons"]]
+            # The whole assessment behind the answer is the CLI's, byte for byte: the same
+            # result hash (SHA-256 of its JSON) and the same evidence.
+            text = (await s.read_resource(first["evidence_uri"])).contents[0].text
+            whole = json.loads(text)
+            assert first["manifest"]["result_hash"] == whole["manifest"]["resultHash"]
+            assert whole["manifest"]["resultHash"] == cli["manifest"]["resultHash"]
+            assert whole["manifest"]["assessment"] == {"trials": 1, "pbo": None}
+            assert {k: v for k, v in whole.items() if k != "manifest"} == \
+                   {k: v for k, v in cli.items() if k != "manifest"}
+            saved = tmp_path / "assessment.json"
+            saved.write_text(text)
+            rerun = subprocess.run([settle_bin(), "--home", str(tmp_path), "rerun", str(saved)],
+                                   capture_output=True, text=True, timeout=300)
+            assert rerun.stdout.strip() == f"identical (result hash {cli['manifest']['resultHash']})", \
+                rerun.stdout + rerun.stderr
             # A second version on CL daily is a second trial.
             other = await call(s, "create_strategy", {
                 "session_id": sid, "description": "faster", "symbol": "CL", "template": "sma_cross",

@@ -6,6 +6,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use settle_strategies::manifest::Manifest;
 
 use super::SettleServer;
 use crate::args::Args;
@@ -32,7 +33,7 @@ pub struct ReasonOut {
     pub text: String,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct AssessOut {
     /// robust, fragile, likely_overfit or insufficient.
     pub verdict: String,
@@ -42,6 +43,12 @@ pub struct AssessOut {
     /// symbol and bar size, and their sweep combinations.
     pub trials: u64,
     pub trades: u64,
+    /// Every number behind the reasons (costs, neighbours, years, thirds, luck, the null
+    /// test, bootstrap drawdowns) with the manifest, as one JSON document (resources/read).
+    pub evidence_uri: String,
+    /// The hashes of the assessment's inputs and result; the whole manifest is in the
+    /// evidence document.
+    pub manifest: Option<super::strategies::ManifestRef>,
 }
 
 #[tool_router(router = assess_tools, vis = "pub(super)")]
@@ -66,7 +73,14 @@ impl SettleServer {
             .await
             .map_err(|e| fix(format!("the assessment stopped: {e}")))?
             .map_err(fix)?;
-        let out = to_out(&value, trials);
+        let mut out = to_out(&value, trials);
+        let manifest: Option<Manifest> = serde_json::from_value(value["manifest"].clone()).ok();
+        if let Some(m) = &manifest {
+            let uri = super::resources::assessment_uri(&m.result_hash);
+            self.save_assessment(&m.result_hash, &value)?;
+            out.manifest = Some(super::strategies::ManifestRef::of(m, uri.clone()));
+            out.evidence_uri = uri;
+        }
         let failed: Vec<&str> = out
             .reasons
             .iter()
@@ -131,6 +145,21 @@ impl SettleServer {
         Ok((pick, judged))
     }
 
+    /// Writes the whole assessment under `$SETTLE_HOME/assessments/{result_hash}.json`
+    /// (written whole, then renamed into place), where its resource reads it.
+    fn save_assessment(&self, result_hash: &str, value: &Value) -> Result<(), Failure> {
+        let path = assessment_path(self.store().home(), result_hash);
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, value.to_string())?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| fix(format!("saving the assessment to {}: {e}", path.display())))
+    }
+
     /// The ledger's trials for version `s`: the session's versions on its symbol and bar size,
     /// plus their sweep combinations.
     fn trials(&self, s: &crate::model::StrategyRecord) -> Result<u64, Failure> {
@@ -145,6 +174,11 @@ impl SettleServer {
         let rows = self.store().optimization_row_count(&s.session_id, &same)?;
         Ok((same.len() as u64 + rows).max(1))
     }
+}
+
+/// Where the assessment whose result hash is `id` is kept.
+pub(super) fn assessment_path(home: &std::path::Path, id: &str) -> std::path::PathBuf {
+    home.join("assessments").join(format!("{id}.json"))
 }
 
 fn to_out(v: &Value, trials: u64) -> AssessOut {
@@ -163,5 +197,7 @@ fn to_out(v: &Value, trials: u64) -> AssessOut {
         reasons,
         trials,
         trades: v["evidence"]["trades"].as_u64().unwrap_or(0),
+        evidence_uri: String::new(),
+        manifest: None,
     }
 }

@@ -9,7 +9,8 @@
 //! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report;
 //! `settle://backtests/{backtest_id}/manifest`, what the backtest was computed from (the
 //! document `settle rerun` takes);
-//! `settle://quantconnect/answers/{id}`, the whole of a QuantConnect answer that was cut to
+//! `settle://assessments/{result_hash}`, every number behind an assessment, with its
+//! manifest; `settle://quantconnect/answers/{id}`, the whole of a QuantConnect answer that was cut to
 //! fit the context; and
 //! `settle://rule-language`, the whole rule language (what describe_rule_language gives in
 //! parts), for clients that attach documents rather than call tools.
@@ -36,6 +37,7 @@ enum Target {
     Rows(String),
     Report(String),
     Manifest(String),
+    Assessment(String),
     CloudAnswer,
     Language,
 }
@@ -60,6 +62,11 @@ pub fn manifest_uri(backtest_id: &str) -> String {
     format!("settle://backtests/{backtest_id}/manifest")
 }
 
+/// URI of an assessment's whole evidence and manifest, named by its result hash.
+pub fn assessment_uri(result_hash: &str) -> String {
+    format!("settle://assessments/{result_hash}")
+}
+
 /// URI of every finished row of a sweep.
 pub fn rows_uri(optimization_id: &str) -> String {
     format!("settle://optimizations/{optimization_id}/rows")
@@ -77,6 +84,12 @@ fn parse(uri: &str) -> Option<Target> {
         ["backtests", id, "report"] if !id.is_empty() => Some(Target::Report(id.to_string())),
         ["backtests", id, "manifest"] if !id.is_empty() => Some(Target::Manifest(id.to_string())),
         ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
+        // A result hash: 16 lowercase hex digits, nothing that could name another file.
+        ["assessments", id]
+            if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            Some(Target::Assessment(id.to_string()))
+        }
         ["quantconnect", "answers", id] if !id.is_empty() => Some(Target::CloudAnswer),
         _ => None,
     }
@@ -87,7 +100,8 @@ fn not_found(uri: &str) -> ErrorData {
         format!(
             "no resource '{uri}': URIs are settle://backtests/{{backtest_id}}/trades, \
              settle://backtests/{{backtest_id}}/equity, settle://backtests/{{backtest_id}}/report, \
-             settle://backtests/{{backtest_id}}/manifest, \
+             settle://backtests/{{backtest_id}}/manifest, settle://assessments/{{hash}} (an \
+             assess_strategy answer's evidence_uri), \
              settle://optimizations/{{optimization_id}}/rows, \
              settle://quantconnect/answers/{{id}} (named by a cut answer's settleFullAnswer) and \
              settle://rule-language (see resources/list)"
@@ -203,6 +217,11 @@ impl SettleServer {
                  engine options) and its result hash; `settle rerun FILE` recomputes it",
             ),
             template(
+                "settle://assessments/{result_hash}",
+                "assessment evidence",
+                "Every number behind an assess_strategy verdict, with its manifest (its evidence_uri)",
+            ),
+            template(
                 "settle://quantconnect/answers/{id}",
                 "whole QuantConnect answer",
                 "The whole of a QuantConnect answer that was cut to fit (its settleFullAnswer)",
@@ -248,6 +267,16 @@ impl SettleServer {
                     )
                 })?;
                 serde_json::to_string(&serde_json::json!({ "manifest": manifest }))
+            }
+            Target::Assessment(id) => {
+                let path = super::assess::assessment_path(self.store().home(), &id);
+                return std::fs::read_to_string(path)
+                    .map(|text| {
+                        ReadResourceResult::new(vec![
+                            ResourceContents::text(text, uri).with_mime_type(JSON)
+                        ])
+                    })
+                    .map_err(|_| not_found(uri));
             }
             Target::Language => Ok(settle_strategies::language::describe_json()),
             Target::CloudAnswer => {

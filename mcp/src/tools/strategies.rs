@@ -236,9 +236,9 @@ pub struct BacktestOut {
     pub manifest: Option<ManifestRef>,
 }
 
-/// A backtest's manifest in brief: the hashes that identify its inputs and its result. The
-/// whole manifest (canonical rules, costs, engine options) is the resource at `uri`, a file
-/// `settle rerun` recomputes and compares.
+/// A result's manifest in brief: the hashes that identify its inputs and the result. The
+/// whole manifest (canonical rules, costs, engine options) is in the resource at `uri`, a
+/// document `settle rerun` recomputes and compares.
 #[derive(Debug, Serialize)]
 pub struct ManifestRef {
     pub settle_version: String,
@@ -253,7 +253,8 @@ pub struct ManifestRef {
 }
 
 impl ManifestRef {
-    fn of(m: &settle_strategies::manifest::Manifest, backtest_id: &str) -> ManifestRef {
+    /// The brief of `m`, whose whole is the resource `uri`.
+    pub(super) fn of(m: &settle_strategies::manifest::Manifest, uri: String) -> ManifestRef {
         ManifestRef {
             settle_version: m.settle_version.clone(),
             series: m.series.key.clone(),
@@ -261,7 +262,7 @@ impl ManifestRef {
             spec_hash: m.spec_hash.clone(),
             strategy_hash: m.strategy_hash.clone(),
             result_hash: m.result_hash.clone(),
-            uri: super::resources::manifest_uri(backtest_id),
+            uri,
         }
     }
 }
@@ -503,7 +504,7 @@ impl SettleServer {
         let manifest = facts
             .manifest
             .take()
-            .map(|m| ManifestRef::of(&m, &bt.backtest_id));
+            .map(|m| ManifestRef::of(&m, super::resources::manifest_uri(&bt.backtest_id)));
         let out = BacktestOut {
             manifest,
             trades_uri: super::resources::trades_uri(&bt.backtest_id),
