@@ -118,17 +118,7 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
         .map(|e| e["fingerprint"].as_str().unwrap().to_string())
         .unwrap();
     assert!(page.contains(&format!("<code>{fingerprint}</code>")));
-    let rules = page
-        .split("<pre id=\"strategy\">")
-        .nth(1)
-        .and_then(|s| s.split("</pre>").next())
-        .unwrap()
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#39;", "'");
-    let rules: Value = serde_json::from_str(&rules).unwrap();
+    let rules: Value = serde_json::from_str(&pre_block(&page, "strategy")).unwrap();
     let fast = rules["parameters"]
         .as_array()
         .unwrap()
@@ -138,6 +128,11 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     assert_eq!(fast["value"], 10.0);
     assert_eq!(rules["window"], "all");
     assert!(page.contains("CL/continuous/1d"));
+    // The manifest block, saved as a file, reruns to the same result.
+    let manifest = home.path().join("manifest.json");
+    std::fs::write(&manifest, pre_block(&page, "manifest")).unwrap();
+    let rerun = stdout(settle(home.path()).arg("rerun").arg(&manifest).output().unwrap());
+    assert!(rerun.starts_with("identical (result hash "), "{rerun}");
 
     // Opened as a person would: the three pictures are drawn (the equity curve's blue, the
     // full green and red of the best and worst month, bars of the P&L histogram).
@@ -249,4 +244,17 @@ fn a_sweep_reports_its_best_with_the_heatmap_guards_and_walk_forward() {
     assert!(page.contains("walk-forward: "), "the folds are listed");
     assert!(page.contains("id=\"heatmap\"") && page.contains("id=\"walk-forward\""));
     assert_eq!(page.matches("src=\"data:image/png;base64,").count(), 5);
+}
+
+/// The text of the page's `<pre id="ID">` block, unescaped.
+fn pre_block(page: &str, id: &str) -> String {
+    page.split(&format!("<pre id=\"{id}\">"))
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap()
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

@@ -33,6 +33,8 @@ pub struct Inputs<'a> {
     pub slippage_ticks: u32,
     /// The settle version that ran it.
     pub version: &'a str,
+    /// The result's manifest as a JSON document (`{"manifest": ...}`), for `settle rerun`.
+    pub manifest_json: &'a str,
 }
 
 /// The sweep a backtest's parameters were chosen from: lines of text and its pictures.
@@ -129,7 +131,9 @@ pub fn backtest_html(
          <tr><th>commission</th><td>{} per contract per side</td></tr>\
          <tr><th>slippage</th><td>{} tick(s) per fill</td></tr>\
          <tr><th>settle</th><td>{}</td></tr></table>\n\
-         <h3>Strategy</h3>\n<pre id=\"strategy\">{}</pre>\n</body></html>\n",
+         <h3>Strategy</h3>\n<pre id=\"strategy\">{}</pre>\n\
+         <h3>Manifest</h3>\n<p>Saved as a file, this block is what <code>settle rerun FILE</code> \
+         recomputes to prove the figures above.</p>\n<pre id=\"manifest\">{}</pre>\n</body></html>\n",
         escape(&r.series),
         escape(inputs.fingerprint),
         escape(&r.adjustment),
@@ -138,7 +142,8 @@ pub fn backtest_html(
         dollars(r.commission_per_side),
         inputs.slippage_ticks,
         escape(inputs.version),
-        escape(inputs.strategy_json)
+        escape(inputs.strategy_json),
+        escape(inputs.manifest_json)
     );
     Ok(page)
 }

@@ -225,13 +225,7 @@ impl Backend for EngineBackend {
 
     fn report(&self, definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
         let ran = self.backtest(definition, None)?;
-        let page = settle_strategies::report::backtest_html(
-            &ran.strategy,
-            &ran.bars,
-            &ran.cfg,
-            &ran.result,
-            None,
-        )
+        let page = settle_strategies::report::backtest_html(&ran, None)
         .map_err(|e| format!("the report: {e}"))?;
         Ok((page, headline(&ran.result.metrics)))
     }

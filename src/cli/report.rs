@@ -57,13 +57,7 @@ pub(super) fn default_path(home: &Path, name: &str) -> PathBuf {
 
 /// Writes the page of `ran` (with its sweep, if any) to `path`, making its directory.
 pub(super) fn write(ran: &Ran, sweep: Option<&SweepSection>, path: &Path) -> anyhow::Result<()> {
-    let page = settle_strategies::report::backtest_html(
-        &ran.strategy,
-        &ran.bars,
-        &ran.cfg,
-        &ran.result,
-        sweep,
-    )?;
+    let page = settle_strategies::report::backtest_html(ran, sweep)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
