@@ -131,7 +131,13 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     // The manifest block, saved as a file, reruns to the same result.
     let manifest = home.path().join("manifest.json");
     std::fs::write(&manifest, pre_block(&page, "manifest")).unwrap();
-    let rerun = stdout(settle(home.path()).arg("rerun").arg(&manifest).output().unwrap());
+    let rerun = stdout(
+        settle(home.path())
+            .arg("rerun")
+            .arg(&manifest)
+            .output()
+            .unwrap(),
+    );
     assert!(rerun.starts_with("identical (result hash "), "{rerun}");
 
     // Opened as a person would: the three pictures are drawn (the equity curve's blue, the

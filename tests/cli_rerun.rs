@@ -39,6 +39,9 @@ fn a_backtest_reruns_identical_and_its_manifest_names_its_inputs() {
     assert_eq!(m["series"]["fingerprint"], list[0]["fingerprint"]);
     assert_eq!(m["series"]["key"], "CL/continuous/1d");
     assert_eq!(m["window"]["bars"], 2674);
+    // The Sharpe rests on one daily return per session date: the CSV's 2,674 rows.
+    assert_eq!(doc["metrics"]["returnDays"], 2674);
+    assert_eq!(doc["dailyEquity"].as_array().unwrap().len(), 2674);
     assert_eq!(m["commissionPerSide"], 2.5);
     assert_eq!(m["slippageTicks"], 1);
     assert_eq!(m["strategy"]["parameters"][0]["value"], 10.0);

@@ -51,6 +51,10 @@ pub struct Metrics {
     pub avg_bars_held: Option<f64>,
     pub total_commission: f64,
     pub total_slippage: f64,
+    /// Daily returns `sharpeRatio` and `sortinoRatio` rest on: one per trading date in the
+    /// window. The dates are exchange sessions (a daily bar stamped on a day no session
+    /// closed is merged into the next session on import), so √252 annualizes them honestly.
+    pub return_days: u32,
 }
 
 /// A finished run's per-bar equity curve and what else the metrics are computed from; used
@@ -153,6 +157,7 @@ pub(crate) fn summarize(x: &Summary) -> Metrics {
         avg_bars_held: ratio(f64::from(bars_held), n),
         total_commission: x.trades.iter().map(|t| t.commission).sum(),
         total_slippage: x.trades.iter().map(|t| t.slippage).sum(),
+        return_days: x.daily.len() as u32,
     }
 }
 

@@ -226,7 +226,7 @@ impl Backend for EngineBackend {
     fn report(&self, definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
         let ran = self.backtest(definition, None)?;
         let page = settle_strategies::report::backtest_html(&ran, None)
-        .map_err(|e| format!("the report: {e}"))?;
+            .map_err(|e| format!("the report: {e}"))?;
         Ok((page, headline(&ran.result.metrics)))
     }
 
@@ -541,6 +541,7 @@ fn headline(m: &settle_engine::Metrics) -> HeadlineMetrics {
         max_drawdown: unsigned_zero(m.max_drawdown),
         sharpe_ratio: m.sharpe_ratio.map(unsigned_zero),
         profit_factor: m.profit_factor.map(unsigned_zero),
+        return_days: u64::from(m.return_days),
     }
 }
 

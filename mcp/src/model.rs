@@ -99,6 +99,9 @@ pub struct HeadlineMetrics {
     /// Gross profit / gross loss; null without a losing trade.
     #[serde(default)]
     pub profit_factor: Option<f64>,
+    /// Daily returns the Sharpe rests on (trading dates in the window).
+    #[serde(default)]
+    pub return_days: u64,
 }
 
 impl HeadlineMetrics {
