@@ -13,11 +13,25 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let args = cli::Cli::parse();
+    if !args.serves() {
+        restore_default_sigpipe();
+    }
     match cli::run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// A command whose output is piped into `head` stops quietly when the reader goes, as other
+/// Unix tools do, instead of panicking on a failed print (Rust ignores SIGPIPE by default).
+/// The MCP server keeps Rust's default: a client that leaves is an error it handles.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,5 +1,6 @@
-//! `settle rerun`: a backtest's manifest reproduces it byte for byte, and a change to the data
-//! under it is named with the first result field it moved.
+//! `settle backtest --json` and `settle rerun`: a backtest's manifest reproduces it byte for
+//! byte, a change to the data under it is named with the first result field it moved, and the
+//! printed JSON can be piped into a reader that stops early.
 
 mod common;
 
@@ -128,4 +129,25 @@ fn settle_hash(text: &str) -> String {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap()[..16].to_string()
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    let home = cl_home();
+    let mut child = settle(home.path())
+        .args(["backtest", "--template", "sma_cross", "--symbol", "CL"])
+        .args(["--window", "all", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the first bytes, as `| head -c 100` would, then close the pipe: the rest of the
+    // 400 KB document has nowhere to go.
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(first.starts_with(b"{\"symbol\":\"CL\""));
 }

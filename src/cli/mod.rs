@@ -78,6 +78,13 @@ struct ServeArgs {
     data_dirs: Vec<PathBuf>,
 }
 
+impl Cli {
+    /// True for `settle serve`, which talks MCP over its standard streams.
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 /// The home directory in force.
 fn home(cli_home: &Option<PathBuf>) -> PathBuf {
     cli_home
