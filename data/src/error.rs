@@ -43,10 +43,12 @@ pub enum DataError {
     /// The requested series is not in the store.
     #[error("no data for {0}: import it first (`settle data import`) or run `settle data list`")]
     NotFound(String),
-    #[error("{path}: {source}")]
+    /// A file or directory could not be read or written. The cause is part of the message
+    /// (not a chained source), so it is said once however the error is printed.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("store: {0}")]
     Store(String),
@@ -69,10 +71,10 @@ impl DataError {
     }
 
     /// Wraps an I/O error with the path it concerned.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! * [`sample`]: the real data of `shared/data` imported as the sample store.
 //! * [`synthetic`]: the deterministic random walk benchmarks measure.
 //! * [`error`]: [`DataError`], naming the file, line and field of bad input.
+//! * [`files`]: files written whole or not at all (reports, charts, exports).
 
 pub mod bars;
 pub mod error;
@@ -23,6 +24,7 @@ pub use bars::{BarSize, Bars, SeriesMeta};
 pub use error::{DataError, Result};
 pub mod continuous;
 pub mod expiry;
+pub mod files;
 pub mod front_month;
 pub mod import;
 pub mod resample;

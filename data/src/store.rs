@@ -112,8 +112,10 @@ impl Store {
                 if let Some(dir) = tmp.parent() {
                     fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
                 }
+                // Listed before it is written, so a write that fails midway (a full disk) is
+                // removed with the others.
+                written.push((tmp.clone(), path));
                 write_ipc(b, &tmp)?;
-                written.push((tmp, path));
                 entries.push(entry_of(b));
             }
             Ok(entries)

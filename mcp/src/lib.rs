@@ -140,6 +140,7 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     fn server(&self, home: &Path) -> anyhow::Result<Server> {
+        check_writable(home)?;
         let data_dirs = if self.data_dirs.is_empty() {
             vec![home.join("inbox")]
         } else {
@@ -152,6 +153,21 @@ impl ServeOptions {
             &data_dirs,
         )
     }
+}
+
+/// Refuses to start on a home where nothing can be written: the server keeps its sessions,
+/// operations and imports there, and finding out at the first tool call would lose work.
+fn check_writable(home: &Path) -> anyhow::Result<()> {
+    let probe = home.join(format!(".settle-write-check-{}", std::process::id()));
+    let written = std::fs::create_dir_all(home).and_then(|()| std::fs::write(&probe, b"ok"));
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| {
+        anyhow::anyhow!(
+            "settle home {} is not writable ({e}): the server keeps its store, sessions and \
+             results there; pass --home DIR or set SETTLE_HOME to a writable directory",
+            home.display()
+        )
+    })
 }
 
 /// `settle serve`: stdio with the real engine over the bar store under `home`.

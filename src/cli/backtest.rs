@@ -177,7 +177,7 @@ pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
         let title = format!("{} on {}", strategy.name, result.series);
         let image =
             settle_engine::chart::backtest_chart(result, &title, cfg.starting_capital, svg)?;
-        std::fs::write(path, image)
+        settle_data::files::write_bytes(path, &image)
             .map_err(|e| anyhow::anyhow!("--chart {}: {e}", path.display()))?;
         eprintln!("chart written to {}", path.display());
     }

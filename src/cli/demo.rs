@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
+use settle_data::files::write_bytes;
 use settle_data::store::Store;
 use settle_engine::chart;
 use settle_engine::report::SweepSection;
@@ -61,9 +62,9 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let equity = out.join("cl_sma_cross.png");
     let title = format!("{TEMPLATE} on {}", r.series);
-    std::fs::write(
+    write_bytes(
         &equity,
-        chart::backtest_chart(r, &title, ran.cfg.starting_capital, false)?,
+        &chart::backtest_chart(r, &title, ran.cfg.starting_capital, false)?,
     )?;
 
     // A small sweep through the same evaluator as `settle sweep`.
@@ -109,7 +110,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         spec.objective.metric, r.series
     );
     let heat_png = super::report::sweep_heatmap(&result, &heat_title)?;
-    std::fs::write(&heatmap, &heat_png)?;
+    write_bytes(&heatmap, &heat_png)?;
     let report = out.join("cl_sma_cross_report.html");
     let section = SweepSection {
         lines: sweep_lines,

@@ -58,10 +58,8 @@ pub(super) fn default_path(home: &Path, name: &str) -> PathBuf {
 /// Writes the page of `ran` (with its sweep, if any) to `path`, making its directory.
 pub(super) fn write(ran: &Ran, sweep: Option<&SweepSection>, path: &Path) -> anyhow::Result<()> {
     let page = settle_strategies::report::backtest_html(ran, sweep)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))
+    settle_data::files::write_bytes(path, page.as_bytes())
+        .with_context(|| format!("writing {} (nothing was written)", path.display()))
 }
 
 /// `best: fast=25, slow=120 (sharpeRatio 0.53)`, when the sweep has a best.

@@ -208,7 +208,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             "sweep-shard-{}-of-{}.json",
             shard.index, shard.count
         ));
-        std::fs::write(&path, serde_json::to_string(&file)?)
+        settle_data::files::write_bytes(&path, serde_json::to_string(&file)?.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
         let done = file.rows.len() + file.failures.len();
         println!(

@@ -12,6 +12,14 @@ use serde::Serialize;
 use super::objective::{lookup, metric_names};
 use super::result::{Failure, Ranked, SweepResult};
 use super::SweepError;
+use settle_data::files::write_atomic;
+
+/// A failed write of an export file (the path is added where it is known).
+impl From<std::io::Error> for SweepError {
+    fn from(e: std::io::Error) -> SweepError {
+        SweepError::Export(e.to_string())
+    }
+}
 
 /// What `settle sweep --json` prints: counts, the objective and constraints in their text
 /// form, the best result and the top N. The full table goes to an export file instead.
@@ -65,13 +73,15 @@ impl SweepResult {
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
-        let create = || {
-            std::fs::File::create(path)
-                .map_err(|e| SweepError::Export(format!("{}: {e}", path.display())))
+        let named = |e: SweepError| match e {
+            SweepError::Export(why) | SweepError::Csv(why) => {
+                SweepError::Export(format!("{}: {why} (nothing was written)", path.display()))
+            }
+            e => e,
         };
         match ext.as_deref() {
-            Some("csv") => self.write_csv(std::io::BufWriter::new(create()?)),
-            Some("parquet") => self.write_parquet(create()?),
+            Some("csv") => write_atomic(path, |out| self.write_csv(out)).map_err(named),
+            Some("parquet") => write_atomic(path, |out| self.write_parquet(out)).map_err(named),
             _ => Err(SweepError::Export(format!(
                 "{}: unknown table format; the file name must end in {FORMATS}",
                 path.display()

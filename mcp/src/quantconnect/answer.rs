@@ -108,12 +108,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if path.is_file() {
         return Ok(());
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("json.part");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    settle_data::files::write_bytes(path, bytes)
 }
 
 /// The URI of a saved whole answer.

@@ -146,18 +146,11 @@ impl SettleServer {
     }
 
     /// Writes the whole assessment under `$SETTLE_HOME/assessments/{result_hash}.json`
-    /// (written whole, then renamed into place), where its resource reads it.
+    /// (whole or not at all), where its resource reads it.
     fn save_assessment(&self, result_hash: &str, value: &Value) -> Result<(), Failure> {
         let path = assessment_path(self.store().home(), result_hash);
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, value.to_string())?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| fix(format!("saving the assessment to {}: {e}", path.display())))
+        settle_data::files::write_bytes(&path, value.to_string().as_bytes())
+            .map_err(|e| fix(format!("saving the assessment to {}: {e}", path.display())))
     }
 
     /// The ledger's trials for version `s`: the session's versions on its symbol and bar size,

@@ -74,10 +74,8 @@ pub struct ReportOut {
 
 /// Writes `bytes` to `home/dir/name`, making the directory; the path written.
 fn save(home: &Path, dir: &str, name: &str, bytes: &[u8]) -> Result<PathBuf, Failure> {
-    let dir = home.join(dir);
-    let path = dir.join(name);
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, bytes))
+    let path = home.join(dir).join(name);
+    settle_data::files::write_bytes(&path, bytes)
         .map_err(|e| fix(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
