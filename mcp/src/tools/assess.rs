@@ -64,8 +64,7 @@ impl SettleServer {
         let definition = s.definition.clone();
         let value = tokio::task::spawn_blocking(move || backend.assess(&definition, &pick))
             .await
-            .map_err(|e| fix(format!("the assessment stopped: {e}")))?
-            .map_err(fix)?;
+            .map_err(|e| fix(format!("the assessment stopped: {e}")))??;
         let out = to_out(&value, trials);
         let failed: Vec<&str> = out
             .reasons
