@@ -4,9 +4,10 @@
 //! declarative JSON strategy language built on them, and [`templates`] the built-in strategies
 //! written in it. [`language`] describes the rule language to its writers and reads their rules;
 //! [`sweep`] evaluates one strategy for many parameter values from many threads; [`report`]
-//! writes a backtest of a strategy as one HTML page. [`run`] is the one path from a strategy
-//! and its bars to a backtest, [`assess`] the robustness verdict built on it, and [`guards`]
-//! a sweep with its overfitting guards (DSR, PBO, holdout, walk-forward).
+//! writes a backtest of a strategy as one HTML page. [`run`] is the one path from a strategy,
+//! its overrides and its bars to a backtest, compiling the strategy once; [`assess`] is the
+//! robustness verdict built on it, and [`guards`] a sweep with its overfitting guards (DSR,
+//! PBO, holdout, walk-forward). [`check_file`] backs `settle strategy check`.
 
 pub mod assess;
 pub mod guards;
