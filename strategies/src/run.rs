@@ -155,3 +155,49 @@ pub(crate) fn run_on(
     let result = settle_engine::backtest(bars, compiled.spec, &signals, &cfg)?;
     Ok((cfg, result))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::templates;
+
+    #[test]
+    fn overrides_replace_what_they_name_and_keep_the_rest() {
+        let base = templates::get("sma_cross", "CL").unwrap();
+        let c = Overrides {
+            symbol: Some(" es ".into()),
+            window: Some("since 2020".into()),
+            contract: Some(" esz13".into()),
+            slippage_ticks: Some(2),
+            parameters: vec![("fast".into(), 7.0)],
+            ..Overrides::default()
+        }
+        .compile(base.clone())
+        .unwrap();
+        let s = &c.strategy;
+        assert_eq!(
+            (s.symbol.as_str(), s.window.as_str(), s.contract.as_deref()),
+            ("ES", "since 2020", Some("ESZ13"))
+        );
+        assert_eq!((s.slippage_ticks, s.bar_size.as_str()), (Some(2), "1d"));
+        let value = |key: &str| s.parameters.iter().find(|p| p.key == key).unwrap().value;
+        let base_slow = base.parameters.iter().find(|p| p.key == "slow").unwrap();
+        assert_eq!((value("fast"), value("slow")), (7.0, base_slow.value));
+        assert_eq!(c.spec.root, "ES");
+
+        let none = Overrides::default().compile(base.clone()).unwrap();
+        assert_eq!(none.strategy, base);
+
+        let errors = Overrides {
+            parameters: vec![("fats".into(), 7.0)],
+            ..Overrides::default()
+        }
+        .compile(base)
+        .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].to_string(),
+            "/parameters: no parameter `fats`; known: fast, slow"
+        );
+    }
+}

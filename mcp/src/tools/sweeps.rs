@@ -935,6 +935,48 @@ mod tests {
         }
     }
 
+    /// A stored row: `trades` and `sharpe` as given, total P&L 10 × index, drawdown
+    /// 100 − index; `None` metrics for a failed one.
+    fn row(index: u64, trades: Option<u64>, sharpe: Option<f64>) -> OptimizationRow {
+        OptimizationRow {
+            combo_index: index,
+            parameters: vec![],
+            metrics: trades.map(|trade_count| HeadlineMetrics {
+                trade_count,
+                total_pnl: 10.0 * index as f64,
+                win_rate: None,
+                max_drawdown: 100.0 - index as f64,
+                sharpe_ratio: sharpe,
+                profit_factor: None,
+            }),
+            error: trades.is_none().then(|| "failed".to_string()),
+        }
+    }
+
+    #[test]
+    fn ranked_pages_follow_the_engine_order_then_the_rows_that_do_not_rank() {
+        let rows = [
+            row(0, None, None),
+            row(1, Some(0), Some(2.0)),
+            row(2, Some(3), None),
+            row(3, Some(3), Some(0.5)),
+            row(4, Some(3), Some(1.5)),
+            row(5, Some(3), Some(0.5)),
+            row(6, Some(3), None),
+        ];
+        let order = |rank_by: RankBy| {
+            let spec = rank_by.spec();
+            let mut sorted = rows.to_vec();
+            sorted.sort_by(|x, y| rank_order(rank_by, &spec, x, y));
+            sorted.iter().map(|r| r.combo_index).collect::<Vec<_>>()
+        };
+        // By Sharpe: 1.5, then the tie of 0.5 in combination order; then the rows that traded
+        // without a Sharpe, the one without a trade, the failed one.
+        assert_eq!(order(RankBy::SharpeRatio), [4, 3, 5, 2, 6, 1, 0]);
+        // The smallest drawdown (the highest index) first; no trade and failed last.
+        assert_eq!(order(RankBy::MaxDrawdown), [6, 5, 4, 3, 2, 1, 0]);
+    }
+
     #[test]
     fn grid_is_the_cartesian_product_first_key_slowest() {
         // "a 5-value stop sweep crossed with a 4-value target sweep is 20 backtests"
