@@ -12,13 +12,14 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use settle_data::{spec, synthetic};
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::sweep::Evaluator;
-use settle_strategies::templates;
+use settle_strategies::{rules, templates};
 
 fn bench(c: &mut Criterion) {
     let mut strategy = templates::get("sma_cross", "ES").expect("sma_cross template");
     strategy.bar_size = "1m".into();
     strategy.window = "all".into();
     let es = spec("ES").expect("ES in the catalog");
+    let compiled = rules::compile(&strategy).expect("sma_cross compiles");
     let grid = Grid::new(&[
         Param::range("fast", 5.0, 50.0, 5.0),
         Param::range("slow", 60.0, 240.0, 20.0),
@@ -35,11 +36,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &b, |bench, b| {
             bench.iter(|| {
                 // A fresh evaluator each time: the indicator cache is part of the cost.
-                let ev = Evaluator::new(&strategy, b, es).expect("strategy fits the bars");
+                let ev = Evaluator::new(compiled.clone(), b).expect("strategy fits the bars");
                 let r = sweep::run(
                     &grid,
                     &sweep_spec,
-                    |p| ev.metrics(p),
+                    |p| ev.metrics(p).map_err(|e| e.reason()),
                     &AtomicBool::new(false),
                     &|_| {},
                 );

@@ -233,7 +233,7 @@ impl Run {
         let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
         let range = cfg.window.resolve(&bars.ts, &cal)?;
         let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal, mode);
-        let metrics = metrics::summarize(&metrics::Summary {
+        let metrics = metrics::from_summary(&metrics::Summary {
             trades: &out.trades,
             daily: &out.curves.daily,
             drawdown: out.curves.drawdown,

@@ -95,7 +95,7 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 }
 
 pub(crate) fn compute(x: &Inputs) -> Metrics {
-    summarize(&Summary {
+    from_summary(&Summary {
         trades: x.trades,
         daily: x.daily,
         drawdown: Drawdown::of(x.starting_capital, x.equity),
@@ -105,7 +105,7 @@ pub(crate) fn compute(x: &Inputs) -> Metrics {
     })
 }
 
-pub(crate) fn summarize(x: &Summary) -> Metrics {
+pub(crate) fn from_summary(x: &Summary) -> Metrics {
     let pnl: Vec<f64> = x.trades.iter().map(|t| t.net_pnl).collect();
     let n = pnl.len() as f64;
     let wins: Vec<f64> = pnl.iter().copied().filter(|&p| p > 0.0).collect();

@@ -32,9 +32,14 @@ pub struct CompiledStrategy {
     pub canonical_parameters: Vec<CanonicalParameter>,
 }
 
-/// What a finished sweep adds to its rows: the Deflated Sharpe Ratio of its best combination.
+/// What a finished sweep adds to its rows: its best combination and that one's Deflated
+/// Sharpe Ratio.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SweepEnd {
+    /// The engine's best combination (`SweepResult::best_result`), the one the Deflated
+    /// Sharpe judges; `None` when no combination ranks.
+    #[serde(default)]
+    pub best_combo_index: Option<u64>,
     pub deflated_sharpe: Option<BestDeflatedSharpe>,
     /// Why `deflated_sharpe` is absent (cancelled sweep, no best, too few daily returns).
     pub deflated_sharpe_unavailable: Option<String>,
@@ -109,8 +114,36 @@ pub struct DatasetInfo {
     pub adjustment: String,
 }
 
-/// Errors a backend reports: the text goes to the model, so it must say what to change.
-pub type BackendResult<T> = Result<T, String>;
+/// Why a backend call failed. The kind tells the server who can act on it (the model fixes
+/// its input or imports a series, a stop was asked for, or the server and its data are at
+/// fault); the text goes to the model, so it says what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BackendError {
+    /// The call's input cannot be used: invalid rules or arguments, an unknown template or
+    /// parameter, a guard plan the window cannot hold.
+    #[error("{0}")]
+    Invalid(String),
+    /// The series the strategy trades is not in the local data store.
+    #[error("{0}")]
+    MissingSeries(String),
+    /// The job was asked to stop before it finished.
+    #[error("{0}")]
+    Cancelled(String),
+    /// Valid rules that could not be run on their series: the signals or the engine refused
+    /// (a window without bars, an indicator longer than the data).
+    #[error("{0}")]
+    Run(String),
+    /// A fault of the server or its data: a store that cannot be read or written, a stored
+    /// definition that no longer reads, an answer that cannot be written.
+    #[error("{0}")]
+    Internal(String),
+    /// This build has no engine behind the strategy tools.
+    #[error("{UNWIRED}")]
+    Unwired,
+}
+
+/// What a backend call returns.
+pub type BackendResult<T> = Result<T, BackendError>;
 
 /// Where [`Backend::run_sweep`] hands finished rows, a batch at a time (the caller persists
 /// them); an `Err` stops the sweep.
@@ -160,20 +193,22 @@ pub trait Backend: Send + Sync + 'static {
         _file: &std::path::Path,
         _columns: Option<&settle_data::import::CsvOptions>,
     ) -> BackendResult<Vec<DatasetInfo>> {
-        Err("this server has no bar store to import into".into())
+        Err(BackendError::Internal(
+            "this server has no bar store to import into".into(),
+        ))
     }
 
     /// The self-contained HTML report of a backtest of `definition`, run again (backtests
     /// are deterministic: the same definition on the same data gives the same result), with
     /// the headline metrics of that run.
     fn report(&self, _definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
 
     /// The robustness verdict of a backtest of `definition` (`settle_strategies::assess`), as
     /// its JSON.
     fn assess(&self, _definition: &Value, _pick: &Pick) -> BackendResult<Value> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
 
     /// Every default the language filled into `definition` that `input`'s rules did not
@@ -201,10 +236,10 @@ const UNWIRED: &str =
 
 impl Backend for Unwired {
     fn compile(&self, _: &StrategyInput) -> BackendResult<CompiledStrategy> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
     fn run_backtest(&self, _: &Value, _: &dyn Job) -> BackendResult<BacktestOutput> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
     fn run_sweep(
         &self,
@@ -215,12 +250,12 @@ impl Backend for Unwired {
         _: &dyn Job,
         _: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
     fn templates(&self) -> Vec<TemplateInfo> {
         Vec::new()
     }
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>> {
-        Err(UNWIRED.into())
+        Err(BackendError::Unwired)
     }
 }

@@ -16,16 +16,16 @@ use settle_data::{Bars, DataError};
 use settle_engine::sweep::{Grid, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
-use settle_strategies::guards::{guarded_sweep, GuardPlan, Guards};
+use settle_strategies::guards::{guarded_sweep, GuardPlan, GuardedSweepError, Guards};
 use settle_strategies::manifest::{self, AssessmentInputs, Manifest};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
-use settle_strategies::run::{self, Ran, RunError};
+use settle_strategies::run::{self, Overrides, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::{language, templates};
 
 use crate::backend::{
-    Backend, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy, DatasetInfo,
-    FilledDefault, Job, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
+    Backend, BackendError, BackendResult, BacktestOutput, BestDeflatedSharpe, CompiledStrategy,
+    DatasetInfo, FilledDefault, Job, Pick, RowSink, StrategyInput, SweepEnd, TemplateInfo,
 };
 use crate::model::{
     CanonicalParameter, DailyPoint, HeadlineMetrics, OptimizationRow, ParameterValue, RunFacts,
@@ -51,66 +51,48 @@ impl EngineBackend {
         let (sym, bar) = (&c.strategy.symbol, c.bar_size);
         let contract = c.strategy.contract.as_deref();
         self.store.find(sym, contract, bar).map_err(|e| match e {
-            DataError::NotFound(_) => format!(
+            DataError::NotFound(_) => BackendError::MissingSeries(format!(
                 "no {} {sym} {bar} series in the local data store; list_datasets shows the \
                  series there are (symbol, contract, bar size)",
                 contract.unwrap_or("continuous")
-            ),
-            e => format!("loading the {sym} {bar} series from the local data store: {e}"),
+            )),
+            e => BackendError::Internal(format!(
+                "loading the {sym} {bar} series from the local data store: {e}"
+            )),
         })
     }
-}
 
-impl EngineBackend {
-    /// Backtests `definition` on its series with the daily curve only (the per-bar one, 16
-    /// bytes a bar, 16 MB for a million minutes, is not built); `ctx`, when given, may cancel
-    /// it between its steps. The same path as `settle backtest`: [`run::backtest_compiled`].
-    fn backtest(&self, definition: &Value, ctx: Option<&dyn Job>) -> BackendResult<Ran> {
-        let strategy = from_definition(definition)?;
-        let c = compile(&strategy)?;
+    /// Backtests `c` on its series with the daily curve only (the per-bar one, 16 bytes a
+    /// bar, 16 MB for a million minutes, is not built); `ctx`, when given, may cancel it
+    /// between its steps. The same path as `settle backtest`: [`run::backtest`].
+    fn backtest(&self, c: Compiled, ctx: Option<&dyn Job>) -> BackendResult<Ran> {
         let bars = self.series(&c)?;
         let cancelled = || ctx.is_some_and(|c| c.is_cancelled());
-        run::backtest_compiled(c, bars, Some(EquityCurve::Daily), &cancelled).map_err(|e| match e {
-            RunError::Cancelled => "cancelled before the backtest ran".to_string(),
-            e => e.to_string(),
+        run::backtest(c, bars, Some(EquityCurve::Daily), &cancelled).map_err(|e| match e {
+            RunError::Cancelled => {
+                BackendError::Cancelled("cancelled before the backtest ran".into())
+            }
+            RunError::Invalid(_) => BackendError::Invalid(e.to_string()),
+            RunError::Signals(_) | RunError::Engine(_) => BackendError::Run(e.to_string()),
         })
     }
 }
 
 impl Backend for EngineBackend {
     fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
-        let mut s = base_strategy(input)?;
-        s.symbol = input.symbol.trim().to_ascii_uppercase();
-        if !input.bar_size.is_empty() {
-            s.bar_size = input.bar_size.clone();
-        }
-        if let Some(w) = window(input)? {
-            s.window = w;
-        }
-        if let Some(c) = &input.contract {
-            s.contract = Some(c.trim().to_ascii_uppercase());
-        }
-        if let Some(c) = input.commission_per_side {
-            s.commission_per_side = Some(c);
-        }
-        if let Some(t) = input.slippage_ticks {
-            if !(t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= f64::from(u32::MAX)) {
-                return Err(format!(
-                    "slippage_ticks: {t} is not valid; expected a whole number of ticks, 0 or more"
-                ));
-            }
-            s.slippage_ticks = Some(t as u32);
-        }
-        let s = apply(&s, &input.parameters)?;
+        let base = base_strategy(input)?;
+        let c = overrides(input)?
+            .compile(base)
+            .map_err(|e| BackendError::Invalid(invalid(&e)))?;
         Ok(CompiledStrategy {
-            ticker: s.symbol.clone(),
-            definition: to_json(&s),
-            canonical_parameters: canonical(&s),
+            ticker: c.strategy.symbol.clone(),
+            definition: to_json(&c.strategy),
+            canonical_parameters: canonical(&c.strategy),
         })
     }
 
     fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput> {
-        let ran = self.backtest(definition, Some(ctx))?;
+        let ran = self.backtest(compile(definition)?, Some(ctx))?;
         let manifest = Manifest::of_backtest(&ran);
         let Ran { cfg, result: r, .. } = ran;
         Ok(BacktestOutput {
@@ -145,17 +127,16 @@ impl Backend for EngineBackend {
         ctx: &dyn Job,
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd> {
-        let strategy = from_definition(definition)?;
-        let c = compile(&strategy)?;
+        let c = compile(definition)?;
         let bars = self.series(&c)?;
-        let evaluator = Evaluator::new(&strategy, &bars, c.spec)
-            .map_err(|e| format!("preparing the sweep: {e}"))?;
+        let cfg = rules::to_config(&c);
+        let evaluator = Evaluator::new(c, &bars)
+            .map_err(|e| BackendError::Run(format!("preparing the sweep: {}", e.reason())))?;
         let stop = AtomicBool::new(false);
         let (tx, rx) = mpsc::channel();
         std::thread::scope(|scope| {
             let writer = scope.spawn(|| write_rows(rx, grid, ctx, &stop, on_rows));
             // The sweep runs on this thread, so a caller's `ThreadPool::install` picks the pool.
-            let cfg = rules::to_config(&c);
             let swept = guarded_sweep(
                 &evaluator,
                 &cfg,
@@ -172,7 +153,12 @@ impl Backend for EngineBackend {
             writer
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            let swept = swept?;
+            let swept = swept.map_err(|e| match e {
+                GuardedSweepError::Holdout(_) | GuardedSweepError::WalkForward(_) => {
+                    BackendError::Invalid(e.to_string())
+                }
+                GuardedSweepError::Run(_) => BackendError::Run(e.to_string()),
+            })?;
             let result = &swept.result;
             // The best combination's run (or the first's, when none ranks) says what the sweep
             // traded and its caveats.
@@ -181,6 +167,7 @@ impl Backend for EngineBackend {
             let run = evaluator.backtest_in(&params, Some(swept.window), EquityCurve::Daily);
             let facts = run.as_ref().ok().map(|r| facts(r, &cfg));
             let mut end = SweepEnd {
+                best_combo_index: best.map(|b| b.index as u64),
                 facts,
                 ..SweepEnd::default()
             };
@@ -224,41 +211,40 @@ impl Backend for EngineBackend {
     }
 
     fn report(&self, definition: &Value) -> BackendResult<(String, HeadlineMetrics)> {
-        let ran = self.backtest(definition, None)?;
+        let ran = self.backtest(compile(definition)?, None)?;
         let page = settle_strategies::report::backtest_html(&ran, None)
-            .map_err(|e| format!("the report: {e}"))?;
+            .map_err(|e| BackendError::Internal(format!("the report: {e}")))?;
         Ok((page, headline(&ran.result.metrics)))
     }
 
     fn assess(&self, definition: &Value, pick: &Pick) -> BackendResult<Value> {
-        let definition = if pick.parameters.is_empty() {
-            definition.clone()
+        let c = if pick.parameters.is_empty() {
+            compile(definition)?
         } else {
             let kv: Vec<(&str, f64)> = pick
                 .parameters
                 .iter()
                 .map(|(k, v)| (k.as_str(), *v))
                 .collect();
-            let s = rules::with_parameters(&from_definition(definition)?, &kv).map_err(|e| {
-                format!(
+            rules::compile_with(&from_definition(definition)?, &kv).map_err(|e| {
+                BackendError::Invalid(format!(
                     "the sweep's best: {}",
                     e.iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join("; ")
-                )
-            })?;
-            to_json(&s)
+                ))
+            })?
         };
-        let ran = self.backtest(&definition, None)?;
+        let ran = self.backtest(c, None)?;
         let assessment = settle_strategies::assess::assess(&ran, pick.trials, pick.pbo, &|| false)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| BackendError::Run(e.to_string()))?;
         let inputs = AssessmentInputs {
             trials: pick.trials,
             pbo: pick.pbo,
         };
         serde_json::from_str(&manifest::assessment_json(&ran, &assessment, inputs))
-            .map_err(|e| format!("the assessment: {e}"))
+            .map_err(|e| BackendError::Internal(format!("the assessment: {e}")))
     }
 
     fn templates(&self) -> Vec<TemplateInfo> {
@@ -301,11 +287,12 @@ impl Backend for EngineBackend {
         columns: Option<&settle_data::import::CsvOptions>,
     ) -> BackendResult<Vec<DatasetInfo>> {
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        let bars = settle_data::import::read_file(file, columns).map_err(|e| e.to_string())?;
+        let bars = settle_data::import::read_file(file, columns)
+            .map_err(|e| BackendError::Invalid(e.to_string()))?;
         let entries = self
             .store
             .import(&bars)
-            .map_err(|e| format!("storing {name}: {e}"))?;
+            .map_err(|e| BackendError::Internal(format!("storing {name}: {e}")))?;
         Ok(entries.into_iter().map(dataset_info).collect())
     }
 
@@ -313,7 +300,7 @@ impl Backend for EngineBackend {
         let entries = self
             .store
             .list()
-            .map_err(|e| format!("reading the local data store: {e}"))?;
+            .map_err(|e| BackendError::Internal(format!("reading the local data store: {e}")))?;
         Ok(entries.into_iter().map(dataset_info).collect())
     }
 }
@@ -417,22 +404,23 @@ fn base_strategy(input: &StrategyInput) -> BackendResult<Strategy> {
         (Some(v), _, _) => ("rules", v.clone()),
         (None, Some(text), _) => (
             "rules_json",
-            language::json_text(text).map_err(|e| invalid_in("rules_json", &e))?,
+            language::json_text(text)
+                .map_err(|e| BackendError::Invalid(invalid_in("rules_json", &e)))?,
         ),
         (None, None, Some(name)) => {
             return templates::get(name, &input.symbol).ok_or_else(|| {
-                format!(
+                BackendError::Invalid(format!(
                     "template: no template `{name}`; valid: {} (see list_templates)",
                     templates::names().join(", ")
-                )
+                ))
             })
         }
         (None, None, None) => {
-            return Err(
+            return Err(BackendError::Invalid(
                 "give rules (a strategy object: describe_rule_language shows how), \
-                        rules_json (the same as text) or template (a name from list_templates)"
+                 rules_json (the same as text) or template (a name from list_templates)"
                     .into(),
-            )
+            ))
         }
     };
     let stated = |key: &str| rules.get(key).is_some();
@@ -447,7 +435,8 @@ fn base_strategy(input: &StrategyInput) -> BackendResult<Strategy> {
         symbol: Some(input.symbol.clone()),
         bar_size,
     };
-    language::parse_rules(&rules, &context).map_err(|e| invalid_in(argument, &e))
+    language::parse_rules(&rules, &context)
+        .map_err(|e| BackendError::Invalid(invalid_in(argument, &e)))
 }
 
 /// Rule problems as lines of `argument/json/pointer: message`, so the model knows which
@@ -463,14 +452,42 @@ fn invalid_in(argument: &str, errors: &[ValidationError]) -> String {
     )
 }
 
+/// The call's symbol, bar size, window, contract, costs and parameter values as the
+/// library's [`Overrides`]. The window and the slippage are checked here, so a bad one fails
+/// the call at once, naming the argument, rather than the operation later.
+fn overrides(input: &StrategyInput) -> BackendResult<Overrides> {
+    let slippage_ticks = match input.slippage_ticks {
+        Some(t) if !(t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t <= f64::from(u32::MAX)) => {
+            return Err(BackendError::Invalid(format!(
+                "slippage_ticks: {t} is not valid; expected a whole number of ticks, 0 or more"
+            )))
+        }
+        t => t.map(|t| t as u32),
+    };
+    Ok(Overrides {
+        symbol: Some(input.symbol.clone()),
+        bar_size: (!input.bar_size.is_empty()).then(|| input.bar_size.clone()),
+        window: window(input)?,
+        contract: input.contract.clone(),
+        commission_per_side: input.commission_per_side,
+        slippage_ticks,
+        parameters: input
+            .parameters
+            .iter()
+            .map(|p| (p.key.clone(), p.value))
+            .collect(),
+    })
+}
+
 /// The rule-language window for the tool's `window` words or `start`/`end` dates; `None`
-/// keeps the strategy's own. Checked here so a bad window fails the call at once, naming the
-/// argument, rather than the operation later.
+/// keeps the strategy's own.
 fn window(input: &StrategyInput) -> BackendResult<Option<String>> {
     let (start, end) = (input.start.as_deref(), input.end.as_deref());
     let text = match (&input.window, start, end) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err("window: give either window or start/end, not both".into())
+            return Err(BackendError::Invalid(
+                "window: give either window or start/end, not both".into(),
+            ))
         }
         (Some(w), None, None) => w.clone(),
         (None, None, None) => return Ok(None),
@@ -483,18 +500,15 @@ fn window(input: &StrategyInput) -> BackendResult<Option<String>> {
     } else {
         "start/end"
     };
-    let parsed: settle_engine::Window = text.parse().map_err(|e| format!("{argument}: {e}"))?;
+    let parsed: settle_engine::Window = text
+        .parse()
+        .map_err(|e| BackendError::Invalid(format!("{argument}: {e}")))?;
     Ok(Some(parsed.to_string()))
 }
 
-/// `s` with `values` substituted and the result validated.
-fn apply(s: &Strategy, values: &[ParameterValue]) -> BackendResult<Strategy> {
-    let pairs: Vec<(&str, f64)> = values.iter().map(|p| (p.key.as_str(), p.value)).collect();
-    rules::with_parameters(s, &pairs).map_err(|e| invalid(&e))
-}
-
-fn compile(s: &Strategy) -> BackendResult<Compiled> {
-    rules::compile(s).map_err(|e| invalid(&e))
+/// The stored `definition`, compiled.
+fn compile(definition: &Value) -> BackendResult<Compiled> {
+    rules::compile(&from_definition(definition)?).map_err(|e| BackendError::Invalid(invalid(&e)))
 }
 
 /// Every validation problem on its own line, as `JSON path: message`, so the model can fix
@@ -508,8 +522,11 @@ fn invalid(errors: &[ValidationError]) -> String {
 }
 
 fn from_definition(definition: &Value) -> BackendResult<Strategy> {
-    serde_json::from_value(definition.clone())
-        .map_err(|e| format!("stored definition is not a valid settle strategy: {e}"))
+    serde_json::from_value(definition.clone()).map_err(|e| {
+        BackendError::Internal(format!(
+            "stored definition is not a valid settle strategy: {e}"
+        ))
+    })
 }
 
 /// A `Strategy` is plain data (strings, numbers, enums), so writing it as JSON cannot fail.

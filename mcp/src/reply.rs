@@ -208,6 +208,14 @@ impl From<Failure> for ErrorData {
     }
 }
 
+/// A backend's failure is the model's to act on (fix its input, import a series, run again),
+/// so every kind is a tool error with the backend's words.
+impl From<crate::backend::BackendError> for Failure {
+    fn from(e: crate::backend::BackendError) -> Failure {
+        Failure::Tool(e.to_string())
+    }
+}
+
 impl From<crate::db::DbError> for Failure {
     fn from(e: crate::db::DbError) -> Failure {
         Failure::Protocol(ErrorData::internal_error(format!("database: {e}"), None))

@@ -13,7 +13,7 @@ use settle_engine::metrics::daily_returns;
 use settle_engine::sweep::dsr::deflated_sharpe;
 use settle_engine::sweep::{Grid, Objective, Param, SweepSpec};
 use settle_mcp::backend::GuardPlan;
-use settle_mcp::backend::{Backend, BacktestOutput, StrategyInput, SweepEnd};
+use settle_mcp::backend::{Backend, BackendError, BacktestOutput, StrategyInput, SweepEnd};
 use settle_mcp::db::Ledger as Db;
 use settle_mcp::model::{
     OpStatus, OperationRecord, OptimizationRow, ParameterValue, KIND_BACKTEST, KIND_OPTIMIZATION,
@@ -71,7 +71,9 @@ async fn settle(
     };
     let (op, _) = ops
         .start(kick, move |ctx| {
-            let out = backend.run_backtest(&definition, ctx)?;
+            let out = backend
+                .run_backtest(&definition, ctx)
+                .map_err(|e| e.to_string())?;
             Ok(serde_json::to_value(out).unwrap())
         })
         .unwrap();
@@ -190,11 +192,13 @@ fn bad_input_names_every_problem() {
         value: 1.0,
     }];
     let err = backend.compile(&input).unwrap_err();
+    assert!(matches!(err, BackendError::Invalid(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("/parameters: no parameter `nope`"), "{err}");
 
     input.parameters.clear();
     input.template = Some("moonshot".into());
-    let err = backend.compile(&input).unwrap_err();
+    let err = backend.compile(&input).unwrap_err().to_string();
     assert!(
         err.contains("no template `moonshot`") && err.contains("sma_cross"),
         "{err}"
@@ -206,7 +210,7 @@ fn bad_input_names_every_problem() {
                "long_entry": {"op": "crosses_above", "left": "clos", "right": 3}})
         .to_string(),
     );
-    let err = backend.compile(&input).unwrap_err();
+    let err = backend.compile(&input).unwrap_err().to_string();
     assert!(
         err.contains("/long_entry/left: unknown price field `clos`"),
         "{err}"
@@ -216,7 +220,7 @@ fn bad_input_names_every_problem() {
     input.rules_json = None;
     input.template = Some("sma_cross".into());
     input.slippage_ticks = Some(1.5);
-    let err = backend.compile(&input).unwrap_err();
+    let err = backend.compile(&input).unwrap_err().to_string();
     assert!(err.starts_with("slippage_ticks:"), "{err}");
 }
 
@@ -278,24 +282,26 @@ async fn sweep_rows(
     let (op, _) = ops
         .start(kick, move |ctx| {
             let mut rows = Vec::new();
-            let end = pool.install(|| {
-                let plan = GuardPlan {
-                    holdout: None,
-                    walk_forward: None,
-                    pbo_blocks: 16,
-                };
-                backend.run_sweep(
-                    &definition,
-                    &grid,
-                    &total_pnl_max(),
-                    &plan,
-                    ctx,
-                    &mut |batch| {
-                        rows.extend_from_slice(batch);
-                        Ok(())
-                    },
-                )
-            })?;
+            let end = pool
+                .install(|| {
+                    let plan = GuardPlan {
+                        holdout: None,
+                        walk_forward: None,
+                        pbo_blocks: 16,
+                    };
+                    backend.run_sweep(
+                        &definition,
+                        &grid,
+                        &total_pnl_max(),
+                        &plan,
+                        ctx,
+                        &mut |batch| {
+                            rows.extend_from_slice(batch);
+                            Ok(())
+                        },
+                    )
+                })
+                .map_err(|e| e.to_string())?;
             Ok(json!({ "rows": rows, "end": end }))
         })
         .unwrap();

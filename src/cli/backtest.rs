@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use settle_data::store::Store;
 use settle_data::{spec, BarSize, Bars};
-use settle_strategies::rules::{self, Strategy, ValidationError};
-pub(super) use settle_strategies::run::{self, Ran};
+use settle_strategies::rules::{Compiled, Strategy, ValidationError};
+pub(super) use settle_strategies::run::{self, Overrides, Ran};
 use settle_strategies::templates;
 
 /// Which strategy to run, on which series and window: shared by `settle backtest` and
@@ -73,12 +73,12 @@ pub(super) fn explain(errors: Vec<ValidationError>) -> anyhow::Error {
     anyhow!("invalid strategy:\n  {}", lines.join("\n  "))
 }
 
-/// The strategy `a` names, with its overrides and then `params` applied.
+/// The strategy `a` names, with its overrides and then `params` applied, compiled.
 pub(super) fn load_strategy(
     a: &StrategySource,
     params: &[(String, f64)],
-) -> anyhow::Result<Strategy> {
-    let mut s = match (&a.template, &a.strategy) {
+) -> anyhow::Result<Compiled> {
+    let s: Strategy = match (&a.template, &a.strategy) {
         (Some(t), _) => {
             let symbol = a
                 .symbol
@@ -100,23 +100,16 @@ pub(super) fn load_strategy(
         }
         (None, None) => bail!("give --template NAME --symbol ROOT, or --strategy FILE"),
     };
-    if let (Some(sym), Some(_)) = (&a.symbol, &a.strategy) {
-        s.symbol = sym.to_ascii_uppercase();
-    }
-    if let Some(b) = a.bar {
-        s.bar_size = b.to_string();
-    }
-    if let Some(w) = &a.window {
-        s.window = w.clone();
-    }
-    if let Some(c) = &a.contract {
-        s.contract = Some(c.trim().to_ascii_uppercase());
-    }
-    if !params.is_empty() {
-        let kv: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        s = rules::with_parameters(&s, &kv).map_err(explain)?;
-    }
-    Ok(s)
+    let overrides = Overrides {
+        // A template is built for --symbol already; a file's symbol is replaced by it.
+        symbol: a.strategy.as_ref().and(a.symbol.clone()),
+        bar_size: a.bar.map(|b| b.to_string()),
+        window: a.window.clone(),
+        contract: a.contract.clone(),
+        parameters: params.to_vec(),
+        ..Overrides::default()
+    };
+    overrides.compile(s).map_err(explain)
 }
 
 /// The five metrics a trader reads first, in this order; the rest follow alphabetically.
@@ -145,21 +138,18 @@ pub(super) fn run_strategy(
     source: &StrategySource,
     params: &[(String, f64)],
 ) -> anyhow::Result<Ran> {
-    let strategy = load_strategy(source, params)?;
-    let compiled = rules::compile(&strategy).map_err(explain)?;
-    let store = Store::open(home)?;
-    let bars = store.find(
-        &strategy.symbol,
-        strategy.contract.as_deref(),
-        compiled.bar_size,
-    )?;
-    Ok(run::backtest_compiled(compiled, bars, None, &|| false)?)
+    let compiled = load_strategy(source, params)?;
+    let bars = series(home, &compiled)?;
+    Ok(run::backtest(compiled, bars, None, &|| false)?)
 }
 
-/// Backtests `strategy` on `bars`.
-pub(super) fn run_on(strategy: Strategy, bars: Bars) -> anyhow::Result<Ran> {
-    let compiled = rules::compile(&strategy).map_err(explain)?;
-    Ok(run::backtest_compiled(compiled, bars, None, &|| false)?)
+/// The series `compiled` trades, from the store in `home`.
+pub(super) fn series(home: &Path, compiled: &Compiled) -> anyhow::Result<Bars> {
+    Ok(Store::open(home)?.find(
+        &compiled.strategy.symbol,
+        compiled.strategy.contract.as_deref(),
+        compiled.bar_size,
+    )?)
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use settle_data::{spec, synthetic, Bars};
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
 use settle_strategies::indicators as ind;
+use settle_strategies::rules;
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
 
@@ -112,17 +113,18 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     }
     // One backtest through the strategy language, as `settle backtest` runs it; a fresh
     // evaluator each run so the indicators are computed every time.
+    let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
     let ms = median_ms(a.runs, || {
-        let ev = Evaluator::new(&strategy, &bars, es).map_err(|e| anyhow!(e))?;
-        ev.backtest(&[]).map(drop).map_err(|e| anyhow!(e))
+        let ev = Evaluator::new(compiled.clone(), &bars)?;
+        Ok(ev.backtest(&[]).map(drop)?)
     })?;
     figures.push(figure("backtest sma_cross (1 thread)", ms, n));
     let ms = median_ms(a.runs, || {
-        let ev = Evaluator::new(&strategy, &bars, es).map_err(|e| anyhow!(e))?;
+        let ev = Evaluator::new(compiled.clone(), &bars)?;
         let r = sweep::run(
             &grid,
             &SweepSpec::default(),
-            |p| ev.metrics(p),
+            |p| ev.metrics(p).map_err(|e| e.reason()),
             &AtomicBool::new(false),
             &|_| {},
         );

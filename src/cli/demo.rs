@@ -45,7 +45,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     strategy.window = "all".into();
     let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
     let bars = store.find(SYMBOL, None, compiled.bar_size)?;
-    let ran = super::backtest::run_on(strategy, bars)?;
+    let ran = settle_strategies::run::backtest(compiled.clone(), bars, None, &|| false)?;
     let r = &ran.result;
     println!(
         "\nbacktest: {TEMPLATE} on {} ({} bars, {} .. {})",
@@ -72,13 +72,12 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
         Param::range("fast", 5.0, 30.0, 5.0),
         Param::range("slow", 40.0, 120.0, 40.0),
     ])?;
-    let evaluator =
-        Evaluator::new(&ran.strategy, &ran.bars, compiled.spec).map_err(|e| anyhow::anyhow!(e))?;
+    let evaluator = Evaluator::new(compiled, &ran.bars)?;
     let spec = SweepSpec::default();
     let result = sweep::run(
         &grid,
         &spec,
-        |p| evaluator.metrics(p),
+        |p| evaluator.metrics(p).map_err(|e| e.reason()),
         &AtomicBool::new(false),
         &|_| {},
     );

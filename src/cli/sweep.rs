@@ -15,7 +15,6 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use settle_data::store::Store;
 use settle_data::Bars;
 use settle_engine::chart::walk_forward_png;
 use settle_engine::report::SweepSection;
@@ -24,12 +23,13 @@ use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
     SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
+use settle_strategies::guards::{
+    self as guard, guarded_sweep, GuardPlan, GuardedSweep, GuardedSweepError, Guards,
+};
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 
-use super::backtest::{explain, load_strategy, StrategySource};
-
-use settle_strategies::guards::{self as guard, guarded_sweep, GuardPlan, GuardedSweep, Guards};
+use super::backtest::{explain, load_strategy, series, StrategySource};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -166,9 +166,9 @@ pub fn run(home: &Path, a: &SweepArgs) -> anyhow::Result<()> {
 }
 
 fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
-    let strategy = load_strategy(&a.source, &[])?;
+    let compiled = load_strategy(&a.source, &[])?;
     let grid = Grid::with_cap(&a.params, a.cap)?;
-    check_keys(&strategy, grid.keys())?;
+    check_keys(&compiled.strategy, grid.keys())?;
     let spec = SweepSpec {
         objective: Objective::parse(&a.objective)?,
         constraints: a
@@ -183,15 +183,15 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         (None, None) => None,
     };
 
-    let compiled = rules::compile(&strategy).map_err(explain)?;
-    let bars = Store::open(home)?.find(
-        &strategy.symbol,
-        strategy.contract.as_deref(),
+    let bars = series(home, &compiled)?;
+    let (strategy, bar_size, cfg) = (
+        compiled.strategy.clone(),
         compiled.bar_size,
-    )?;
+        rules::to_config(&compiled),
+    );
     // The timing covers everything after loading: per-series preparation, indicators, runs.
     let start = Instant::now();
-    let evaluator = Evaluator::new(&strategy, &bars, compiled.spec).map_err(|e| anyhow!(e))?;
+    let evaluator = Evaluator::new(compiled, &bars)?;
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
@@ -201,7 +201,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
 
     if let Some(shard) = shard {
         let job = job(&strategy, &bars)?;
-        let eval = |p: &[(String, f64)]| evaluator.metrics(p);
+        let eval = |p: &[(String, f64)]| evaluator.metrics(p).map_err(|e| e.reason());
         let file = sweep::run_shard(&grid, &spec, shard, &job, eval, &cancel, &tick);
         bar.finish_and_clear();
         let path = a.shard_dir.join(format!(
@@ -225,7 +225,6 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let cfg = rules::to_config(&compiled);
     let plan = (!a.no_guards).then_some(GuardPlan {
         holdout: a.holdout,
         walk_forward: a.walk_forward,
@@ -253,11 +252,11 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             wf_bar.set_position(p.done as u64)
         },
     )
-    .map_err(|e| match e.strip_prefix("walk_forward") {
+    .map_err(|e| match e {
         // The library names the plan's fields; the command line names its flags.
-        Some(rest) => anyhow!("--walk-forward{rest}"),
-        None if e.starts_with("holdout") => anyhow!("--{e}"),
-        None => anyhow!(e),
+        GuardedSweepError::WalkForward(e) => anyhow!("--walk-forward: {e}"),
+        GuardedSweepError::Holdout(e) => anyhow!("--holdout: {e}"),
+        e => anyhow!(e),
     })?;
     bar.finish_and_clear();
     wf_bar.finish_and_clear();
@@ -276,7 +275,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             "{} {} {}: {} combinations in {secs:.4} s ({:.0} backtests/s, {:.3e} bar-evaluations/s)",
             strategy.name,
             strategy.symbol,
-            compiled.bar_size,
+            bar_size,
             result.completed,
             result.completed as f64 / secs,
             (result.completed * bars.len()) as f64 / secs,
@@ -296,10 +295,11 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         let best = result.best_result.as_ref().ok_or_else(|| {
             anyhow!("--report: no combination meets the constraints, so there is no best to report")
         })?;
-        let kv: Vec<(&str, f64)> = best.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let mut chosen = rules::with_parameters(&strategy, &kv).map_err(explain)?;
+        let mut chosen = strategy.clone();
         chosen.window = window.to_string();
-        let ran = super::backtest::run_on(chosen, bars)?;
+        let kv: Vec<(&str, f64)> = best.params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let chosen = rules::compile_with(&chosen, &kv).map_err(explain)?;
+        let ran = settle_strategies::run::backtest(chosen, bars, None, &|| false)?;
         let mut lines = vec![format!(
             "{} of {} combinations over {}, ranked by {}; the page's backtest is the best",
             result.completed,
@@ -339,16 +339,13 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
 /// Every swept key must be a declared parameter, or every combination would fail alike.
 fn check_keys(strategy: &Strategy, keys: &[String]) -> anyhow::Result<()> {
     for key in keys {
-        if !strategy.parameters.iter().any(|p| &p.key == key) {
-            let known: Vec<&str> = strategy.parameters.iter().map(|p| p.key.as_str()).collect();
+        if let Err(e) =
+            rules::parameter_position(key, strategy.parameters.iter().map(|p| p.key.as_str()))
+        {
             bail!(
                 "--param {key}: the strategy `{}` has no parameter `{key}`; its parameters: {}",
                 strategy.name,
-                if known.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    known.join(", ")
-                }
+                e.known_text()
             );
         }
     }

@@ -22,9 +22,10 @@ use settle_engine::sweep::pbo::{pbo, MAX_BLOCKS};
 use settle_engine::sweep::walkforward::{
     walk_forward, FoldPlan, WalkForwardResult, WalkForwardSpec,
 };
-use settle_engine::sweep::{self, Grid, Progress, Ranked, SweepResult, SweepSpec};
+use settle_engine::sweep::{self, Grid, GuardError, Progress, Ranked, SweepResult, SweepSpec};
 use settle_engine::{BacktestConfig, BacktestResult, EquityCurve, Metrics, Window};
 
+use crate::run::RunError;
 use crate::sweep::Evaluator;
 
 /// Which guards a sweep runs.
@@ -50,8 +51,24 @@ pub struct GuardedSweep {
     pub walk_forward: Option<WalkForwardResult>,
 }
 
+/// Why a guarded sweep could not start. Each plan field is named as [`GuardPlan`] names it
+/// (`holdout`, `walk_forward`), so a front door can name its own flag or argument instead.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardedSweepError {
+    /// The strategy's own run, which gives the window's trading dates, failed.
+    #[error("{}", .0.reason())]
+    Run(#[from] RunError),
+    /// The holdout does not fit the window's trading dates.
+    #[error("holdout: {0}")]
+    Holdout(GuardError),
+    /// The walk-forward's folds do not fit the window's trading dates.
+    #[error("walk_forward: {0}")]
+    WalkForward(GuardError),
+}
+
 /// Runs the sweep of `grid` over `evaluator`'s strategy and, with a `plan`, its guards.
-/// `finished` sees every combination as it finishes (the MCP server writes them down);
+/// `finished` sees every combination as it finishes (the MCP server writes them down), a
+/// failed one with the reason the sweep records ([`RunError::reason`]);
 /// `walk_forward_progress` follows the walk-forward's own runs. A plan the data cannot hold
 /// (a holdout or folds longer than the window) is an error before anything runs.
 #[allow(clippy::too_many_arguments)]
@@ -65,7 +82,7 @@ pub fn guarded_sweep(
     progress: &(dyn Fn(Progress) + Sync),
     finished: &(dyn Fn(usize, &Result<Metrics, String>) + Sync),
     walk_forward_progress: &(dyn Fn(Progress) + Sync),
-) -> Result<GuardedSweep, String> {
+) -> Result<GuardedSweep, GuardedSweepError> {
     let (capital, rf) = (cfg.starting_capital, cfg.risk_free_rate);
     let dates: Vec<NaiveDate> = match plan {
         Some(_) => evaluator
@@ -82,12 +99,12 @@ pub fn guarded_sweep(
                 in_sample_fraction: 1.0 - share,
             }
             .folds(&dates)
-            .map_err(|e| format!("holdout: {e}"))?[0],
+            .map_err(GuardedSweepError::Holdout)?[0],
         ),
         None => None,
     };
     if let Some(wf) = plan.and_then(|p| p.walk_forward) {
-        wf.folds(&dates).map_err(|e| format!("walk_forward: {e}"))?;
+        wf.folds(&dates).map_err(GuardedSweepError::WalkForward)?;
     }
     let window = holdout.map_or(cfg.window, |f| f.in_sample);
     let collector = (plan.is_some()
@@ -98,10 +115,10 @@ pub fn guarded_sweep(
             grid,
             spec,
             |p| {
-                Ok(c.record(
-                    p,
-                    evaluator.backtest_in(p, Some(window), EquityCurve::Daily)?,
-                ))
+                evaluator
+                    .backtest_in(p, Some(window), EquityCurve::Daily)
+                    .map(|r| c.record(p, r))
+                    .map_err(|e| e.reason())
             },
             cancel,
             progress,
@@ -110,7 +127,11 @@ pub fn guarded_sweep(
         None => sweep::run_observed(
             grid,
             spec,
-            |p| evaluator.metrics_in(p, Some(window)),
+            |p| {
+                evaluator
+                    .metrics_in(p, Some(window))
+                    .map_err(|e| e.reason())
+            },
             cancel,
             progress,
             finished,
@@ -147,7 +168,7 @@ pub fn guarded_sweep(
                         out_of_sample_metrics: r.metrics,
                     })
                 }
-                Err(e) => g.unavailable.push(format!("holdout: {e}")),
+                Err(e) => g.unavailable.push(format!("holdout: {}", e.reason())),
             }
         }
         (Some(_), None) => g
@@ -166,7 +187,11 @@ pub fn guarded_sweep(
                 risk_free_rate: rf,
             },
             // The stitched curve's drawdown needs every bar.
-            |p, w| evaluator.backtest_in(p, Some(w), EquityCurve::PerBar),
+            |p, w| {
+                evaluator
+                    .backtest_in(p, Some(w), EquityCurve::PerBar)
+                    .map_err(|e| e.reason())
+            },
             cancel,
             walk_forward_progress,
         );
@@ -383,7 +408,7 @@ impl Guards {
         window: Window,
         collected: Option<&Collector>,
         blocks: usize,
-        rerun: impl FnOnce(&[(String, f64)]) -> Result<BacktestResult, String>,
+        rerun: impl FnOnce(&[(String, f64)]) -> Result<BacktestResult, RunError>,
         starting_capital: f64,
         risk_free_rate: f64,
     ) -> Guards {
@@ -407,7 +432,8 @@ impl Guards {
                 let returns = match (&columns, position) {
                     (Some(cols), Some(p)) => Ok(cols[p].clone()),
                     _ => rerun(&best.params)
-                        .map(|r| daily_returns(&r.daily_equity, starting_capital, risk_free_rate)),
+                        .map(|r| daily_returns(&r.daily_equity, starting_capital, risk_free_rate))
+                        .map_err(|e| e.reason()),
                 };
                 match returns.and_then(|r| {
                     deflated_sharpe(&r, &trial_sharpes(sweep)).map_err(|e| e.to_string())

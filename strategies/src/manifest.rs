@@ -338,7 +338,7 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
             key: was.series.key.clone(),
             source,
         })?;
-    let ran = run::backtest_compiled(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
+    let ran = run::backtest(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
     let (json, value) = match assessment {
         None => (ran.result.to_json(), canonical(&ran.result)),
         Some(inputs) => {

@@ -8,49 +8,51 @@
 //! The cache cannot change a result: an indicator is a pure function of the bars and its
 //! call, so the metrics are the same whatever order the threads fill it in.
 
-use settle_data::{Bars, ContractSpec};
+use settle_data::Bars;
 use settle_engine::{BacktestConfig, BacktestResult, EquityCurve, Metrics, Signals, Window};
 
-use crate::rules::{self, Cache, Context, Strategy};
+use crate::rules::{self, Cache, Compiled, Context, SignalError};
+use crate::run::RunError;
 
 /// One strategy on one series, ready to be run with any parameter values. `Sync`: share it by
 /// reference across rayon threads.
 pub struct Evaluator<'a> {
-    strategy: Strategy,
+    /// The strategy with its own parameter values, compiled once by the caller.
+    compiled: Compiled,
     bars: &'a Bars,
-    spec: &'a ContractSpec,
     context: Context<'a>,
     cache: Cache,
 }
 
 impl<'a> Evaluator<'a> {
-    /// Checks that `strategy` compiles with its own parameter values and is for these bars.
-    pub fn new(
-        strategy: &Strategy,
-        bars: &'a Bars,
-        spec: &'a ContractSpec,
-    ) -> Result<Evaluator<'a>, String> {
-        let c = rules::compile(strategy).map_err(|e| join(&e))?;
-        if bars.meta.symbol != strategy.symbol || bars.meta.bar_size != c.bar_size {
-            return Err(format!(
-                "strategy is for {} {} but the bars are {} {}",
-                strategy.symbol, strategy.bar_size, bars.meta.symbol, bars.meta.bar_size
-            ));
+    /// Prepares `compiled` (the strategy with its own parameter values) on `bars`, which must
+    /// be its series.
+    pub fn new(compiled: Compiled, bars: &'a Bars) -> Result<Evaluator<'a>, RunError> {
+        if bars.meta.symbol != compiled.strategy.symbol || bars.meta.bar_size != compiled.bar_size {
+            return Err(SignalError::WrongSeries {
+                want: format!("{} {}", compiled.strategy.symbol, compiled.bar_size),
+                got: format!("{} {}", bars.meta.symbol, bars.meta.bar_size),
+            }
+            .into());
         }
         Ok(Evaluator {
-            strategy: strategy.clone(),
+            context: Context::new(bars, compiled.spec)?,
+            compiled,
             bars,
-            spec,
-            context: Context::new(bars, spec).map_err(|e| e.to_string())?,
             cache: Cache::default(),
         })
+    }
+
+    /// The strategy as compiled with its own parameter values.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
     }
 
     /// Metrics of the strategy with `params` (key, value) replacing the declared values; keys
     /// not given keep their declared value. The same as `compile`, `signals` and
     /// `settle_engine::backtest` on the modified strategy, through the engine's
     /// `backtest_metrics` (no per-bar curve is stored).
-    pub fn metrics(&self, params: &[(String, f64)]) -> Result<Metrics, String> {
+    pub fn metrics(&self, params: &[(String, f64)]) -> Result<Metrics, RunError> {
         self.metrics_in(params, None)
     }
 
@@ -60,14 +62,18 @@ impl<'a> Evaluator<'a> {
         &self,
         params: &[(String, f64)],
         window: Option<Window>,
-    ) -> Result<Metrics, String> {
+    ) -> Result<Metrics, RunError> {
         let (signals, cfg) = self.prepare(params, window)?;
-        settle_engine::backtest_metrics(self.bars, self.spec, &signals, &cfg)
-            .map_err(|e| e.to_string())
+        Ok(settle_engine::backtest_metrics(
+            self.bars,
+            self.compiled.spec,
+            &signals,
+            &cfg,
+        )?)
     }
 
     /// The full backtest (trades, equity) for `params`, e.g. to show a sweep's best cell.
-    pub fn backtest(&self, params: &[(String, f64)]) -> Result<BacktestResult, String> {
+    pub fn backtest(&self, params: &[(String, f64)]) -> Result<BacktestResult, RunError> {
         self.backtest_in(params, None, EquityCurve::PerBar)
     }
 
@@ -80,37 +86,37 @@ impl<'a> Evaluator<'a> {
         params: &[(String, f64)],
         window: Option<Window>,
         curve: EquityCurve,
-    ) -> Result<BacktestResult, String> {
+    ) -> Result<BacktestResult, RunError> {
         let (signals, mut cfg) = self.prepare(params, window)?;
         cfg.equity_curve = curve;
-        settle_engine::backtest(self.bars, self.spec, &signals, &cfg).map_err(|e| e.to_string())
+        Ok(settle_engine::backtest(
+            self.bars,
+            self.compiled.spec,
+            &signals,
+            &cfg,
+        )?)
     }
 
     /// Signals and engine configuration of the strategy with `params`, on `window` if given.
+    /// Without `params` the strategy as compiled runs; with them it is compiled again.
     fn prepare(
         &self,
         params: &[(String, f64)],
         window: Option<Window>,
-    ) -> Result<(Signals, BacktestConfig), String> {
-        let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let c = rules::compile_with(&self.strategy, &pairs).map_err(|e| join(&e))?;
-        let signals = self
-            .context
-            .signals(&c, &self.cache)
-            .map_err(|e| e.to_string())?;
-        let mut cfg = rules::to_config(&c);
+    ) -> Result<(Signals, BacktestConfig), RunError> {
+        let varied;
+        let c = if params.is_empty() {
+            &self.compiled
+        } else {
+            let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            varied = rules::compile_with(&self.compiled.strategy, &pairs)?;
+            &varied
+        };
+        let signals = self.context.signals(c, &self.cache)?;
+        let mut cfg = rules::to_config(c);
         if let Some(w) = window {
             cfg.window = w;
         }
         Ok((signals, cfg))
     }
-}
-
-/// Validation errors as one line each.
-fn join(errors: &[rules::ValidationError]) -> String {
-    errors
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -13,12 +13,18 @@ use settle_engine::assess::{Verdict, BOOTSTRAP_SEED, NULL_SEED, RESAMPLES};
 use settle_engine::{EquityCurve, Side};
 use settle_strategies::assess::assess;
 use settle_strategies::run::{backtest, Ran};
-use settle_strategies::templates;
+use settle_strategies::{rules, templates};
 
 fn cl_sma_cross() -> Ran {
     let mut s = templates::get("sma_cross", "CL").unwrap();
     s.window = "all".into();
-    backtest(s, common::cl_daily(), Some(EquityCurve::Daily), &|| false).unwrap()
+    backtest(
+        rules::compile(&s).unwrap(),
+        common::cl_daily(),
+        Some(EquityCurve::Daily),
+        &|| false,
+    )
+    .unwrap()
 }
 
 fn close(a: f64, b: f64, what: &str) {
@@ -184,7 +190,13 @@ fn costs_follow_the_trades_own_gross_and_costs_and_the_verdict_is_deterministic(
 fn too_few_trades_say_how_many_are_needed_and_a_cancel_stops() {
     let mut s = templates::get("sma_cross", "CL").unwrap();
     s.window = "2023-01-01..2023-03-31".into();
-    let ran = backtest(s, common::cl_daily(), Some(EquityCurve::Daily), &|| false).unwrap();
+    let ran = backtest(
+        rules::compile(&s).unwrap(),
+        common::cl_daily(),
+        Some(EquityCurve::Daily),
+        &|| false,
+    )
+    .unwrap();
     let a = assess(&ran, 1, None, &|| false).unwrap();
     assert_eq!(a.verdict, Verdict::Insufficient);
     assert!(

@@ -336,7 +336,7 @@ fn check_file_reads_rules_like_a_call() {
     let path = dir.path().join("s.json");
     let check = |text: &str| {
         std::fs::write(&path, text).unwrap();
-        settle_strategies::check_file(&path)
+        settle_strategies::check_file(&path).map_err(|e| e.to_string())
     };
     let body = r#""long_entry": {"op": "gt", "left": "close", "right": 1}, "max_bars_held": 3"#;
     let ok = check(&format!(

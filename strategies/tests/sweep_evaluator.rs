@@ -7,6 +7,7 @@ use common::cl_daily;
 use settle_data::{spec, Bars};
 use settle_engine::{Metrics, Window};
 use settle_strategies::rules::{self, Strategy};
+use settle_strategies::run::RunError;
 use settle_strategies::sweep::Evaluator;
 use settle_strategies::templates;
 
@@ -15,6 +16,11 @@ fn template(name: &str) -> Strategy {
     let mut s = templates::get(name, "CL").unwrap();
     s.window = "all".into();
     s
+}
+
+/// An evaluator of `s` on `bars`, compiled with its own parameter values.
+fn evaluator<'a>(s: &Strategy, bars: &'a Bars) -> Evaluator<'a> {
+    Evaluator::new(rules::compile(s).unwrap(), bars).unwrap()
 }
 
 /// The reference: the modified strategy through the public one-shot path.
@@ -44,7 +50,6 @@ fn grid(keys: [&str; 2], a: &[f64], b: &[f64]) -> Vec<Vec<(String, f64)>> {
 #[test]
 fn evaluator_metrics_equal_the_plain_backtest_on_real_bars() {
     let bars = cl_daily();
-    let sp = spec("CL").unwrap();
     for (name, points) in [
         (
             "sma_cross",
@@ -64,7 +69,7 @@ fn evaluator_metrics_equal_the_plain_backtest_on_real_bars() {
         ),
     ] {
         let s = template(name);
-        let ev = Evaluator::new(&s, &bars, sp).unwrap();
+        let ev = evaluator(&s, &bars);
         for p in &points {
             let want = plain(&s, &bars, p);
             assert!(want.trade_count > 10, "{name} {p:?}: {}", want.trade_count);
@@ -92,10 +97,10 @@ fn evaluator_is_shared_by_threads_with_identical_results() {
         &[20.0, 30.0, 40.0, 60.0],
     );
     let sequential: Vec<Metrics> = {
-        let ev = Evaluator::new(&s, &bars, spec("CL").unwrap()).unwrap();
+        let ev = evaluator(&s, &bars);
         points.iter().map(|p| ev.metrics(p).unwrap()).collect()
     };
-    let ev = Evaluator::new(&s, &bars, spec("CL").unwrap()).unwrap();
+    let ev = evaluator(&s, &bars);
     assert_sync(&ev);
     // Four threads walk the grid in different orders, racing to fill the cache.
     let results: Vec<Vec<Metrics>> = std::thread::scope(|scope| {
@@ -126,16 +131,17 @@ fn evaluator_is_shared_by_threads_with_identical_results() {
 #[test]
 fn evaluator_reports_bad_parameters_and_wrong_series() {
     let bars = cl_daily();
-    let sp = spec("CL").unwrap();
-    let ev = Evaluator::new(&template("sma_cross"), &bars, sp).unwrap();
+    let ev = evaluator(&template("sma_cross"), &bars);
     let err = ev.metrics(&[("fats".into(), 5.0)]).unwrap_err();
+    assert!(matches!(err, RunError::Invalid(_)), "{err:?}");
+    let err = err.reason();
     assert!(
         err.contains("no parameter `fats`") && err.contains("fast, slow"),
         "{err}"
     );
-    let err = ev.metrics(&[("fast".into(), 500.0)]).unwrap_err();
+    let err = ev.metrics(&[("fast".into(), 500.0)]).unwrap_err().reason();
     assert!(err.starts_with("/parameters/0/value:"), "{err}");
-    let es = templates::get("sma_cross", "ES").unwrap();
-    let err = Evaluator::new(&es, &bars, sp).err().unwrap();
+    let es = rules::compile(&templates::get("sma_cross", "ES").unwrap()).unwrap();
+    let err = Evaluator::new(es, &bars).err().unwrap().to_string();
     assert!(err.contains("ES 1d") && err.contains("CL 1d"), "{err}");
 }

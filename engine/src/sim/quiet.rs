@@ -183,7 +183,7 @@ impl<'a> Sim<'a> {
             let x = lanes::Extremes::of(&high[run.clone()], &low[run.clone()], closes);
             if let (true, Some(p)) = (x.finite, self.pos.as_mut()) {
                 p.widen(g.ticks(x.high), g.ticks(x.low));
-                if !self.summarize_extremes(&x, closes[closes.len() - 1], ts.len(), curve) {
+                if !self.mark_by_run_extremes(&x, closes[closes.len() - 1], ts.len(), curve) {
                     self.mark_each(ts, closes, curve);
                 }
                 return;
@@ -205,7 +205,7 @@ impl<'a> Sim<'a> {
             return;
         }
         // Without the per-bar curve, the bars of one date that set no new peak need only
-        // their highest, lowest and last equity ([`Sim::summarize`]).
+        // their highest, lowest and last equity ([`Sim::mark_by_extremes`]).
         let mut k = 0;
         while k < ts.len() {
             let n = curve.same_date(&ts[k..]);
@@ -216,7 +216,7 @@ impl<'a> Sim<'a> {
                 continue;
             }
             let (ts, closes) = (&ts[k..k + n], &closes[k..k + n]);
-            if !self.summarize(closes, curve) {
+            if !self.mark_by_extremes(closes, curve) {
                 self.mark_each(ts, closes, curve);
             }
             k += n;
@@ -243,7 +243,7 @@ impl<'a> Sim<'a> {
     /// Equity rises with the close for a long and falls for a short (every step from price
     /// to dollars keeps order), so those are the equity at the highest and lowest close:
     /// exact, once no close is NaN or absurd (`float_exact`).
-    pub(super) fn summarize(&self, closes: &[f64], curve: &mut Recorder) -> bool {
+    pub(super) fn mark_by_extremes(&self, closes: &[f64], curve: &mut Recorder) -> bool {
         let (g, banked, n) = (self.grid, self.banked, closes.len());
         let Some(p) = &self.pos else {
             return curve.mark_summary(n, banked, banked, banked);
@@ -253,12 +253,12 @@ impl<'a> Sim<'a> {
         }
         let hi = lanes::pick(closes, closes[0], lanes::max);
         let lo = lanes::pick(closes, closes[0], lanes::min);
-        self.summarize_closes(p, hi, lo, closes[n - 1], n, curve)
+        self.mark_extreme_closes(p, hi, lo, closes[n - 1], n, curve)
     }
 
-    /// [`Sim::summarize`] from a run's finite [`lanes::Extremes`] (`last` its last close, `n`
+    /// [`Sim::mark_by_extremes`] from a run's finite [`lanes::Extremes`] (`last` its last close, `n`
     /// its length): closes whose extremes are in range are all in range.
-    pub(super) fn summarize_extremes(
+    pub(super) fn mark_by_run_extremes(
         &self,
         x: &lanes::Extremes,
         last: f64,
@@ -267,14 +267,14 @@ impl<'a> Sim<'a> {
     ) -> bool {
         match &self.pos {
             Some(p) if self.grid.float_exact(&[x.close_max, x.close_min]) => {
-                self.summarize_closes(p, x.close_max, x.close_min, last, n, curve)
+                self.mark_extreme_closes(p, x.close_max, x.close_min, last, n, curve)
             }
             _ => false,
         }
     }
 
     /// Records `n` bars of one date held in `p` from their highest, lowest and last close.
-    pub(super) fn summarize_closes(
+    pub(super) fn mark_extreme_closes(
         &self,
         p: &Position,
         high: f64,

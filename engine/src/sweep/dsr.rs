@@ -14,7 +14,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::guard::{check_finite, GuardError, Moments};
+use super::moments::{check_finite, GuardError, Moments};
 use super::result::SweepResult;
 use crate::metrics::TRADING_DAYS;
 

@@ -21,7 +21,7 @@
 pub mod dsr;
 pub mod export;
 pub mod grid;
-mod guard;
+mod moments;
 pub mod objective;
 pub mod pbo;
 pub mod result;
@@ -31,7 +31,7 @@ pub mod walkforward;
 
 pub use export::Summary;
 pub use grid::{Grid, Param, DEFAULT_MAX_COMBINATIONS};
-pub use guard::GuardError;
+pub use moments::GuardError;
 pub use objective::{metric_names, metric_value, Constraint, Direction, Objective, Op, SweepSpec};
 pub use result::{Failure, Ranked, Row, Surface, SweepResult};
 pub use run::{run, run_observed, Progress};

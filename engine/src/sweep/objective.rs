@@ -54,12 +54,16 @@ impl Objective {
         Objective::new(metric.trim(), direction)
     }
 
-    /// Orders objective values best first.
-    pub(crate) fn cmp(&self, a: f64, b: f64) -> std::cmp::Ordering {
-        match self.direction {
-            Direction::Max => b.total_cmp(&a),
-            Direction::Min => a.total_cmp(&b),
-        }
+    /// Orders two ranked combinations, each `(objective value, combination index)`, best
+    /// first; equal values go to the lower index. The one order of a sweep's results:
+    /// [`SweepResult::top`](super::SweepResult::top) and its `best_result` rank by it, and so
+    /// must anything else that ranks a sweep's rows (a server's ranked pages of stored rows).
+    pub fn rank(&self, a: (f64, usize), b: (f64, usize)) -> std::cmp::Ordering {
+        let by_value = match self.direction {
+            Direction::Max => b.0.total_cmp(&a.0),
+            Direction::Min => a.0.total_cmp(&b.0),
+        };
+        by_value.then(a.1.cmp(&b.1))
     }
 }
 

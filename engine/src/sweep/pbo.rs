@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::guard::{check_finite, GuardError, Moments};
+use super::moments::{check_finite, GuardError, Moments};
 
 /// The most blocks accepted: C(16, 8) = 12,870 splits, the paper's own choice of S.
 pub const MAX_BLOCKS: usize = 16;

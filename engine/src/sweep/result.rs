@@ -116,8 +116,7 @@ impl SweepResult {
                     .map(|v| (v, row))
             })
             .collect();
-        // Stable sort: rows are already in index order, so ties stay lowest index first.
-        scored.sort_by(|a, b| spec.objective.cmp(a.0, b.0));
+        scored.sort_by(|a, b| spec.objective.rank((a.0, a.1.index), (b.0, b.1.index)));
         scored
             .into_iter()
             .take(n)

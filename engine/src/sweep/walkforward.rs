@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use settle_data::{Bars, ContractSpec};
 
 use super::grid::Grid;
-use super::guard::GuardError;
+use super::moments::GuardError;
 use super::objective::SweepSpec;
 use super::result::{Ranked, SweepResult};
 use super::run::{run, Progress};

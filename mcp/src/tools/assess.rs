@@ -71,8 +71,7 @@ impl SettleServer {
         let definition = s.definition.clone();
         let value = tokio::task::spawn_blocking(move || backend.assess(&definition, &pick))
             .await
-            .map_err(|e| fix(format!("the assessment stopped: {e}")))?
-            .map_err(fix)?;
+            .map_err(|e| fix(format!("the assessment stopped: {e}")))??;
         let mut out = to_out(&value, trials);
         let manifest: Option<Manifest> = serde_json::from_value(value["manifest"].clone()).ok();
         if let Some(m) = &manifest {

@@ -86,7 +86,9 @@ impl SettleServer {
                     exclusive: false,
                 },
                 move |_ctx| {
-                    let stored = backend.import(&file, columns.as_ref())?;
+                    let stored = backend
+                        .import(&file, columns.as_ref())
+                        .map_err(|e| e.to_string())?;
                     let out = ImportOut {
                         imported: stored
                             .iter()

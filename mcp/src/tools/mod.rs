@@ -339,8 +339,8 @@ mod flow_tests {
     use super::*;
     use crate::args::Args;
     use crate::backend::{
-        BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, Job, RowSink, StrategyInput,
-        SweepEnd, TemplateInfo,
+        BackendError, BackendResult, BacktestOutput, CompiledStrategy, DatasetInfo, Job, RowSink,
+        StrategyInput, SweepEnd, TemplateInfo,
     };
     use crate::model::{CanonicalParameter, HeadlineMetrics, OptimizationRow, ParameterValue};
     use serde_json::{json, Value};
@@ -355,7 +355,10 @@ mod flow_tests {
     impl Backend for Fake {
         fn compile(&self, input: &StrategyInput) -> BackendResult<CompiledStrategy> {
             if input.symbol != "ES" {
-                return Err(format!("no data for symbol '{}'", input.symbol));
+                return Err(BackendError::MissingSeries(format!(
+                    "no data for symbol '{}'",
+                    input.symbol
+                )));
             }
             let fast = input
                 .parameters
@@ -379,7 +382,9 @@ mod flow_tests {
         fn run_backtest(&self, definition: &Value, ctx: &dyn Job) -> BackendResult<BacktestOutput> {
             std::thread::sleep(std::time::Duration::from_millis(self.delay_ms));
             if ctx.is_cancelled() {
-                return Err("cancelled before the backtest ran".into());
+                return Err(BackendError::Cancelled(
+                    "cancelled before the backtest ran".into(),
+                ));
             }
             let fast = definition["fast"].as_f64().unwrap_or_default();
             Ok(BacktestOutput {
@@ -412,11 +417,14 @@ mod flow_tests {
             ctx: &dyn Job,
             on_rows: &mut RowSink<'_>,
         ) -> BackendResult<SweepEnd> {
+            // total_pnl rises with fast, and the grid's values ascend: the last row is the best.
+            let mut best = None;
             for index in 0..grid.total_combinations() {
                 let values = grid.combination(index);
                 let Ok(out) = self.run_backtest(&json!({ "fast": values[0] }), ctx) else {
                     break;
                 };
+                best = Some(index as u64);
                 on_rows(&[OptimizationRow {
                     combo_index: index as u64,
                     parameters: vec![ParameterValue {
@@ -427,7 +435,10 @@ mod flow_tests {
                     error: None,
                 }])?;
             }
-            Ok(SweepEnd::default())
+            Ok(SweepEnd {
+                best_combo_index: best,
+                ..SweepEnd::default()
+            })
         }
         fn templates(&self) -> Vec<TemplateInfo> {
             vec![]

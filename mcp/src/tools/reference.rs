@@ -274,7 +274,7 @@ impl SettleServer {
         &self,
         Args(args): Args<ListDatasetsArgs>,
     ) -> ToolResult<DatasetList> {
-        let mut all = self.backend.datasets().map_err(fix)?;
+        let mut all = self.backend.datasets()?;
         let datasets = match &args.symbol {
             Some(sym) => {
                 all.retain(|d| d.symbol.eq_ignore_ascii_case(sym.trim()));

@@ -321,8 +321,7 @@ impl SettleServer {
         let backend = self.backend.clone();
         let (page, metrics) = tokio::task::spawn_blocking(move || backend.report(&s.definition))
             .await
-            .map_err(|e| fix(format!("the report of {id} stopped: {e}")))?
-            .map_err(fix)?;
+            .map_err(|e| fix(format!("the report of {id} stopped: {e}")))??;
         let note = match &bt.metrics {
             Some(m) if *m != metrics => format!(
                 " Note: the rerun gives {}, not the stored {}: the data in the store changed \

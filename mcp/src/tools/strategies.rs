@@ -305,7 +305,7 @@ impl SettleServer {
             .store()
             .list_strategies(&args.session_id)?
             .into_iter()
-            .map(|s| self.summarize(s))
+            .map(|s| self.strategy_summary_from(s))
             .collect::<Result<Vec<_>, _>>()?;
         reply(
             format!("{} strategy version(s).", strategies.len()),
@@ -344,7 +344,7 @@ impl SettleServer {
             start: s.input.start.clone(),
             end: s.input.end.clone(),
             versions,
-            strategy: self.summarize(s)?,
+            strategy: self.strategy_summary_from(s)?,
         };
         reply(
             format!(
@@ -564,7 +564,10 @@ impl SettleServer {
     }
 
     /// The summary shape of one version, with its latest passed metrics.
-    pub(super) fn summarize(&self, s: StrategyRecord) -> Result<StrategySummary, Failure> {
+    pub(super) fn strategy_summary_from(
+        &self,
+        s: StrategyRecord,
+    ) -> Result<StrategySummary, Failure> {
         let backtest_results = match &s.latest_backtest_id {
             Some(id) => self.store().get_backtest(id)?.and_then(|b| b.metrics),
             None => None,
@@ -590,7 +593,7 @@ impl SettleServer {
     ) -> Result<Option<StrategySummary>, Failure> {
         self.store()
             .get_strategy(artifact_id)?
-            .map(|s| self.summarize(s))
+            .map(|s| self.strategy_summary_from(s))
             .transpose()
     }
 
@@ -628,7 +631,7 @@ impl SettleServer {
                 return kickoff_reply(first, false, artifact, None);
             }
         }
-        let compiled = self.backend.compile(&input).map_err(fix)?;
+        let compiled = self.backend.compile(&input)?;
         let artifact = self.store().insert_strategy(
             session_id,
             parent,
@@ -762,7 +765,9 @@ fn run_backtest_job(
     let backtest_id = store
         .start_backtest(artifact, ctx.operation_id())
         .map_err(|e| e.to_string())?;
-    let output = backend.run_backtest(&artifact.definition, ctx)?;
+    let output = backend
+        .run_backtest(&artifact.definition, ctx)
+        .map_err(|e| e.to_string())?;
     store
         .complete_backtest(&backtest_id, &output)
         .map_err(|e| e.to_string())?;

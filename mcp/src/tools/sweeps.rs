@@ -2,14 +2,14 @@
 //! `get_optimization`. Every finished combination is written as it finishes.
 
 use crate::args::Args;
-use crate::backend::{GuardPlan, SweepEnd};
+use crate::backend::{BackendError, GuardPlan, SweepEnd};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use settle_engine::sweep::walkforward::FoldPlan;
 use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepSpec};
-use settle_strategies::guards;
+use settle_strategies::{guards, rules};
 
 use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
@@ -52,21 +52,31 @@ pub enum RankBy {
 }
 
 impl RankBy {
-    /// Higher is better; an undefined ratio (no trades, flat equity) ranks below every
-    /// defined one.
-    fn score(self, m: &HeadlineMetrics) -> f64 {
+    /// The ranked metric of a stored row, as the engine's objective reads it; `None` when it
+    /// is undefined (no trades, flat equity). avgPnlPerTrade is not stored: it is the
+    /// engine's total P&L over the trade count.
+    fn value(self, m: &HeadlineMetrics) -> Option<f64> {
         match self {
-            RankBy::TotalPnl => m.total_pnl,
-            RankBy::AvgPnlPerTrade if m.trade_count == 0 => f64::NEG_INFINITY,
-            RankBy::AvgPnlPerTrade => m.total_pnl / m.trade_count as f64,
-            RankBy::WinRate => m.win_rate.unwrap_or(f64::NEG_INFINITY),
-            RankBy::SharpeRatio => m.sharpe_ratio.unwrap_or(f64::NEG_INFINITY),
-            RankBy::MaxDrawdown => -m.max_drawdown,
+            RankBy::TotalPnl => Some(m.total_pnl),
+            RankBy::AvgPnlPerTrade => {
+                (m.trade_count > 0).then(|| m.total_pnl / m.trade_count as f64)
+            }
+            RankBy::WinRate => m.win_rate,
+            RankBy::SharpeRatio => m.sharpe_ratio,
+            RankBy::MaxDrawdown => Some(m.max_drawdown),
         }
+        .filter(|v| v.is_finite())
     }
-}
 
-impl RankBy {
+    /// The objective value of `row` when it ranks: it traded and its metric is defined (the
+    /// engine's rule: a combination without a trade never ranks).
+    fn ranked_value(self, row: &OptimizationRow) -> Option<f64> {
+        row.metrics
+            .as_ref()
+            .filter(|m| m.trade_count > 0)
+            .and_then(|m| self.value(m))
+    }
+
     /// The snake_case name, as setup_optimization takes it.
     fn name(self) -> String {
         serde_json::to_value(self)
@@ -338,24 +348,16 @@ impl SettleServer {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let p = s
-                    .canonical_parameters
-                    .iter()
-                    .find(|p| p.key == r.key)
-                    .ok_or_else(|| {
-                        let keys: Vec<&str> = s
-                            .canonical_parameters
-                            .iter()
-                            .map(|p| p.key.as_str())
-                            .collect();
-                        fix(format!(
-                            "parameters[{i}].key: unknown parameter key '{}'; this strategy's keys \
-                             are: {}",
-                            r.key,
-                            keys.join(", ")
-                        ))
-                    })?;
-                r.checked(p)
+                let keys = s.canonical_parameters.iter().map(|p| p.key.as_str());
+                let at = rules::parameter_position(&r.key, keys).map_err(|e| {
+                    fix(format!(
+                        "parameters[{i}].key: unknown parameter key '{}'; this strategy's keys \
+                         are: {}",
+                        e.key,
+                        e.known.join(", ")
+                    ))
+                })?;
+                r.checked(&s.canonical_parameters[at])
                     .map_err(|e| fix(format!("parameters[{i}]: {e}")))?
                     .to_param()
             })
@@ -465,21 +467,24 @@ impl SettleServer {
                         .attach_optimization_run(&opt_id, ctx.operation_id())
                         .map_err(|e| e.to_string())?;
                     let mut failed = 0u64;
-                    let end = backend.run_sweep(
-                        &artifact.definition,
-                        &grid,
-                        &config.rank_by.spec(),
-                        &config.guards(),
-                        ctx,
-                        &mut |rows| {
-                            failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
-                            store
-                                .record_optimization_rows(&opt_id, rows)
-                                .map_err(|e| e.to_string())
-                        },
-                    )?;
+                    let end = backend
+                        .run_sweep(
+                            &artifact.definition,
+                            &grid,
+                            &config.rank_by.spec(),
+                            &config.guards(),
+                            ctx,
+                            &mut |rows| {
+                                failed += rows.iter().filter(|r| r.error.is_some()).count() as u64;
+                                store
+                                    .record_optimization_rows(&opt_id, rows)
+                                    .map_err(|e| BackendError::Internal(e.to_string()))
+                            },
+                        )
+                        .map_err(|e| e.to_string())?;
                     Ok(json!({
                         "optimization_id": opt_id,
+                        "best_combo_index": end.best_combo_index,
                         "failed_count": failed,
                         "deflated_sharpe": end.deflated_sharpe,
                         "deflated_sharpe_unavailable": end.deflated_sharpe_unavailable,
@@ -521,7 +526,8 @@ impl SettleServer {
         let rank_by = rank_by_of(&opt.config);
         let summary = self.summarize_sweep(opt, &rows)?;
         if a.order.unwrap_or_default() == RowOrder::Rank {
-            rows.sort_by(|x, y| rank_order(rank_by, x, y));
+            let spec = rank_by.spec();
+            rows.sort_by(|x, y| rank_order(rank_by, &spec, x, y));
         }
         let total = rows.len() as u64;
         let offset = u64::from(a.offset.unwrap_or(0)).min(total);
@@ -575,39 +581,32 @@ impl SettleServer {
         opt: OptimizationRecord,
         rows: &[OptimizationRow],
     ) -> Result<OptimizationSummary, Failure> {
-        let rank_by = rank_by_of(&opt.config);
-        let best_result = rows
-            .iter()
-            // As the engine ranks: a combination that traded, with a defined score.
-            .filter(|r| {
-                r.metrics
-                    .as_ref()
-                    .is_some_and(|m| m.trade_count > 0 && rank_by.score(m).is_finite())
-            })
-            .min_by(|x, y| rank_order(rank_by, x, y))
-            .cloned();
         let end = match &opt.operation_id {
             Some(id) => self
                 .store()
                 .get_operation(id)?
                 .and_then(|op| op.result)
-                .and_then(|r| serde_json::from_value::<SweepEnd>(r).ok())
-                .unwrap_or_default(),
-            None => SweepEnd::default(),
+                .and_then(|r| serde_json::from_value::<SweepEnd>(r).ok()),
+            None => None,
         };
-        // The DSR judges the engine's best under the same ranking: shown for best_result only.
-        let best_index = best_result.as_ref().map(|b| b.combo_index);
-        let (judged, note) = match end.deflated_sharpe {
-            Some(d) if Some(d.combo_index) == best_index => (Some(d), None),
-            Some(d) => (
-                None,
-                Some(format!(
-                    "it was computed for combination {}, not best_result",
-                    d.combo_index
-                )),
-            ),
-            None => (None, end.deflated_sharpe_unavailable),
-        };
+        // A sweep that ended names the engine's best, the one its Deflated Sharpe judges;
+        // until then the best so far is ranked in the engine's order.
+        let best_result = match &end {
+            Some(end) => end
+                .best_combo_index
+                .and_then(|i| rows.iter().find(|r| r.combo_index == i)),
+            None => {
+                let rank_by = rank_by_of(&opt.config);
+                let spec = rank_by.spec();
+                rows.iter()
+                    .filter(|r| rank_by.ranked_value(r).is_some())
+                    .min_by(|x, y| rank_order(rank_by, &spec, x, y))
+            }
+        }
+        .cloned();
+        let end = end.unwrap_or_default();
+        // Why there is no Deflated Sharpe, when there is none.
+        let (judged, note) = (end.deflated_sharpe, end.deflated_sharpe_unavailable);
         Ok(OptimizationSummary {
             no_trade_count: rows
                 .iter()
@@ -699,6 +698,7 @@ impl SettleServer {
         let x_values = config.grid[ix].values.clone();
         let y_values = iy.map_or_else(|| vec![0.0], |k| config.grid[k].values.clone());
         let mut z = vec![vec![None; x_values.len()]; y_values.len()];
+        let direction = config.rank_by.spec().objective.direction;
         let mut best_cell = None;
         for row in &rows {
             let value = |k: usize| {
@@ -718,12 +718,11 @@ impl SettleServer {
             let (Some(cx), Some(cy)) = (cx, cy) else {
                 continue;
             };
-            z[cy][cx] = row
-                .metrics
-                .as_ref()
-                .filter(|m| m.trade_count > 0)
-                .map(|m| config.rank_by.score(m))
-                .filter(|v| v.is_finite());
+            // Drawn so that higher is better: a drawdown as a negative number.
+            z[cy][cx] = config.rank_by.ranked_value(row).map(|v| match direction {
+                Direction::Max => v,
+                Direction::Min => -v,
+            });
             if best
                 .as_ref()
                 .is_some_and(|b| b.combo_index == row.combo_index)
@@ -756,21 +755,29 @@ fn rank_by_of(config: &serde_json::Value) -> RankBy {
         .unwrap_or_default()
 }
 
-/// Best first under `rank_by`: rows that traded, by score (an undefined score last among
-/// them), then rows without a trade, then failed rows; ties keep combination order, so the
-/// order is deterministic.
-fn rank_order(rank_by: RankBy, x: &OptimizationRow, y: &OptimizationRow) -> std::cmp::Ordering {
-    let key = |r: &OptimizationRow| match &r.metrics {
-        Some(m) if m.trade_count > 0 => {
-            let s = rank_by.score(m);
-            (0, if s.is_nan() { f64::NEG_INFINITY } else { s })
-        }
-        Some(_) => (1, 0.0),
-        None => (2, 0.0),
+/// Best first: the rows that rank in the engine's order ([`Objective::rank`], the order of
+/// the sweep's own best); after them, in combination order, the rows that traded without a
+/// defined metric, then those without a trade, then the failed ones.
+fn rank_order(
+    rank_by: RankBy,
+    spec: &SweepSpec,
+    x: &OptimizationRow,
+    y: &OptimizationRow,
+) -> std::cmp::Ordering {
+    let (vx, vy) = (rank_by.ranked_value(x), rank_by.ranked_value(y));
+    if let (Some(a), Some(b)) = (vx, vy) {
+        return spec
+            .objective
+            .rank((a, x.combo_index as usize), (b, y.combo_index as usize));
+    }
+    let tier = |r: &OptimizationRow, ranked: bool| match &r.metrics {
+        _ if ranked => 0,
+        Some(m) if m.trade_count > 0 => 1,
+        Some(_) => 2,
+        None => 3,
     };
-    let ((gx, sx), (gy, sy)) = (key(x), key(y));
-    gx.cmp(&gy)
-        .then(sy.total_cmp(&sx))
+    tier(x, vx.is_some())
+        .cmp(&tier(y, vy.is_some()))
         .then(x.combo_index.cmp(&y.combo_index))
 }
 
@@ -926,6 +933,49 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    /// A stored row: `trades` and `sharpe` as given, total P&L 10 × index, drawdown
+    /// 100 − index; `None` metrics for a failed one.
+    fn row(index: u64, trades: Option<u64>, sharpe: Option<f64>) -> OptimizationRow {
+        OptimizationRow {
+            combo_index: index,
+            parameters: vec![],
+            metrics: trades.map(|trade_count| HeadlineMetrics {
+                trade_count,
+                total_pnl: 10.0 * index as f64,
+                win_rate: None,
+                max_drawdown: 100.0 - index as f64,
+                sharpe_ratio: sharpe,
+                profit_factor: None,
+                return_days: 250,
+            }),
+            error: trades.is_none().then(|| "failed".to_string()),
+        }
+    }
+
+    #[test]
+    fn ranked_pages_follow_the_engine_order_then_the_rows_that_do_not_rank() {
+        let rows = [
+            row(0, None, None),
+            row(1, Some(0), Some(2.0)),
+            row(2, Some(3), None),
+            row(3, Some(3), Some(0.5)),
+            row(4, Some(3), Some(1.5)),
+            row(5, Some(3), Some(0.5)),
+            row(6, Some(3), None),
+        ];
+        let order = |rank_by: RankBy| {
+            let spec = rank_by.spec();
+            let mut sorted = rows.to_vec();
+            sorted.sort_by(|x, y| rank_order(rank_by, &spec, x, y));
+            sorted.iter().map(|r| r.combo_index).collect::<Vec<_>>()
+        };
+        // By Sharpe: 1.5, then the tie of 0.5 in combination order; then the rows that traded
+        // without a Sharpe, the one without a trade, the failed one.
+        assert_eq!(order(RankBy::SharpeRatio), [4, 3, 5, 2, 6, 1, 0]);
+        // The smallest drawdown (the highest index) first; no trade and failed last.
+        assert_eq!(order(RankBy::MaxDrawdown), [6, 5, 4, 3, 2, 1, 0]);
     }
 
     #[test]

@@ -312,11 +312,11 @@ pub fn compile_with(
     let mut out = s.clone();
     let mut errors = Vec::new();
     for &(key, value) in values {
-        match out.parameters.iter_mut().find(|p| p.key == key) {
-            Some(p) => p.value = value,
-            None => errors.push(ValidationError {
+        match parameter_position(key, s.parameters.iter().map(|p| p.key.as_str())) {
+            Ok(i) => out.parameters[i].value = value,
+            Err(e) => errors.push(ValidationError {
                 path: "/parameters".into(),
-                message: format!("no parameter `{key}`; known: {}", keys(s)),
+                message: e.to_string(),
             }),
         }
     }
@@ -326,12 +326,52 @@ pub fn compile_with(
     compile(&out)
 }
 
+/// A parameter key that a strategy does not declare.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no parameter `{key}`; known: {}", self.known_text())]
+pub struct UnknownParameter {
+    pub key: String,
+    /// The keys the strategy declares, in order.
+    pub known: Vec<String>,
+}
+
+impl UnknownParameter {
+    /// The declared keys as a list for a message.
+    pub fn known_text(&self) -> String {
+        known_text(&self.known)
+    }
+}
+
+/// Where `key` is among `declared`, a strategy's parameter keys in order: the one check of a
+/// parameter key, made by [`compile_with`], `settle sweep` and the MCP sweeps before anything
+/// runs.
+pub fn parameter_position<'a>(
+    key: &str,
+    declared: impl IntoIterator<Item = &'a str>,
+) -> Result<usize, UnknownParameter> {
+    let declared: Vec<&str> = declared.into_iter().collect();
+    declared
+        .iter()
+        .position(|k| *k == key)
+        .ok_or_else(|| UnknownParameter {
+            key: key.to_string(),
+            known: declared.iter().map(|k| k.to_string()).collect(),
+        })
+}
+
 fn keys(s: &Strategy) -> String {
     let k: Vec<&str> = s.parameters.iter().map(|p| p.key.as_str()).collect();
-    if k.is_empty() {
+    known_text(&k)
+}
+
+fn known_text<K: AsRef<str>>(keys: &[K]) -> String {
+    if keys.is_empty() {
         "(none declared in `parameters`)".into()
     } else {
-        k.join(", ")
+        keys.iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

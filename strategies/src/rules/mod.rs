@@ -12,7 +12,10 @@ mod compile;
 mod eval;
 pub mod model;
 
-pub use compile::{compile, compile_with, to_config, with_parameters, Compiled, ValidationError};
+pub use compile::{
+    compile, compile_with, parameter_position, to_config, with_parameters, Compiled,
+    UnknownParameter, ValidationError,
+};
 pub(crate) use compile::{BARS_SINCE_ENTRY, BSE_FORMS};
 pub use eval::{signals, SignalError};
 pub(crate) use eval::{Cache, Context};
