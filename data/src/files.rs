@@ -7,8 +7,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Writes `path` through `write`, making its directory: whole, or not at all. The error of
-/// `write` (or of the file system) is returned and the temporary file removed.
+/// Writes `path` through `write`: whole, or not at all. The error of `write` (or of the file
+/// system) is returned and the temporary file removed. The directory must exist: a path the
+/// user typed wrong is an error, not a new directory.
 pub fn write_atomic<E: From<io::Error>>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
@@ -17,7 +18,6 @@ pub fn write_atomic<E: From<io::Error>>(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".settle-").suffix(".part");
     // A temporary file is private (0600); the file it becomes is an ordinary one, readable as
@@ -42,6 +42,14 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |out| out.write_all(bytes))
 }
 
+/// [`write_bytes`] into a directory of settle's own (under its home), made if missing.
+pub fn write_bytes_in_place(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_bytes(path, bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,7 +58,11 @@ mod tests {
     fn a_failed_write_leaves_the_old_file_and_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/report.html");
-        write_bytes(&path, b"first").unwrap();
+        assert!(
+            write_bytes(&path, b"first").is_err(),
+            "no directory is made"
+        );
+        write_bytes_in_place(&path, b"first").unwrap();
         let failed: io::Result<()> = write_atomic(&path, |out| {
             out.write_all(b"half")?;
             Err(io::Error::other("disk full"))

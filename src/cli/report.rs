@@ -58,7 +58,7 @@ pub(super) fn default_path(home: &Path, name: &str) -> PathBuf {
 /// Writes the page of `ran` (with its sweep, if any) to `path`, making its directory.
 pub(super) fn write(ran: &Ran, sweep: Option<&SweepSection>, path: &Path) -> anyhow::Result<()> {
     let page = settle_strategies::report::backtest_html(ran, sweep)?;
-    settle_data::files::write_bytes(path, page.as_bytes())
+    settle_data::files::write_bytes_in_place(path, page.as_bytes())
         .with_context(|| format!("writing {} (nothing was written)", path.display()))
 }
 

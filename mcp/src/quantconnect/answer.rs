@@ -108,7 +108,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if path.is_file() {
         return Ok(());
     }
-    settle_data::files::write_bytes(path, bytes)
+    settle_data::files::write_bytes_in_place(path, bytes)
 }
 
 /// The URI of a saved whole answer.

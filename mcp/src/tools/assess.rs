@@ -148,7 +148,7 @@ impl SettleServer {
     /// (whole or not at all), where its resource reads it.
     fn save_assessment(&self, result_hash: &str, value: &Value) -> Result<(), Failure> {
         let path = assessment_path(self.store().home(), result_hash);
-        settle_data::files::write_bytes(&path, value.to_string().as_bytes())
+        settle_data::files::write_bytes_in_place(&path, value.to_string().as_bytes())
             .map_err(|e| fix(format!("saving the assessment to {}: {e}", path.display())))
     }
 

@@ -75,7 +75,7 @@ pub struct ReportOut {
 /// Writes `bytes` to `home/dir/name`, making the directory; the path written.
 fn save(home: &Path, dir: &str, name: &str, bytes: &[u8]) -> Result<PathBuf, Failure> {
     let path = home.join(dir).join(name);
-    settle_data::files::write_bytes(&path, bytes)
+    settle_data::files::write_bytes_in_place(&path, bytes)
         .map_err(|e| fix(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
 }
