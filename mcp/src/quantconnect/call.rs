@@ -71,7 +71,16 @@ async fn run(
         if tool.takes_code_source_id() {
             model["codeSourceId"] = json!(cloud.client.agent_name());
         }
-        check(tool, request, &model, &relaxed)?;
+        check(tool, request, &model, &relaxed).map_err(|mut e| {
+            if !stray.is_empty() {
+                e.push_str(&format!(
+                    " Arguments beside model were ignored: {}; to send them, put them inside \
+                     model.",
+                    named(&stray)
+                ));
+            }
+            e
+        })?;
     }
     // As QuantConnect's server does (`exclude_none`): an explicit null means "not given".
     let body = without_nulls(model);
@@ -519,6 +528,17 @@ mod tests {
         )
         .await;
         assert!(e.contains("QUANTCONNECT_USER_ID"), "{e}");
+        // When the model is then invalid, the error names them: they may be its missing fields.
+        let e = error_of(
+            "read_backtest",
+            json!({"model": {"projectId": 1}, "backtestId": "b"}),
+        )
+        .await;
+        assert!(
+            e.contains("\"backtestId\" is a required property")
+                && e.contains("Arguments beside model were ignored: backtestId"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
