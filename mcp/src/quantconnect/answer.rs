@@ -87,6 +87,7 @@ impl Answers {
         let mut value = Value::Object(data);
         let whole = value.to_string();
         let own = clip(&notes.join(" "), OWN_NOTES_ROOM);
+        let mut note = own.clone();
         if whole.len() + entry_len(NOTE_KEY, &own) > self.budget {
             let saved = self.save(&whole);
             let (head, tail) = cut_note(tool, whole.len(), self.budget, &saved);
@@ -97,15 +98,14 @@ impl Answers {
                 + NAMED_ROOM
                 + full.as_deref().map_or(0, |uri| entry_len(FULL_KEY, uri));
             let cuts = cut::to_budget(&mut value, self.budget.saturating_sub(room));
-            let cut = format!("{head}{}{tail}", named_cuts(&cuts, NAMED_ROOM));
-            notes = vec![own, cut];
+            let named = named_cuts(&cuts, NAMED_ROOM);
+            note = format!("{own} {head}{named}{tail}")
+                .trim_start()
+                .to_string();
             if let (Some(uri), Value::Object(o)) = (full, &mut value) {
                 o.insert(FULL_KEY.into(), Value::String(uri));
             }
-        } else {
-            notes = vec![own];
         }
-        let note = notes.join(" ").trim().to_string();
         if let (false, Value::Object(o)) = (note.is_empty(), &mut value) {
             o.insert(NOTE_KEY.into(), Value::String(note));
         }
