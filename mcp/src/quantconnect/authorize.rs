@@ -128,19 +128,16 @@ impl Authorizations {
         Ok(pending)
     }
 
-    /// The authorization of `key` under way, unless its result came more than [`KEPT`]
-    /// before `now` (then it is dropped).
+    /// The authorization of `key` under way. Results that came more than [`KEPT`] before
+    /// `now` are dropped first, this key's and any other's.
     fn current(&self, key: &str, now: Instant) -> Option<Arc<Pending>> {
         let mut pending = self.lock();
-        let stale = pending.get(key).is_some_and(|p| {
+        pending.retain(|_, p| {
             p.outcome
                 .borrow()
                 .as_ref()
-                .is_some_and(|f| now.saturating_duration_since(f.at) > KEPT)
+                .is_none_or(|f| now.saturating_duration_since(f.at) <= KEPT)
         });
-        if stale {
-            pending.remove(key);
-        }
         pending.get(key).cloned()
     }
 
