@@ -357,7 +357,7 @@ fn check(
 }
 
 /// Whether field `path` is `parent` or inside it, segment by segment: `model.parameters[1].min`
-/// is inside `model.parameters[1]`, `model.parameters[10]` is not.
+/// is inside `model.parameters[1]`; `model.targetTo` is not inside `model.target`.
 fn within(path: &str, parent: &str) -> bool {
     path.strip_prefix(parent)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
@@ -542,7 +542,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_error_at_one_index_hides_no_error_at_another() {
+    async fn an_error_at_one_field_hides_no_error_at_another() {
+        // model.target cannot be read (a number for a string), and model.targetTo, whose name
+        // starts with "target", is outside the enum: both are reported. Inside a field that
+        // cannot be read nothing more is (parameters[1] is reported once, not also as a shape
+        // mismatch), while parameters[10] is another field.
         let mut parameters = vec![json!({"name": "p0", "min": 1, "max": 2, "step": 1})];
         parameters.push(json!("not a parameter"));
         parameters.extend(
@@ -551,22 +555,22 @@ mod tests {
         parameters.push(json!({"min": 1, "max": 2, "step": 1}));
         let e = error_of(
             "create_optimization",
-            json!({"model": {"projectId": 1, "name": "n",
-                "target": "TotalPerformance.PortfolioStatistics.SharpeRatio",
-                "targetTo": "max",
+            json!({"model": {"projectId": 1, "name": "n", "target": 5, "targetTo": "sideways",
                 "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
                 "compileId": "c", "estimatedCost": 1.0, "nodeType": "O2-8", "parallelNodes": 2,
                 "parameters": parameters}}),
         )
         .await;
+        assert!(e.contains("4 problems"), "{e}");
+        assert!(
+            e.contains("model.target: expected a string, got the number 5"),
+            "{e}"
+        );
+        assert!(e.contains("model.targetTo: value is not one of"), "{e}");
         assert!(e.contains("model.parameters[1]: expected an object"), "{e}");
         assert!(
             e.contains("model.parameters[10]: \"name\" is a required property"),
             "{e}"
-        );
-        assert!(
-            !e.contains("model.parameters[1]: matches none"),
-            "reported once: {e}"
         );
     }
 
@@ -617,7 +621,8 @@ mod tests {
         assert!(within("model.parameters[1].min", "model.parameters[1]"));
         assert!(within("model.parameters[1][0]", "model.parameters[1]"));
         assert!(!within("model.parameters[10]", "model.parameters[1]"));
-        assert!(!within("model.projectIds", "model.projectId"));
+        assert!(!within("model.targetTo", "model.target"));
+        assert!(!within("model.parametersX", "model.parameters"));
     }
 
     #[test]
