@@ -5,7 +5,9 @@ one thing: the bodies settle sends to those 24 endpoints have the fields and typ
 asks for (it answers 422 otherwise). It does not check the auth hash (any Basic header passes)
 nor reject empty bodies, so those are checked by a local listener that recomputes the auth
 header and validates every body against QuantConnect's own request schemas (tools.json, with
-the `jsonschema` package); test_quantconnect_all_tools.py drives all 65 tools through it.
+the `jsonschema` package). test_quantconnect_all_tools.py drives 64 of the 65 tools settle
+serves (QuantConnect's 64 and update_file) through it, all but authorize_connection, whose
+two-step flow test_quantconnect_faults.py drives through the same listener.
 """
 import contextlib
 import json

@@ -21,8 +21,9 @@ from qc_mocks import (TOOL, TOOLS, ValidatingListener, expected_authorization, m
                       multipart_fields, tool_endpoints)
 from test_quantconnect import AGENT, TOKEN, USER_ID, credentials, session
 
-# authorize_connection is left out: it answers with a URL the user opens in a browser to allow
-# access, then waits for that flow to finish, which no test can do.
+# authorize_connection is left out here: it posts two requests over two calls (the authorize
+# step, then the read step in the background), so it has its own tests, with every status of
+# both steps, in test_quantconnect_faults.py.
 LEFT_OUT = {"authorize_connection"}
 CALLED = [t["name"] for t in TOOLS if t["name"] not in LEFT_OUT]
 # Answered by settle itself (its version; "unknown" for the latest one): no request is sent.

@@ -5,6 +5,7 @@ The stand-in is the validating listener (qc_mocks.ValidatingListener): it recomp
 header, validates each body against QuantConnect's request schemas and answers what a test
 queues, with status, headers and a delay.
 """
+import email.utils
 import json
 import time
 
@@ -37,6 +38,20 @@ def test_lenient_inputs_are_read_as_quantconnects_server_reads_them(tmp_path):
                 assert json_body(qc.requests[-1]) == {"projectId": 5, "includeStatistics": False}
                 await ok(s, "read_project", {"projectId": 7})
                 assert json_body(qc.requests[-1]) == {"projectId": 7, "start": 0}
+                # Booleans for numbers, as Pydantic's lax mode reads them.
+                await ok(s, "read_project", {"projectId": True})
+                assert json_body(qc.requests[-1]) == {"projectId": 1, "start": 0}
+                # An argument beside model is ignored, as QuantConnect's server ignores it.
+                res = await s.call_tool("list_backtests", {"model": {"projectId": 5}, "verbose": True})
+                assert not res.is_error, res.content[0].text
+                assert json_body(qc.requests[-1]) == {"projectId": 5, "includeStatistics": False}
+                assert "Ignored argument verbose" in res.structured_content["settleNote"]
+                # create_live_algorithm's default dataProviders reaches QuantConnect.
+                await ok(s, "create_live_algorithm",
+                         {"versionId": "-1", "projectId": 1, "compileId": "c", "nodeId": "n",
+                          "brokerage": {"id": "QuantConnectBrokerage"}})
+                assert json_body(qc.requests[-1])["dataProviders"] == \
+                    {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
                 # The model sent as a JSON string, as some clients do.
                 res = await s.call_tool("read_compile",
                                         {"model": json.dumps({"projectId": "9", "compileId": "c"})})
@@ -71,11 +86,31 @@ def test_reads_are_retried_after_429_and_5xx_and_writes_never(tmp_path):
                 qc.answer(path, 502, b"<html>bad gateway</html>")
                 await ok(s, "read_project", {"projectId": 1})
                 assert len(qc.requests) - count == 3
-                # A Retry-After longer than settle waits is reported, not waited out.
+                # 5xx with Retry-After, in seconds and as an HTTP date: the wait asked for.
+                count = len(qc.requests)
+                qc.answer(path, 503, b"", headers={"Retry-After": "1"})
+                started = time.monotonic()
+                await ok(s, "read_project", {"projectId": 1})
+                assert time.monotonic() - started >= 1.0 and len(qc.requests) - count == 2
+                count = len(qc.requests)
+                when = email.utils.formatdate(int(time.time()) + 3, usegmt=True)
+                qc.answer(path, 503, b"", headers={"Retry-After": when})
+                started = time.monotonic()
+                await ok(s, "read_project", {"projectId": 1})
+                assert time.monotonic() - started >= 1.0, "the date was waited for"
+                assert len(qc.requests) - count == 2
+                # A Retry-After longer than settle waits is reported with the wait, not waited
+                # out: in seconds, and as a date ten minutes ahead.
                 count = len(qc.requests)
                 qc.answer(path, 429, {"errors": ["later"]}, headers={"Retry-After": "600"})
                 text = await error(s, "read_project", {"model": {"projectId": 1}})
                 assert "HTTP 429" in text and len(qc.requests) - count == 1
+                assert "asks to wait 600 s before trying again" in text, text
+                when = email.utils.formatdate(int(time.time()) + 600, usegmt=True)
+                qc.answer(path, 429, {"errors": ["later"]}, headers={"Retry-After": when})
+                text = await error(s, "read_project", {"model": {"projectId": 1}})
+                waited = int(text.split("asks to wait ")[1].split(" s")[0])
+                assert 590 <= waited <= 600, text
                 # A write is never repeated: QuantConnect may have done it.
                 count = len(qc.requests)
                 qc.answer("/api/v2/projects/create", 503, b"")
@@ -162,10 +197,13 @@ def test_map_heavy_answers_fit_the_budget_and_keep_everything_in_a_resource(tmp_
                 assert "/files/0/content: left out" in note and "never write a file back" in note
                 whole = json.loads((await s.read_resource(data["settleFullAnswer"])).contents[0].text)
                 assert whole["files"][0]["content"] == code and len(code) == 117_780
-                # Without the content an agent cannot write the file back cut short.
+                # An agent that writes back the file as the cut answer holds it sends no content
+                # (the cut left it out whole), so the call is refused and nothing is written.
+                count = len(qc.requests)
                 text = await error(s, "update_file_contents",
-                                   {"model": {"projectId": 1, "name": "main.py"}})
+                                   {"model": {"projectId": 1, **data["files"][0]}})
                 assert '"content" is a required property' in text
+                assert len(qc.requests) == count
                 assert qc.failures == []
     run(go())
 
@@ -192,6 +230,67 @@ def test_authorize_connection_answers_the_url_then_the_authorization(tmp_path):
                 text = await error(s, "authorize_connection", {"model": model})
                 assert "HTTP 401" in text, text
                 assert len(qc.requests) == 3
+    run(go())
+
+
+def test_authorize_connection_checks_every_status_of_its_two_steps(tmp_path):
+    authorize, read = "/api/v2/live/auth0/authorize", "/api/v2/live/auth0/read"
+
+    async def go():
+        with listener() as qc:
+            async with session(tmp_path, **credentials(qc.url)) as (s, _):
+                # A 2xx with no redirect names no page: the read is waited for at once, as
+                # QuantConnect's server does (here: already authorized).
+                model = {"brokerage": "tradestation"}
+                qc.answer(authorize, 200, {"success": True, "errors": []})
+                qc.answer(read, 200, {"success": True, "errors": [], "authorization": {"token": "a"}})
+                data, _ = await ok(s, "authorize_connection", model)
+                assert data["authorization"] == {"token": "a"}, data
+                assert [r["path"] for r in qc.requests] == [authorize, read]
+                # A redirect with no Location: an error that says there is no page, no read.
+                qc.answer(authorize, 302, b"")
+                text = await error(s, "authorize_connection", {"model": model})
+                assert "HTTP 302" in text and "no Location" in text, text
+                assert [r["path"] for r in qc.requests[2:]] == [authorize]
+                # The read step fails: the second call says so, and the third starts anew.
+                url = "https://www.quantconnect.com/oauth/authorize?state=def"
+                qc.answer(authorize, 302, b"", headers={"Location": url})
+                qc.answer(read, 500, {"success": False, "errors": ["internal"]})
+                data, _ = await ok(s, "authorize_connection", model)
+                assert data["authorizationUrl"] == url
+                text = await error(s, "authorize_connection", {"model": model})
+                assert "HTTP 500" in text and "start a new one" in text, text
+                qc.answer(authorize, 302, b"", headers={"Location": url + "2"})
+                qc.answer(read, 200, {"success": True, "errors": []}, delay=2)
+                data, _ = await ok(s, "authorize_connection", model)
+                assert data["authorizationUrl"] == url + "2", "a new authorization"
+                deadline = time.monotonic() + 10  # the read is posted in the background
+                while len(qc.requests) < 7 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                assert [r["path"] for r in qc.requests[3:]] == [authorize, read, authorize, read]
+                assert qc.failures == []
+    run(go())
+
+
+def test_update_file_says_the_content_was_written_when_only_the_rename_failed(tmp_path):
+    async def go():
+        with listener() as qc:
+            async with session(tmp_path, **credentials(qc.url)) as (s, _):
+                model = {"projectId": 1, "name": "main.py", "content": "# new",
+                         "newName": "algo.py"}
+                qc.answer("/api/v2/files/update", 200, {"success": True, "errors": []})
+                qc.answer("/api/v2/files/update", 500, b"")
+                text = await error(s, "update_file", {"model": model})
+                assert "HTTP 500" in text, text
+                assert 'already written to the file under its old name "main.py"' in text, text
+                assert '"algo.py" did not succeed' in text, text
+                # The rename refused as data (success false): the note says the same.
+                qc.answer("/api/v2/files/update", 200, {"success": True, "errors": []})
+                qc.answer("/api/v2/files/update", 200,
+                          {"success": False, "errors": ["File algo.py already exists"]})
+                data, note = await ok(s, "update_file", model)
+                assert data["success"] is False and "already written" in note, note
+                assert len(qc.requests) == 4 and qc.failures == []
     run(go())
 
 

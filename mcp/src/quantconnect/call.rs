@@ -19,6 +19,8 @@ use super::schema::validation_schema;
 
 /// More validation errors than this are counted, not listed.
 const MAX_ERRORS: usize = 50;
+/// More ignored fields or arguments than this are counted, not named.
+const MAX_NAMED: usize = 10;
 
 /// What every QuantConnect call shares: the HTTP client, how answers are kept, and the
 /// brokerage authorizations under way.
@@ -45,8 +47,17 @@ async fn run(
     arguments: Option<JsonObject>,
     cloud: &Cloud,
 ) -> Result<CallToolResult, String> {
-    let model = take_model(tool, arguments.unwrap_or_default())?;
+    let (model, stray) = take_model(tool, arguments.unwrap_or_default())?;
     let mut notes = Vec::new();
+    if !stray.is_empty() {
+        notes.push(format!(
+            "Ignored argument{} {} ({}; QuantConnect's own server ignores unknown arguments, so \
+             settle did too).",
+            if stray.len() == 1 { "" } else { "s" },
+            named(&stray),
+            takes(tool)
+        ));
+    }
     let mut model = Value::Object(model);
     if let Some(request) = &tool.input_schema {
         let relaxed = relax(request, &mut model);
@@ -54,23 +65,36 @@ async fn run(
             notes.push(format!(
                 "Ignored {} (QuantConnect's request has no such field, so it was not sent, \
                  as QuantConnect's own server ignores it).",
-                relaxed.ignored.join(", ")
+                named(&relaxed.ignored)
             ));
         }
         if tool.takes_code_source_id() {
             model["codeSourceId"] = json!(cloud.client.agent_name());
         }
-        check(tool, request, &model, &relaxed)?;
+        check(tool, request, &model, &relaxed).map_err(|mut e| {
+            if !stray.is_empty() {
+                e.push_str(&format!(
+                    " Arguments beside model were ignored: {}; to send them, put them inside \
+                     model.",
+                    named(&stray)
+                ));
+            }
+            e
+        })?;
     }
     // As QuantConnect's server does (`exclude_none`): an explicit null means "not given".
     let body = without_nulls(model);
     let client = &cloud.client;
     let answer = match tool.name.as_str() {
         "read_mcp_server_version" => {
-            return Ok(super::answer::server_version(&cloud.answers, tool))
+            return Ok(super::answer::server_version(&cloud.answers, tool, notes))
         }
         "read_latest_mcp_server_version" => {
-            return Ok(super::answer::latest_server_version(&cloud.answers, tool))
+            return Ok(super::answer::latest_server_version(
+                &cloud.answers,
+                tool,
+                notes,
+            ))
         }
         "upload_object" => client.post_form("/object/set", upload_form(&body)).await,
         "authorize_connection" => {
@@ -82,7 +106,7 @@ async fn run(
                 }
             }
         }
-        UPDATE_FILE => update_file(client, &body).await,
+        UPDATE_FILE => return update_file(tool, cloud, &body, notes).await,
         _ => {
             let endpoint = tool
                 .endpoint()
@@ -117,8 +141,15 @@ fn failure(tool: &CloudTool, e: &CallError) -> String {
 }
 
 /// `update_file`: the contents first (under the current name), then the name, each posted as
-/// QuantConnect's own request for it.
-async fn update_file(client: &Client, body: &Value) -> Result<Value, CallError> {
+/// QuantConnect's own request for it. When the contents were written and the rename then
+/// fails, the answer says the new contents are already in the file under its old name.
+async fn update_file(
+    tool: &CloudTool,
+    cloud: &Cloud,
+    body: &Value,
+    mut notes: Vec<String>,
+) -> Result<CallToolResult, String> {
+    let client = &cloud.client;
     let pick = |fields: &[&str]| -> Value {
         fields
             .iter()
@@ -128,41 +159,54 @@ async fn update_file(client: &Client, body: &Value) -> Result<Value, CallError> 
     };
     let mut answer = json!({"success": true, "errors": []});
     let timeout = client.timeout();
+    let mut written = false;
     if body.get("content").is_some() {
         let request = pick(&["projectId", "name", "content", "codeSourceId"]);
         answer = client
             .post_json("/files/update", &request, timeout, false)
-            .await?;
+            .await
+            .map_err(|e| failure(tool, &e))?;
         if answer.get("success") == Some(&json!(false)) {
-            return Ok(answer);
+            return Ok(cloud.answers.success(tool, answer, notes));
+        }
+        written = true;
+    }
+    if let Some(new_name) = body.get("newName") {
+        let request = pick(&["projectId", "name", "newName", "codeSourceId"]);
+        let already = format!(
+            "The new content was already written to the file under its old name {} (the \
+             first of update_file's two requests succeeded); only the rename to {new_name} \
+             did not succeed.",
+            body.get("name").unwrap_or(&Value::Null)
+        );
+        match client
+            .post_json("/files/update", &request, timeout, false)
+            .await
+        {
+            Ok(renamed) => {
+                if written && renamed.get("success") == Some(&json!(false)) {
+                    notes.push(already);
+                }
+                answer = renamed;
+            }
+            Err(e) if written => return Err(format!("{} {already}", failure(tool, &e))),
+            Err(e) => return Err(failure(tool, &e)),
         }
     }
-    if body.get("newName").is_some() {
-        let request = pick(&["projectId", "name", "newName", "codeSourceId"]);
-        answer = client
-            .post_json("/files/update", &request, timeout, false)
-            .await?;
-    }
-    Ok(answer)
+    Ok(cloud.answers.success(tool, answer, notes))
 }
 
 /// The request object from `{"model": {...}}` (or the same object sent as a JSON string, which
-/// QuantConnect's server also reads). Tools without a request take no arguments (an empty or
+/// QuantConnect's server also reads), and the other arguments given, which are ignored as
+/// QuantConnect's server ignores them. Tools without a request take no arguments (an empty or
 /// null `model` is tolerated).
-fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String, Value>, String> {
+fn take_model(
+    tool: &CloudTool,
+    mut arguments: JsonObject,
+) -> Result<(Map<String, Value>, Vec<String>), String> {
     let name = &tool.name;
     let mut model = arguments.remove("model");
-    if let Some(extra) = arguments.keys().next() {
-        let hint = if tool.input_schema.is_some() {
-            format!(
-                "{name} takes one argument, model, holding the request: put '{extra}' inside \
-                 it, e.g. {{\"model\": {{\"{extra}\": …}}}}"
-            )
-        } else {
-            format!("{name} takes no arguments")
-        };
-        return Err(format!("unknown argument '{extra}': {hint}"));
-    }
+    let mut stray: Vec<String> = arguments.keys().cloned().collect();
     if let Some(Value::String(text)) = &model {
         let parsed: Value = serde_json::from_str(text).map_err(|e| {
             format!(
@@ -171,22 +215,69 @@ fn take_model(tool: &CloudTool, mut arguments: JsonObject) -> Result<Map<String,
         })?;
         model = Some(parsed);
     }
-    match model {
+    let model = match model {
         None | Some(Value::Null) => match &tool.input_schema {
-            Some(request) if has_required(request) => Err(format!(
-                "missing argument model: {name} takes one argument, model, the request object \
-                 (required fields: {})",
-                required_fields(request).join(", ")
-            )),
-            _ => Ok(Map::new()),
+            Some(request) if has_required(request) => {
+                let mut e = format!(
+                    "missing argument model: {name} takes one argument, model, the request \
+                     object (required fields: {})",
+                    required_fields(request).join(", ")
+                );
+                if let Some(first) = stray.first() {
+                    e.push_str(&format!(
+                        "; {} given beside it: put {} inside model, e.g. {{\"model\": \
+                         {{\"{first}\": …}}}}",
+                        named(&stray),
+                        if stray.len() == 1 { "it" } else { "them" }
+                    ));
+                }
+                return Err(e);
+            }
+            _ => Map::new(),
         },
-        Some(Value::Object(m)) if tool.input_schema.is_some() || m.is_empty() => Ok(m),
-        Some(Value::Object(_)) => Err(format!("{name} takes no arguments; call it with {{}}")),
-        Some(other) => Err(format!(
-            "model must be an object (the request, e.g. {{\"projectId\": 123}}), not {}",
-            settle_strategies::language::json_kind(&other)
-        )),
+        Some(Value::Object(m)) if tool.input_schema.is_some() => m,
+        // A tool without a request sends nothing, whatever model holds.
+        Some(Value::Object(m)) => {
+            if !m.is_empty() {
+                stray.push("model".into());
+            }
+            Map::new()
+        }
+        Some(other) => {
+            return Err(format!(
+                "model must be an object (the request, e.g. {{\"projectId\": 123}}), not {}",
+                settle_strategies::language::json_kind(&other)
+            ))
+        }
+    };
+    Ok((model, stray))
+}
+
+/// What a tool takes, for a note on arguments it ignored.
+fn takes(tool: &CloudTool) -> String {
+    if tool.input_schema.is_some() {
+        format!(
+            "{} takes one argument, model, holding the request: to send a field, put it inside \
+             model",
+            tool.name
+        )
+    } else {
+        format!("{} takes no arguments", tool.name)
     }
+}
+
+/// "a, b, c" or "a, b, … and 5 more": at most [`MAX_NAMED`] names.
+fn named(names: &[String]) -> String {
+    let mut text = names
+        .iter()
+        .take(MAX_NAMED)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > MAX_NAMED {
+        text.push_str(&format!(" and {} more", names.len() - MAX_NAMED));
+    }
+    text
 }
 
 fn has_required(request: &Value) -> bool {
@@ -221,11 +312,7 @@ fn check(
     let mut errors = relaxed.errors.clone();
     for e in validator.iter_errors(model) {
         let path = field_path(&e.instance_path().to_string());
-        if relaxed
-            .error_paths
-            .iter()
-            .any(|p| path.starts_with(p.as_str()))
-        {
+        if relaxed.error_paths.iter().any(|p| within(&path, p)) {
             continue;
         }
         let text = match e.kind() {
@@ -257,7 +344,7 @@ fn check(
     if !relaxed.ignored.is_empty() {
         listed.push_str(&format!(
             " (ignored {}: not fields of this request)",
-            relaxed.ignored.join(", ")
+            named(&relaxed.ignored)
         ));
     }
     Err(format!(
@@ -267,6 +354,13 @@ fn check(
         if count == 1 { "" } else { "s" },
         if count == 1 { "it" } else { "them" }
     ))
+}
+
+/// Whether field `path` is `parent` or inside it, segment by segment: `model.parameters[1].min`
+/// is inside `model.parameters[1]`; `model.targetTo` is not inside `model.target`.
+fn within(path: &str, parent: &str) -> bool {
+    path.strip_prefix(parent)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// A JSON pointer (`/parameters/0/min`) as the path a person writes (`model.parameters[0].min`).
@@ -394,7 +488,8 @@ mod tests {
     async fn the_model_wrapper_is_required_and_explained() {
         let e = error_of("read_backtest", json!({"projectId": 1})).await;
         assert!(
-            e.contains("unknown argument 'projectId'") && e.contains("model"),
+            e.contains("missing argument model")
+                && e.contains("projectId given beside it: put it inside model"),
             "{e}"
         );
         let e = error_of("read_backtest", json!({})).await;
@@ -404,8 +499,79 @@ mod tests {
         );
         let e = error_of("read_backtest", json!({"model": [1]})).await;
         assert!(e.contains("model must be an object"), "{e}");
-        let e = error_of("read_account", json!({"model": {"x": 1}})).await;
-        assert!(e.contains("takes no arguments"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn unknown_arguments_are_ignored_and_named_as_quantconnects_server_ignores_them() {
+        let r = call(
+            find("read_mcp_server_version").unwrap(),
+            json!({"verbose": true, "model": {"x": 1}})
+                .as_object()
+                .cloned(),
+            &offline(),
+        )
+        .await;
+        assert_eq!(r.is_error, Some(false));
+        let data = r.structured_content.unwrap();
+        assert_eq!(data["result"], env!("CARGO_PKG_VERSION"));
+        let note = data["settleNote"].as_str().unwrap();
+        assert!(
+            note.starts_with(
+                "Ignored arguments verbose, model (read_mcp_server_version takes no arguments;"
+            ),
+            "{note}"
+        );
+        // Beside a model the call goes ahead (here to the missing credentials).
+        let e = error_of(
+            "read_project",
+            json!({"model": {"projectId": 1}, "format": "short"}),
+        )
+        .await;
+        assert!(e.contains("QUANTCONNECT_USER_ID"), "{e}");
+        // When the model is then invalid, the error names them: they may be its missing fields.
+        let e = error_of(
+            "read_backtest",
+            json!({"model": {"projectId": 1}, "backtestId": "b"}),
+        )
+        .await;
+        assert!(
+            e.contains("\"backtestId\" is a required property")
+                && e.contains("Arguments beside model were ignored: backtestId"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_at_one_field_hides_no_error_at_another() {
+        // model.target cannot be read (a number for a string), and model.targetTo, whose name
+        // starts with "target", is outside the enum: both are reported. Inside a field that
+        // cannot be read nothing more is (parameters[1] is reported once, not also as a shape
+        // mismatch), while parameters[10] is another field.
+        let mut parameters = vec![json!({"name": "p0", "min": 1, "max": 2, "step": 1})];
+        parameters.push(json!("not a parameter"));
+        parameters.extend(
+            (2..10).map(|i| json!({"name": format!("p{i}"), "min": 1, "max": 2, "step": 1})),
+        );
+        parameters.push(json!({"min": 1, "max": 2, "step": 1}));
+        let e = error_of(
+            "create_optimization",
+            json!({"model": {"projectId": 1, "name": "n", "target": 5, "targetTo": "sideways",
+                "strategy": "QuantConnect.Optimizer.Strategies.GridSearchOptimizationStrategy",
+                "compileId": "c", "estimatedCost": 1.0, "nodeType": "O2-8", "parallelNodes": 2,
+                "parameters": parameters}}),
+        )
+        .await;
+        assert!(e.contains("4 problems"), "{e}");
+        assert!(
+            e.contains("model.target: expected a string, got the number 5"),
+            "{e}"
+        );
+        assert!(e.contains("model.targetTo: value is not one of"), "{e}");
+        assert!(e.contains("model.parameters[1]: expected an object"), "{e}");
+        assert!(
+            e.contains("model.parameters[10]: \"name\" is a required property"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
@@ -447,6 +613,16 @@ mod tests {
             without_nulls(json!({"a": null, "b": {"c": null, "d": 1}, "e": [{"f": null}]})),
             json!({"b": {"d": 1}, "e": [{}]})
         );
+    }
+
+    #[test]
+    fn paths_nest_by_segment_not_by_prefix() {
+        assert!(within("model.parameters[1]", "model.parameters[1]"));
+        assert!(within("model.parameters[1].min", "model.parameters[1]"));
+        assert!(within("model.parameters[1][0]", "model.parameters[1]"));
+        assert!(!within("model.parameters[10]", "model.parameters[1]"));
+        assert!(!within("model.targetTo", "model.target"));
+        assert!(!within("model.parametersX", "model.parameters"));
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The HTTP client for QuantConnect's REST API v2: every call is a POST with fresh
 //! authentication headers and a timeout; non-2xx answers become errors that quote the body.
 //! Calls that only read are retried after a 429 or a 5xx, a few times, waiting what
-//! `Retry-After` asks (within [`MAX_RETRY_AFTER`]) or a doubling backoff; calls that write are
-//! never retried, since QuantConnect may have done them.
+//! `Retry-After` asks (seconds or an HTTP date, within [`MAX_RETRY_AFTER`]) or a doubling
+//! backoff; calls that write are never retried, since QuantConnect may have done them. An
+//! error answer that asks for a wait says how long.
 //!
 //! A 200 answer with `"success": false` is *not* an error here: QuantConnect reports bad ids and
 //! failed compiles that way, and its own MCP server hands them to the model as data.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use reqwest::multipart::Form;
 use reqwest::RequestBuilder;
@@ -74,11 +77,18 @@ impl Config {
 #[derive(Debug)]
 pub enum CallError {
     NoCredentials,
-    /// QuantConnect (or whatever is at the base URL) answered outside 2xx.
+    /// QuantConnect (or whatever is at the base URL) answered outside 2xx; `retry_after`: the
+    /// wait its `Retry-After` asked for.
     Status {
         url: String,
         status: u16,
         body: String,
+        retry_after: Option<Duration>,
+    },
+    /// A redirect with no `Location` to follow (the authorization page that is not there).
+    NoLocation {
+        url: String,
+        status: u16,
     },
     /// No answer: DNS, connection, TLS, timeout. `sent`: the request may have reached
     /// QuantConnect (a timeout after connecting), so what it did is unknown.
@@ -104,7 +114,12 @@ impl std::fmt::Display for CallError {
                  settle's MCP server, then restart it. Optional: {BASE_URL_VAR} (default \
                  {DEFAULT_BASE_URL}) and {AGENT_NAME_VAR}."
             ),
-            CallError::Status { url, status, body } => {
+            CallError::Status {
+                url,
+                status,
+                body,
+                retry_after,
+            } => {
                 write!(f, "QuantConnect answered HTTP {status} to POST {url}")?;
                 if *status == 401 {
                     write!(
@@ -112,8 +127,29 @@ impl std::fmt::Display for CallError {
                         " (check {USER_ID_VAR}, {API_TOKEN_VAR} and this machine's clock)"
                     )?;
                 }
-                write!(f, ": {}", excerpt(body))
+                write!(f, ": {}", excerpt(body))?;
+                match retry_after {
+                    Some(wait) if *wait > MAX_RETRY_AFTER => write!(
+                        f,
+                        ". QuantConnect asks to wait {} s before trying again (Retry-After), \
+                         longer than settle waits on its own ({} s): call again after that",
+                        wait.as_secs_f64().ceil(),
+                        MAX_RETRY_AFTER.as_secs()
+                    ),
+                    Some(wait) => write!(
+                        f,
+                        ". QuantConnect asks to wait {} s before trying again (Retry-After)",
+                        wait.as_secs_f64().ceil()
+                    ),
+                    None => Ok(()),
+                }
             }
+            CallError::NoLocation { url, status } => write!(
+                f,
+                "QuantConnect answered HTTP {status} to POST {url}, a redirect with no Location \
+                 header: there is no authorization page to open, so nothing was authorized. \
+                 Call again later, or connect the brokerage in QuantConnect's web IDE"
+            ),
             CallError::Transport {
                 url,
                 reason,
@@ -214,7 +250,8 @@ impl Client {
     }
 
     /// POSTs `body` and returns the `Location` a 3xx answer redirects to (the brokerage
-    /// authorization page); none for a 2xx; an error for any other status.
+    /// authorization page); none for a 2xx; an error for a redirect without a `Location` and
+    /// for any other status.
     pub async fn redirect_location(
         &self,
         endpoint: &str,
@@ -230,20 +267,27 @@ impl Client {
             .map_err(|e| transport(&url, &e))?;
         let status = response.status();
         if status.is_redirection() {
-            return Ok(response
+            return response
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_string));
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Some(v.to_string()))
+                .ok_or(CallError::NoLocation {
+                    url,
+                    status: status.as_u16(),
+                });
         }
         if status.is_success() {
             return Ok(None);
         }
+        let retry_after = retry_after(&response);
         let body = response.text().await.unwrap_or_default();
         Err(CallError::Status {
             url,
             status: status.as_u16(),
             body,
+            retry_after,
         })
     }
 
@@ -274,12 +318,14 @@ async fn read(
 ) -> Result<Value, CallError> {
     let response = response.map_err(|e| transport(&url, &e))?;
     let status = response.status();
+    let retry_after = retry_after(&response);
     let body = response.text().await.map_err(|e| transport(&url, &e))?;
     if !status.is_success() {
         return Err(CallError::Status {
             url,
             status: status.as_u16(),
             body,
+            retry_after,
         });
     }
     serde_json::from_str(&body).map_err(|_| CallError::NotJson { url, body })
@@ -290,12 +336,35 @@ fn retryable(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
-/// `Retry-After` in seconds (the form QuantConnect and its proxies send); an HTTP date is
-/// not read, and the backoff applies.
+/// The wait an answer's `Retry-After` asks for, from now.
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
-    let seconds = value.to_str().ok()?.trim().parse::<f64>().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    wait_asked(value.to_str().ok()?, SystemTime::now())
+}
+
+/// A `Retry-After` value as a wait from `now` (RFC 9110 §10.2.3): seconds, or an HTTP date
+/// (a date already past is no wait); none when it is neither.
+fn wait_asked(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let date = http_date(value)?;
+    let now: DateTime<Utc> = now.into();
+    Some((date - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date (RFC 9110 §5.6.7) in any of its three forms: `Sun, 06 Nov 1994 08:49:37 GMT`
+/// (an RFC 2822 date), and the obsolete `Sunday, 06-Nov-94 08:49:37 GMT` and
+/// `Sun Nov  6 08:49:37 1994`.
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = DateTime::parse_from_rfc2822(value) {
+        return Some(date.with_timezone(&Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|naive| naive.and_utc())
 }
 
 fn transport(url: &str, e: &reqwest::Error) -> CallError {
@@ -362,6 +431,7 @@ mod tests {
             url: "u".into(),
             status: 401,
             body: "x".repeat(2000),
+            retry_after: None,
         }
         .to_string();
         assert!(unauthorized.contains("HTTP 401") && unauthorized.contains("clock"));
@@ -369,6 +439,45 @@ mod tests {
             unauthorized.len() < 800,
             "the body is cut: {}",
             unauthorized.len()
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        // Wed, 21 Oct 2015 07:28:00 GMT is 1445412480.
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480 - 90);
+        let wait = |v: &str| wait_asked(v, now);
+        assert_eq!(wait("120"), Some(Duration::from_secs(120)));
+        assert_eq!(wait(" 1.5 "), Some(Duration::from_millis(1500)));
+        assert_eq!(wait("-3"), None);
+        assert_eq!(
+            wait("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            wait("Wednesday, 21-Oct-15 07:28:00 GMT"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            wait("Wed Oct 21 07:28:00 2015"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            wait("Wed, 21 Oct 2015 07:00:00 GMT"),
+            Some(Duration::ZERO),
+            "a date already past asks no wait"
+        );
+        assert_eq!(wait("soon"), None);
+        let e = CallError::Status {
+            url: "u".into(),
+            status: 429,
+            body: String::new(),
+            retry_after: Some(Duration::from_secs(600)),
+        }
+        .to_string();
+        assert!(
+            e.contains("asks to wait 600 s before trying again") && e.contains("(20 s)"),
+            "{e}"
         );
     }
 

@@ -4,9 +4,11 @@
 //! walks down from the root handing each part a share of the budget, so nothing is
 //! re-serialized. What a part may lose depends on what it is:
 //!
-//! * a **list** (an array of many records, or a map of many like entries such as a
-//!   `rollingWindow` keyed by month or an optimization's `backtests` keyed by id) keeps its
-//!   first entries whole and drops the rest;
+//! * a **list** (an array of many records, a map of many like entries such as a
+//!   `rollingWindow` keyed by month or an optimization's `backtests` keyed by id, or a map of
+//!   more than [`POSITIONAL`] scalars) keeps its first entries whole and drops the rest. A
+//!   map's first entries are those first by key: serde_json is built here without
+//!   `preserve_order`, so maps are sorted by key, not kept in the API's order;
 //! * a **record** (an object whose fields mean different things) shares its budget among its
 //!   fields by water-filling: fields below the common cap are kept whole, the larger ones are
 //!   cut to the cap, and a field that cannot be cut that far is left out; an array of fewer
@@ -15,13 +17,17 @@
 //!   21 `statistics` whose meaning is their position) and a **string** are never cut inside:
 //!   kept whole or left out, so no truncated text (a file's code) can be written back.
 //!
-//! Every cut is returned with its JSON pointer, what was kept and the whole count.
+//! Every cut is returned with its JSON pointer, what was kept and the whole count. Each node
+//! is measured once and visited at most once more; the only step above linear is sorting the
+//! sizes of a record's fields for the water level (n log n).
 
 use serde_json::{Map, Value};
 
 /// A map with at least this many entries, all objects or all arrays, is a list of entries.
 const MAP_AS_LIST: usize = 8;
-/// An array of scalars at most this long is positional: its items are kept together.
+/// An array of scalars at most this long is positional: its items are kept together. A map of
+/// more scalars than this is a list of entries (a backtest's `statistics`, about 40 named
+/// fields, stays a record whose fields share the budget).
 const POSITIONAL: usize = 64;
 
 /// One part of the answer that lost something.
@@ -111,15 +117,17 @@ fn entry_len(key: &str, value: usize) -> usize {
 }
 
 /// The length of `s` as a JSON string literal, as serde_json writes it.
-fn quoted_len(s: &str) -> usize {
-    2 + s
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
-            c if (c as u32) < 0x20 => 6,
-            c => c.len_utf8(),
-        })
-        .sum::<usize>()
+pub(super) fn quoted_len(s: &str) -> usize {
+    2 + s.chars().map(escaped_len).sum::<usize>()
+}
+
+/// The bytes `c` takes inside a JSON string literal, as serde_json writes it.
+pub(super) fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
 }
 
 /// Cuts `value` until its compact JSON is at most `budget` bytes (or as close as parts that
@@ -162,8 +170,10 @@ fn is_positional(items: &[Value]) -> bool {
 }
 
 fn is_list_like(map: &Map<String, Value>) -> bool {
-    map.len() >= MAP_AS_LIST
-        && (map.values().all(Value::is_object) || map.values().all(Value::is_array))
+    let scalar = |v: &Value| !v.is_array() && !v.is_object();
+    (map.len() >= MAP_AS_LIST
+        && (map.values().all(Value::is_object) || map.values().all(Value::is_array)))
+        || (map.len() > POSITIONAL && map.values().all(scalar))
 }
 
 /// Keeps the longest prefix of items that fits; when not even the first fits whole, keeps the
@@ -204,7 +214,8 @@ fn fit_list_items(
     size
 }
 
-/// The same for a map of like entries: its first entries, in the answer's order.
+/// The same for a map of like entries: the entries first by key are kept (maps here are
+/// sorted by key, see the module's doc), the rest dropped.
 fn fit_list_entries(
     map: &mut Map<String, Value>,
     measured: &[Measured],
@@ -249,16 +260,23 @@ fn fit_record(
     pointer: &mut String,
     cuts: &mut Vec<Cut>,
 ) -> usize {
-    let keys: Vec<String> = map.keys().cloned().collect();
     let parts = map
         .iter_mut()
         .map(|(k, v)| (escape(k), quoted_len(k) + 2, v))
         .collect();
     let (size, left_out) = share(parts, measured, budget, pointer, cuts);
-    for i in left_out {
-        map.remove(&keys[i]);
-    }
+    let mut keep = kept_flags(measured.len(), &left_out).into_iter();
+    map.retain(|_, _| keep.next().unwrap_or(true));
     size
+}
+
+/// For each of `len` parts, whether it is kept: all but the (ascending) indexes `left_out`.
+fn kept_flags(len: usize, left_out: &[usize]) -> Vec<bool> {
+    let mut keep = vec![true; len];
+    for &i in left_out {
+        keep[i] = false;
+    }
+    keep
 }
 
 /// The same over the items of a short array (a project's few files, a backtest's charts):
@@ -276,9 +294,8 @@ fn fit_short_array(
         .map(|(i, v)| (i.to_string(), 1, v))
         .collect();
     let (size, left_out) = share(parts, measured, budget, pointer, cuts);
-    for i in left_out.into_iter().rev() {
-        items.remove(i);
-    }
+    let mut keep = kept_flags(measured.len(), &left_out).into_iter();
+    items.retain(|_| keep.next().unwrap_or(true));
     size
 }
 
@@ -303,13 +320,14 @@ fn share(
         let mut bytes = measured[i].bytes;
         if bytes > cap {
             let mark = pointer.len();
+            let inside = cuts.len();
             pointer.push('/');
             pointer.push_str(&segment);
             bytes = fit(value, &measured[i], cap, pointer, cuts);
             if bytes > cap {
-                // What was cut inside a part left out is moot.
-                let inside = format!("{pointer}/");
-                cuts.retain(|c| !c.pointer.starts_with(&inside));
+                // What was cut inside a part left out is moot: those cuts are the ones pushed
+                // since `inside` (document order), dropped in time linear in their number.
+                cuts.truncate(inside);
                 cuts.push(Cut {
                     pointer: pointer.clone(),
                     kept: 0,
@@ -452,7 +470,9 @@ mod tests {
             .collect();
         let mut v = json!({"optimization": {"backtests": backtests}});
         to_budget(&mut v, 3000);
-        for b in v["optimization"]["backtests"].as_object().unwrap().values() {
+        let kept = v["optimization"]["backtests"].as_object().unwrap();
+        assert!(kept.len() > 5 && kept.len() < 100, "{}", kept.len());
+        for b in kept.values() {
             assert_eq!(b["statistics"].as_array().unwrap().len(), 21);
         }
         let mut v = json!({"files": [{"name": "main.py", "content": "x".repeat(50_000)}]});
@@ -467,6 +487,56 @@ mod tests {
             cuts[0].to_string(),
             "/files/0/content: left out (50002 bytes)"
         );
+    }
+
+    #[test]
+    fn a_large_map_of_scalars_keeps_its_first_entries_even_when_its_keys_alone_are_too_large() {
+        // 5,000 keys of 40 characters: 210 KB of keys alone, far over the budget.
+        let equity: Map<String, Value> = (0..5000)
+            .map(|i| (format!("{i:040}"), json!(100_000.0 + f64::from(i))))
+            .collect();
+        let mut v = json!({"success": true, "equity": equity});
+        let cuts = to_budget(&mut v, 2000);
+        assert!(size(&v) <= 2000, "{}", size(&v));
+        let kept = v["equity"].as_object().unwrap();
+        assert!(
+            kept.len() > 20,
+            "a prefix is kept, not nothing: {}",
+            kept.len()
+        );
+        let first = format!("{:040}", 0);
+        assert_eq!(kept[&first], 100_000.0, "the entries first by key");
+        assert_eq!(
+            cuts.iter().map(Cut::to_string).collect::<Vec<_>>(),
+            [format!("/equity: kept {} of 5000 entries", kept.len())],
+            "one cut, not one per entry"
+        );
+        // A statistics map of a few dozen named fields is still a record.
+        let stats: Map<String, Value> = (0..40)
+            .map(|i| (format!("statistic {i:02}"), json!("x".repeat(100))))
+            .collect();
+        assert!(!is_list_like(&stats));
+    }
+
+    #[test]
+    fn cuts_inside_a_part_left_out_are_dropped() {
+        // A record (one field is a scalar) of 3,000 small records, whose keys alone are over
+        // the budget: each inner record is cut to nothing and then left out whole, and the cuts
+        // made inside it are not reported.
+        let mut many: Map<String, Value> = (0..3000)
+            .map(|i| (format!("r{i}"), json!({"note": "n".repeat(50), "id": i})))
+            .collect();
+        many.insert("count".into(), json!(3000));
+        let mut v = json!({"parts": Value::Object(many), "ok": true});
+        let cuts = to_budget(&mut v, 4000);
+        assert!(size(&v) <= 4000, "{}", size(&v));
+        assert!(
+            cuts.iter()
+                .all(|c| c.unit == Unit::Bytes && c.pointer.matches('/').count() <= 2),
+            "{:?}",
+            cuts.iter().find(|c| c.pointer.matches('/').count() > 2)
+        );
+        assert_eq!(v["ok"], true);
     }
 
     #[test]

@@ -96,7 +96,8 @@ impl<'a> Walker<'a> {
 
     /// A value for `anyOf`/`oneOf`: null where null is allowed; an object or array into the
     /// alternative of its kind (for objects, the one sharing the most field names); a scalar
-    /// as the first alternative it can be read as.
+    /// kept as it is when an alternative takes it exactly, else read as the first alternative
+    /// that can read it.
     fn visit_union(&mut self, value: &mut Value, alternatives: &[&'a Value], path: &str) {
         let of_kind = |kind: &'static str| of_kind(alternatives, kind);
         match value {
@@ -120,11 +121,11 @@ impl<'a> Walker<'a> {
                 None => self.expected(path, &union_kinds(alternatives), value),
             },
             _ => {
-                let read = alternatives.iter().find_map(|a| {
-                    a.get("type")
-                        .and_then(Value::as_str)
-                        .and_then(|kind| coerce(value, kind))
-                });
+                let kinds = || alternatives.iter().filter_map(|a| a.get("type")?.as_str());
+                if kinds().any(|kind| exact(value, kind)) {
+                    return;
+                }
+                let read = kinds().find_map(|kind| coerce(value, kind));
                 match read {
                     Some(read) => *value = read,
                     None if alternatives.iter().any(|a| a.get("type").is_none()) => {}
@@ -193,16 +194,29 @@ fn position(alternatives: &[&Value], target: &Value) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// Reads `value` as JSON Schema type `kind` the way Pydantic's lax mode does; none when it
-/// cannot.
+/// Reads `value` as JSON Schema type `kind` the way Pydantic's lax mode does for JSON input;
+/// none when it cannot. Pydantic v2's conversion table (docs.pydantic.dev, "Conversion
+/// Table"), the rows with JSON input:
+///
+/// * integer: an integer; a float with no fractional part (`2.0`, not `2.1`); a boolean
+///   (`true` → 1, `false` → 0); a string of digits (`"123"`, and as Pydantic also reads it,
+///   a sign, surrounding spaces, and `.0` zeros: `" -5.00 "` → -5).
+/// * number: a number; a boolean (`true` → 1.0, `false` → 0.0); a string that parses as a
+///   finite number (`"3.141"`).
+/// * boolean: a boolean; the integers or floats 0 and 1; the strings `0 off f false n no` and
+///   `1 on t true y yes`, in any case (surrounding spaces are trimmed).
+/// * string: only a string (Pydantic v2 no longer reads numbers as strings); null: only null.
+///
+/// Unions try every alternative strictly before any laxly (see [`Walker::visit_union`]), as
+/// Pydantic's smart unions do, so `true` stays a boolean where a boolean is allowed.
 fn coerce(value: &Value, kind: &str) -> Option<Value> {
     match (kind, value) {
         ("null", Value::Null) => Some(Value::Null),
         ("string", Value::String(_)) => Some(value.clone()),
         ("boolean", Value::Bool(_)) => Some(value.clone()),
-        ("boolean", Value::Number(n)) => match n.as_i64() {
-            Some(0) => Some(Value::Bool(false)),
-            Some(1) => Some(Value::Bool(true)),
+        ("boolean", Value::Number(n)) => match n.as_f64() {
+            Some(0.0) => Some(Value::Bool(false)),
+            Some(1.0) => Some(Value::Bool(true)),
             _ => None,
         },
         ("boolean", Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
@@ -211,13 +225,21 @@ fn coerce(value: &Value, kind: &str) -> Option<Value> {
             _ => None,
         },
         ("integer", Value::Number(n)) if n.is_i64() || n.is_u64() => Some(value.clone()),
-        // A float with no fractional part is an integer to Pydantic (1.0 → 1).
         ("integer", Value::Number(n)) => n
             .as_f64()
             .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
             .map(|f| Value::from(f as i64)),
-        ("integer", Value::String(s)) => s.trim().parse::<i64>().ok().map(Value::from),
+        ("integer", Value::Bool(b)) => Some(Value::from(i64::from(*b))),
+        ("integer", Value::String(s)) => {
+            let s = s.trim();
+            let digits = match s.split_once('.') {
+                Some((whole, zeros)) if zeros.bytes().all(|b| b == b'0') => whole,
+                _ => s,
+            };
+            digits.parse::<i64>().ok().map(Value::from)
+        }
         ("number", Value::Number(_)) => Some(value.clone()),
+        ("number", Value::Bool(b)) => Some(Value::from(if *b { 1.0 } else { 0.0 })),
         ("number", Value::String(s)) => s
             .trim()
             .parse::<f64>()
@@ -225,6 +247,17 @@ fn coerce(value: &Value, kind: &str) -> Option<Value> {
             .filter(|f| f.is_finite())
             .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
         _ => None,
+    }
+}
+
+/// Whether `value` is already of JSON Schema type `kind` (Pydantic's strict mode, where an
+/// integer is also a valid number).
+fn exact(value: &Value, kind: &str) -> bool {
+    match (kind, value) {
+        ("null", Value::Null) | ("string", Value::String(_)) | ("boolean", Value::Bool(_)) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        ("number", Value::Number(_)) => true,
+        _ => false,
     }
 }
 
@@ -292,6 +325,33 @@ mod tests {
         assert!(out.errors.is_empty() && out.ignored.is_empty(), "{out:?}");
         let (m, _) = relaxed("read_project", json!({"projectId": 7.0}));
         assert_eq!(m["projectId"], 7);
+    }
+
+    #[test]
+    fn booleans_are_numbers_and_numbers_booleans_as_pydantics_table_says() {
+        let (m, out) = relaxed(
+            "list_backtests",
+            json!({"projectId": true, "includeStatistics": 1.0}),
+        );
+        assert_eq!(m, json!({"projectId": 1, "includeStatistics": true}));
+        assert!(out.errors.is_empty(), "{out:?}");
+        let (m, out) = relaxed(
+            "create_optimization",
+            json!({"parameters": [{"name": "f", "min": false, "max": true, "step": "1.0"}]}),
+        );
+        assert_eq!(m["parameters"][0]["min"], 0.0);
+        assert_eq!(m["parameters"][0]["max"], 1.0);
+        assert!(out.errors.is_empty(), "{out:?}");
+        let (m, _) = relaxed("read_project", json!({"projectId": " -5.00 "}));
+        assert_eq!(m["projectId"], -5);
+        // What the table refuses: 2 as a boolean, 2.5 as an integer, a number as a string.
+        let (_, out) = relaxed(
+            "list_backtests",
+            json!({"projectId": 2.5, "includeStatistics": 2}),
+        );
+        assert_eq!(out.errors.len(), 2, "{out:?}");
+        let (_, out) = relaxed("create_project", json!({"name": 5, "language": "Py"}));
+        assert_eq!(out.error_paths, ["model.name"]);
     }
 
     #[test]

@@ -58,7 +58,9 @@ const DIFFERENCES: [(&str, &str); 4] = [
         "A server cannot open its user's browser, so this takes two calls: the first answers \
          authorizationUrl; open it in a browser logged in to QuantConnect, allow access, then \
          call again with the same model to collect the authorization (settle waits up to 800 s \
-         for it).",
+         for it; a result not collected within 5 minutes is dropped). A redirect with no page \
+         to open is an error; when QuantConnect answers without a redirect, the first call \
+         waits for the authorization directly.",
     ),
     (
         "read_file",
