@@ -558,7 +558,6 @@ fn headline(m: &settle_engine::Metrics) -> HeadlineMetrics {
         max_drawdown: unsigned_zero(m.max_drawdown),
         sharpe_ratio: m.sharpe_ratio.map(unsigned_zero),
         profit_factor: m.profit_factor.map(unsigned_zero),
-        return_days: u64::from(m.return_days),
     }
 }
 
@@ -576,6 +575,7 @@ fn facts(r: &settle_engine::BacktestResult, cfg: &BacktestConfig) -> RunFacts {
         first_bar: json_name(&r.first_bar),
         last_bar: json_name(&r.last_bar),
         bars: r.bars as u64,
+        return_days: u64::from(r.metrics.return_days),
         close_only: r.close_only,
         adjustment: r.adjustment.clone(),
         starting_capital: cfg.starting_capital,

@@ -99,9 +99,6 @@ pub struct HeadlineMetrics {
     /// Gross profit / gross loss; null without a losing trade.
     #[serde(default)]
     pub profit_factor: Option<f64>,
-    /// Daily returns the Sharpe rests on (trading dates in the window).
-    #[serde(default)]
-    pub return_days: u64,
 }
 
 impl HeadlineMetrics {
@@ -160,6 +157,9 @@ pub struct RunFacts {
     pub first_bar: String,
     pub last_bar: String,
     pub bars: u64,
+    /// Daily returns the Sharpe rests on: one per trading date in the window.
+    #[serde(default)]
+    pub return_days: u64,
     /// True when the series has closes only: stops, targets and stop entries were checked
     /// against closes, and fills "at the open" used the close.
     pub close_only: bool,

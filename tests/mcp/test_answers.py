@@ -458,6 +458,8 @@ def test_a_backtest_answer_carries_its_manifest_and_reruns_identical(tmp_path):
             return bt, res.contents[0].text
 
     bt, text = run(go())
+    # The Sharpe rests on one daily return per session date of CL's 2,674.
+    assert bt["returnDays"] == 2674 == bt["bars"]
     brief, whole = bt["manifest"], json.loads(text)["manifest"]
     assert brief["uri"] == f"settle://backtests/{bt['backtest_id']}/manifest"
     for short, key in [("settle_version", "settleVersion"), ("spec_hash", "specHash"),
@@ -479,3 +481,60 @@ def test_a_backtest_answer_carries_its_manifest_and_reruns_identical(tmp_path):
                            capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.strip() == f"identical (result hash {whole['resultHash']})"
+
+
+def test_bad_sweeps_and_empty_strategies_get_clear_answers_and_never_nan(tmp_path):
+    """A sweep of one combination, a walk-forward longer than the window and a strategy that
+    never trades: each answer says what is missing and how many are needed, and no answer
+    holds NaN (JSON has none; a model would read it as a number)."""
+    import_cl_daily(tmp_path)
+    texts = []
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "bad input"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"})
+            await wait(s, {**made, "task": "strategy_op"})
+            art = made["artifact_id"]
+
+            async def optimize(**plan):
+                setup = await call(s, "setup_optimization", {"session_id": sid, "artifact_id": art, **plan})
+                kick = await call(s, "run_optimization",
+                                  {"session_id": sid, "optimization_id": setup["optimization_id"]})
+                done = await wait(s, kick)
+                res = await s.call_tool("get_optimization",
+                                        {"session_id": sid, "optimization_id": setup["optimization_id"]})
+                texts.append(res.content[0].text)
+                return done, res.structured_content
+
+            done, one = await optimize(parameters=[{"key": "fast", "min": 10, "max": 10, "step": 1}])
+            assert done["status"] == "succeeded" and one["completed"] == 1
+            assert any("at least 2" in line for line in one["guards_not_computed"]), one["guards_not_computed"]
+
+            # 2,674 trading dates cannot hold a 2,000-date training span and a 1,000-date test.
+            done, long = await optimize(walk_forward="train=2000,test=1000",
+                                        parameters=[{"key": "fast", "min": 5, "max": 20, "step": 5}])
+            said = json.dumps(done) + json.dumps(long)
+            assert "walk_forward" in said and "2674" in said.replace(",", ""), said[:2000]
+
+            # The last ten days of 2013: SMA(10/30) has no cross yet, so no trade.
+            quiet = await call(s, "create_strategy", {
+                "session_id": sid, "description": "no trades", "symbol": "CL", "template": "sma_cross",
+                "start": "2013-01-02", "end": "2013-01-15"})
+            await wait(s, {**quiet, "task": "strategy_op"})
+            bt = await s.call_tool("get_backtest", {"session_id": sid, "artifact_id": quiet["artifact_id"]})
+            texts.append(bt.content[0].text)
+            assert bt.structured_content["backtestResults"]["tradeCount"] == 0
+            assert bt.structured_content["backtestResults"]["winRate"] is None
+            verdict = await s.call_tool("assess_strategy", {"session_id": sid, "artifact_id": quiet["artifact_id"]})
+            texts.append(verdict.content[0].text)
+            v = verdict.structured_content
+            assert v["verdict"] == "insufficient" and "needs at least 30" in v["reasons"][0]["text"]
+            evidence = (await s.read_resource(v["evidence_uri"])).contents[0].text
+            texts.append(evidence)
+
+    run(go())
+    for text in texts:
+        assert "NaN" not in text and "Infinity" not in text, text[:500]

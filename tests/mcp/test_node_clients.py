@@ -41,7 +41,8 @@ def test_inspector_lists_and_calls_tools(tmp_path):
     templates = inspector(tmp_path, env, "--method", "resources/templates/list")
     assert {t["uriTemplate"] for t in templates["resourceTemplates"]} == {
         "settle://backtests/{backtest_id}/trades", "settle://backtests/{backtest_id}/equity",
-        "settle://backtests/{backtest_id}/report", "settle://optimizations/{optimization_id}/rows",
+        "settle://backtests/{backtest_id}/report", "settle://backtests/{backtest_id}/manifest",
+        "settle://optimizations/{optimization_id}/rows", "settle://assessments/{result_hash}",
         "settle://quantconnect/answers/{id}"}
 
 

@@ -395,7 +395,6 @@ mod flow_tests {
                     max_drawdown: 1.0,
                     sharpe_ratio: Some(0.1),
                     profit_factor: None,
-                    return_days: 2,
                 },
                 facts: crate::model::RunFacts {
                     series: "ES/continuous/1d".into(),

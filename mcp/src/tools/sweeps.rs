@@ -948,7 +948,6 @@ mod tests {
                 max_drawdown: 100.0 - index as f64,
                 sharpe_ratio: sharpe,
                 profit_factor: None,
-                return_days: 250,
             }),
             error: trades.is_none().then(|| "failed".to_string()),
         }
