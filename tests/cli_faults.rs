@@ -198,3 +198,52 @@ fn a_read_only_home_is_refused_when_the_server_starts() {
         "{e}"
     );
 }
+
+#[test]
+fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    let home = common::cl_home();
+    let list = || {
+        stdout(
+            settle(home.path())
+                .args(["data", "list", "--json"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let before = list();
+    let backtest = || {
+        stdout(
+            settle(home.path())
+                .args([
+                    "backtest",
+                    "--template",
+                    "sma_cross",
+                    "--symbol",
+                    "CL",
+                    "--json",
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    let result = backtest();
+    // The whole sample (forty series, CL's among them) takes several seconds to read: a kill
+    // one second in lands while files are being read and written.
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let mut child = settle(home.path())
+        .args(["data", "import", "--sample"])
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the import finished within a second: nothing was killed"
+    );
+    assert_eq!(list(), before);
+    assert_eq!(backtest(), result);
+}

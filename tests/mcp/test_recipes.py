@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -398,9 +399,10 @@ def settle_children() -> list[int]:
 
 
 def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path):
-    """The server is killed (SIGKILL, no chance to clean up) while a sweep runs. The next server
-    reports the operation failed with reason `interrupted`, keeps every combination finished
-    before the crash with the CLI's numbers, and lets the session sweep again."""
+    """The server is killed (SIGKILL, no chance to clean up) while a sweep runs. Its database
+    passes SQLite's integrity check; the next server reports the operation failed with reason
+    `interrupted`, keeps every combination finished before the crash with the CLI's numbers,
+    and lets the session sweep again."""
     import_cl_daily(tmp_path)
 
     async def first():
@@ -413,6 +415,9 @@ def test_a_crash_mid_sweep_fails_the_operation_and_keeps_finished_rows(tmp_path)
             return sid, art, opt, kick["operation_id"]
 
     sid, art, opt, op = run(first())
+    # The database the killed server was writing is whole (SQLite's own check).
+    with sqlite3.connect(tmp_path / "settle.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
     async def second():
         async with settle_session(tmp_path) as (s, _):
