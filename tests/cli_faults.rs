@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{failed, ok, settle, stdout};
+use common::{data_list, failed, ok, settle, stdout, CL_ALL};
 
 /// A tmpfs mounted at a fresh directory, unmounted when dropped.
 struct Mount {
@@ -64,14 +64,7 @@ fn a_full_disk_leaves_no_half_written_report_export_or_chart() {
         return;
     };
     let home = common::cl_home();
-    let strategy = [
-        "--template",
-        "sma_cross",
-        "--symbol",
-        "CL",
-        "--window",
-        "all",
-    ];
+    let strategy = CL_ALL;
     let out = |name: &str| full.path().join(name);
     let report = failed(
         settle(home.path())
@@ -130,14 +123,7 @@ fn a_full_disk_during_an_import_leaves_the_store_as_it_was() {
         .args(["--volume-col", ""])
         .output()
         .unwrap());
-    let list = || {
-        stdout(
-            settle(home.path())
-                .args(["data", "list", "--json"])
-                .output()
-                .unwrap(),
-        )
-    };
+    let list = || data_list(home.path());
     let before = list();
     let catalog = std::fs::read(home.path().join("store/catalog.json")).unwrap();
     // A month of 6E minutes (29,996 bars) is larger than what is left.
@@ -202,14 +188,7 @@ fn a_read_only_home_is_refused_when_the_server_starts() {
 #[test]
 fn an_import_killed_midway_leaves_the_store_as_it_was() {
     let home = common::cl_home();
-    let list = || {
-        stdout(
-            settle(home.path())
-                .args(["data", "list", "--json"])
-                .output()
-                .unwrap(),
-        )
-    };
+    let list = || data_list(home.path());
     let before = list();
     let backtest = || {
         stdout(

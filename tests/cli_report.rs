@@ -7,18 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cl_home, settle, stdout};
+use common::{cl_home, data_list, settle, stdout, CL_ALL};
 use serde_json::Value;
 
-/// The SMA cross template on all of CL's daily history.
-const CL_ALL: &[&str] = &[
-    "--template",
-    "sma_cross",
-    "--symbol",
-    "CL",
-    "--window",
-    "all",
-];
 /// The page's strategy: [`CL_ALL`] with one override.
 const FAST: &[&str] = &["--param", "fast=10"];
 
@@ -103,13 +94,7 @@ fn the_report_opens_offline_with_its_pictures_numbers_and_inputs() {
     assert!(page.contains(&format!("<h2>Trades ({trades})</h2>")));
     assert_eq!(page.matches("<tr><td>").count() as u64, trades);
     // The inputs: the catalog's fingerprint of the series, the rules with the override.
-    let list: Value = serde_json::from_str(&stdout(
-        settle(home.path())
-            .args(["data", "list", "--json"])
-            .output()
-            .unwrap(),
-    ))
-    .unwrap();
+    let list: Value = serde_json::from_str(&data_list(home.path())).unwrap();
     let fingerprint = list
         .as_array()
         .unwrap()

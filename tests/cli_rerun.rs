@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cl_home, failed, ok, settle, stdout};
+use common::{cl_home, data_list, failed, ok, settle, stdout};
 
 /// `settle backtest --json` of SMA(10/30) on CL daily, all of it, written to `home/bt.json`.
 fn backtest_file(home: &Path) -> std::path::PathBuf {
@@ -30,13 +30,7 @@ fn a_backtest_reruns_identical_and_its_manifest_names_its_inputs() {
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let m = &doc["manifest"];
     // The catalog's fingerprint of the series, as `settle data list --json` shows it.
-    let list: serde_json::Value = serde_json::from_str(&stdout(
-        settle(home.path())
-            .args(["data", "list", "--json"])
-            .output()
-            .unwrap(),
-    ))
-    .unwrap();
+    let list: serde_json::Value = serde_json::from_str(&data_list(home.path())).unwrap();
     assert_eq!(m["series"]["fingerprint"], list[0]["fingerprint"]);
     assert_eq!(m["series"]["key"], "CL/continuous/1d");
     assert_eq!(m["window"]["bars"], 2674);

@@ -40,6 +40,26 @@ pub fn failed(out: Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The SMA cross template on all of CL's daily history.
+pub const CL_ALL: &[&str] = &[
+    "--template",
+    "sma_cross",
+    "--symbol",
+    "CL",
+    "--window",
+    "all",
+];
+
+/// `settle data list --json` of `home`: the catalog as the CLI prints it.
+pub fn data_list(home: &Path) -> String {
+    stdout(
+        settle(home)
+            .args(["data", "list", "--json"])
+            .output()
+            .unwrap(),
+    )
+}
+
 /// A store holding one real series: CL daily from the shared data.
 pub fn cl_home() -> tempfile::TempDir {
     let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
