@@ -121,7 +121,9 @@ async fn sma_cross_on_real_cl_matches_the_engine_called_directly() {
     s.window = "2015-01-01..2019-12-31".into();
     s.commission_per_side = Some(2.0);
     s.slippage_ticks = Some(2);
-    let s = rules::with_parameters(&s, &[("fast", 5.0)]).unwrap();
+    let s = rules::compile_with(&s, &[("fast", 5.0)])
+        .map(|c| c.strategy)
+        .unwrap();
     let c = rules::compile(&s).unwrap();
     let signals = rules::signals(&c, &bars, c.spec).unwrap();
     let want = settle_engine::backtest(&bars, c.spec, &signals, &rules::to_config(&c)).unwrap();
@@ -331,7 +333,7 @@ fn total_pnl_max() -> SweepSpec {
 
 /// An MCP sweep runs the CLI's engine (`settle_engine::sweep` with the shared-indicator
 /// `Evaluator`); its rows must be what the server's old path gave: one independent
-/// `with_parameters` + `compile` + `signals` + `backtest` per combination, with failures for
+/// `compile_with` + `compile` + `signals` + `backtest` per combination, with failures for
 /// invalid values. And the same whatever the thread count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
@@ -393,7 +395,7 @@ async fn a_sweep_equals_one_backtest_per_combination_on_one_or_two_threads() {
                 [30.0, 40.0, 50.0, 60.0][row.combo_index as usize % 4]
             )
         );
-        match rules::with_parameters(&base, &[("fast", fast), ("slow", slow)]) {
+        match rules::compile_with(&base, &[("fast", fast), ("slow", slow)]).map(|c| c.strategy) {
             Err(errors) => {
                 failed += 1;
                 let want: Vec<String> = errors.iter().map(|e| e.to_string()).collect();

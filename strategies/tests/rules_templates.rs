@@ -60,10 +60,11 @@ fn every_template_compiles_and_trades_on_real_data() {
 #[test]
 fn sma_cross_matches_a_hand_written_cross() {
     let cl = cl_daily();
-    let s = rules::with_parameters(
+    let s = rules::compile_with(
         &templates::get("sma_cross", "CL").unwrap(),
         &[("fast", 7.0), ("slow", 23.0)],
     )
+    .map(|c| c.strategy)
     .unwrap();
     let sig = rules::signals(&rules::compile(&s).unwrap(), &cl, spec("CL").unwrap()).unwrap();
     let fast = indicators::sma(&cl.close, 7).unwrap();

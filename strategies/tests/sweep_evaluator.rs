@@ -26,7 +26,7 @@ fn evaluator<'a>(s: &Strategy, bars: &'a Bars) -> Evaluator<'a> {
 /// The reference: the modified strategy through the public one-shot path.
 fn plain(s: &Strategy, bars: &Bars, params: &[(String, f64)]) -> Metrics {
     let pairs: Vec<(&str, f64)> = params.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let s = rules::with_parameters(s, &pairs).unwrap();
+    let s = rules::compile_with(s, &pairs).map(|c| c.strategy).unwrap();
     let c = rules::compile(&s).unwrap();
     let sp = spec("CL").unwrap();
     let sig = rules::signals(&c, bars, sp).unwrap();

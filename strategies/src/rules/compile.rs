@@ -295,16 +295,8 @@ pub fn to_config(c: &Compiled) -> BacktestConfig {
     c.config.clone()
 }
 
-/// A copy of `s` with some parameter values replaced (for sweeps). Unknown keys and values
-/// outside a parameter's bounds are errors, as is anything [`compile`] rejects.
-pub fn with_parameters(
-    s: &Strategy,
-    values: &[(&str, f64)],
-) -> Result<Strategy, Vec<ValidationError>> {
-    compile_with(s, values).map(|c| c.strategy)
-}
-
-/// [`compile`] of `s` with some parameter values replaced, as [`with_parameters`] checks them.
+/// [`compile`] of `s` with some parameter values replaced (for sweeps). Unknown keys and
+/// values outside a parameter's bounds are errors, as is anything [`compile`] rejects.
 pub fn compile_with(
     s: &Strategy,
     values: &[(&str, f64)],

@@ -13,8 +13,8 @@ mod eval;
 pub mod model;
 
 pub use compile::{
-    compile, compile_with, parameter_position, to_config, with_parameters, Compiled,
-    UnknownParameter, ValidationError,
+    compile, compile_with, parameter_position, to_config, Compiled, UnknownParameter,
+    ValidationError,
 };
 pub(crate) use compile::{BARS_SINCE_ENTRY, BSE_FORMS};
 pub use eval::{signals, SignalError};
