@@ -93,6 +93,7 @@ pub struct SeriesMeta {
     pub symbol: String,
     /// `Some("ESZ13")` for a single contract, `None` for a continuous series.
     pub contract: Option<String>,
+    /// Bar length; daily bars are whole sessions stamped with their trading date.
     pub bar_size: BarSize,
     /// Free text naming the source file or importer, e.g. `lean:es_trade.zip`.
     pub source: String,
@@ -142,12 +143,17 @@ impl SeriesMeta {
 /// A bar series stored column by column. All vectors have the same length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bars {
+    /// Which series this is, its contracts and how it was built.
     pub meta: SeriesMeta,
     /// Bar open time, UTC epoch seconds (daily bars: trading date at 00:00 UTC). Strictly increasing.
     pub ts: Vec<i64>,
+    /// Opening price of each bar, in the contract's quoted price units (points, not dollars).
     pub open: Vec<f64>,
+    /// Highest price of each bar, in quoted price units; equals the close in close-only series.
     pub high: Vec<f64>,
+    /// Lowest price of each bar, in quoted price units; equals the close in close-only series.
     pub low: Vec<f64>,
+    /// Closing price (the settlement in daily vendor files) of each bar, in quoted price units.
     pub close: Vec<f64>,
     /// Traded volume; `NaN` where the source has none.
     pub volume: Vec<f64>,
@@ -170,10 +176,12 @@ impl Bars {
         }
     }
 
+    /// Number of bars (every column has this length).
     pub fn len(&self) -> usize {
         self.ts.len()
     }
 
+    /// True when the series has no bars.
     pub fn is_empty(&self) -> bool {
         self.ts.is_empty()
     }

@@ -43,7 +43,9 @@ pub enum RollRule {
     Schedule(Vec<(i64, String)>),
     /// Roll `days` calendar days before each contract's last trade date.
     DaysBeforeExpiry {
+        /// Calendar days before the last trade date at which the roll happens.
         days: u32,
+        /// Last trade date of every contract; a contract without one is an error.
         expiries: BTreeMap<String, NaiveDate>,
     },
     /// Roll to the next contract once its volume exceeds the held one's on the same bar.
@@ -56,7 +58,9 @@ pub enum RollRule {
 /// Options for [`build`].
 #[derive(Debug, Clone)]
 pub struct ContinuousOptions {
+    /// When to move from one contract to the next.
     pub roll: RollRule,
+    /// How the price gap between contracts is removed from the earlier bars.
     pub adjustment: Adjustment,
     /// When the held contract has no bar at a time another contract has one, carry its last
     /// close forward (a flat bar) instead of skipping that time.

@@ -12,31 +12,47 @@ pub enum DataError {
     /// A value in an input file could not be used.
     #[error("{file}:{line}: field `{field}`: {problem}")]
     Parse {
+        /// File name as shown to the user.
         file: String,
+        /// 1-based line of the file (0 when the reader could not tell).
         line: u64,
+        /// Column name the value was read from.
         field: String,
+        /// What was wrong and what was expected.
         problem: String,
     },
     /// A record of a binary file (DBN) could not be used; `offset` is where the record starts.
     #[error("{file}: byte {offset}{stream}: field `{field}`: {problem}")]
     Binary {
+        /// File name as shown to the user.
         file: String,
+        /// Byte offset of the record's first byte.
         offset: u64,
         /// Empty, or says the offset counts decompressed bytes.
         stream: &'static str,
+        /// Record field that could not be used.
         field: String,
+        /// What was wrong and what was expected.
         problem: String,
     },
     /// A required column is absent from a file's header.
     #[error("{file}: missing column `{column}` (found: {found})")]
     MissingColumn {
+        /// File name as shown to the user.
         file: String,
+        /// The column that was expected.
         column: String,
+        /// The columns the header does have, comma-separated.
         found: String,
     },
     /// A root symbol that is not in the contract-spec catalog, with the nearest roots.
     #[error("unknown symbol `{asked}`: did you mean {near}? (the symbol list has every root)")]
-    UnknownSymbol { asked: String, near: String },
+    UnknownSymbol {
+        /// The symbol as given.
+        asked: String,
+        /// The closest catalog roots, as a readable list.
+        near: String,
+    },
     /// Input that is well-formed but cannot be used as asked.
     #[error("{0}")]
     Invalid(String),
@@ -47,9 +63,12 @@ pub enum DataError {
     /// (not a chained source), so it is said once however the error is printed.
     #[error("{path}: {error}")]
     Io {
+        /// The file or directory concerned.
         path: PathBuf,
+        /// The operating system's error.
         error: std::io::Error,
     },
+    /// The store's catalog or one of its files could not be read, decoded or written.
     #[error("store: {0}")]
     Store(String),
 }

@@ -16,10 +16,13 @@ use crate::store::fingerprint;
 /// What to build: the roll method, the adjustment and an optional range of trading dates.
 #[derive(Debug, Clone)]
 pub struct FrontMonth {
+    /// Which contract is held on each trading date.
     pub roll: RollMethod,
+    /// Back-adjustment applied to the bars before each roll.
     pub adjustment: Adjustment,
     /// Keep only source bars whose trading date is in `from..=to`.
     pub from: Option<NaiveDate>,
+    /// Keep only source bars whose trading date is on or before this date (inclusive).
     pub to: Option<NaiveDate>,
 }
 
@@ -28,9 +31,12 @@ pub struct FrontMonth {
 pub struct Recipe {
     /// The roll method, as `--roll` spells it (`expiry:8`, `volume`, `calendar:FILE`).
     pub roll: String,
+    /// Back-adjustment that was applied.
     pub adjustment: Adjustment,
+    /// First trading date kept, when the build was limited to a range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<NaiveDate>,
+    /// Last trading date kept (inclusive), when the build was limited to a range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
     /// The per-contract series read, by store key, with their content fingerprints.
@@ -42,15 +48,20 @@ pub struct Recipe {
 /// One source series of a build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceSeries {
+    /// Store key of the per-contract series, e.g. `ES/ESZ13/1m`.
     pub key: String,
+    /// Content fingerprint of that series when it was read (see [`crate::store::fingerprint`]).
     pub fingerprint: String,
 }
 
 /// One roll: from `date` (the trading date of the first bar of `to`) the series holds `to`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollRecord {
+    /// Trading date of the first bar taken from the new contract.
     pub date: NaiveDate,
+    /// Contract held before the roll, e.g. `ESZ13`.
     pub from: String,
+    /// Contract held from `date` on.
     pub to: String,
     /// Points added (difference) or factor applied (ratio) to every earlier bar; 0 with no
     /// adjustment.

@@ -14,6 +14,8 @@
 //! * [`error`]: [`DataError`], naming the file, line and field of bad input.
 //! * [`files`]: files written whole or not at all (reports, charts, exports).
 
+#![deny(missing_docs)]
+
 pub mod bars;
 pub mod error;
 pub mod specs;

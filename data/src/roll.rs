@@ -20,7 +20,11 @@ use crate::specs::ContractSpec;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollMethod {
     /// Hold a contract until `days` calendar days before its last trade date.
-    Expiry { days: u32 },
+    Expiry {
+        /// Calendar days before each contract's last trade date at which the series moves to
+        /// the next contract.
+        days: u32,
+    },
     /// Move to a later contract on the trading date after its volume exceeds the held one's.
     Volume,
     /// Move to a later contract on the trading date after its open interest exceeds the held one's.

@@ -33,12 +33,14 @@ use crate::error::{DataError, Result};
 pub struct ContractSpec {
     /// Root ticker, e.g. `ES`.
     pub root: &'static str,
+    /// Full contract name as the exchange lists it, e.g. `E-mini S&P 500`.
     pub name: &'static str,
     /// CME, CBOT, NYMEX or COMEX (or the real venue for non-CME roots: `ICE US`, `CFE`).
     pub exchange: &'static str,
     /// equity_index, energy, metals, grains, rates, fx, crypto, livestock, lumber, softs,
     /// volatility.
     pub sector: &'static str,
+    /// Currency of `multiplier` and `tick_value` (ISO code; USD except a few roots such as `NIY`).
     pub currency: &'static str,
     /// Dollars (of `currency`) per one point of price.
     pub multiplier: f64,

@@ -19,21 +19,31 @@ use crate::error::{DataError, Result};
 /// One series in the store, as `settle data list` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// Store key, `<symbol>/<contract|continuous>/<bar>`, e.g. `ES/continuous/1d`.
     pub key: String,
+    /// Root symbol, e.g. `ES`.
     pub symbol: String,
     /// `contract`, `continuous` or `nearby` (an unadjusted n-th nearby such as `CL1`).
     pub kind: String,
+    /// The single contract, e.g. `ESZ13`; `None` for continuous and nearby series.
     pub contract: Option<String>,
+    /// Length of one bar.
     pub bar_size: BarSize,
-    /// First and last bar open times, RFC 3339 UTC.
+    /// First bar's open time, RFC 3339 UTC.
     pub first: String,
+    /// Last bar's open time, RFC 3339 UTC.
     pub last: String,
+    /// Number of bars stored.
     pub rows: usize,
+    /// Source file or importer, as recorded in the series' metadata.
     pub source: String,
     /// First 16 hex digits of the SHA-256 of the series' columns.
     pub fingerprint: String,
+    /// True when the series has closes only (stops and targets are checked on closes).
     pub close_only: bool,
+    /// Back-adjustment of a continuous series (`none`, `difference`, `ratio`).
     pub adjustment: String,
+    /// Contracts the series' bars come from, in the order the bars index them.
     pub contracts: Vec<String>,
     /// How settle built this front-month series, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]

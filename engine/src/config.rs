@@ -16,9 +16,13 @@ use crate::window::Window;
 /// inside it for stop/limit entries); only [`FillMode::SignalClose`] fills at bar `t`'s close.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Signals {
+    /// Go long; while short, reverses the position when `reverse_on_opposite` is set.
     pub long_entry: Vec<bool>,
+    /// Close a long position (ignored when flat or short).
     pub long_exit: Vec<bool>,
+    /// Go short; while long, reverses the position when `reverse_on_opposite` is set.
     pub short_entry: Vec<bool>,
+    /// Close a short position (ignored when flat or long).
     pub short_exit: Vec<bool>,
     /// Average true range per bar, computed by the caller; needed by [`ExitLevel::Atr`].
     /// The value at the signal bar sizes the exit, so no future bar is used.
@@ -52,7 +56,13 @@ pub enum Sizing {
     /// `{"risk": {"dollars": 1000, "maxContracts": 10}}`. Needs a `stopLoss`. A result of
     /// zero contracts skips the trade (counted in `skippedEntries`).
     #[serde(rename_all = "camelCase")]
-    Risk { dollars: f64, max_contracts: i64 },
+    Risk {
+        /// Dollars at risk per trade: the stop distance is priced per contract from ticks and tick
+        /// value, costs not included.
+        dollars: f64,
+        /// Most contracts a trade may take, at least 1.
+        max_contracts: i64,
+    },
 }
 
 impl Default for Sizing {
@@ -134,14 +144,20 @@ impl ExitLevel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct BacktestConfig {
+    /// How many contracts each trade takes. Default one contract.
     pub sizing: Sizing,
+    /// Where entry orders fill. Default: the next bar's open.
     pub fill: FillMode,
     /// Ticks of slippage against you on **every** fill (entries, exits, rolls). Default 1.
     pub slippage_ticks: u32,
     /// Dollars per contract per side; `None` = the spec default ($2.50, micros $1.00).
     pub commission_per_side: Option<f64>,
+    /// Distance of the stop loss from the entry price; none = no stop.
     pub stop_loss: Option<ExitLevel>,
+    /// Distance of the take-profit from the entry price; none = no target.
     pub take_profit: Option<ExitLevel>,
+    /// Distance of the trailing stop from the best high (long) or low (short) of the bars the trade
+    /// has seen in full; none = no trailing stop.
     pub trailing_stop: Option<ExitLevel>,
     /// Exit (as a market order) once the trade has been held this many bars.
     pub max_bars_held: Option<u32>,
@@ -159,6 +175,8 @@ pub struct BacktestConfig {
     /// Charge two extra fills (commission and slippage) when a held position rolls to the
     /// next contract of a continuous series. Default true.
     pub pay_roll: bool,
+    /// The trading dates simulated. Default `last 1 year`, counted back from the data's latest
+    /// trading date.
     pub window: Window,
     /// `perBar` (default) or `daily`: whether the result carries the per-bar equity curve.
     pub equity_curve: EquityCurve,

@@ -15,14 +15,18 @@ use crate::trade::Stamp;
 /// Equity at one bar's close.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EquityPoint {
+    /// The bar's stamp (its open time).
     pub time: Stamp,
+    /// Account equity in dollars at the bar's close, the open trade marked at that close.
     pub equity: f64,
 }
 
 /// Equity at the close of the last bar of one trading date.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DailyEquity {
+    /// The CME trading date (the session that closes on it).
     pub date: NaiveDate,
+    /// Account equity in dollars at the close of the date's last bar.
     pub equity: f64,
 }
 

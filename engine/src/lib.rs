@@ -22,6 +22,8 @@
 //! * [`sweep`]: parameter sweeps, many evaluations of a grid in parallel over rayon.
 //! * [`assess`]: the robustness verdict's statistics (costs, stability, time, luck, path).
 
+#![deny(missing_docs)]
+
 pub mod assess;
 pub mod chart;
 pub mod config;
@@ -52,11 +54,13 @@ pub use window::Window;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BacktestResult {
+    /// Root symbol of the series traded, e.g. `ES`.
     pub symbol: String,
     /// The store key of the series traded, e.g. `ES/continuous/1m` or `ES/ESZ13/1d`.
     pub series: String,
     /// The contracts the traded bars came from, in the order they were held.
     pub contracts: Vec<String>,
+    /// Length of one bar of the series.
     pub bar_size: BarSize,
     /// The window as asked for, e.g. `last 1 year`.
     pub window: Window,
@@ -64,7 +68,9 @@ pub struct BacktestResult {
     pub adjustment: String,
     /// Stamp of the first and last bar traded, and how many bars that is.
     pub first_bar: Stamp,
+    /// Stamp of the last bar traded.
     pub last_bar: Stamp,
+    /// Bars in the window, all of which were traded.
     pub bars: usize,
     /// True when the series has closes only: stops, targets and stop/limit entries were
     /// checked against closes, and "open" fills used the close.
@@ -75,8 +81,11 @@ pub struct BacktestResult {
     pub skipped_entries: u32,
     /// Plain-language caveats about this run (close-only data, unadjusted rolls...).
     pub notes: Vec<String>,
+    /// Summary statistics; `docs/METRICS.md` defines each one.
     pub metrics: Metrics,
+    /// Every closed trade in entry order, including one closed at the end of data.
     pub trades: Vec<Trade>,
+    /// Account equity at the end of each trading date in the window.
     pub daily_equity: Vec<DailyEquity>,
     /// One point per bar; empty when `equityCurve` is `daily`.
     pub equity: Vec<EquityPoint>,

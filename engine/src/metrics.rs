@@ -15,13 +15,18 @@ pub const TRADING_DAYS: f64 = 252.0;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
+    /// Closed trades, including the one closed at the end of data.
     pub trade_count: u32,
+    /// Sum of every trade's net P&L, dollars.
     pub total_pnl: f64,
     /// Winners (net P&L > 0) / closed trades, a fraction in 0..=1.
     pub win_rate: Option<f64>,
     /// Largest fall of equity (marked at bar closes) from its running peak, dollars, >= 0.
     pub max_drawdown: f64,
+    /// Annualised Sharpe ratio of the daily returns (equity change ÷ starting capital, less the
+    /// daily risk-free rate): mean ÷ sample std × √252. `None` with fewer than 2 days or no spread.
     pub sharpe_ratio: Option<f64>,
+    /// `totalPnl` ÷ `tradeCount`, dollars.
     pub avg_pnl_per_trade: Option<f64>,
     /// Gross profit / |gross loss|.
     pub profit_factor: Option<f64>,
@@ -29,18 +34,24 @@ pub struct Metrics {
     pub gross_profit: f64,
     /// Sum of losing trades' net P&L (<= 0).
     pub gross_loss: f64,
+    /// Mean net P&L of winning trades, dollars.
     pub avg_win: Option<f64>,
     /// Mean net P&L of losing trades (negative).
     pub avg_loss: Option<f64>,
+    /// Best net P&L of a trade, dollars.
     pub largest_win: Option<f64>,
     /// Most negative net P&L of a trade.
     pub largest_loss: Option<f64>,
+    /// Longest run of winning trades in entry order; a break-even trade ends the run.
     pub max_consecutive_wins: u32,
+    /// Longest run of losing trades in entry order; a break-even trade ends the run.
     pub max_consecutive_losses: u32,
     /// Average trade in units of the average loss: avgPnlPerTrade / |avgLoss|.
     pub expectancy: Option<f64>,
     /// maxDrawdown as a percent (0..100) of the peak it fell from.
     pub max_drawdown_pct: f64,
+    /// Like `sharpeRatio`, with the downside deviation √(Σ min(x, 0)² ÷ n) in place of the standard
+    /// deviation.
     pub sortino_ratio: Option<f64>,
     /// Compound annual growth of equity over the window's calendar span.
     pub cagr: Option<f64>,
@@ -48,8 +59,11 @@ pub struct Metrics {
     pub calmar: Option<f64>,
     /// Bars with an open position / bars in the window, a fraction in 0..=1.
     pub exposure: f64,
+    /// Mean bars held per trade.
     pub avg_bars_held: Option<f64>,
+    /// Commission over every fill of every trade, dollars.
     pub total_commission: f64,
+    /// Slippage over every fill of every trade, dollars.
     pub total_slippage: f64,
     /// Daily returns `sharpeRatio` and `sortinoRatio` rest on: one per trading date in the
     /// window. The dates are exchange sessions (a daily bar stamped on a day no session

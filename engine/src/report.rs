@@ -40,6 +40,7 @@ pub struct Inputs<'a> {
 /// The sweep a backtest's parameters were chosen from: lines of text and its pictures.
 #[derive(Debug, Clone, Default)]
 pub struct SweepSection {
+    /// Facts about the sweep (grid, objective, best combination, guards), one list item each.
     pub lines: Vec<String>,
     /// The objective over two parameters (PNG), when the sweep had two or more.
     pub heatmap: Option<Vec<u8>>,

@@ -9,7 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
+    /// Bought first, sold to exit: gains when the price rises.
     Long,
+    /// Sold first, bought back to exit: gains when the price falls.
     Short,
 }
 
@@ -82,7 +84,9 @@ impl<'de> Deserialize<'de> for Stamp {
 pub struct Trade {
     /// 1, 2, 3... in entry order.
     pub id: u32,
+    /// Long or short.
     pub side: Side,
+    /// Contracts held, at least 1; the same from entry to exit (a position never adds).
     pub contracts: i64,
     /// Contract held at entry (e.g. `ESZ23`); empty when the series names none. Shared, not
     /// copied: a run of ten thousand trades names a handful of contracts.
@@ -91,19 +95,25 @@ pub struct Trade {
     pub exit_contract: Arc<str>,
     /// Stamp of the bar the entry filled in (at its open, inside it, or at its close).
     pub entry_time: Stamp,
+    /// Market price of the entry before slippage, on the tick grid.
     pub entry_price: f64,
     /// Stamp of the bar the exit filled in.
     pub exit_time: Stamp,
+    /// Market price of the exit before slippage, on the tick grid.
     pub exit_price: f64,
+    /// Why the trade ended.
     pub exit_reason: ExitReason,
     /// Bars the trade was open for at least part of.
     pub bars_held: u32,
     /// Contract rolls while open (each charged as two extra fills when `payRoll`).
     pub rolls: u32,
+    /// Dollars before costs: (exit − entry) × side × multiplier × contracts.
     pub gross_pnl: f64,
+    /// Dollars of commission over every fill (entry, exit, two per paid roll).
     pub commission: f64,
     /// Dollars of slippage: ticks per fill x fills x tick value x contracts.
     pub slippage: f64,
+    /// Dollars: `grossPnl − commission − slippage`.
     pub net_pnl: f64,
     /// Maximum adverse excursion, dollars >= 0, before costs.
     pub mae: f64,

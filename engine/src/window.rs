@@ -14,6 +14,7 @@ use crate::session::Calendar;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Window {
+    /// Every bar of the series.
     All,
     /// The trading dates after `latest - span`: `last 1 year` ending 2023-08-31 starts on
     /// 2022-09-01.
@@ -29,9 +30,13 @@ pub enum Window {
 /// Calendar unit of a [`Window::Last`] span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
+    /// Calendar years back from the latest trading date.
     Years,
+    /// Calendar months back from the latest trading date.
     Months,
+    /// Weeks of seven calendar days back from the latest trading date.
     Weeks,
+    /// Calendar days back from the latest trading date.
     Days,
 }
 

@@ -4,10 +4,15 @@
 /// The five numbers a trader reads first.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Headline {
+    /// Closed trades, including one closed at the end of data.
     pub trade_count: u64,
+    /// Sum of the trades' net P&L, dollars.
     pub total_pnl: f64,
+    /// Winners ÷ trades, a fraction 0..1; none without trades.
     pub win_rate: Option<f64>,
+    /// Largest fall of equity from its running peak, dollars, ≥ 0.
     pub max_drawdown: f64,
+    /// Annualised Sharpe ratio of the daily returns; none with fewer than 2 days or no spread.
     pub sharpe_ratio: Option<f64>,
 }
 

@@ -29,6 +29,7 @@ pub struct CompiledStrategy {
     pub ticker: String,
     /// Self-contained definition stored with the version and handed back to `run_backtest`.
     pub definition: Value,
+    /// The strategy's tunable numbers, the keys `setup_optimization` sweeps.
     pub canonical_parameters: Vec<CanonicalParameter>,
 }
 
@@ -40,6 +41,8 @@ pub struct SweepEnd {
     /// Sharpe judges; `None` when no combination ranks.
     #[serde(default)]
     pub best_combo_index: Option<u64>,
+    /// The Deflated Sharpe of `best_combo_index`; `None` when it could not be computed
+    /// (`deflated_sharpe_unavailable` says why).
     pub deflated_sharpe: Option<BestDeflatedSharpe>,
     /// Why `deflated_sharpe` is absent (cancelled sweep, no best, too few daily returns).
     pub deflated_sharpe_unavailable: Option<String>,
@@ -68,6 +71,8 @@ pub struct SweepEnd {
 pub struct BestDeflatedSharpe {
     /// The combination judged (the sweep's best).
     pub combo_index: u64,
+    /// DSR = PSR(SR₀), 0..1: the probability that the best's true daily Sharpe ratio is above the
+    /// expected best of `trials` no-skill strategies.
     pub deflated_sharpe: f64,
     /// Finished combinations with a Sharpe ratio: the trials the best was picked from.
     pub trials: u64,
@@ -81,32 +86,43 @@ pub struct BestDeflatedSharpe {
 /// parameter values and the sweep's PBO.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pick {
+    /// Strategies tried to find this one (the session's ledger), at least 1.
     pub trials: usize,
+    /// The parameter values of the picked combination, `(key, value)`; empty for a plain version.
     pub parameters: Vec<(String, f64)>,
+    /// PBO (0..1) of the sweep the strategy was picked from; `None` when it was not picked from one
+    /// or the PBO was not computed.
     pub pbo: Option<f64>,
 }
 
 /// A strategy template (`list_templates`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateInfo {
+    /// The name `create_strategy` takes as `template`, e.g. `sma_cross`.
     pub name: String,
+    /// One line on what the strategy does, written for an LLM choosing a template.
     pub description: String,
+    /// The template's tunable numbers with their defaults and bounds.
     pub parameters: Vec<CanonicalParameter>,
 }
 
 /// One locally imported series (`list_datasets`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetInfo {
+    /// Root ticker, e.g. `ES`.
     pub symbol: String,
     /// `continuous` (a front month), `contract` (one expiry) or `nearby` (unadjusted n-th
     /// nearby such as `CL1`).
     pub kind: String,
     /// The contract or nearby code (`ESZ13`, `CL1`); absent for a continuous series.
     pub contract: Option<String>,
+    /// Bar size as settle writes it: `1m`, `5m`, `1h`, `1d`, ...
     pub bar_size: String,
     /// First and last bar, RFC 3339 UTC.
     pub first: String,
+    /// Last bar's open time, RFC 3339 UTC.
     pub last: String,
+    /// Number of bars stored.
     pub rows: u64,
     /// Closes only: stops and targets are checked on closes, "open" fills use the close.
     pub close_only: bool,
@@ -182,8 +198,10 @@ pub trait Backend: Send + Sync + 'static {
         on_rows: &mut RowSink<'_>,
     ) -> BackendResult<SweepEnd>;
 
+    /// Every built-in strategy template, in catalog order (`list_templates`).
     fn templates(&self) -> Vec<TemplateInfo>;
 
+    /// Every series in the local bar store (`list_datasets`); fails when the store cannot be read.
     fn datasets(&self) -> BackendResult<Vec<DatasetInfo>>;
 
     /// Reads `file` (DBN, or CSV/Parquet described by `columns`) into the bar store; the
@@ -223,7 +241,9 @@ pub trait Backend: Send + Sync + 'static {
 pub struct FilledDefault {
     /// JSON pointer into the definition, e.g. `/atr_period`.
     pub path: String,
+    /// The value the strategy got, as its JSON would state it.
     pub value: Value,
+    /// Where the value comes from, in words (e.g. the contract's default commission).
     pub why: String,
 }
 

@@ -19,17 +19,23 @@ use crate::model::{
 /// Persistence errors. Every variant carries enough text for a log line.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// A SQLite call failed (open, migrate, query or write).
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A JSON column could not be read back, or a value could not be written as JSON.
     #[error("stored JSON is corrupt: {0}")]
     Json(#[from] serde_json::Error),
+    /// The settle home directory could not be created.
     #[error("cannot create settle home {path}: {source}")]
     Home {
+        /// The directory that could not be created.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
 }
 
+/// Result of a ledger call.
 pub type DbResult<T> = std::result::Result<T, DbError>;
 
 /// Ordered schema migrations; entry `i` upgrades the database from version `i` to `i + 1`.
@@ -218,6 +224,7 @@ impl Ledger {
 
     // ---- sessions ----------------------------------------------------------------------
 
+    /// Creates an `active` session titled `title` with a fresh `ses_` id, both timestamps now.
     pub fn create_session(&self, title: &str) -> DbResult<SessionRecord> {
         let ts = now();
         let rec = SessionRecord {
@@ -241,6 +248,7 @@ impl Ledger {
         Ok(rec)
     }
 
+    /// The session with this id; `None` when there is none.
     pub fn get_session(&self, session_id: &str) -> DbResult<Option<SessionRecord>> {
         Ok(self
             .lock()
@@ -324,6 +332,7 @@ impl Ledger {
             .expect("row inserted above is readable"))
     }
 
+    /// The strategy version with this id; `None` when there is none.
     pub fn get_strategy(&self, artifact_id: &str) -> DbResult<Option<StrategyRecord>> {
         self.lock()
             .query_row(
@@ -347,6 +356,7 @@ impl Ledger {
         rows.map(|r| r?).collect()
     }
 
+    /// Marks a version `ready` once the operation that built it has finished.
     pub fn set_strategy_ready(&self, artifact_id: &str) -> DbResult<()> {
         self.lock().execute(
             "UPDATE strategies SET lifecycle_status = 'ready' WHERE artifact_id = ?1",
@@ -439,6 +449,7 @@ impl Ledger {
         Ok(())
     }
 
+    /// The backtest with this id, with its trades and daily equity; `None` when there is none.
     pub fn get_backtest(&self, backtest_id: &str) -> DbResult<Option<BacktestRecord>> {
         self.lock()
             .query_row(
@@ -469,6 +480,8 @@ impl Ledger {
 
     // ---- optimizations -----------------------------------------------------------------
 
+    /// Records a configured sweep of `artifact` (status `configured`, no run yet) and returns its
+    /// fresh `opt_` id. `config` is the sweep as set up; `total_combinations` the grid's size.
     pub fn create_optimization(
         &self,
         artifact: &StrategyRecord,
@@ -493,6 +506,7 @@ impl Ledger {
         Ok(id)
     }
 
+    /// Marks a sweep `running` under the operation `operation_id` that runs it.
     pub fn attach_optimization_run(
         &self,
         optimization_id: &str,
@@ -537,6 +551,7 @@ impl Ledger {
         Ok(())
     }
 
+    /// The sweep with this id; `None` when there is none.
     pub fn get_optimization(&self, optimization_id: &str) -> DbResult<Option<OptimizationRecord>> {
         self.lock()
             .query_row(
@@ -564,6 +579,7 @@ impl Ledger {
             .transpose()
     }
 
+    /// Every finished combination of a sweep, in combination order.
     pub fn optimization_rows(&self, optimization_id: &str) -> DbResult<Vec<OptimizationRow>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
@@ -604,6 +620,7 @@ impl Ledger {
         Ok(total)
     }
 
+    /// The sweep of this session whose status is `running`, if any (a session runs one at a time).
     pub fn running_optimization(&self, session_id: &str) -> DbResult<Option<OptimizationRecord>> {
         let id: Option<String> = self
             .lock()
@@ -666,6 +683,8 @@ impl Ledger {
         Ok(self.get_operation(&id)?.expect("row inserted above"))
     }
 
+    /// The operation a kick-off of `kind` with idempotency `key` started in this session, if any: a
+    /// retried call returns it instead of starting another.
     pub fn find_operation_by_key(
         &self,
         session_id: &str,
@@ -684,6 +703,7 @@ impl Ledger {
             .transpose()
     }
 
+    /// The operation with this id; `None` when there is none.
     pub fn get_operation(&self, operation_id: &str) -> DbResult<Option<OperationRecord>> {
         self.lock()
             .query_row(
@@ -695,6 +715,7 @@ impl Ledger {
             .transpose()
     }
 
+    /// Moves an operation from `queued` to `running` (no change in any other state).
     pub fn set_operation_running(&self, operation_id: &str) -> DbResult<()> {
         self.lock().execute(
             "UPDATE operations SET status = 'running', updated_at = ?1
@@ -704,6 +725,7 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records `done` of `total` units of an operation finished (combinations, rows, steps).
     pub fn set_progress(&self, operation_id: &str, done: u64, total: u64) -> DbResult<()> {
         self.lock().execute(
             "UPDATE operations SET progress_done = ?1, progress_total = ?2, updated_at = ?3
@@ -783,10 +805,15 @@ impl Ledger {
 
 /// The fields a caller supplies for a new strategy version.
 pub struct NewStrategy<'a> {
+    /// Root ticker the version trades, e.g. `ES`.
     pub ticker: &'a str,
+    /// What the strategy does, in the client's words.
     pub description: &'a str,
+    /// What the client sent; a later `update_strategy` applies its changes on top of it.
     pub input: &'a crate::model::StrategyInput,
+    /// The definition as the strategy language reads it, stored with the version.
     pub definition: &'a Value,
+    /// The version's tunable numbers, the keys a sweep takes.
     pub parameters: &'a [crate::model::CanonicalParameter],
 }
 

@@ -17,6 +17,8 @@
 //! The binary calls [`serve_stdio`] or [`serve_http`], which serve [`EngineBackend`]; tests
 //! build a [`Server`] with their own [`Backend`].
 
+#![deny(missing_docs)]
+
 mod args;
 pub mod backend;
 pub mod db;
@@ -133,6 +135,7 @@ impl Server {
 /// What `settle serve` serves besides its transport.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// Which tool groups are listed (settle's own, QuantConnect's).
     pub toolsets: Toolsets,
     /// The directories import_data reads from (none given: `$SETTLE_HOME/inbox`).
     pub data_dirs: Vec<std::path::PathBuf>,

@@ -27,10 +27,12 @@ pub struct JobContext {
 }
 
 impl JobContext {
+    /// The id of the operation this job runs.
     pub fn operation_id(&self) -> &str {
         &self.operation_id
     }
 
+    /// The ledger, for jobs that record as they go (a sweep's finished rows).
     pub fn store(&self) -> &Ledger {
         &self.store
     }
@@ -67,7 +69,9 @@ pub type JobResult = Result<Value, String>;
 /// Who an operation belongs to and what it works on.
 #[derive(Debug, Clone, Copy)]
 pub struct Kickoff<'a> {
+    /// The session the operation belongs to.
     pub session_id: &'a str,
+    /// What it does: one of the `KIND_*` constants of [`crate::model`].
     pub kind: &'a str,
     /// The artifact or optimization id the job works on.
     pub subject_id: &'a str,
@@ -77,12 +81,16 @@ pub struct Kickoff<'a> {
     pub exclusive: bool,
 }
 
+/// Why an operation could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// Another operation of this kind runs in the session (an `exclusive` kick-off); names it.
     #[error("operation {0} of this kind is already running in this session")]
     Busy(String),
+    /// The idempotency key was first used for another subject; names the key.
     #[error("idempotency key {0} was first used for another subject")]
     KeyReused(String),
+    /// The ledger could not record the operation.
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -105,12 +113,14 @@ pub struct Operations {
 /// What [`Operations::wait`] saw.
 #[derive(Debug, Clone)]
 pub struct WaitOutcome {
+    /// The operation as the ledger has it now.
     pub operation: OperationRecord,
     /// The timeout passed while the job was still in flight: "call again".
     pub timed_out: bool,
 }
 
 impl Operations {
+    /// The manager over `store`, with no operation in flight.
     pub fn new(store: Ledger) -> Operations {
         Operations {
             store,
@@ -118,6 +128,7 @@ impl Operations {
         }
     }
 
+    /// The ledger the operations are recorded in.
     pub fn store(&self) -> &Ledger {
         &self.store
     }

@@ -13,7 +13,9 @@ use std::str::FromStr;
 /// The tool groups a server lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Toolsets {
+    /// settle's own tools.
     pub local: bool,
+    /// QuantConnect's cloud tools.
     pub quantconnect: bool,
 }
 

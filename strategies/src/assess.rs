@@ -23,10 +23,15 @@ const RELATIVE_STEP: f64 = 0.1;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Assessment {
+    /// The strategy's name.
     pub strategy: String,
+    /// Store key of the series it ran on, e.g. `ES/continuous/1d`.
     pub series: String,
+    /// Robust, fragile, likely overfit, or insufficient (too few trades to judge).
     pub verdict: Verdict,
+    /// Each check's outcome in words, its number beside its threshold; failed checks first.
     pub reasons: Vec<Reason>,
+    /// The numbers the verdict was judged on.
     pub evidence: Evidence,
 }
 

@@ -33,6 +33,7 @@ use crate::sweep::Evaluator;
 pub struct GuardPlan {
     /// Share of the window's trading dates held out at its end.
     pub holdout: Option<f64>,
+    /// Rolling walk-forward folds, counted in the window's trading dates; none = no walk-forward.
     pub walk_forward: Option<FoldPlan>,
     /// S, the CSCV blocks of the PBO.
     pub pbo_blocks: usize,
@@ -41,6 +42,7 @@ pub struct GuardPlan {
 /// A sweep and what its guards found.
 #[derive(Debug)]
 pub struct GuardedSweep {
+    /// The sweep of the judged window (the in-sample part under a holdout).
     pub result: SweepResult,
     /// The window the sweep judged: the strategy's, or its in-sample part under a holdout.
     pub window: Window,
@@ -48,6 +50,7 @@ pub struct GuardedSweep {
     pub dates: Vec<NaiveDate>,
     /// `None` without guards, and for a cancelled sweep (its best is the best of a part).
     pub guards: Option<Guards>,
+    /// The walk-forward run, when the plan asked for one and it could run.
     pub walk_forward: Option<WalkForwardResult>,
 }
 
@@ -320,11 +323,16 @@ impl Collector {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PboBrief {
+    /// Share of the CSCV splits whose in-sample best ranked at or below the median out of sample,
+    /// 0..1.
     pub pbo: f64,
     /// T, N, S and the number of splits C(S, S/2).
     pub periods: usize,
+    /// N, the combinations compared.
     pub strategies: usize,
+    /// S, the blocks the trading dates were cut into.
     pub blocks: usize,
+    /// C(S, S/2), the splits evaluated.
     pub splits: usize,
 }
 
@@ -332,10 +340,13 @@ pub struct PboBrief {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Holdout {
+    /// The dates the sweep was judged on.
     pub in_sample: Window,
+    /// The held-out dates the chosen combination was backtested on.
     pub out_of_sample: Window,
     /// The in-sample sweep's best (its metrics are in-sample).
     pub chosen: Ranked,
+    /// The chosen combination's backtest on the held-out dates.
     pub out_of_sample_metrics: Metrics,
 }
 
@@ -343,11 +354,15 @@ pub struct Holdout {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FoldBrief {
+    /// The dates the fold's sweep ran on.
     pub in_sample: Window,
+    /// The dates the fold's pick was backtested on.
     pub out_of_sample: Window,
+    /// The chosen combination, `(key, value)` in grid order.
     pub params: Vec<(String, f64)>,
     /// The chosen combination's objective in sample.
     pub in_sample_objective: f64,
+    /// The chosen combination's backtest on the fold's out-of-sample dates.
     pub out_of_sample_metrics: Metrics,
 }
 
@@ -355,9 +370,13 @@ pub struct FoldBrief {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WalkForward {
+    /// How the trading dates were cut into folds.
     pub plan: FoldPlan,
+    /// Folds planned from the data, finished or not.
     pub planned_folds: usize,
+    /// True when the run was cancelled before every fold finished.
     pub cancelled: bool,
+    /// The finished folds, in date order.
     pub folds: Vec<FoldBrief>,
     /// `null` when no fold finished.
     pub stitched_metrics: Option<Metrics>,
@@ -392,10 +411,15 @@ impl From<&WalkForwardResult> for WalkForward {
 pub struct Guards {
     /// The window of the judged sweep.
     pub window: Option<Window>,
+    /// Deflated Sharpe of the best combination, with the sweep's combinations as the trials.
     pub deflated_sharpe: Option<DeflatedSharpe>,
+    /// Probability of Backtest Overfitting over every finished combination's daily returns.
     pub pbo: Option<PboBrief>,
+    /// The in-sample best tested on the held-out dates, when a holdout was asked for.
     pub holdout: Option<Holdout>,
+    /// The walk-forward folds and their stitched metrics, when a walk-forward was asked for.
     pub walk_forward: Option<WalkForward>,
+    /// One line per guard that could not be computed, saying why.
     pub unavailable: Vec<String>,
 }
 

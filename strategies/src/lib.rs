@@ -10,6 +10,8 @@
 //! PBO, holdout, walk-forward). [`check_file`] backs `settle strategy check`; [`manifest`]
 //! records what a result was computed from and reruns it to prove it.
 
+#![deny(missing_docs)]
+
 pub mod assess;
 pub mod guards;
 pub mod indicators;
@@ -27,7 +29,9 @@ pub enum CheckError {
     /// The file cannot be read.
     #[error("cannot read {}: {source}", .path.display())]
     Read {
+        /// The file as given.
         path: std::path::PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The file is not a valid strategy: every problem, one per line (`path: message`).

@@ -13,9 +13,13 @@ use crate::rules::{self, Compiled, SignalError, Strategy, ValidationError};
 pub struct Ran {
     /// The strategy as compiled (its parameters filled in).
     pub strategy: Strategy,
+    /// The contract spec of the strategy's symbol.
     pub spec: &'static ContractSpec,
+    /// The bars the strategy ran on (the full series, not only the window).
     pub bars: Bars,
+    /// The engine config the strategy compiled to.
     pub cfg: BacktestConfig,
+    /// The backtest's result.
     pub result: BacktestResult,
 }
 
@@ -25,12 +29,15 @@ pub struct Ran {
 pub struct Overrides {
     /// Root symbol, trimmed and upper-cased.
     pub symbol: Option<String>,
+    /// Bar size, e.g. `5m` or `1d`.
     pub bar_size: Option<String>,
     /// The rule language's window text (`last 2 years`, `2022-01-01..2023-06-30`).
     pub window: Option<String>,
     /// One contract (`ESZ13`) or a nearby (`CL1`), trimmed and upper-cased.
     pub contract: Option<String>,
+    /// Dollars per contract per side, replacing the contract's default.
     pub commission_per_side: Option<f64>,
+    /// Ticks of slippage per fill, replacing the engine's default of 1.
     pub slippage_ticks: Option<u32>,
     /// Parameter values by key, each a declared parameter within its bounds.
     pub parameters: Vec<(String, f64)>,

@@ -11,9 +11,11 @@ use crate::rules::Strategy;
 /// A named built-in strategy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
+    /// The name a caller picks the template by, e.g. `sma_cross`.
     pub name: &'static str,
     /// One line, written for an LLM choosing a template.
     pub description: &'static str,
+    /// The complete strategy, its parameters at their default values.
     pub strategy: Strategy,
 }
 

@@ -22,18 +22,27 @@ pub enum Stamp {
 /// How to read a generic CSV. Column names are matched case-insensitively.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CsvOptions {
+    /// Root symbol; it must be in the contract-spec catalog.
     pub symbol: String,
     /// `Some("ESZ13")` for one contract, `None` for a continuous series.
     pub contract: Option<String>,
+    /// Bar length of the file's rows; used to shift bar-close stamps back to bar opens.
     pub bar_size: BarSize,
+    /// Column holding each bar's date or date-time.
     pub time_col: String,
+    /// Column of opening prices; `None` (or no high or low column) makes a close-only series.
     pub open_col: Option<String>,
+    /// Column of high prices; `None` makes a close-only series.
     pub high_col: Option<String>,
+    /// Column of low prices; `None` makes a close-only series.
     pub low_col: Option<String>,
+    /// Column of closing prices; required, an empty value is an error.
     pub close_col: String,
+    /// Column of traded volume; `None` leaves volume `NaN`.
     pub volume_col: Option<String>,
     /// IANA zone the times are written in (ignored for date-only values).
     pub timezone: String,
+    /// Whether a time marks the start or the end of its bar.
     pub stamp: Stamp,
 }
 

@@ -14,20 +14,30 @@ use crate::error::Result;
 /// contracts with their closes at one moment. Contracts are `YYYYMM00` strings as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MultipleRow {
+    /// Snapshot time, UTC epoch seconds, as written in `DATETIME`.
     pub ts: i64,
+    /// Close of the held contract; `None` where the file has no value.
     pub price: Option<f64>,
+    /// The held contract, `YYYYMM00`.
     pub price_contract: String,
+    /// Close of the next contract; `None` where the file has no value.
     pub forward: Option<f64>,
+    /// The next contract, `YYYYMM00`.
     pub forward_contract: String,
+    /// Close of the carry contract (used for the carry signal); `None` where empty.
     pub carry: Option<f64>,
+    /// The carry contract, `YYYYMM00`.
     pub carry_contract: String,
 }
 
 /// One roll in a `roll_calendars_csv` file: at `ts` the position rolls from `current` to `next`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollEvent {
+    /// Time of the roll, UTC epoch seconds, as written in the file.
     pub ts: i64,
+    /// Contract held until the roll, `YYYYMM00`.
     pub current: String,
+    /// Contract held from the roll on, `YYYYMM00`.
     pub next: String,
 }
 

@@ -13,6 +13,7 @@ use crate::error::Result;
 /// Everything one schwartz97 file holds for its root.
 #[derive(Debug, Clone)]
 pub struct Schwartz {
+    /// Root symbol the file's contracts belong to, e.g. `ZC`.
     pub root: String,
     /// One close-only daily series per contract (`ZCH1997`), volume where given.
     pub contracts: Vec<Bars>,

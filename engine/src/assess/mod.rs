@@ -24,13 +24,15 @@ use crate::words::dollars;
 pub const MIN_TRADES: usize = 30;
 /// Resamples of the drawdown bootstrap, and runs of the null test.
 pub const RESAMPLES: usize = 1000;
-/// The seeds of the bootstrap's and the null test's streams.
+/// Seed of the drawdown bootstrap's stream.
 pub const BOOTSTRAP_SEED: u64 = 0x5E77_1E00_0000_0001;
+/// Seed of the null test's stream.
 pub const NULL_SEED: u64 = 0x5E77_1E00_0000_0002;
 /// Share of neighbours that must stay profitable.
 pub const STABLE_SHARE: f64 = 0.6;
-/// Deflated Sharpe below which the result is likely luck, and below which it is fragile.
+/// Deflated Sharpe below which the result is likely luck (verdict likely overfit).
 pub const DSR_OVERFIT: f64 = 0.5;
+/// Deflated Sharpe the luck check needs to pass.
 pub const DSR_ROBUST: f64 = 0.95;
 /// PBO above which the sweep's pick is likely overfit (its in-sample best more often than
 /// not ranks in the bottom half out of sample).
@@ -45,9 +47,15 @@ pub const DRAWDOWN_SHARE: f64 = 0.5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Every check passed.
     Robust,
+    /// A check other than luck failed: the edge may be real but does not survive costs, nearby
+    /// parameters, time or path risk.
     Fragile,
+    /// A luck check failed (Deflated Sharpe below 0.5, null-test p above 0.05, or PBO above 0.5):
+    /// chance explains the result as well as skill.
     LikelyOverfit,
+    /// Fewer than [`MIN_TRADES`] trades: no verdict is given.
     Insufficient,
 }
 
@@ -67,8 +75,12 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Costs {
+    /// Total net P&L in dollars with no commission and no slippage.
     pub pnl_no_costs: f64,
+    /// Total net P&L in dollars at the modeled commission and slippage (the backtest's own).
     pub pnl_modeled: f64,
+    /// Total net P&L in dollars at twice the modeled commission and slippage; the costs check
+    /// passes when it is above zero.
     pub pnl_double_costs: f64,
     /// Gross P&L over the modeled costs of the 1× run; none without costs.
     pub break_even_multiple: Option<f64>,
@@ -82,10 +94,13 @@ pub struct Costs {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stability {
+    /// Neighbouring parameter sets that ran (each parameter at value − step, value, value + step).
     pub neighbours: usize,
+    /// Neighbours whose total P&L is above zero; the check needs this share ≥ [`STABLE_SHARE`].
     pub profitable: usize,
     /// The worst and the median neighbour's total P&L (nearest rank).
     pub worst_pnl: f64,
+    /// The median neighbour's total P&L in dollars (nearest rank).
     pub median_pnl: f64,
 }
 
@@ -93,7 +108,10 @@ pub struct Stability {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Luck {
+    /// Probability (0..1) that the true Sharpe ratio is above the best expected of `trials`
+    /// strategies with no skill.
     pub deflated_sharpe: f64,
+    /// Strategies tried to find this one (N of the Deflated Sharpe), at least 1.
     pub trials: usize,
     /// Daily returns it rests on.
     pub observations: usize,
@@ -103,24 +121,41 @@ pub struct Luck {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
+    /// Closed trades, including one closed at the end of data.
     pub trades: usize,
+    /// The backtest's total net P&L, dollars.
     pub total_pnl: f64,
+    /// Dollars the backtest started from; the base of the drawdown check.
     pub starting_capital: f64,
+    /// The result at 0×, 1× and 2× costs; none when the reruns were not made.
     pub costs: Option<Costs>,
+    /// The neighbouring parameter sets; none when the strategy has no parameters to move.
     pub stability: Option<Stability>,
+    /// P&L by calendar year, in date order.
     pub years: Vec<time::YearPnl>,
+    /// Net P&L in dollars of each third of the window's trading dates, in order.
     pub thirds: [f64; 3],
+    /// Trading dates in the window (daily P&L values).
     pub days: usize,
+    /// How many best days the share is taken over: ⌈5% of `days`⌉, at least one.
     pub best_days: usize,
+    /// Share of the total P&L (a fraction; 1.0 = all of it) made on the best `best_days` days; none
+    /// when the total is not a gain.
     pub best_days_share: Option<f64>,
+    /// The Deflated Sharpe of the daily returns; none when it could not be computed
+    /// (`luck_unavailable` says why).
     pub luck: Option<Luck>,
     /// Why there is no Deflated Sharpe, when there is none.
     pub luck_unavailable: Option<String>,
+    /// The same trades at random times; none when they do not fit in the window.
     pub null: Option<null::NullTest>,
     /// Probability of Backtest Overfitting of the sweep this strategy was picked from.
     pub pbo: Option<f64>,
+    /// The drawdowns of the trades resampled in random order; none without trades.
     pub drawdowns: Option<path::DrawdownBootstrap>,
+    /// Longest run of consecutive losing trades (net < 0), in entry order.
     pub losing_streak: usize,
+    /// Net dollars lost over that streak (negative; 0 without a loss).
     pub losing_streak_dollars: f64,
 }
 

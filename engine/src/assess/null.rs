@@ -14,6 +14,7 @@ use super::rng::SplitMix64;
 pub struct NullTrade {
     /// +1 long, −1 short.
     pub side: f64,
+    /// Contracts the trade held.
     pub contracts: f64,
     /// Bars held, at least 1.
     pub bars: usize,
@@ -25,12 +26,15 @@ pub struct NullTrade {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NullTest {
+    /// (1 + beats) / (1 + runs): the chance of doing as well with the same trades at random times.
     pub p_value: f64,
     /// Runs whose total was at least the backtest's.
     pub beats: usize,
+    /// Runs of the trades at random times.
     pub runs: usize,
     /// The median total of the runs (nearest rank), dollars.
     pub median_total: f64,
+    /// The backtest's own total net P&L, dollars.
     pub actual_total: f64,
 }
 

@@ -9,8 +9,12 @@ use super::rng::SplitMix64;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DrawdownBootstrap {
+    /// Median maximum drawdown of the resamples, dollars (nearest rank).
     pub median: f64,
+    /// 95th-percentile maximum drawdown of the resamples, dollars (nearest rank); the path check
+    /// compares it with the starting capital.
     pub p95: f64,
+    /// Resamples drawn.
     pub resamples: usize,
     /// Trades each resample draws (the backtest's count).
     pub trades: usize,

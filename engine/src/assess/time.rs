@@ -10,7 +10,9 @@ use crate::DailyEquity;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct YearPnl {
+    /// Calendar year of the trading dates.
     pub year: i32,
+    /// Net P&L of the year's trading dates, dollars (the sum of their daily equity changes).
     pub pnl: f64,
     /// Trading dates of the year in the window.
     pub days: usize,

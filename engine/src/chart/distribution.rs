@@ -10,8 +10,9 @@ use plotters::prelude::*;
 
 use super::{err, money, png, rgb, say, ChartError, Drawn, FAMILY};
 
-/// Bars of winning bins (net P&L at or above zero) and of losing ones.
+/// Bars of winning bins (net P&L at or above zero).
 pub const WIN_RGB: (u8, u8, u8) = (26, 152, 80);
+/// Bars of losing bins (net P&L below zero).
 pub const LOSS_RGB: (u8, u8, u8) = (215, 48, 39);
 
 /// Trades counted in bins of equal width.

@@ -23,11 +23,13 @@ pub struct EquityChart<'a> {
     pub title: &'a str,
     /// Trading dates, increasing, and the account equity at the end of each.
     pub dates: &'a [NaiveDate],
+    /// Account equity in dollars at the end of each date of `dates` (same length).
     pub equity: &'a [f64],
     /// Equity before the first date (the first peak of the drawdown).
     pub start: f64,
-    /// Dates a trade was entered and exited, marked on the curve (up to 150 trades).
+    /// Dates a trade was entered, marked on the curve (up to 150 trades).
     pub entries: &'a [NaiveDate],
+    /// Dates a trade was exited, marked on the curve (up to 150 trades).
     pub exits: &'a [NaiveDate],
 }
 

@@ -10,12 +10,15 @@ use super::{compact, err, png, say, shade, ChartError, Drawn, FAMILY};
 /// What a heatmap shows: one value per cell, rows `y` (the first at the bottom), columns `x`.
 #[derive(Debug, Clone)]
 pub struct Heatmap<'a> {
+    /// The line of text over the chart.
     pub title: &'a str,
-    /// The axes' names, e.g. the two swept parameters.
+    /// Name of the horizontal axis (the columns), e.g. the first swept parameter.
     pub x_key: &'a str,
+    /// Name of the vertical axis (the rows).
     pub y_key: &'a str,
-    /// One label per column and per row, e.g. the parameter values.
+    /// One label per column, e.g. the parameter values.
     pub x_labels: &'a [String],
+    /// One label per row, bottom row first.
     pub y_labels: &'a [String],
     /// `z[iy][ix]`; `None` for a combination that has no value (failed, not run, no trades).
     pub z: &'a [Vec<Option<f64>>],

@@ -39,7 +39,9 @@ pub const SIZE: (u32, u32) = (800, 500);
 /// drawn extremes to the data).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawn<T> {
+    /// The picture: PNG bytes or SVG text.
     pub image: T,
+    /// Pixel ranges of the plotting area, `(x, y)`, with y counted from the top of the image.
     pub plot_area: (Range<i32>, Range<i32>),
 }
 

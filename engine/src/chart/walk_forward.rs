@@ -20,7 +20,9 @@ const FOLD_SHADE: RGBColor = RGBColor(238, 238, 238);
 /// One fold as drawn: its out-of-sample dates and the promised line over them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WalkForwardFold {
+    /// The fold's first out-of-sample trading date.
     pub first: NaiveDate,
+    /// The fold's last out-of-sample trading date (inclusive).
     pub last: NaiveDate,
     /// Stitched equity before the fold's first out-of-sample date.
     pub start: f64,

@@ -26,16 +26,23 @@ impl From<std::io::Error> for SweepError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
+    /// Parameter keys in grid order.
     pub keys: Vec<String>,
+    /// Combinations in the grid.
     pub total_combinations: usize,
+    /// Combinations finished, succeeded or failed.
     pub completed: usize,
+    /// Combinations whose evaluation failed.
     pub failed_count: usize,
+    /// True when the sweep was cancelled before every combination finished.
     pub cancelled: bool,
     /// `metric:max` or `metric:min`.
     pub objective: String,
     /// Each as `metric>=value`.
     pub constraints: Vec<String>,
+    /// The best combination meeting the constraints; none when no combination does.
     pub best_result: Option<Ranked>,
+    /// The best combinations meeting the constraints, best first (at most the N asked for).
     pub top: Vec<Ranked>,
     /// The failure with the lowest combination index, so a sweep that fails everywhere says why.
     pub first_failure: Option<Failure>,

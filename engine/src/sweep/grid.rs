@@ -22,13 +22,22 @@ const EXACT_INT: f64 = 9_007_199_254_740_992.0;
 pub enum Param {
     /// `min, min + step, ...` up to `max` (included when on the lattice, within 1e-9).
     Range {
+        /// The parameter's name, as the strategy spells it.
         key: String,
+        /// First value.
         min: f64,
+        /// Last value, included when it lies on the lattice.
         max: f64,
+        /// Distance between values, above zero.
         step: f64,
     },
     /// These values, in this order.
-    List { key: String, values: Vec<f64> },
+    List {
+        /// The parameter's name, as the strategy spells it.
+        key: String,
+        /// The values, in order.
+        values: Vec<f64>,
+    },
 }
 
 impl Param {

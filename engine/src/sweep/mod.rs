@@ -43,22 +43,47 @@ pub use shard::{merge, run_shard, Shard, ShardError, ShardFile};
 pub enum SweepError {
     /// A parameter definition that cannot be expanded.
     #[error("parameter `{key}`: {problem}")]
-    Param { key: String, problem: String },
+    Param {
+        /// The parameter as given.
+        key: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
     /// The grid has more combinations than the cap allows.
     #[error("the grid has {count} combinations, over the cap of {cap}; narrow a range, widen a step or raise the cap")]
-    TooManyCombinations { count: u128, cap: usize },
+    TooManyCombinations {
+        /// Combinations the grid would have.
+        count: u128,
+        /// The most allowed.
+        cap: usize,
+    },
     /// A metric name that [`Metrics`](crate::Metrics) does not have.
     #[error("unknown metric `{name}`; valid metrics: {}", valid.join(", "))]
-    UnknownMetric { name: String, valid: Vec<String> },
+    UnknownMetric {
+        /// The name as given.
+        name: String,
+        /// Every metric name a sweep accepts.
+        valid: Vec<String>,
+    },
     /// A constraint string that is not `metric op number`.
     #[error("constraint `{text}`: {problem}")]
-    Constraint { text: String, problem: String },
+    Constraint {
+        /// The constraint as given.
+        text: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
     /// A surface was asked of a grid that does not have exactly two parameters.
     #[error("a surface needs exactly two parameters; this grid has {0}")]
     NotTwoParameters(usize),
     /// An objective string that is not `metric`, `metric:max` or `metric:min`.
     #[error("objective `{text}`: {problem}")]
-    Objective { text: String, problem: String },
+    Objective {
+        /// The objective as given.
+        text: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
     /// Writing an export file failed (I/O, Parquet, or an unknown file extension).
     #[error("export: {0}")]
     Export(String),

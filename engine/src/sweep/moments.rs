@@ -9,16 +9,29 @@ use crate::window::Window;
 pub enum GuardError {
     /// An input the guard cannot use, e.g. too few returns or an odd number of blocks.
     #[error("`{field}`: {problem}")]
-    Invalid { field: String, problem: String },
+    Invalid {
+        /// The input, as the caller names it.
+        field: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
     /// No combination met the constraints with a non-null objective in a fold's in-sample
     /// window, so nothing can be tested out of sample.
     #[error("fold {fold}: no combination met the constraints in the in-sample window {window}")]
-    NothingChosen { fold: usize, window: Window },
+    NothingChosen {
+        /// The fold, 0-based.
+        fold: usize,
+        /// Its in-sample window.
+        window: Window,
+    },
     /// The evaluator failed on a fold's out-of-sample window.
     #[error("fold {fold}: the out-of-sample backtest on {window} failed: {reason}")]
     Evaluation {
+        /// The fold, 0-based.
         fold: usize,
+        /// Its out-of-sample window.
         window: Window,
+        /// The evaluator's error.
         reason: String,
     },
 }

@@ -14,8 +14,10 @@ use crate::Metrics;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Direction {
+    /// Higher is better (the default).
     #[default]
     Max,
+    /// Lower is better, e.g. for `maxDrawdown`.
     Min,
 }
 
@@ -23,7 +25,9 @@ pub enum Direction {
 /// [`Objective::new`], which checks the name (a hand-built one naming no metric ranks nothing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Objective {
+    /// A [`Metrics`] field as its JSON spells it, e.g. `sharpeRatio`.
     pub metric: String,
+    /// Whether higher or lower values win.
     pub direction: Direction,
 }
 
@@ -91,14 +95,19 @@ impl std::fmt::Display for Objective {
 /// Comparison operator of a [`Constraint`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Op {
+    /// The metric is at least the value (`>=`).
     #[serde(rename = ">=")]
     Ge,
+    /// The metric is above the value (`>`).
     #[serde(rename = ">")]
     Gt,
+    /// The metric is at most the value (`<=`).
     #[serde(rename = "<=")]
     Le,
+    /// The metric is below the value (`<`).
     #[serde(rename = "<")]
     Lt,
+    /// The metric equals the value exactly (`==`).
     #[serde(rename = "==")]
     Eq,
 }
@@ -107,8 +116,11 @@ pub enum Op {
 /// Build it with [`Constraint::parse`], which checks the metric name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Constraint {
+    /// A [`Metrics`] field as its JSON spells it, e.g. `tradeCount`.
     pub metric: String,
+    /// How the metric is compared with `value`.
     pub op: Op,
+    /// The bound, in the metric's own units (dollars, a count, a fraction...), finite.
     pub value: f64,
 }
 
@@ -176,7 +188,9 @@ impl std::fmt::Display for Constraint {
 /// The objective and constraints of a sweep. Default: maximise `sharpeRatio`, no constraints.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SweepSpec {
+    /// The metric that ranks the results, and its direction.
     pub objective: Objective,
+    /// Every constraint a result must meet to be ranked.
     pub constraints: Vec<Constraint>,
 }
 

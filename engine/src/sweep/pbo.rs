@@ -32,6 +32,7 @@ pub struct PboSplit {
     pub best: usize,
     /// The best column's per-period Sharpe ratio in and out of sample.
     pub in_sample_sharpe: f64,
+    /// The same column's per-period Sharpe ratio out of sample.
     pub out_of_sample_sharpe: f64,
     /// ω̄ = rank / (N + 1), where rank 1 is the worst out-of-sample Sharpe ratio and N the
     /// best; columns tied with the pick share their average rank.
@@ -48,7 +49,9 @@ pub struct Pbo {
     pub pbo: f64,
     /// T, N and S.
     pub periods: usize,
+    /// N, the columns (strategies) compared.
     pub strategies: usize,
+    /// S, the blocks the rows are cut into.
     pub blocks: usize,
     /// First row of each block, then T: block `k` is rows `bounds[k]..bounds[k + 1]`.
     pub bounds: Vec<usize>,

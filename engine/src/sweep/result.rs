@@ -13,7 +13,9 @@ use crate::Metrics;
 pub struct Row {
     /// Position in the grid's combination order.
     pub index: usize,
+    /// Parameter values, one per key.
     pub params: Vec<f64>,
+    /// The combination's backtest metrics.
     pub metrics: Metrics,
 }
 
@@ -21,8 +23,11 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Failure {
+    /// Position in the grid's combination order.
     pub index: usize,
+    /// Parameter values, one per key.
     pub params: Vec<f64>,
+    /// The error message, or the panic's message.
     pub reason: String,
 }
 
@@ -30,9 +35,13 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ranked {
+    /// Position in the grid's combination order.
     pub index: usize,
+    /// `(key, value)` of every parameter, in grid order.
     pub params: Vec<(String, f64)>,
+    /// The objective metric's value.
     pub objective: f64,
+    /// The combination's backtest metrics.
     pub metrics: Metrics,
 }
 
@@ -46,8 +55,11 @@ pub struct Surface {
     pub x_key: String,
     /// The second grid key.
     pub y_key: String,
+    /// The first key's values, the columns of `z`.
     pub x_values: Vec<f64>,
+    /// The second key's values, the rows of `z`.
     pub y_values: Vec<f64>,
+    /// `z[iy][ix]`: the metric at `(x_values[ix], y_values[iy])`.
     pub z: Vec<Vec<Option<f64>>>,
 }
 
@@ -59,16 +71,21 @@ pub struct SweepResult {
     pub keys: Vec<String>,
     /// Each key's values in grid order.
     pub values: Vec<Vec<f64>>,
+    /// The objective and constraints the rows were ranked by.
     pub spec: SweepSpec,
+    /// Combinations in the grid.
     pub total_combinations: usize,
     /// Combinations finished, succeeded or failed (`rows.len() + failed_count`).
     pub completed: usize,
+    /// Combinations whose evaluation failed (listed in `failures`).
     pub failed_count: usize,
     /// True when the sweep was cancelled before every combination finished.
     pub cancelled: bool,
     /// The best row meeting the constraints; ties go to the lowest combination index.
     pub best_result: Option<Ranked>,
+    /// Every combination that evaluated, in combination order.
     pub rows: Vec<Row>,
+    /// Every combination that failed, in combination order.
     pub failures: Vec<Failure>,
 }
 

@@ -17,6 +17,7 @@ use crate::Metrics;
 pub struct Progress {
     /// Combinations finished so far (succeeded or failed).
     pub done: usize,
+    /// Combinations to run (the shard's share under [`run_shard`](super::run_shard)).
     pub total: usize,
     /// Finished combinations per second of wall time since the sweep started.
     pub rate_per_sec: f64,

@@ -29,35 +29,60 @@ pub const FORMAT: &str = "settle-sweep-shard/1";
 /// Which share of the grid this process runs: `index` of `count`, 0-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's number, 0-based, below `count`.
     pub index: usize,
+    /// Shards the grid is split into, at least 1.
     pub count: usize,
 }
 
 /// Why a shard could not be chosen, read or merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ShardError {
+    /// A shard spec (`i/N`) that cannot be used.
     #[error("shard `{text}`: {problem}")]
-    Spec { text: String, problem: String },
+    Spec {
+        /// The spec as given.
+        text: String,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
+    /// A file that is not a shard file of this format or settle version; says what is wrong.
     #[error("not a shard file: {0}")]
     Format(String),
+    /// No shard file was given.
     #[error("no shard files to merge")]
     Empty,
+    /// Two shard files from different sweeps.
     #[error("shard {shard} does not belong with shard {first}: its {what} differs; merge only shards of one sweep")]
     Mismatch {
+        /// The shard that differs, as `i/N`.
         shard: String,
+        /// The first shard given, as `i/N`.
         first: String,
+        /// What differs, e.g. `grid` or `objective`.
         what: &'static str,
     },
+    /// The same shard (named as `i/N`) is given twice.
     #[error("shard {0} is given twice")]
     Duplicate(String),
+    /// Some shards of the sweep are not among the files.
     #[error("missing {} of {count} shards: {}; run them and merge again", missing.len(), list(missing))]
-    Missing { missing: Vec<usize>, count: usize },
+    Missing {
+        /// Indices of the shards not given.
+        missing: Vec<usize>,
+        /// Shards the sweep was split into.
+        count: usize,
+    },
     #[error(
         "shard {shard} was cancelled after {completed} of its {share} combinations; run it again"
     )]
+    /// A shard that was cancelled before its share finished.
     Incomplete {
+        /// The shard, as `i/N`.
         shard: String,
+        /// Combinations it finished.
         completed: usize,
+        /// Combinations in its share.
         share: usize,
     },
 }
@@ -170,8 +195,11 @@ pub struct ShardFile {
     /// What was swept, as the caller describes it (strategy, symbol, data); shards merge only
     /// when it is the same text.
     pub job: String,
+    /// This shard's number, 0-based.
     pub shard: usize,
+    /// Shards the sweep was split into.
     pub shards: usize,
+    /// Parameter keys in grid order.
     pub keys: Vec<String>,
     /// Each key's values, as exact number text.
     pub values: Vec<Vec<String>>,
@@ -179,28 +207,37 @@ pub struct ShardFile {
     pub objective: String,
     /// Each [`Constraint`] as `metric op value`.
     pub constraints: Vec<String>,
+    /// Combinations in the whole grid (not only this shard's share).
     pub total_combinations: usize,
     /// Metric names, the column order of [`ShardRow::metrics`].
     pub metrics: Vec<String>,
     /// False when the shard was cancelled before its share finished.
     pub complete: bool,
+    /// Every combination of the share that evaluated, in combination order.
     pub rows: Vec<ShardRow>,
+    /// Every combination of the share that failed, in combination order.
     pub failures: Vec<ShardFailure>,
 }
 
 /// A finished combination; numbers as exact text, `null` for undefined metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardRow {
+    /// Position in the whole grid's combination order.
     pub index: usize,
+    /// Parameter values as exact number text, one per key.
     pub params: Vec<String>,
+    /// Metric values as exact number text, in [`ShardFile::metrics`] order.
     pub metrics: Vec<Option<String>>,
 }
 
 /// A failed combination and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardFailure {
+    /// Position in the whole grid's combination order.
     pub index: usize,
+    /// Parameter values as exact number text, one per key.
     pub params: Vec<String>,
+    /// The error message, or the panic's message.
     pub reason: String,
 }
 

@@ -45,12 +45,18 @@ use crate::BacktestResult;
 pub enum FoldPlan {
     /// `{"holdout": {"inSampleFraction": 0.7}}`: optimise on the first 70 % of the dates.
     #[serde(rename_all = "camelCase")]
-    Holdout { in_sample_fraction: f64 },
+    Holdout {
+        /// Share of the dates in sample, a fraction strictly between 0 and 1.
+        in_sample_fraction: f64,
+    },
     /// `{"rolling": {"inSample": 750, "outOfSample": 250, "step": 250}}`, in trading dates.
     #[serde(rename_all = "camelCase")]
     Rolling {
+        /// Trading dates in each fold's in-sample window.
         in_sample: usize,
+        /// Trading dates in each fold's out-of-sample window (the last may be cut short).
         out_of_sample: usize,
+        /// Trading dates between the starts of consecutive folds; at least `out_of_sample`.
         step: usize,
     },
 }
@@ -59,7 +65,9 @@ pub enum FoldPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FoldWindows {
+    /// The dates the grid is swept on.
     pub in_sample: Window,
+    /// The dates the chosen combination is tested on, right after the in-sample ones.
     pub out_of_sample: Window,
 }
 
@@ -155,6 +163,7 @@ pub fn trading_dates(bars: &Bars, spec: &ContractSpec) -> Result<Vec<NaiveDate>,
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WalkForwardSpec {
+    /// How the trading dates are cut into folds.
     pub plan: FoldPlan,
     /// Dollars each run starts from; the base of the stitched curve's returns.
     pub starting_capital: f64,
@@ -166,6 +175,7 @@ pub struct WalkForwardSpec {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fold {
+    /// The fold's in-sample and out-of-sample windows.
     pub windows: FoldWindows,
     /// The in-sample sweep, every combination.
     pub in_sample: SweepResult,
@@ -179,15 +189,18 @@ pub struct Fold {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WalkForwardResult {
+    /// The plan and stitching the run used.
     pub spec: WalkForwardSpec,
     /// Folds planned from the data (finished or not).
     pub planned_folds: usize,
+    /// The finished folds, in date order.
     pub folds: Vec<Fold>,
     /// True when the run was cancelled before every fold finished.
     pub cancelled: bool,
     /// Out-of-sample equity, fold after fold: each fold's curve is shifted by the P&L of the
     /// folds before it, so the last point is `startingCapital` + the sum of their P&L.
     pub daily_equity: Vec<DailyEquity>,
+    /// The stitched out-of-sample equity at every bar's close, shifted like `daily_equity`.
     pub equity: Vec<EquityPoint>,
     /// Metrics of the stitched curve and of every out-of-sample trade, as defined for one
     /// backtest; `None` when no fold finished.

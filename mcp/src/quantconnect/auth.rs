@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// The environment variables that hold the credentials.
 pub const USER_ID_VAR: &str = "QUANTCONNECT_USER_ID";
+/// Holds the API token.
 pub const API_TOKEN_VAR: &str = "QUANTCONNECT_API_TOKEN";
 
 /// A QuantConnect user id and API token.
@@ -30,6 +31,7 @@ pub struct AuthHeaders {
 }
 
 impl Credentials {
+    /// Credentials from a user id and an API token, as given.
     pub fn new(user_id: impl Into<String>, api_token: impl Into<String>) -> Credentials {
         Credentials {
             user_id: user_id.into(),

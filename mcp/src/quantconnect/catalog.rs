@@ -21,7 +21,9 @@ pub const UPDATE_FILE: &str = "update_file";
 /// One QuantConnect tool, as `tools.json` describes it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CloudTool {
+    /// The tool's name, e.g. `create_backtest`.
     pub name: String,
+    /// What the tool does, as QuantConnect words it for the model.
     pub description: String,
     /// `title`, `readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint` (and the
     /// misspelt `readOnly` on QuantConnect's live tools; see [`CloudTool::read_only`]).

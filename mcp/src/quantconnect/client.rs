@@ -20,6 +20,7 @@ use super::auth::{Credentials, API_TOKEN_VAR, USER_ID_VAR};
 
 /// Where the API lives unless `QUANTCONNECT_API_BASE_URL` says otherwise (a mock, a proxy).
 pub const DEFAULT_BASE_URL: &str = "https://www.quantconnect.com/api/v2";
+/// Overrides [`DEFAULT_BASE_URL`], e.g. with a mock server's address.
 pub const BASE_URL_VAR: &str = "QUANTCONNECT_API_BASE_URL";
 /// Tags the edits settle makes in the web IDE (`codeSourceId`), as QuantConnect's server does.
 pub const AGENT_NAME_VAR: &str = "AGENT_NAME";
@@ -27,6 +28,7 @@ pub const AGENT_NAME_VAR: &str = "AGENT_NAME";
 /// `QUANTCONNECT_API_TIMEOUT` (seconds, the variable QuantConnect's newer server reads) says
 /// otherwise.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Overrides [`TIMEOUT`]: seconds, a positive number.
 pub const TIMEOUT_VAR: &str = "QUANTCONNECT_API_TIMEOUT";
 /// Retries of a read after a 429 or 5xx.
 const RETRIES: u32 = 3;
@@ -40,8 +42,11 @@ const BODY_EXCERPT: usize = 500;
 /// What the client needs from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The API root without a trailing `/`, e.g. [`DEFAULT_BASE_URL`].
     pub base_url: String,
+    /// The user id and API token; `None` when either variable is unset or blank.
     pub credentials: Option<Credentials>,
+    /// Sent as `codeSourceId` with edits (`AGENT_NAME`, default `settle`).
     pub agent_name: String,
     /// How long one request may take (`QUANTCONNECT_API_TIMEOUT`, default [`TIMEOUT`]).
     pub timeout: Duration,
@@ -53,6 +58,8 @@ impl Config {
         Config::from_lookup(|k| std::env::var(k).ok())
     }
 
+    /// The config from `lookup` (a variable name to its value): blank values count as unset, a
+    /// timeout that is not a positive number falls back to [`TIMEOUT`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
         let set = |k: &str| {
             lookup(k)
@@ -76,30 +83,42 @@ impl Config {
 /// Why a call brought back no API answer.
 #[derive(Debug)]
 pub enum CallError {
+    /// No QuantConnect credentials are set, so no call was made.
     NoCredentials,
     /// QuantConnect (or whatever is at the base URL) answered outside 2xx; `retry_after`: the
     /// wait its `Retry-After` asked for.
     Status {
+        /// The URL called.
         url: String,
+        /// The HTTP status.
         status: u16,
+        /// The body of the answer, as received.
         body: String,
+        /// How long `Retry-After` asked to wait, when the answer had one.
         retry_after: Option<Duration>,
     },
     /// A redirect with no `Location` to follow (the authorization page that is not there).
     NoLocation {
+        /// The URL called.
         url: String,
+        /// The HTTP status of the redirect.
         status: u16,
     },
     /// No answer: DNS, connection, TLS, timeout. `sent`: the request may have reached
     /// QuantConnect (a timeout after connecting), so what it did is unknown.
     Transport {
+        /// The URL called.
         url: String,
+        /// What failed, as the HTTP client said it.
         reason: String,
+        /// True when the request may have reached QuantConnect, so what it did is unknown.
         sent: bool,
     },
     /// A 2xx answer whose body is not JSON.
     NotJson {
+        /// The URL called.
         url: String,
+        /// The body of the answer, as received.
         body: String,
     },
 }
@@ -191,6 +210,8 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client for `config`; it does not follow redirects (the authorization flow sends the user
+    /// to one).
     pub fn new(config: Config) -> Client {
         let http = reqwest::Client::builder()
             .user_agent(concat!("settle/", env!("CARGO_PKG_VERSION")))
@@ -201,6 +222,7 @@ impl Client {
         Client { http, config }
     }
 
+    /// The name sent as `codeSourceId` with edits.
     pub fn agent_name(&self) -> &str {
         &self.config.agent_name
     }

@@ -53,6 +53,8 @@ pub struct AssessOut {
 
 #[tool_router(router = assess_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `assess_strategy`: the robustness verdict of a strategy version. The client reads the
+    /// `description` of the attribute below, not this comment.
     #[tool(
         description = "Is the edge real? Verdict robust, fragile, likely_overfit (insufficient under 30 trades), each reason a number and its threshold: costs (0x/1x/2x, break-even), neighbouring parameters, thirds, years, best 5% of days, Deflated Sharpe over this session's trials, a null test (same trades at random times), bootstrap drawdowns. Deterministic.",
         input_schema = input_schema::<AssessArgs>(),

@@ -22,6 +22,7 @@ use super::SettleServer;
 use crate::args::Args;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChartArgs {
@@ -54,6 +55,7 @@ impl ChartKind {
     }
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportArgs {
@@ -69,6 +71,7 @@ pub struct ReportOut {
     pub path: String,
     /// The same page as an MCP resource (text/html).
     pub uri: String,
+    /// Size of the HTML file in bytes.
     pub bytes: u64,
 }
 
@@ -82,7 +85,9 @@ fn save(home: &Path, dir: &str, name: &str, bytes: &[u8]) -> Result<PathBuf, Fai
 
 /// A picture and the line that says what it shows.
 pub struct Picture {
+    /// The line that says what the picture shows, sent beside it.
     pub text: String,
+    /// The picture, PNG bytes (sent base64-encoded as image content).
     pub png: Vec<u8>,
 }
 
@@ -97,6 +102,7 @@ impl IntoCallToolResult for Picture {
     }
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepChartArgs {
@@ -110,6 +116,8 @@ pub struct SweepChartArgs {
 
 #[tool_router(router = chart_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `get_backtest_chart`: a picture of a version's latest backtest (equity, monthly or
+    /// distribution). The client reads the `description` of the attribute below.
     #[tool(
         description = "A picture of a version's latest backtest (PNG, 800x500), also saved as a file: chart=equity (default; the daily equity curve, entries and exits marked, drawdown underneath), monthly (net P&L by year and month) or distribution (histogram of the trades' net P&L).",
         input_schema = input_schema::<ChartArgs>(),
@@ -202,6 +210,8 @@ impl SettleServer {
         })
     }
 
+    /// `get_backtest_report`: the version's latest backtest as one HTML page. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Write a version's latest backtest as one self-contained HTML page (headline metrics and caveats, equity, monthly and trade-P&L pictures, every metric, the trades, the rules, the series fingerprint, costs, settle version) and return its path and resource URI. The backtest is run again to write it (deterministic: same rules, same data, same numbers).",
         input_schema = input_schema::<ReportArgs>(),
@@ -235,6 +245,8 @@ impl SettleServer {
         )
     }
 
+    /// `get_optimization_chart`: a sweep's heatmap over two parameters. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "A picture of a sweep: its rank_by metric over two parameters (x across, y down; others held at the best's values) as a heatmap, best cell outlined, no-trade and failed cells grey (PNG, 800x500).",
         input_schema = input_schema::<SweepChartArgs>(),

@@ -26,6 +26,7 @@ use crate::model::KIND_IMPORT;
 use crate::ops::Kickoff;
 use crate::reply::{fix, input_schema, output_schema, Failure, ToolResult};
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportArgs {
@@ -55,6 +56,7 @@ pub struct ImportArgs {
     pub idempotency_key: Option<String>,
 }
 
+/// What a finished import returns.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImportOut {
     /// The series stored, as list_datasets shows them.
@@ -63,6 +65,8 @@ pub struct ImportOut {
 
 #[tool_router(router = import_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `import_data`: imports a file of the data directory into the bar store, as an operation. The
+    /// client reads the `description` of the attribute below.
     #[tool(
         description = "Import a CSV, Parquet or Databento DBN file from the server's data directory (a relative path) into the local store, as an operation: then wait_for_completion(task='import') gives the series stored. DBN files need no other argument.",
         input_schema = input_schema::<ImportArgs>(),

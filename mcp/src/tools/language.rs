@@ -32,6 +32,7 @@ pub enum Topic {
     All,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeArgs {
@@ -42,7 +43,9 @@ pub struct DescribeArgs {
 /// One part of [`language::Description`], under the same keys.
 #[derive(Debug, Serialize)]
 pub struct LanguageOut {
+    /// The part asked for.
     pub topic: Topic,
+    /// The part's keys of [`language::Description`], e.g. `operators`.
     #[serde(flatten)]
     pub parts: Map<String, Value>,
     /// The whole description as an MCP resource.
@@ -54,6 +57,8 @@ pub const LANGUAGE_URI: &str = "settle://rule-language";
 
 #[tool_router(router = language_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `describe_rule_language`: one part of the rule language's description. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "How to write create_strategy's `rules`: topic guide (default), operators, indicators, schema, examples (and/or/not, crossover, ATR stop, targets, trailing stop, time of day, stop entry, risk sizing) or all.",
         input_schema = input_schema::<DescribeArgs>(),

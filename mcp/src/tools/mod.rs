@@ -3,6 +3,12 @@
 //!
 //! The tool methods are public so a program (or a bench) can call them in-process with
 //! [`Args`](crate::Args); an MCP client reaches the same methods through `tools/call`.
+//!
+//! The argument types (`*Args` and the enums and records they hold) derive `JsonSchema`: a doc
+//! comment on one of them, or on one of their fields or variants, is a description that
+//! `tools/list` sends to every client, and that list is kept small (see
+//! `reply::input_schema`). Those without one are left so on purpose, which is why these types
+//! allow missing docs.
 
 mod assess;
 pub mod charts;

@@ -46,6 +46,7 @@ impl Task {
     }
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitArgs {
@@ -58,14 +59,21 @@ pub struct WaitArgs {
     pub timeout_seconds: Option<f64>,
 }
 
+/// Where an operation stands after a wait.
 #[derive(Debug, Serialize)]
 pub struct WaitOut {
+    /// The operation waited on.
     pub operation_id: String,
+    /// What the operation does, as `task` names it (`strategy_op`, `backtest`, `optimization`,
+    /// `import`).
     pub task: String,
     /// queued, running, succeeded, failed, cancelled, or timed_out (still running: call again).
     pub status: String,
+    /// Units of work finished so far.
     pub progress_done: u64,
+    /// Units of work in all; 0 until the job says.
     pub progress_total: u64,
+    /// Why the operation failed, when it did.
     pub error: Option<String>,
     /// The strategy after a strategy_op or backtest, with its backtestResults.
     pub strategy: Option<StrategySummary>,
@@ -75,6 +83,7 @@ pub struct WaitOut {
     pub imported: Option<Vec<super::reference::DatasetRow>>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelArgs {
@@ -84,8 +93,10 @@ pub struct CancelArgs {
     pub operation_id: Option<String>,
 }
 
+/// What a cancel request found.
 #[derive(Debug, Serialize)]
 pub struct CancelOut {
+    /// The operation asked to stop.
     pub operation_id: String,
     /// The operation's status right now (a stop takes effect between units of work).
     pub status: String,
@@ -95,6 +106,8 @@ pub struct CancelOut {
 
 #[tool_router(router = operation_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `wait_for_completion`: long-polls an operation. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "Long-poll an operation (at most 50 s): status succeeded, failed or cancelled with the result, or timed_out (still running: call again).",
         input_schema = input_schema::<WaitArgs>(),
@@ -113,6 +126,8 @@ impl SettleServer {
         self.wait_operation(args, progress).await
     }
 
+    /// `cancel_task`: asks an operation to stop. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "Stop a running operation of this session (without operation_id: its sweep); returns at once, safe to repeat. A sweep keeps its finished rows.",
         input_schema = input_schema::<CancelArgs>(),

@@ -10,6 +10,7 @@ use super::SettleServer;
 use crate::backend::{DatasetInfo, TemplateInfo};
 use crate::reply::{fix, input_schema, output_schema, reply, ToolResult};
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSymbolsArgs {
@@ -20,23 +21,31 @@ pub struct ListSymbolsArgs {
 /// A root ticker and its name; get_contract_specs has the rest.
 #[derive(Debug, Serialize)]
 pub struct SymbolInfo {
+    /// Root ticker, e.g. `ES`.
     pub ticker: String,
+    /// Full contract name, e.g. `E-mini S&P 500`.
     pub name: String,
 }
 
 /// The roots of one sector.
 #[derive(Debug, Serialize)]
 pub struct SectorSymbols {
+    /// Sector name, e.g. `equity_index`.
     pub sector: String,
+    /// Its roots, in catalog order.
     pub symbols: Vec<SymbolInfo>,
 }
 
+/// The roots settle knows, by sector.
 #[derive(Debug, Serialize)]
 pub struct SymbolList {
+    /// One entry per sector.
     pub sectors: Vec<SectorSymbols>,
+    /// Roots listed in all.
     pub count: u64,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecArgs {
@@ -47,24 +56,35 @@ pub struct SpecArgs {
 /// A contract spec as a tool returns it (a JSON-schema'd copy of [`ContractSpec`]).
 #[derive(Debug, Serialize)]
 pub struct SpecOut {
+    /// Root ticker, e.g. `ES`.
     pub ticker: String,
+    /// Full contract name.
     pub name: String,
+    /// The exchange it trades on, e.g. `CME`, `CBOT`, `NYMEX`, `COMEX`.
     pub exchange: String,
+    /// Sector, e.g. `equity_index`, `energy`.
     pub sector: String,
+    /// Currency of `multiplier` and `tick_value` (USD except a few roots such as `NIY`).
     pub currency: String,
     /// Dollars per one point of price.
     pub multiplier: f64,
+    /// Minimum price increment, in price points.
     pub tick_size: f64,
     /// Dollars per tick.
     pub tick_value: f64,
+    /// True for micro contracts (lower default commission).
     pub micro: bool,
     /// Default commission per contract per side, in dollars.
     pub default_commission: f64,
     /// Listed contract month codes, e.g. `HMUZ`.
     pub months: String,
+    /// Quoting unit of the price, e.g. `index points`, `cents per bushel`.
     pub price_unit: String,
+    /// Last-trade rule in words.
     pub expiry_rule: String,
+    /// When a front-month follower rolls, in words.
     pub roll_rule: String,
+    /// IANA time zone of the exchange, e.g. `America/Chicago`.
     pub timezone: String,
     /// Globex hours in words.
     pub hours: String,
@@ -93,6 +113,7 @@ impl From<&ContractSpec> for SpecOut {
     }
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTemplatesArgs {
@@ -103,18 +124,24 @@ pub struct ListTemplatesArgs {
 /// A template in brief: its parameters as `key=default (min..max)`.
 #[derive(Debug, Serialize)]
 pub struct TemplateBrief {
+    /// The name `create_strategy` takes as `template`.
     pub name: String,
+    /// One line on what the strategy does.
     pub description: String,
+    /// Its parameters as `key=default (min..max)`.
     pub parameters: String,
 }
 
+/// The templates `create_strategy` accepts.
 #[derive(Debug, Serialize)]
 pub struct TemplateList {
+    /// Every template, in brief.
     pub templates: Vec<TemplateBrief>,
     /// With `name`: that template in full.
     pub template: Option<TemplateInfo>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDatasetsArgs {
@@ -125,7 +152,9 @@ pub struct ListDatasetsArgs {
 /// Series of one symbol, bar size and kind, or (with `symbol`) one series.
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct DatasetRow {
+    /// Root ticker, e.g. `ES`.
     pub symbol: String,
+    /// Bar size, e.g. `1m` or `1d`.
     pub bar_size: String,
     /// `continuous` (front month: what a strategy trades by default), `contract` (single
     /// expiries; pass one as `contract`) or `nearby` (unadjusted n-th nearby such as `CL1`).
@@ -134,8 +163,11 @@ pub struct DatasetRow {
     pub contract: Option<String>,
     /// How many series the row stands for.
     pub series: u64,
+    /// Earliest first-bar open time over the row's series, RFC 3339 UTC.
     pub first: String,
+    /// Latest last-bar open time over the row's series, RFC 3339 UTC.
     pub last: String,
+    /// Bars stored, summed over the row's series.
     pub rows: u64,
     /// Closes only: stops and targets are checked on closes, "open" fills use the close.
     pub close_only: bool,
@@ -143,13 +175,17 @@ pub struct DatasetRow {
     pub adjustment: String,
 }
 
+/// The local series, one row per symbol, bar size and kind.
 #[derive(Debug, Serialize)]
 pub struct DatasetList {
+    /// The rows, in the store's order.
     pub datasets: Vec<DatasetRow>,
 }
 
 #[tool_router(router = reference_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `list_symbols`: the futures roots settle knows. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "Every CME Group futures root settle knows, with ticker, name, sector and exchange. Optional sector filter.",
         input_schema = input_schema::<ListSymbolsArgs>(),
@@ -193,6 +229,8 @@ impl SettleServer {
         )
     }
 
+    /// `get_contract_specs`: one root's contract spec. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "Contract specification of one futures root: tick size and value, multiplier, months, roll rule, trading hours, default commission.",
         input_schema = input_schema::<SpecArgs>(),
@@ -211,6 +249,8 @@ impl SettleServer {
         )
     }
 
+    /// `list_templates`: the built-in strategy templates. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "Strategy templates create_strategy accepts, each with its parameters as key=default (min..max); name one for its parameters in full.",
         input_schema = input_schema::<ListTemplatesArgs>(),
@@ -264,6 +304,8 @@ impl SettleServer {
         )
     }
 
+    /// `list_datasets`: the series in the local store. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "The local series: one row per symbol, bar size and kind (continuous, contract, nearby) with first/last bar, rows, close_only, adjustment. Give symbol for its series one by one.",
         input_schema = input_schema::<ListDatasetsArgs>(),

@@ -9,6 +9,7 @@ use super::SettleServer;
 use crate::model::SessionRecord;
 use crate::reply::{fix, input_schema, output_schema, reply, ToolResult};
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionArgs {
@@ -16,6 +17,7 @@ pub struct CreateSessionArgs {
     pub title: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusFilter {
@@ -25,6 +27,7 @@ pub enum StatusFilter {
     All,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSessionsArgs {
@@ -38,27 +41,35 @@ pub struct ListSessionsArgs {
     pub cursor: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionIdArgs {
     pub session_id: String,
 }
 
+/// Where a page of a list stands.
 #[derive(Debug, Serialize)]
 pub struct Pagination {
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// True when another page follows.
     pub has_more: bool,
 }
 
+/// One page of sessions, oldest first.
 #[derive(Debug, Serialize)]
 pub struct SessionList {
+    /// The sessions of this page.
     pub sessions: Vec<SessionRecord>,
+    /// The cursor to the next page, if any.
     pub pagination: Pagination,
 }
 
+/// One session and how many strategy versions it holds.
 #[derive(Debug, Serialize)]
 pub struct SessionDetail {
+    /// The session's record.
     #[serde(flatten)]
     pub session: SessionRecord,
     /// Number of strategy versions in the session.
@@ -67,6 +78,8 @@ pub struct SessionDetail {
 
 #[tool_router(router = session_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `create_session`: a new workspace. The client reads the `description` of the attribute
+    /// below.
     #[tool(
         description = "Create a session: the workspace that owns strategies, versions, backtests and sweeps. Returns session_id.",
         input_schema = input_schema::<CreateSessionArgs>(),
@@ -90,6 +103,8 @@ impl SettleServer {
         )
     }
 
+    /// `list_sessions`: the sessions, paged. The client reads the `description` of the attribute
+    /// below.
     #[tool(
         description = "List sessions, oldest first, paged with an opaque cursor.",
         input_schema = input_schema::<ListSessionsArgs>(),
@@ -151,6 +166,7 @@ impl SettleServer {
         )
     }
 
+    /// `get_session`: one session by id. The client reads the `description` of the attribute below.
     #[tool(
         description = "Fetch one session by session_id.",
         input_schema = input_schema::<SessionIdArgs>(),

@@ -22,38 +22,50 @@ use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult}
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategySummary {
+    /// `art_`-prefixed id of the version.
     #[serde(rename = "artifact_id")]
     pub artifact_id: String,
+    /// The session that owns it.
     #[serde(rename = "session_id")]
     pub session_id: String,
+    /// Its number in the chain, from 1.
     pub version: u32,
+    /// The version this one was made from; `None` for the first of its chain.
     #[serde(rename = "parent_artifact_id")]
     pub parent_artifact_id: Option<String>,
     /// `creating` while an operation is in flight, otherwise `ready`.
     #[serde(rename = "lifecycle_status")]
     pub lifecycle_status: String,
+    /// Root ticker the version trades, e.g. `ES`.
     pub ticker: String,
+    /// What the strategy does, in the client's words.
     pub description: String,
     /// `not_tested`, `passed` or `failed`.
     pub backtest_status: String,
+    /// The version's tunable numbers: the keys setup_optimization takes.
     pub canonical_parameters: Vec<CanonicalParameter>,
     /// Headline metrics of the latest passed backtest.
     pub backtest_results: Option<HeadlineMetrics>,
+    /// The backtest `backtest_results` comes from, if any.
     #[serde(rename = "backtest_id")]
     pub backtest_id: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListStrategiesArgs {
     pub session_id: String,
 }
 
+/// The strategy versions of a session.
 #[derive(Debug, Serialize)]
 pub struct StrategyList {
+    /// Every version, oldest first.
     pub strategies: Vec<StrategySummary>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactArgs {
@@ -61,22 +73,31 @@ pub struct ArtifactArgs {
     pub artifact_id: String,
 }
 
+/// One version of a strategy's chain.
 #[derive(Debug, Serialize)]
 pub struct VersionRef {
+    /// The version's id.
     pub artifact_id: String,
+    /// Its number in the chain, from 1.
     pub version: u32,
 }
 
+/// One strategy version in full.
 #[derive(Debug, Serialize)]
 pub struct StrategyDetail {
+    /// The version as list_strategies shows it.
     pub strategy: StrategySummary,
     /// The full definition (entry and exit rules, parameters) in the strategy language.
     pub definition: Value,
     /// The symbol, bar size, window and costs the version was built with.
     pub symbol: String,
+    /// Bar size, e.g. `1d`.
     pub bar_size: String,
+    /// The test window in words, when it was given as one.
     pub window: Option<String>,
+    /// First date of the test window, when it was given as dates.
     pub start: Option<String>,
+    /// Last date of the test window (inclusive), when it was given as dates.
     pub end: Option<String>,
     /// The contract or nearby traded instead of the front month, if any.
     pub contract: Option<String>,
@@ -86,6 +107,7 @@ pub struct StrategyDetail {
     pub filled_defaults: Vec<crate::backend::FilledDefault>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStrategyArgs {
@@ -123,6 +145,7 @@ pub struct CreateStrategyArgs {
     pub idempotency_key: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStrategyArgs {
@@ -147,20 +170,26 @@ pub struct UpdateStrategyArgs {
     pub idempotency_key: Option<String>,
 }
 
+/// What an asynchronous tool started: the operation to wait for.
 #[derive(Debug, Serialize)]
 pub struct KickoffOut {
     /// The session the operation belongs to (wait_for_completion and cancel_task take it).
     pub session_id: String,
+    /// The operation started (or found again by its idempotency key).
     pub operation_id: String,
     /// What to pass as `task` to wait_for_completion.
     pub task: String,
+    /// The operation's status when the call returned.
     pub status: String,
+    /// The strategy version the operation works on, if it works on one.
     pub artifact_id: Option<String>,
+    /// The sweep the operation runs, if it runs one.
     pub optimization_id: Option<String>,
     /// False when an idempotency_key matched an earlier call: this is that call's operation.
     pub created: bool,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteArgs {
@@ -170,14 +199,18 @@ pub struct DeleteArgs {
     pub confirm: bool,
 }
 
+/// What a delete did.
 #[derive(Debug, Serialize)]
 pub struct DeleteOut {
+    /// The version deleted.
     pub artifact_id: String,
+    /// True when the version was found and deleted.
     pub deleted: bool,
     /// Later versions that pointed at the deleted one; each now points at its parent.
     pub reparented: Vec<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestArgs {
@@ -186,6 +219,7 @@ pub struct BacktestArgs {
     pub idempotency_key: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetBacktestArgs {
@@ -207,22 +241,30 @@ const DEFAULT_TRADES: u32 = 10;
 /// Most equity points in one answer.
 const EQUITY_POINTS: usize = 250;
 
+/// A version's latest backtest, one page of its trades.
 #[derive(Debug, Serialize)]
 pub struct BacktestOut {
+    /// The backtest's id.
     pub backtest_id: String,
+    /// The strategy version it ran.
     pub artifact_id: String,
     /// running, passed, failed or cancelled.
     pub status: String,
+    /// Headline numbers of the run; `None` while it runs or after it failed.
     #[serde(rename = "backtestResults")]
     pub backtest_results: Option<HeadlineMetrics>,
     /// What was traded (series, contracts, resolved window, costs) and every caveat.
     #[serde(flatten)]
     pub facts: RunFacts,
+    /// Why the run failed, when it did.
     pub error: Option<String>,
+    /// Closed trades of the run in all.
     pub trades_total: u64,
+    /// Index of the first trade of this page.
     pub trades_offset: u64,
     /// Pass as trades_offset for the next page; absent on the last page.
     pub next_trades_offset: Option<u64>,
+    /// This page's trades, in entry order.
     pub trades: Vec<TradeRecord>,
     /// Daily equity when include_equity, at most 250 points (see equity_points_total).
     pub daily_equity: Vec<DailyPoint>,
@@ -241,14 +283,19 @@ pub struct BacktestOut {
 /// document `settle rerun` recomputes and compares.
 #[derive(Debug, Serialize)]
 pub struct ManifestRef {
+    /// The settle version that computed the result.
     pub settle_version: String,
     /// Store key and content fingerprint of the series traded.
     pub series: String,
+    /// Content fingerprint of the series (see `settle data list`).
     pub series_fingerprint: String,
     /// Hashes of the contract spec, the canonical rules and the full result.
     pub spec_hash: String,
+    /// Hash of the canonical rules the strategy ran with.
     pub strategy_hash: String,
+    /// Hash of the full result: a rerun that gives the same result gives the same hash.
     pub result_hash: String,
+    /// The MCP resource holding the whole manifest.
     pub uri: String,
 }
 
@@ -290,6 +337,8 @@ macro_rules! settings_of {
 
 #[tool_router(router = strategy_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `list_strategies`: the versions of a session. The client reads the `description` of the
+    /// attribute below.
     #[tool(
         description = "List the strategy versions of a session with their canonicalParameters (the keys setup_optimization takes) and backtestResults.",
         input_schema = input_schema::<ListStrategiesArgs>(),
@@ -313,6 +362,8 @@ impl SettleServer {
         )
     }
 
+    /// `inspect_strategy`: one version in full. The client reads the `description` of the attribute
+    /// below.
     #[tool(
         description = "One strategy version in full: definition (rules, parameters), window, backtest status and its version chain.",
         input_schema = input_schema::<ArtifactArgs>(),
@@ -358,6 +409,8 @@ impl SettleServer {
         )
     }
 
+    /// `create_strategy`: builds a strategy version, as an operation. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Build a strategy from rules (see describe_rule_language) or a template + parameters, for one symbol, bar size, window and costs; backtests by default. Async: then wait_for_completion.",
         input_schema = input_schema::<CreateStrategyArgs>(),
@@ -384,6 +437,8 @@ impl SettleServer {
         )
     }
 
+    /// `update_strategy`: saves a new version with some fields changed, as an operation. The client
+    /// reads the `description` of the attribute below.
     #[tool(
         description = "Change a strategy: saves a NEW version with the given fields (as create_strategy) changed, the rest kept. Async, like create_strategy.",
         input_schema = input_schema::<UpdateStrategyArgs>(),
@@ -408,6 +463,8 @@ impl SettleServer {
         )
     }
 
+    /// `delete_strategy`: deletes one version with its backtests and sweeps. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Delete one strategy version with its backtests and sweeps. Requires confirm: true.",
         input_schema = input_schema::<DeleteArgs>(),
@@ -450,6 +507,8 @@ impl SettleServer {
         )
     }
 
+    /// `backtest_existing_strategy`: runs a version's backtest again, as an operation. The client
+    /// reads the `description` of the attribute below.
     #[tool(
         description = "Re-run one version's backtest in place (no new version). Async: then wait_for_completion(task='backtest').",
         input_schema = input_schema::<BacktestArgs>(),
@@ -470,6 +529,8 @@ impl SettleServer {
         self.start_strategy_op(KIND_BACKTEST, s, true, a.idempotency_key.as_deref())
     }
 
+    /// `get_backtest`: a version's latest backtest, one page of trades. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "A version's latest backtest: backtestResults, what was traded (series, firstBar..lastBar, costs), every caveat (closeOnly, adjustment, notes: tell the user), the first 10 trades (paged), equity on request.",
         input_schema = input_schema::<GetBacktestArgs>(),

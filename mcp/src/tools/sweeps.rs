@@ -27,6 +27,7 @@ const MAX_COMBINATIONS: usize = 10_000;
 /// Points per parameter when no step is given.
 const DEFAULT_POINTS: u32 = 5;
 
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamRange {
@@ -40,6 +41,7 @@ pub struct ParamRange {
 }
 
 /// What the best combination maximises (max_drawdown: the smallest drawdown wins).
+#[allow(missing_docs)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankBy {
@@ -104,6 +106,7 @@ impl RankBy {
     }
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupArgs {
@@ -145,19 +148,27 @@ impl SweepConfig {
 /// CSCV blocks of the PBO, as `settle sweep`'s default.
 const PBO_BLOCKS: usize = 16;
 
+/// One swept parameter and the values the grid gives it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SweptParameter {
+    /// The parameter's key, from the strategy's canonicalParameters.
     pub key: String,
+    /// Its values, in grid order.
     pub values: Vec<f64>,
 }
 
+/// A configured sweep, ready for run_optimization.
 #[derive(Debug, Serialize)]
 pub struct SetupOut {
+    /// `opt_`-prefixed id of the sweep.
     pub optimization_id: String,
+    /// Combinations in the grid (the product of the value counts).
     pub total_combinations: u64,
+    /// Every swept parameter with its values, the first varying slowest.
     pub grid: Vec<SweptParameter>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunArgs {
@@ -166,6 +177,7 @@ pub struct RunArgs {
     pub idempotency_key: Option<String>,
 }
 
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetOptimizationArgs {
@@ -180,6 +192,7 @@ pub struct GetOptimizationArgs {
 }
 
 /// How get_optimization orders its rows.
+#[allow(missing_docs)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowOrder {
@@ -194,14 +207,19 @@ const DEFAULT_ROWS: u32 = 10;
 /// A sweep's state, as wait_for_completion and get_optimization report it.
 #[derive(Debug, Serialize)]
 pub struct OptimizationSummary {
+    /// `opt_`-prefixed id of the sweep.
     pub optimization_id: String,
+    /// The strategy version it sweeps.
     pub artifact_id: String,
     /// configured, running, succeeded, failed or cancelled.
     pub status: String,
+    /// Combinations in the grid.
     pub total_combinations: u64,
     /// Finished combinations (including failed ones).
     pub completed: u64,
+    /// Finished combinations whose run failed.
     pub failed_count: u64,
+    /// The best finished combination by the sweep's `rank_by`; `None` while none ranks.
     pub best_result: Option<OptimizationRow>,
     /// Deflated Sharpe Ratio of best_result (Bailey & López de Prado): the probability, 0 to
     /// 1, that its true daily Sharpe ratio beats the best of as many no-skill trials as the
@@ -316,13 +334,17 @@ impl OptimizationSummary {
     }
 }
 
+/// A sweep's state and one page of its rows.
 #[derive(Debug, Serialize)]
 pub struct OptimizationOut {
+    /// The sweep's state.
     #[serde(flatten)]
     pub summary: OptimizationSummary,
+    /// Index of the first row of this page.
     pub offset: u64,
     /// Pass as offset for the next page; absent on the last page.
     pub next_offset: Option<u64>,
+    /// This page's rows, in the order asked for.
     pub rows: Vec<OptimizationRow>,
     /// MCP resource with every finished row at once (resources/read).
     pub rows_uri: String,
@@ -330,6 +352,8 @@ pub struct OptimizationOut {
 
 #[tool_router(router = sweep_tools, vis = "pub(super)")]
 impl SettleServer {
+    /// `setup_optimization`: configures a parameter sweep of a version. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Set up a parameter sweep of one strategy version: per parameter {key, min, max, step?} (keys from list_strategies canonicalParameters); at most 10,000 combinations. Nothing runs yet; returns optimization_id and the grid size.",
         input_schema = input_schema::<SetupArgs>(),
@@ -410,6 +434,8 @@ impl SettleServer {
         )
     }
 
+    /// `run_optimization`: starts a configured sweep, as an operation. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Start a configured sweep. Async: returns operation_id; then wait_for_completion(task='optimization') and get_optimization. One running sweep per session.",
         input_schema = input_schema::<RunArgs>(),
@@ -505,6 +531,8 @@ impl SettleServer {
         )
     }
 
+    /// `get_optimization`: a sweep's state and a page of its rows. The client reads the
+    /// `description` of the attribute below.
     #[tool(
         description = "Read a sweep: progress, best_result, its deflated Sharpe ratio, the caveats of the data, and the top 10 finished rows by rank (page with offset/limit, or order='combination'). Works while it runs and after a cancel.",
         input_schema = input_schema::<GetOptimizationArgs>(),

@@ -58,20 +58,33 @@ pub enum IndicatorError {
     /// An integer parameter (a period) is outside TA-Lib's accepted range.
     #[error("{name} must be between {min} and {max}, got {value}")]
     PeriodOutOfRange {
+        /// The parameter, e.g. `period`.
         name: &'static str,
+        /// The value given.
         value: usize,
+        /// Smallest value accepted.
         min: usize,
+        /// Largest value accepted.
         max: usize,
     },
     /// A real parameter (a band width or multiplier) is NaN, infinite or beyond TA-Lib's ±3e37.
     #[error("{name} must be a finite number within ±3e37, got {value}")]
-    InvalidReal { name: &'static str, value: f64 },
+    InvalidReal {
+        /// The parameter, e.g. `nbdev`.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
     /// Two inputs that describe the same bars have different lengths.
     #[error("input {name} has {len} values but {reference} has {expected}")]
     LengthMismatch {
+        /// The input whose length differs, e.g. `high`.
         name: &'static str,
+        /// Its length.
         len: usize,
+        /// The input it is compared with.
         reference: &'static str,
+        /// That input's length.
         expected: usize,
     },
 }

@@ -19,7 +19,9 @@ use crate::rules::{Condition, ExitUnit, Expr, Indicator, Strategy};
 pub struct DefaultValue {
     /// A top-level field name in [`defaults`]; a JSON pointer in [`filled_defaults`].
     pub path: String,
+    /// The value the strategy gets (JSON, as the rules would write it).
     pub value: Value,
+    /// Where the value comes from, in words (e.g. the contract's commission).
     pub why: String,
 }
 

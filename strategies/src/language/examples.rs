@@ -10,9 +10,13 @@ use serde_json::value::RawValue;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
+    /// Short name of the example, e.g. a crossover with a stop.
     pub title: String,
+    /// What the rules do and which feature of the language they show.
     pub explanation: String,
+    /// Root symbol the example is meant for, e.g. `ES`.
     pub symbol: String,
+    /// Bar size the example is meant for, e.g. `1d`.
     pub bar_size: String,
     /// The rules as written in the file, keys in the writer's order (`op` first) and
     /// whitespace removed.

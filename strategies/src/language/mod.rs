@@ -44,29 +44,40 @@ const NOTES: &[&str] = &[
 /// The rule language, for one tool answer. Serializes with `snake_case` keys in a fixed order.
 #[derive(Debug, Serialize)]
 pub struct Description {
+    /// How to read the rest; what the schema cannot say.
     pub notes: &'static [&'static str],
     /// JSON Schema of the rules (a [`Strategy`](crate::rules::Strategy) whose `name`,
     /// `symbol` and `bar_size` the call may supply).
     pub schema: Value,
+    /// The per-bar values a rule may name: the price fields, then `bars_since_entry`.
     pub fields: Vec<FieldInfo>,
+    /// Every indicator of the catalog, in catalog order.
     pub indicators: Vec<IndicatorInfo>,
+    /// Every condition operator, then every arithmetic one.
     pub operators: Vec<Operator>,
+    /// What the language fills in when the rules are silent.
     pub defaults: Vec<DefaultValue>,
+    /// Complete worked rules, simple to elaborate.
     pub examples: Vec<Example>,
 }
 
 /// A name a rule may use for a per-bar value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldInfo {
+    /// The name as a rule writes it, e.g. `close`.
     pub name: String,
+    /// What the value is, in words.
     pub meaning: String,
 }
 
 /// One entry of the indicator catalog.
 #[derive(Debug, Serialize)]
 pub struct IndicatorInfo {
+    /// The indicator's name as a rule writes it, e.g. `sma`.
     pub name: &'static str,
+    /// What it computes, in one line.
     pub about: &'static str,
+    /// What it reads from the bars, in words (e.g. `high, low, close`).
     pub reads: &'static str,
     /// Argument name to default (`null` = required), in call order.
     pub args: Args,

@@ -10,9 +10,11 @@ use serde_json::Value;
 /// per bar).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Operator {
+    /// The operator's JSON name: the `op` tag of a condition, or the key of an arithmetic object.
     pub op: String,
     /// `condition` or `arithmetic`.
     pub kind: &'static str,
+    /// What it means, from the model type's doc comment.
     pub meaning: String,
     /// The JSON form, with placeholders (`expr`, `number`, `condition`, `string`).
     pub shape: String,

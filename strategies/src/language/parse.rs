@@ -19,6 +19,7 @@ use crate::rules::{Condition, Strategy, ValidationError};
 /// the rules' field when they leave it out and must agree with it when they do not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
+    /// The strategy's name.
     pub name: Option<String>,
     /// Contract root, e.g. `ES`; compared case-insensitively.
     pub symbol: Option<String>,

@@ -9,12 +9,19 @@ use crate::indicators::{self as ind, IndicatorError, MaType};
 /// A price field of each bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The bar's first price.
     Open,
+    /// The bar's highest price.
     High,
+    /// The bar's lowest price.
     Low,
+    /// The bar's last price.
     Close,
+    /// Contracts traded in the bar (`NaN` where the source has no volume).
     Volume,
+    /// The typical price, (high + low + close) / 3.
     Typical,
+    /// The midpoint, (high + low) / 2.
     Hl2,
 }
 
@@ -35,6 +42,8 @@ impl Field {
         }
     }
 
+    /// The field named `s` (`open`, `hl2`, ...), exactly as [`FIELDS`] spells it; `None` for any
+    /// other name.
     pub fn parse(s: &str) -> Option<Field> {
         Some(match s {
             "open" => Field::Open,
@@ -77,15 +86,18 @@ impl Reads {
 /// One entry of the indicator catalog.
 #[derive(Debug)]
 pub struct Spec {
+    /// The name a rule calls it by, e.g. `sma`.
     pub name: &'static str,
     /// What it computes, in one line: the language description shows it to rule writers.
     pub about: &'static str,
+    /// What it reads from the bars.
     pub reads: Reads,
     /// Argument names in call order, with their default (`None` = required).
     pub args: &'static [(&'static str, Option<f64>)],
     /// Output names. With several, the first is the default unless `output_required` (bands:
     /// neither upper nor lower is an obvious default, so the rule must say which).
     pub outputs: &'static [&'static str],
+    /// True when a call must name its `output` (bands: no output is an obvious default).
     pub output_required: bool,
 }
 
@@ -250,11 +262,17 @@ pub fn names() -> String {
 
 /// The data an indicator may read; slices are all as long as the series (or all empty).
 pub struct Inputs<'a> {
+    /// The `input` series (default the close), for indicators that read one series.
     pub series: &'a [f64],
+    /// High of each bar.
     pub high: &'a [f64],
+    /// Low of each bar.
     pub low: &'a [f64],
+    /// Close of each bar.
     pub close: &'a [f64],
+    /// Volume of each bar; `NaN` where the source has none.
     pub volume: &'a [f64],
+    /// True on each bar that opens a new trading session (for session-anchored indicators).
     pub new_session: &'a [bool],
 }
 

@@ -20,7 +20,9 @@ use crate::indicators::IndicatorError;
 /// for the document as a whole) and what is wrong, including what would be valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationError {
+    /// JSON pointer to the problem, e.g. `/long_entry/left/period`; empty for the whole document.
     pub path: String,
+    /// What is wrong, including what would be valid.
     pub message: String,
 }
 
@@ -142,8 +144,11 @@ pub(crate) enum Cmp {
 /// A validated strategy, ready for [`signals`](super::signals) and [`to_config`].
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    /// The strategy as written, with the parameters it was compiled with.
     pub strategy: Strategy,
+    /// The contract spec of the strategy's symbol.
     pub spec: &'static ContractSpec,
+    /// The strategy's bar size, parsed.
     pub bar_size: BarSize,
     pub(crate) long_entry: Option<CCond>,
     pub(crate) short_entry: Option<CCond>,
@@ -322,6 +327,7 @@ pub fn compile_with(
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no parameter `{key}`; known: {}", self.known_text())]
 pub struct UnknownParameter {
+    /// The key as given.
     pub key: String,
     /// The keys the strategy declares, in order.
     pub known: Vec<String>,

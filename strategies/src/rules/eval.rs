@@ -19,10 +19,18 @@ use super::compile::{CCond, CExpr, CInd, Cmp, Compiled};
 /// Why signals could not be computed for these bars.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SignalError {
+    /// The bars are not the strategy's symbol and bar size.
     #[error("strategy is for {want} but the bars are {got}")]
-    WrongSeries { want: String, got: String },
+    WrongSeries {
+        /// Symbol and bar size of the strategy, e.g. `ES 1d`.
+        want: String,
+        /// Symbol and bar size of the bars.
+        got: String,
+    },
+    /// The contract spec cannot be used, e.g. its time zone does not parse.
     #[error("contract spec: {0}")]
     Spec(String),
+    /// An indicator could not be computed on these bars.
     #[error("indicator: {0}")]
     Indicator(#[from] crate::indicators::IndicatorError),
 }

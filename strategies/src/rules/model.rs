@@ -4,6 +4,13 @@
 //! file is an error instead of a silently ignored rule. Strings that name things (price fields,
 //! indicators, outputs, parameter keys) are kept as strings here and checked by
 //! [`compile`](super::compile), which can then say which names *would* be valid and where.
+//!
+//! A doc comment here is also the JSON Schema description of its field or variant, which
+//! [`crate::language::describe`] hands to rule writers (and a documented unit variant turns
+//! its enum's schema from a list of names into one entry per name). Adding one changes that
+//! answer and its size, so the fields and variants without one are left so on purpose, and
+//! missing docs are allowed in this module only.
+#![allow(missing_docs)]
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -124,6 +131,7 @@ pub enum Category {
 pub enum Value {
     Number(f64),
     Param(ParamRef),
+    /// JSON that is neither a number nor `{"param": key}`; reported by `compile` with its path.
     #[schemars(skip)]
     Invalid(Invalid),
 }
@@ -235,6 +243,7 @@ pub enum Expr {
     Param(ParamRef),
     Indicator(Box<Indicator>),
     Arith(Box<Arith>),
+    /// JSON that is no expression form; reported by `compile` with its path and the forms accepted.
     #[schemars(skip)]
     Invalid(Invalid),
 }
