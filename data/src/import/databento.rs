@@ -57,13 +57,18 @@ pub fn is_dbn(path: &Path) -> bool {
 
 /// Reads every OHLCV series in the DBN file at `path` (plain or zstd-compressed).
 pub fn read(path: &Path) -> Result<Vec<Bars>> {
-    let file = text::display(path);
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let stream = DynReader::new_inferred(f)
+    read_from(f, &text::display(path))
+}
+
+/// [`read`] over any reader; `file` names the input in errors and, by its last component, in
+/// the series' source.
+pub fn read_from(input: impl Read, file: &str) -> Result<Vec<Bars>> {
+    let stream = DynReader::new_inferred(input)
         .map_err(|e| DataError::Invalid(format!("{file}: cannot tell plain DBN from zstd: {e}")))?;
     let origin = Origin {
-        file,
-        name: file_name(path),
+        file: file.to_string(),
+        name: file_name(Path::new(file)),
         compressed: stream.is_compressed(),
     };
     let at = |offset: u64, field: &str, problem: String| origin.at(offset, field, problem);

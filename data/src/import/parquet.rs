@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
 use super::csv_ohlcv::{CsvOptions, Stamp};
@@ -21,11 +22,23 @@ use crate::error::{DataError, Result};
 /// Reads an OHLCV Parquet file with the column mapping of `opt`.
 pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
-    let file = text::display(path);
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    read_with(f, &text::display(path), opt)
+}
+
+/// [`read`] over the bytes of a Parquet file; `file` names them in errors and, by its last
+/// component, in the series' source.
+pub fn read_bytes(bytes: &[u8], file: &str, opt: &CsvOptions) -> Result<Bars> {
+    crate::specs::spec(&opt.symbol)?;
+    read_with(std::io::Cursor::new(bytes), file, opt)
+}
+
+/// The reading itself, over a file (memory-mapped by polars) or bytes in memory.
+fn read_with(input: impl MmapBytesReader, file: &str, opt: &CsvOptions) -> Result<Bars> {
+    let file = file.to_string();
     let unreadable =
         |e: PolarsError| DataError::Invalid(format!("{file}: not a readable Parquet file: {e}"));
-    let mut reader = ParquetReader::new(f);
+    let mut reader = ParquetReader::new(input);
     let names: Vec<String> = reader
         .schema()
         .map_err(unreadable)?
@@ -183,7 +196,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
         &opt.symbol,
         opt.contract.as_deref(),
         opt.bar_size,
-        &format!("parquet:{}", super::csv_ohlcv::file_name(path)),
+        &format!("parquet:{}", super::csv_ohlcv::file_name(Path::new(&file))),
     );
     meta.close_only = opt.open_col.is_none() || opt.high_col.is_none() || opt.low_col.is_none();
     let mut bars = Bars {
