@@ -17,7 +17,7 @@
 //! The binary calls [`serve_stdio`] or [`serve_http`], which serve [`EngineBackend`]; tests
 //! build a [`Server`] with their own [`Backend`].
 
-mod args;
+pub mod args;
 pub mod backend;
 pub mod db;
 pub mod engine_backend;

@@ -4,7 +4,7 @@
 //! The tool methods are public so a program (or a bench) can call them in-process with
 //! [`Args`](crate::Args); an MCP client reaches the same methods through `tools/call`.
 
-mod assess;
+pub mod assess;
 pub mod charts;
 pub mod imports;
 pub mod language;
