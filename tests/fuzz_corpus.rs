@@ -9,8 +9,11 @@ mod entries;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+/// A fuzz target's entry: takes the input, may return or panic.
+type Entry = fn(&[u8]);
+
 /// Each fuzz target's name (its corpus directory) and its entry.
-const TARGETS: [(&str, fn(&[u8])); 9] = [
+const TARGETS: [(&str, Entry); 9] = [
     ("csv", entries::csv),
     ("dbn", entries::dbn),
     ("parquet", entries::parquet),
