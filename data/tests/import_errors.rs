@@ -191,3 +191,25 @@ fn format_importers_name_line_and_column() {
         "{e}"
     );
 }
+
+/// A Parquet file whose footer polars' reader panics on (a sorting column's boolean field of
+/// another type; found by fuzzing) is "not a readable Parquet file", through the path function
+/// `import_data` calls, instead of a panic.
+#[test]
+fn corrupt_parquet_footer_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bars.parquet");
+    std::fs::write(
+        &p,
+        include_bytes!("../../fuzz/corpus/parquet/corrupt_footer_sorting_column"),
+    )
+    .unwrap();
+    let e = settle_data::import::parquet::read(&p, &CsvOptions::new("6E", BarSize::Minutes(1)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bars.parquet: not a readable Parquet file: the Parquet reader gave up on it")
+            && e.contains("thrift bool field"),
+        "{e}"
+    );
+}

@@ -19,7 +19,7 @@
 
 #![deny(missing_docs)]
 
-mod args;
+pub mod args;
 pub mod backend;
 pub mod db;
 pub mod engine_backend;

@@ -53,7 +53,7 @@ struct RunArgs {
     source: StrategySource,
     /// A swept parameter (repeatable): KEY=MIN:MAX:STEP (range, MAX included when on the
     /// step) or KEY=V1,V2,... (list). The first --param varies slowest.
-    #[arg(long = "param", value_parser = parse_param, required = true)]
+    #[arg(long = "param", value_parser = Param::parse, required = true)]
     params: Vec<Param>,
     /// The metric to optimise, METRIC[:max|min] (default sharpeRatio:max).
     #[arg(long, default_value = "sharpeRatio:max")]
@@ -125,37 +125,6 @@ struct MergeArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-/// Parses `KEY=MIN:MAX:STEP` or `KEY=V1,V2,...` (a single value is a one-value list).
-fn parse_param(text: &str) -> Result<Param, String> {
-    let (key, spec) = text
-        .split_once('=')
-        .ok_or("expected KEY=MIN:MAX:STEP or KEY=V1,V2,...")?;
-    let key = key.trim().to_string();
-    let num = |s: &str| -> Result<f64, String> {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("{key}: `{s}` is not a number"))
-    };
-    let parts: Vec<&str> = spec.split(':').collect();
-    match parts.as_slice() {
-        [min, max, step] => Ok(Param::Range {
-            min: num(min)?,
-            max: num(max)?,
-            step: num(step)?,
-            key,
-        }),
-        [list] => Ok(Param::List {
-            values: list.split(',').map(num).collect::<Result<_, _>>()?,
-            key,
-        }),
-        _ => Err(format!(
-            "{key}: `{spec}` is neither MIN:MAX:STEP nor a comma-separated list"
-        )),
-    }
 }
 
 pub fn run(home: &Path, a: &SweepArgs) -> anyhow::Result<()> {

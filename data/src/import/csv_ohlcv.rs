@@ -1,5 +1,6 @@
 //! Generic OHLCV CSV: any column names, any time zone, bar-open or bar-close stamps.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -65,17 +66,20 @@ impl CsvOptions {
     }
 }
 
-/// Reads an OHLCV CSV. Without open/high/low columns the series is marked close-only.
+/// Reads an OHLCV CSV (`.gz` is decompressed). Without open/high/low columns the series is
+/// marked close-only.
 pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
+    read_from(text::open(path)?, &text::display(path), opt)
+}
+
+/// [`read`] over any reader; `file` names the input in errors and, by its last component, in
+/// the series' source.
+pub fn read_from(input: impl Read, file: &str, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
-    let file = text::display(path);
     let tz = text::tz(&opt.timezone)?;
-    let mut rdr = text::csv_reader(path)?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| text::csv_error(&file, e))?
-        .clone();
-    let col = |n: &str| text::column(&headers, n, &file);
+    let mut rdr = text::csv_reader(input);
+    let headers = rdr.headers().map_err(|e| text::csv_error(file, e))?.clone();
+    let col = |n: &str| text::column(&headers, n, file);
     let opt_col = |n: &Option<String>| n.as_deref().map(col).transpose();
     let t_i = col(&opt.time_col)?;
     let c_i = col(&opt.close_col)?;
@@ -91,7 +95,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
         &opt.symbol,
         opt.contract.as_deref(),
         opt.bar_size,
-        &format!("csv:{}", file_name(path)),
+        &format!("csv:{}", file_name(Path::new(file))),
     );
     meta.close_only = close_only;
     let mut bars = Bars::empty(meta);
@@ -106,14 +110,14 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     };
     let mut lines = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| text::csv_error(&file, e))?;
+        let rec = rec.map_err(|e| text::csv_error(file, e))?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let get = |i: usize| rec.get(i).unwrap_or("");
-        let ts = text::timestamp(get(t_i), tz, &file, line, &opt.time_col)? - shift;
-        let c = text::req_price(get(c_i), &file, line, &opt.close_col)?;
+        let ts = text::timestamp(get(t_i), tz, file, line, &opt.time_col)? - shift;
+        let c = text::req_price(get(c_i), file, line, &opt.close_col)?;
         let field = |i: Option<usize>, name: &Option<String>| -> Result<f64> {
             match i {
-                Some(i) => text::req_price(get(i), &file, line, name.as_deref().unwrap_or("")),
+                Some(i) => text::req_price(get(i), file, line, name.as_deref().unwrap_or("")),
                 None => Ok(c),
             }
         };
@@ -123,7 +127,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
             field(l_i, &opt.low_col)?,
         );
         let v = match v_i {
-            Some(i) => text::price(get(i), &file, line, "volume")?.unwrap_or(f64::NAN),
+            Some(i) => text::price(get(i), file, line, "volume")?.unwrap_or(f64::NAN),
             None => f64::NAN,
         };
         bars.push(ts, o, h, l, c, v, cidx);
@@ -132,7 +136,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     if bars.is_empty() {
         return Err(DataError::Invalid(format!("{file}: no data rows")));
     }
-    bars.validate(&file, Some(&lines))?;
+    bars.validate(file, Some(&lines))?;
     Ok(bars)
 }
 

@@ -57,13 +57,18 @@ pub fn is_dbn(path: &Path) -> bool {
 
 /// Reads every OHLCV series in the DBN file at `path` (plain or zstd-compressed).
 pub fn read(path: &Path) -> Result<Vec<Bars>> {
-    let file = text::display(path);
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let stream = DynReader::new_inferred(f)
+    read_from(f, &text::display(path))
+}
+
+/// [`read`] over any reader; `file` names the input in errors and, by its last component, in
+/// the series' source.
+pub fn read_from(input: impl Read, file: &str) -> Result<Vec<Bars>> {
+    let stream = DynReader::new_inferred(input)
         .map_err(|e| DataError::Invalid(format!("{file}: cannot tell plain DBN from zstd: {e}")))?;
     let origin = Origin {
-        file,
-        name: file_name(path),
+        file: file.to_string(),
+        name: file_name(Path::new(file)),
         compressed: stream.is_compressed(),
     };
     let at = |offset: u64, field: &str, problem: String| origin.at(offset, field, problem);
@@ -81,7 +86,13 @@ pub fn read(path: &Path) -> Result<Vec<Bars>> {
         let rec = match decoder.decode_record_ref() {
             Ok(Some(rec)) => rec,
             Ok(None) => break,
-            Err(e) => return Err(at(offset, "record", format!("corrupt record: {e}"))),
+            Err(e) => {
+                let problem = format!("corrupt record: {e}");
+                return Err(match decoder.get_ref().misframed {
+                    Some((bad, size)) => at(bad, "length", misframed(size)),
+                    None => at(offset, "record", problem),
+                });
+            }
         };
         reader
             .record(&rec, offset)
@@ -406,12 +417,27 @@ fn stamp(ts_event: u64) -> String {
 
 /// Counts the decoded bytes handed to the DBN decoder, remembers where the records start, and
 /// notes a stream that ended early (the decoder treats an early end as a clean one).
+///
+/// It also walks the records' length fields as the bytes pass: the decoder reads each record
+/// in place, as a reference into its buffer, and a length that is not a whole number of 8-byte
+/// words would leave every later record misaligned (undefined behaviour in the decoder, which
+/// only a debug assertion of its own catches). The bytes before such a record are handed over,
+/// and the next read fails naming it.
 struct Tally<R> {
     inner: R,
     delivered: u64,
     head: Vec<u8>,
     cut_short: bool,
+    /// Offset of the next record's length byte, once the prefix is read.
+    next_record: Option<u64>,
+    /// A record whose length is impossible: its offset and length in bytes.
+    misframed: Option<(u64, u64)>,
 }
+
+/// The smallest DBN record: its header.
+const HEADER_LEN: u64 = 16;
+/// DBN records are whole multiples of this many bytes (their alignment).
+const RECORD_ALIGN: u64 = 8;
 
 impl<R: Read> Tally<R> {
     fn new(inner: R) -> Self {
@@ -420,6 +446,8 @@ impl<R: Read> Tally<R> {
             delivered: 0,
             head: Vec::with_capacity(PREFIX_LEN as usize),
             cut_short: false,
+            next_record: None,
+            misframed: None,
         }
     }
 
@@ -431,16 +459,59 @@ impl<R: Read> Tally<R> {
             .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         PREFIX_LEN + u64::from(len)
     }
+
+    /// Follows the length fields of the records starting in `chunk` (the bytes from offset
+    /// `self.delivered`); returns how many bytes come before a misframed record, if one starts
+    /// here.
+    fn frame(&mut self, chunk: &[u8]) -> Option<usize> {
+        let end = self.delivered + chunk.len() as u64;
+        while let Some(at) = self.next_record.filter(|&at| at < end) {
+            let size = u64::from(chunk[(at - self.delivered) as usize]) * 4;
+            if size < HEADER_LEN || size % RECORD_ALIGN != 0 {
+                self.misframed = Some((at, size));
+                return Some((at - self.delivered) as usize);
+            }
+            self.next_record = Some(at + size);
+        }
+        None
+    }
+
+    /// The error naming the misframed record, for the decoder (which reports it as an I/O
+    /// error; [`read_from`] names the record itself).
+    fn misframed_error(at: u64, size: u64) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the record at byte {at}: {}", misframed(size)),
+        )
+    }
+}
+
+/// What is wrong with a record `size` bytes long that [`Tally`] refused.
+fn misframed(size: u64) -> String {
+    format!(
+        "the record says it is {size} bytes long, but DBN records are at least {HEADER_LEN} \
+         bytes and a whole multiple of {RECORD_ALIGN} (the file is corrupt)"
+    )
 }
 
 impl<R: Read> Read for Tally<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some((at, size)) = self.misframed {
+            return Err(Self::misframed_error(at, size));
+        }
         match self.inner.read(buf) {
             Ok(n) => {
                 let want = PREFIX_LEN as usize - self.head.len();
                 self.head.extend_from_slice(&buf[..n.min(want)]);
+                if self.next_record.is_none() && self.head.len() == PREFIX_LEN as usize {
+                    self.next_record = Some(self.records_start());
+                }
+                let n = self.frame(&buf[..n]).unwrap_or(n);
                 self.delivered += n as u64;
-                Ok(n)
+                match self.misframed {
+                    Some((at, size)) if n == 0 => Err(Self::misframed_error(at, size)),
+                    _ => Ok(n),
+                }
             }
             Err(e) => {
                 self.cut_short |= e.kind() == std::io::ErrorKind::UnexpectedEof;

@@ -7,7 +7,7 @@
 //!   `ms_since_midnight,open,high,low,close,volume`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::text;
@@ -16,10 +16,22 @@ use crate::error::{DataError, Result};
 
 /// Reads a daily or hour `<sym>_trade.zip`: one series per contract entry.
 pub fn bars_zip(path: &Path, root: &str, bar_size: BarSize) -> Result<Vec<Bars>> {
+    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    bars_zip_from(f, &text::display(path), root, bar_size)
+}
+
+/// [`bars_zip`] over any seekable reader; `file` names the zip in errors and, by its last
+/// component, in the series' source.
+pub fn bars_zip_from(
+    input: impl Read + Seek,
+    file: &str,
+    root: &str,
+    bar_size: BarSize,
+) -> Result<Vec<Bars>> {
     let mut per: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for_each_entry(path, |entry, content| {
+    for_each_entry(input, file, |entry, content| {
         let contract = contract_of(root, entry)?;
-        let origin = format!("{}!{entry}", text::display(path));
+        let origin = format!("{file}!{entry}");
         for (k, line) in content.lines().enumerate() {
             let f: Vec<&str> = line.split(',').collect();
             let ln = k as u64 + 1;
@@ -36,7 +48,7 @@ pub fn bars_zip(path: &Path, root: &str, bar_size: BarSize) -> Result<Vec<Bars>>
         }
         Ok(())
     })?;
-    finish(root, per, bar_size, path)
+    finish(root, per, bar_size, Path::new(file))
 }
 
 /// Reads every `<YYYYMMDD>_trade.zip` in a Lean minute directory.
@@ -67,9 +79,11 @@ pub fn minute_dir(dir: &Path, root: &str) -> Result<Vec<Bars>> {
                 ))
             })?;
         let midnight = text::date_ts(date);
-        for_each_entry(day, |entry, content| {
+        let f = std::fs::File::open(day).map_err(|e| DataError::io(day, e))?;
+        let file = text::display(day);
+        for_each_entry(f, &file, |entry, content| {
             let contract = contract_of(root, entry)?;
-            let origin = format!("{}!{entry}", text::display(day));
+            let origin = format!("{file}!{entry}");
             for (k, line) in content.lines().enumerate() {
                 let f: Vec<&str> = line.split(',').collect();
                 let ln = k as u64 + 1;
@@ -183,18 +197,22 @@ fn contract_of(root: &str, entry: &str) -> Result<String> {
     }
 }
 
-fn for_each_entry(path: &Path, mut f: impl FnMut(&str, &str) -> Result<()>) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut z = zip::ZipArchive::new(file)
-        .map_err(|e| DataError::Invalid(format!("{}: not a zip archive: {e}", path.display())))?;
+/// Hands `f` each entry of the zip `input` (named `file` in errors) as text.
+fn for_each_entry(
+    input: impl Read + Seek,
+    file: &str,
+    mut f: impl FnMut(&str, &str) -> Result<()>,
+) -> Result<()> {
+    let mut z = zip::ZipArchive::new(input)
+        .map_err(|e| DataError::Invalid(format!("{file}: not a zip archive: {e}")))?;
     for i in 0..z.len() {
         let mut e = z
             .by_index(i)
-            .map_err(|e| DataError::Invalid(format!("{}: {e}", path.display())))?;
+            .map_err(|e| DataError::Invalid(format!("{file}: {e}")))?;
         let name = e.name().to_string();
         let mut s = String::new();
         e.read_to_string(&mut s)
-            .map_err(|err| DataError::io(path, err))?;
+            .map_err(|err| DataError::io(Path::new(file), err))?;
         f(&name, &s)?;
     }
     Ok(())

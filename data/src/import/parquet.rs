@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
 use super::csv_ohlcv::{CsvOptions, Stamp};
@@ -21,14 +22,22 @@ use crate::error::{DataError, Result};
 /// Reads an OHLCV Parquet file with the column mapping of `opt`.
 pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
-    let file = text::display(path);
     let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let unreadable =
-        |e: PolarsError| DataError::Invalid(format!("{file}: not a readable Parquet file: {e}"));
-    let mut reader = ParquetReader::new(f);
-    let names: Vec<String> = reader
-        .schema()
-        .map_err(unreadable)?
+    read_with(f, &text::display(path), opt)
+}
+
+/// [`read`] over the bytes of a Parquet file; `file` names them in errors and, by its last
+/// component, in the series' source.
+pub fn read_bytes(bytes: &[u8], file: &str, opt: &CsvOptions) -> Result<Bars> {
+    crate::specs::spec(&opt.symbol)?;
+    read_with(std::io::Cursor::new(bytes), file, opt)
+}
+
+/// The reading itself, over a file (memory-mapped by polars) or bytes in memory.
+fn read_with(input: impl MmapBytesReader, file: &str, opt: &CsvOptions) -> Result<Bars> {
+    let file = file.to_string();
+    let mut reader = ParquetReader::new(input);
+    let names: Vec<String> = decode(&file, || reader.schema())?
         .iter_names()
         .map(|s| s.to_string())
         .collect();
@@ -46,10 +55,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     .flatten()
     .filter_map(|want| names.iter().find(|n| n.eq_ignore_ascii_case(want)).cloned())
     .collect();
-    let df = reader
-        .with_columns(Some(wanted))
-        .finish()
-        .map_err(unreadable)?;
+    let df = decode(&file, || reader.with_columns(Some(wanted)).finish())?;
     let find = |want: &str| -> Result<&Column> {
         let name = names
             .iter()
@@ -183,7 +189,7 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
         &opt.symbol,
         opt.contract.as_deref(),
         opt.bar_size,
-        &format!("parquet:{}", super::csv_ohlcv::file_name(path)),
+        &format!("parquet:{}", super::csv_ohlcv::file_name(Path::new(&file))),
     );
     meta.close_only = opt.open_col.is_none() || opt.high_col.is_none() || opt.low_col.is_none();
     let mut bars = Bars {
@@ -201,6 +207,29 @@ pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     }
     bars.validate(&file, None)?;
     Ok(bars)
+}
+
+/// Runs one step of polars' Parquet decoding, turning its error, or its panic, into "not a
+/// readable Parquet file". polars' reader panics on some corrupt files instead of failing (a
+/// malformed footer: polars-parquet 0.55 `expect`s a boolean field's type), and a trader's bad
+/// file must get an error, not take the server down.
+fn decode<T>(file: &str, step: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
+    let unreadable = |problem: String| {
+        DataError::Invalid(format!("{file}: not a readable Parquet file: {problem}"))
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(done) => done.map_err(|e| unreadable(e.to_string())),
+        Err(panic) => {
+            let said = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(unreadable(format!(
+                "the Parquet reader gave up on it ({said}); the file is corrupt"
+            )))
+        }
+    }
 }
 
 /// The physical integers of a timestamp or date column (units since 1970-01-01).

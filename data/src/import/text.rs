@@ -18,12 +18,12 @@ pub fn open(path: &Path) -> Result<Box<dyn Read>> {
     }
 }
 
-/// A CSV reader with a header row over `path`.
-pub fn csv_reader(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
-    Ok(csv::ReaderBuilder::new()
+/// A CSV reader with a header row over `input`.
+pub fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(open(path)?))
+        .from_reader(input)
 }
 
 /// Reads the headed CSV file at `path` row by row, handing `each` a [`Row`] that can read the
@@ -35,7 +35,7 @@ pub fn rows(
     mut each: impl FnMut(&Row<'_>) -> Result<()>,
 ) -> Result<()> {
     let file = display(path);
-    let mut rdr = csv_reader(path)?;
+    let mut rdr = csv_reader(open(path)?);
     let headers = rdr.headers().map_err(|e| csv_error(&file, e))?.clone();
     let index = columns
         .iter()

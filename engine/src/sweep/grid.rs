@@ -51,6 +51,38 @@ impl Param {
         }
     }
 
+    /// Parses the command-line spelling of a parameter, `KEY=MIN:MAX:STEP` or `KEY=V1,V2,...`
+    /// (a single value is a one-value list).
+    pub fn parse(text: &str) -> Result<Param, String> {
+        let (key, spec) = text
+            .split_once('=')
+            .ok_or("expected KEY=MIN:MAX:STEP or KEY=V1,V2,...")?;
+        let key = key.trim().to_string();
+        let num = |s: &str| -> Result<f64, String> {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{key}: `{s}` is not a number"))
+        };
+        let parts: Vec<&str> = spec.split(':').collect();
+        match parts.as_slice() {
+            [min, max, step] => Ok(Param::Range {
+                min: num(min)?,
+                max: num(max)?,
+                step: num(step)?,
+                key,
+            }),
+            [list] => Ok(Param::List {
+                values: list.split(',').map(num).collect::<Result<_, _>>()?,
+                key,
+            }),
+            _ => Err(format!(
+                "{key}: `{spec}` is neither MIN:MAX:STEP nor a comma-separated list"
+            )),
+        }
+    }
+
     fn key(&self) -> &str {
         match self {
             Param::Range { key, .. } | Param::List { key, .. } => key,

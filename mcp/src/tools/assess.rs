@@ -13,6 +13,8 @@ use crate::args::Args;
 use crate::backend::Pick;
 use crate::reply::{fix, input_schema, output_schema, reply, Failure, ToolResult};
 
+// Its doc comments would become the tool's input schema (see the `tools` module).
+#[allow(missing_docs)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessArgs {
@@ -28,11 +30,13 @@ pub struct AssessArgs {
 pub struct ReasonOut {
     /// costs, stability, time, luck, path or sample.
     pub check: String,
+    /// Whether the number met its threshold.
     pub passed: bool,
     /// The number, its threshold and what it rests on.
     pub text: String,
 }
 
+/// The answer of `assess_strategy`: the verdict, its reasons, and where the evidence is.
 #[derive(Debug, Serialize)]
 pub struct AssessOut {
     /// robust, fragile, likely_overfit or insufficient.
@@ -42,6 +46,7 @@ pub struct AssessOut {
     /// Strategies counted as tried for the Deflated Sharpe: this session's versions on the same
     /// symbol and bar size, and their sweep combinations.
     pub trials: u64,
+    /// Closed trades of the judged backtest (30 are needed for a verdict).
     pub trades: u64,
     /// Every number behind the reasons (costs, neighbours, years, thirds, luck, the null
     /// test, bootstrap drawdowns) with the manifest, as one JSON document (resources/read).

@@ -10,7 +10,7 @@
 //! `reply::input_schema`). Those without one are left so on purpose, which is why these types
 //! allow missing docs.
 
-mod assess;
+pub mod assess;
 pub mod charts;
 pub mod imports;
 pub mod language;
