@@ -110,7 +110,7 @@ pub struct AssessmentInputs {
 pub struct ResolvedWindow {
     /// As asked, e.g. `last 2 years` (resolved against the series' last date, never today).
     pub asked: String,
-    /// The first and last bars traded and how many.
+    /// The first bar traded.
     pub first_bar: Stamp,
     /// The last bar traded.
     pub last_bar: Stamp,
