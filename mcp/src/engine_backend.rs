@@ -50,7 +50,7 @@ impl EngineBackend {
     fn series(&self, c: &Compiled) -> BackendResult<Bars> {
         let (sym, bar) = (&c.strategy.symbol, c.bar_size);
         let contract = c.strategy.contract.as_deref();
-        self.store.find(sym, contract, bar).map_err(|e| match e {
+        c.series(&self.store).map_err(|e| match e {
             DataError::NotFound(_) => BackendError::MissingSeries(format!(
                 "no {} {sym} {bar} series in the local data store; list_datasets shows the \
                  series there are (symbol, contract, bar size)",

@@ -145,11 +145,7 @@ pub(super) fn run_strategy(
 
 /// The series `compiled` trades, from the store in `home`.
 pub(super) fn series(home: &Path, compiled: &Compiled) -> anyhow::Result<Bars> {
-    Ok(Store::open(home)?.find(
-        &compiled.strategy.symbol,
-        compiled.strategy.contract.as_deref(),
-        compiled.bar_size,
-    )?)
+    Ok(compiled.series(&Store::open(home)?)?)
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {

@@ -44,7 +44,7 @@ pub fn run(home: &Path, a: &DemoArgs) -> anyhow::Result<()> {
     let mut strategy = templates::get(TEMPLATE, SYMBOL).context("the sma_cross template")?;
     strategy.window = "all".into();
     let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
-    let bars = store.find(SYMBOL, None, compiled.bar_size)?;
+    let bars = compiled.series(&store)?;
     let ran = settle_strategies::run::backtest(compiled.clone(), bars, None, &|| false)?;
     let r = &ran.result;
     println!(

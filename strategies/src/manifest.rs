@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use settle_data::front_month::SourceSeries;
 use settle_data::store::{self, Store};
-use settle_data::{BarSize, Bars, ContractSpec};
+use settle_data::{Bars, ContractSpec};
 use settle_engine::{BacktestConfig, Stamp};
 
 use crate::assess::{assess, Assessment};
@@ -331,9 +331,8 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
         .map_err(|e| RerunError::Strategy(e.to_string()))?;
     let compiled = rules::compile(&strategy)
         .map_err(|e| RerunError::Strategy(RunError::from(e).to_string()))?;
-    let bar_size: BarSize = compiled.bar_size;
-    let bars = store
-        .find(&strategy.symbol, strategy.contract.as_deref(), bar_size)
+    let bars = compiled
+        .series(store)
         .map_err(|source| RerunError::Series {
             key: was.series.key.clone(),
             source,

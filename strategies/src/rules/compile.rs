@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveTime, Weekday};
 use serde::Serialize;
-use settle_data::{BarSize, ContractSpec};
+use settle_data::{BarSize, Bars, ContractSpec};
 use settle_engine::{BacktestConfig, ExitLevel, FillMode, Sizing, Window};
 
 use super::catalog::{self, Field, Inputs, Reads, Spec};
@@ -160,6 +160,18 @@ pub struct Compiled {
     pub(crate) long_level: Option<CExpr>,
     pub(crate) short_level: Option<CExpr>,
     pub(crate) config: BacktestConfig,
+}
+
+impl Compiled {
+    /// The series this strategy trades from `store`: its contract or nearby when it names
+    /// one, else the symbol's continuous series, at its bar size.
+    pub fn series(&self, store: &settle_data::store::Store) -> settle_data::Result<Bars> {
+        store.find(
+            &self.strategy.symbol,
+            self.strategy.contract.as_deref(),
+            self.bar_size,
+        )
+    }
 }
 
 /// Validates `s` and resolves it; every problem found is returned.
