@@ -24,6 +24,7 @@ pub use specs::{spec, ContractSpec};
 
 pub use bars::{BarSize, Bars, SeriesMeta};
 pub use error::{DataError, Result};
+pub mod clock;
 pub mod continuous;
 pub mod expiry;
 pub mod files;

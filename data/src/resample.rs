@@ -6,10 +6,11 @@
 //! exchange's time zone (ES: 17:00 CT Sunday to 16:00 CT Monday is Monday's bar), never by
 //! UTC midnight.
 
-use chrono::{DateTime, NaiveDate, Offset, TimeZone, Timelike};
+use chrono::{NaiveDate, Timelike};
 use chrono_tz::Tz;
 
 use crate::bars::{BarSize, Bars};
+use crate::clock::{weekday_from_monday, LocalClock, DAY};
 use crate::error::{DataError, Result};
 use crate::specs::ContractSpec;
 
@@ -63,22 +64,15 @@ pub fn trading_date(ts: i64, tz: Tz, spec: &ContractSpec) -> NaiveDate {
     TradingDates::with_zone(tz, spec).date(ts)
 }
 
-/// Trading dates of many bar stamps at the cost of about one time-zone lookup per UTC hour,
-/// where a lookup per stamp dominated building a front month.
-///
-/// Exact, not approximate: a zone changes its UTC offset at most once in an hour, so an hour
-/// whose first and last second share an offset has that offset throughout; the hour that
-/// holds a change falls back to a lookup per stamp. A bar from the Globex close onwards
-/// belongs to the next session (overnight sessions), and a weekend date to Monday.
+/// Trading dates of many bar stamps at the cost of about one time-zone lookup per UTC hour
+/// (see [`LocalClock`]), where a lookup per stamp dominated building a front month. A bar
+/// from the Globex close onwards belongs to the next session (overnight sessions), and a
+/// weekend date to Monday.
 #[derive(Debug, Clone)]
 pub struct TradingDates {
-    tz: Tz,
+    clock: LocalClock,
     /// Seconds after local midnight of the session close, when sessions run overnight.
     overnight_close: Option<i64>,
-    /// The UTC hour the cached offset belongs to, and that offset (`None`: it changes
-    /// within the hour).
-    hour: i64,
-    offset: Option<i64>,
     /// The last local day number seen (days since 1970-01-01) and its trading date.
     day: i64,
     date: NaiveDate,
@@ -97,54 +91,29 @@ impl TradingDates {
     fn with_zone(tz: Tz, spec: &ContractSpec) -> Self {
         let overnight = spec.session_open > spec.session_close;
         TradingDates {
-            tz,
+            clock: LocalClock::new(tz),
             overnight_close: overnight
                 .then(|| i64::from(spec.session_close.num_seconds_from_midnight())),
-            hour: i64::MIN,
-            offset: None,
             day: i64::MIN,
             date: NaiveDate::default(),
         }
     }
 
-    /// The zone's offset from UTC, in seconds, at `ts`.
-    fn offset_at(&self, ts: i64) -> i64 {
-        DateTime::from_timestamp(ts, 0)
-            .map(|utc| {
-                i64::from(
-                    self.tz
-                        .offset_from_utc_datetime(&utc.naive_utc())
-                        .fix()
-                        .local_minus_utc(),
-                )
-            })
-            .unwrap_or(0)
-    }
-
     /// The trading date of the bar that opens at `ts`.
     pub fn date(&mut self, ts: i64) -> NaiveDate {
-        let hour = ts.div_euclid(3600);
-        if hour != self.hour {
-            let (first, last) = (
-                self.offset_at(hour * 3600),
-                self.offset_at(hour * 3600 + 3599),
-            );
-            self.hour = hour;
-            self.offset = (first == last).then_some(first);
-        }
-        let local = ts + self.offset.unwrap_or_else(|| self.offset_at(ts));
-        let mut day = local.div_euclid(86_400);
+        let local = self.clock.local(ts);
+        let mut day = local.div_euclid(DAY);
         if self
             .overnight_close
-            .is_some_and(|close| local.rem_euclid(86_400) >= close)
+            .is_some_and(|close| local.rem_euclid(DAY) >= close)
         {
             day += 1;
         }
         if day != self.day {
-            // 1970-01-01 was a Thursday: 0 is Sunday, 6 Saturday.
-            let weekend_shift = match (day + 4).rem_euclid(7) {
-                6 => 2,
-                0 => 1,
+            // Saturday to Monday, Sunday to Monday.
+            let weekend_shift = match weekday_from_monday(day) {
+                5 => 2,
+                6 => 1,
                 _ => 0,
             };
             self.day = day;
@@ -163,7 +132,7 @@ const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, Duration, Weekday};
+    use chrono::{Datelike, Duration, TimeZone, Weekday};
 
     /// The definition, one zone lookup per stamp: local date, the next day from the close
     /// on for overnight sessions, weekends to Monday.
