@@ -9,11 +9,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{Datelike, NaiveDateTime, TimeZone};
+use chrono::Timelike;
+use settle_data::clock::{weekday_from_monday, LocalClock, DAY};
 use settle_data::{Bars, ContractSpec};
 use settle_engine::Signals;
 
-use super::catalog::{self, Field, Inputs};
+use super::catalog::{self, Field, Inputs, Reads};
 use super::compile::{CCond, CExpr, CInd, Cmp, Compiled};
 
 /// Why signals could not be computed for these bars.
@@ -42,12 +43,18 @@ pub fn signals(c: &Compiled, bars: &Bars, spec: &ContractSpec) -> Result<Signals
 }
 
 /// The data per bar that every evaluation on one series shares: the bars, exchange-local
-/// times and session starts. Built once per series (a sweep builds it once for all runs).
+/// times and session starts. Built once per series (a sweep builds it once for all runs);
+/// the times and session starts are computed on first use, as most strategies use neither
+/// and on minute bars they cost more than the rest of the evaluation.
 pub(crate) struct Context<'a> {
     bars: &'a Bars,
-    /// Exchange-local wall time of each bar's open (daily bars: the trading date at 00:00).
-    local: Vec<NaiveDateTime>,
-    new_session: Vec<bool>,
+    tz: chrono_tz::Tz,
+    /// Seconds after local midnight of the spec's session open.
+    session_open: i64,
+    /// Exchange-local wall time of each bar's open as local epoch seconds (daily bars: the
+    /// trading date at 00:00); see [`settle_data::clock`].
+    local: OnceLock<Vec<i64>>,
+    new_session: OnceLock<Vec<bool>>,
 }
 
 /// The outputs of one indicator call.
@@ -164,32 +171,43 @@ impl<'a> Context<'a> {
             .timezone
             .parse()
             .map_err(|e| SignalError::Spec(format!("time zone `{}`: {e}", spec.timezone)))?;
-        let intraday = bars.meta.bar_size.is_intraday();
-        let local: Vec<NaiveDateTime> = (0..bars.len())
-            .map(|i| {
-                let utc = bars.time(i);
-                if intraday {
-                    tz.from_utc_datetime(&utc.naive_utc()).naive_local()
-                } else {
-                    utc.naive_utc()
-                }
-            })
-            .collect();
-        // A session starts at the spec's session open: shifting local time back by the open
-        // time makes every bar of one session share a date. Daily bars are one session each.
-        let open = spec.session_open - chrono::NaiveTime::MIN;
-        let ids: Vec<i64> = if intraday {
-            local
-                .iter()
-                .map(|t| (*t - open).date().num_days_from_ce() as i64)
-                .collect()
-        } else {
-            bars.ts.clone()
-        };
         Ok(Context {
             bars,
-            local,
-            new_session: crate::indicators::session_starts(&ids),
+            tz,
+            session_open: i64::from(spec.session_open.num_seconds_from_midnight()),
+            local: OnceLock::new(),
+            new_session: OnceLock::new(),
+        })
+    }
+
+    /// Exchange-local epoch seconds of each bar's open (daily bars: their stamp).
+    fn local(&self) -> &[i64] {
+        self.local.get_or_init(|| {
+            let ts = &self.bars.ts;
+            if self.bars.meta.bar_size.is_intraday() {
+                let mut clock = LocalClock::new(self.tz);
+                ts.iter().map(|&t| clock.local(t)).collect()
+            } else {
+                ts.clone()
+            }
+        })
+    }
+
+    /// Whether each bar opens a session. A session starts at the spec's session open:
+    /// shifting local time back by the open time makes every bar of one session share a day
+    /// number. Daily bars are one session each.
+    fn new_session(&self) -> &[bool] {
+        self.new_session.get_or_init(|| {
+            if self.bars.meta.bar_size.is_intraday() {
+                let ids: Vec<i64> = self
+                    .local()
+                    .iter()
+                    .map(|t| (t - self.session_open).div_euclid(DAY))
+                    .collect();
+                crate::indicators::session_starts(&ids)
+            } else {
+                crate::indicators::session_starts(&self.bars.ts)
+            }
         })
     }
 
@@ -286,7 +304,11 @@ impl<'a> Context<'a> {
                 low: &b.low,
                 close: &b.close,
                 volume: &b.volume,
-                new_session: &self.new_session,
+                // Only session-anchored indicators read session starts.
+                new_session: match ind.spec.reads {
+                    Reads::Hlcv | Reads::Session => self.new_session(),
+                    Reads::Series | Reads::Hlc => &[],
+                },
             };
             Ok(catalog::compute(ind.spec, &ind.args, &inputs)?)
         })?;
@@ -305,16 +327,19 @@ impl<'a> Context<'a> {
                 // combination over every bar, and plain slice loops compile to tight code.
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 let (l, r) = (l.to_slice(n), r.to_slice(n));
-                let crossed = |(l, r): (&[f64], &[f64])| {
-                    if *above {
-                        l[0] <= r[0] && l[1] > r[1]
-                    } else {
-                        l[0] >= r[0] && l[1] < r[1]
+                let (l, r) = (&l[..n], &r[..n]);
+                // Indexed from 1 with both bars' values in hand: the loop vectorizes (a
+                // `windows(2)` chain did not).
+                let mut out = vec![false; n];
+                if *above {
+                    for t in 1..n {
+                        out[t] = (l[t - 1] <= r[t - 1]) & (l[t] > r[t]);
                     }
-                };
-                let mut out = Vec::with_capacity(n);
-                out.extend((n > 0).then_some(false));
-                out.extend(l.windows(2).zip(r.windows(2)).map(crossed));
+                } else {
+                    for t in 1..n {
+                        out[t] = (l[t - 1] >= r[t - 1]) & (l[t] < r[t]);
+                    }
+                }
                 out
             }
             CCond::Cmp { op, left, right } => {
@@ -364,25 +389,39 @@ impl<'a> Context<'a> {
                 acc
             }
             CCond::Not(inner) => self.cond(inner, cache)?.into_iter().map(|b| !b).collect(),
-            CCond::Time { start, end } => self
-                .local
-                .iter()
-                .map(|t| {
-                    let tod = t.time();
-                    if start <= end {
-                        *start <= tod && tod < *end
-                    } else {
-                        tod >= *start || tod < *end
-                    }
-                })
-                .collect(),
-            CCond::Weekdays(days) => self
-                .local
-                .iter()
-                .map(|t| days.contains(&t.weekday()))
-                .collect(),
+            CCond::Time { start, end } => {
+                // Bars are stamped in whole seconds: a bar's time of day is a whole second,
+                // compared with the bounds' seconds and then their fractions.
+                let (start, end) = (time_key(start), time_key(end));
+                self.local()
+                    .iter()
+                    .map(|t| {
+                        let tod = (t.rem_euclid(DAY), 0);
+                        if start <= end {
+                            start <= tod && tod < end
+                        } else {
+                            tod >= start || tod < end
+                        }
+                    })
+                    .collect()
+            }
+            CCond::Weekdays(days) => {
+                let mut wanted = [false; 7];
+                for d in days {
+                    wanted[d.num_days_from_monday() as usize] = true;
+                }
+                self.local()
+                    .iter()
+                    .map(|t| wanted[weekday_from_monday(t.div_euclid(DAY)) as usize])
+                    .collect()
+            }
         })
     }
+}
+
+/// A time of day as (second of the day, nanoseconds), ordered as the time is.
+fn time_key(t: &chrono::NaiveTime) -> (i64, u32) {
+    (i64::from(t.num_seconds_from_midnight()), t.nanosecond())
 }
 
 #[cfg(test)]
