@@ -4,6 +4,13 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc keeps freed memory for reuse: a server running backtest after backtest, or a
+/// sweep's threads, reuse the pages of the last run's columns instead of asking the kernel for
+/// fresh zeroed pages each time (page faults were a third of a minute-bar backtest's time
+/// with the system allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
