@@ -39,7 +39,8 @@ fn each_step_reports_its_bar_evaluations() {
             ("indicator SMA(20)", 5000),
             ("indicator EMA(20)", 5000),
             ("indicator RSI(14)", 5000),
-            ("backtest sma_cross (1 thread)", 5000),
+            ("backtest sma_cross 20/100, whole (1 thread)", 5000),
+            ("backtest sma_cross 20/100, engine only (1 thread)", 5000),
             ("sweep sma_cross, 100 combinations (all cores)", 500_000),
         ]
     );
@@ -53,6 +54,33 @@ fn each_step_reports_its_bar_evaluations() {
         let want = f["barEvaluations"].as_f64().unwrap() / (ms / 1e3);
         assert!((rate - want).abs() <= want * 1e-12, "{f}");
     }
+}
+
+/// `--only` keeps the steps whose name holds the text.
+#[test]
+fn only_times_the_named_steps() {
+    let out = settle_bench(&[
+        "--bars", "5000", "--runs", "1", "--json", "--only", "backtest",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Value = serde_json::from_slice(&out.stdout).expect("JSON figures");
+    let steps: Vec<&str> = figures
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "backtest sma_cross 20/100, whole (1 thread)",
+            "backtest sma_cross 20/100, engine only (1 thread)"
+        ]
+    );
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub fn run(home: &Path, a: &AssessArgs) -> anyhow::Result<()> {
     if a.trials == 0 {
         anyhow::bail!("--trials: at least 1 (this strategy itself)");
     }
-    let ran = run_strategy(home, &a.source, &a.params)?;
+    let ran = run_strategy(home, &a.source, &a.params, None)?;
     let assessment = settle_strategies::assess::assess(&ran, a.trials, None, &|| false)?;
     if a.json {
         let inputs = manifest::AssessmentInputs {

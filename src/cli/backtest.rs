@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context};
 use settle_data::store::Store;
 use settle_data::{spec, BarSize, Bars};
+use settle_engine::EquityCurve;
 use settle_strategies::rules::{Compiled, Strategy, ValidationError};
 pub(super) use settle_strategies::run::{self, Overrides, Ran};
 use settle_strategies::templates;
@@ -132,15 +133,18 @@ fn readable(v: &serde_json::Value) -> String {
     }
 }
 
-/// Backtests the strategy `source` names, with `params` applied, on its series in `home`.
+/// Backtests the strategy `source` names, with `params` applied, on its series in `home`;
+/// `curve` replaces the strategy's own equity-curve choice (`Daily` when the caller shows no
+/// per-bar curve: on minute bars it costs a mark and 16 bytes per bar).
 pub(super) fn run_strategy(
     home: &Path,
     source: &StrategySource,
     params: &[(String, f64)],
+    curve: Option<EquityCurve>,
 ) -> anyhow::Result<Ran> {
     let compiled = load_strategy(source, params)?;
     let bars = series(home, &compiled)?;
-    Ok(run::backtest(compiled, bars, None, &|| false)?)
+    Ok(run::backtest(compiled, bars, curve, &|| false)?)
 }
 
 /// The series `compiled` trades, from the store in `home`.
@@ -149,7 +153,9 @@ pub(super) fn series(home: &Path, compiled: &Compiled) -> anyhow::Result<Bars> {
 }
 
 pub fn run(home: &Path, a: &BacktestArgs) -> anyhow::Result<()> {
-    let ran = run_strategy(home, &a.source, &a.params)?;
+    // Only `--json` prints the per-bar curve.
+    let curve = (!a.json).then_some(EquityCurve::Daily);
+    let ran = run_strategy(home, &a.source, &a.params, curve)?;
     let Ran {
         strategy,
         cfg,

@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail};
 use serde::Serialize;
 use settle_data::{spec, synthetic, Bars};
 use settle_engine::sweep::{self, Grid, Param, SweepSpec};
+use settle_engine::EquityCurve;
 use settle_strategies::indicators as ind;
 use settle_strategies::rules;
 use settle_strategies::sweep::Evaluator;
@@ -31,6 +32,9 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
+    /// Time only the steps whose name contains this text (e.g. `backtest`, `sweep`, `RSI`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// One timed step.
@@ -87,6 +91,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let mut strategy = templates::get("sma_cross", "ES").ok_or_else(|| anyhow!("sma_cross"))?;
     strategy.bar_size = "1m".into();
     strategy.window = "all".into();
+    let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
     let grid = grid()?;
     let combos = grid.total_combinations() as u64;
     if !a.json {
@@ -98,6 +103,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         );
     }
 
+    let wanted = |step: &str| a.only.as_deref().is_none_or(|o| step.contains(o));
     let mut figures = Vec::new();
     let close = &bars.close[..];
     for (name, f) in [
@@ -108,17 +114,46 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         ("indicator EMA(20)", |x| ind::ema(x, 20).map(drop)),
         ("indicator RSI(14)", |x| ind::rsi(x, 14).map(drop)),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let ms = median_ms(a.runs, || f(close).map_err(|e| anyhow!("{name}: {e}")))?;
         figures.push(figure(name, ms, n));
     }
-    // One backtest through the strategy language, as `settle backtest` runs it; a fresh
-    // evaluator each run so the indicators are computed every time.
-    let compiled = rules::compile(&strategy).map_err(super::backtest::explain)?;
-    let ms = median_ms(a.runs, || {
-        let ev = Evaluator::new(compiled.clone(), &bars)?;
-        Ok(ev.backtest(&[]).map(drop)?)
-    })?;
-    figures.push(figure("backtest sma_cross (1 thread)", ms, n));
+    // One backtest through the strategy language, as `settle backtest` and the MCP tools run
+    // it (compile, signals, the engine with the daily equity curve, the metrics as JSON), on
+    // the criterion bench's SMA(20)/SMA(100) cross; a fresh evaluator each run so the
+    // indicators are computed every time. Then the engine alone on the same signals, to show
+    // what the language adds.
+    let cross = [("fast", 20.0), ("slow", 100.0)];
+    let step = "backtest sma_cross 20/100, whole (1 thread)";
+    if wanted(step) {
+        let ms = median_ms(a.runs, || {
+            let compiled =
+                rules::compile_with(&strategy, &cross).map_err(super::backtest::explain)?;
+            let ev = Evaluator::new(compiled, &bars)?;
+            let r = ev.backtest_in(&[], None, EquityCurve::Daily)?;
+            serde_json::to_vec(&r.metrics)?;
+            Ok(())
+        })?;
+        figures.push(figure(step, ms, n));
+    }
+    let step = "backtest sma_cross 20/100, engine only (1 thread)";
+    if wanted(step) {
+        let compiled = rules::compile_with(&strategy, &cross).map_err(super::backtest::explain)?;
+        let signals = rules::signals(&compiled, &bars, es)?;
+        let mut cfg = rules::to_config(&compiled);
+        cfg.equity_curve = EquityCurve::Daily;
+        let ms = median_ms(a.runs, || {
+            settle_engine::backtest(&bars, es, &signals, &cfg)?;
+            Ok(())
+        })?;
+        figures.push(figure(step, ms, n));
+    }
+    let step = format!("sweep sma_cross, {combos} combinations (all cores)");
+    if !wanted(&step) {
+        return print(a, &figures);
+    }
     let ms = median_ms(a.runs, || {
         let ev = Evaluator::new(compiled.clone(), &bars)?;
         let r = sweep::run(
@@ -133,12 +168,12 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
             None => Ok(()),
         }
     })?;
-    figures.push(figure(
-        &format!("sweep sma_cross, {combos} combinations (all cores)"),
-        ms,
-        n * combos,
-    ));
+    figures.push(figure(&step, ms, n * combos));
+    print(a, &figures)
+}
 
+/// The figures as a table, or as JSON with `--json`.
+fn print(a: &BenchArgs, figures: &[Figure]) -> anyhow::Result<()> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&figures)?);
         return Ok(());

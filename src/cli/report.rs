@@ -7,6 +7,7 @@ use anyhow::Context;
 use settle_engine::chart::{self, Heatmap};
 use settle_engine::report::SweepSection;
 use settle_engine::sweep::SweepResult;
+use settle_engine::EquityCurve;
 
 use super::backtest::{parse_kv, run_strategy, Ran, StrategySource};
 
@@ -23,7 +24,8 @@ pub struct ReportArgs {
 }
 
 pub fn run(home: &Path, a: &ReportArgs) -> anyhow::Result<()> {
-    let ran = run_strategy(home, &a.source, &a.params)?;
+    // The page draws the daily curve only.
+    let ran = run_strategy(home, &a.source, &a.params, Some(EquityCurve::Daily))?;
     let path = a
         .out
         .clone()
