@@ -48,6 +48,8 @@ pub fn signals(c: &Compiled, bars: &Bars, spec: &ContractSpec) -> Result<Signals
 /// and on minute bars they cost more than the rest of the evaluation.
 pub(crate) struct Context<'a> {
     bars: &'a Bars,
+    /// Values closer than this are equal in every comparison: a millionth of the tick.
+    tie: f64,
     tz: chrono_tz::Tz,
     /// Seconds after local midnight of the spec's session open.
     session_open: i64,
@@ -173,6 +175,7 @@ impl<'a> Context<'a> {
             .map_err(|e| SignalError::Spec(format!("time zone `{}`: {e}", spec.timezone)))?;
         Ok(Context {
             bars,
+            tie: spec.tick_size * TIE_TICKS,
             tz,
             session_open: i64::from(spec.session_open.num_seconds_from_midnight()),
             local: OnceLock::new(),
@@ -328,16 +331,18 @@ impl<'a> Context<'a> {
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 let (l, r) = (l.to_slice(n), r.to_slice(n));
                 let (l, r) = (&l[..n], &r[..n]);
+                let tie = self.tie;
                 // Indexed from 1 with both bars' values in hand: the loop vectorizes (a
-                // `windows(2)` chain did not).
+                // `windows(2)` chain did not). Above: at or below (within a tie) on the bar
+                // before, clearly above now.
                 let mut out = vec![false; n];
                 if *above {
                     for t in 1..n {
-                        out[t] = (l[t - 1] <= r[t - 1]) & (l[t] > r[t]);
+                        out[t] = (l[t - 1] - r[t - 1] <= tie) & (l[t] - r[t] > tie);
                     }
                 } else {
                     for t in 1..n {
-                        out[t] = (l[t - 1] >= r[t - 1]) & (l[t] < r[t]);
+                        out[t] = (r[t - 1] - l[t - 1] <= tie) & (r[t] - l[t] > tie);
                     }
                 }
                 out
@@ -345,19 +350,18 @@ impl<'a> Context<'a> {
             CCond::Cmp { op, left, right } => {
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 let (l, r) = (l.to_slice(n), r.to_slice(n));
-                let f = match op {
-                    Cmp::Gt => |a: f64, b: f64| a > b,
-                    Cmp::Lt => |a: f64, b: f64| a < b,
-                    Cmp::Ge => |a: f64, b: f64| a >= b,
-                    Cmp::Le => |a: f64, b: f64| a <= b,
-                };
+                let tie = self.tie;
+                let f = |a: f64, b: f64| op.holds(a, b, tie);
                 l.iter().zip(r.iter()).map(|(&a, &b)| f(a, b)).collect()
             }
             CCond::Between { value, low, high } => {
                 let v = self.expr(value, cache)?;
                 let (lo, hi) = (self.expr(low, cache)?, self.expr(high, cache)?);
                 (0..n)
-                    .map(|t| lo.at(t) <= v.at(t) && v.at(t) <= hi.at(t))
+                    .map(|t| {
+                        Cmp::Le.holds(lo.at(t), v.at(t), self.tie)
+                            && Cmp::Le.holds(v.at(t), hi.at(t), self.tie)
+                    })
                     .collect()
             }
             CCond::Trend {
@@ -368,12 +372,8 @@ impl<'a> Context<'a> {
                 let v = self.expr(value, cache)?;
                 (0..n)
                     .map(|t| {
-                        t >= *bars
-                            && if *rising {
-                                v.at(t) > v.at(t - bars)
-                            } else {
-                                v.at(t) < v.at(t - bars)
-                            }
+                        let op = if *rising { Cmp::Gt } else { Cmp::Lt };
+                        t >= *bars && op.holds(v.at(t), v.at(t - bars), self.tie)
                     })
                     .collect()
             }
@@ -416,6 +416,26 @@ impl<'a> Context<'a> {
                     .collect()
             }
         })
+    }
+}
+
+/// The tie width in ticks: two values whose difference is at most this many ticks are equal
+/// in every comparison (`gt`, `lt`, `ge`, `le`, `between`, crosses, rising and falling).
+/// Prices and averages of prices live on the tick grid, so a true difference is a multiple of
+/// a tick divided by a period; a difference of a millionth of a tick is the rounding of a
+/// floating-point sum, which would otherwise decide a tie (see `docs/METRICS.md`).
+pub(crate) const TIE_TICKS: f64 = 1e-6;
+
+impl Cmp {
+    /// Whether `a op b` holds, values within `tie` of each other being equal. NaN compares
+    /// false, as IEEE comparisons do.
+    fn holds(self, a: f64, b: f64, tie: f64) -> bool {
+        match self {
+            Cmp::Gt => a - b > tie,
+            Cmp::Lt => b - a > tie,
+            Cmp::Ge => a - b >= -tie,
+            Cmp::Le => b - a >= -tie,
+        }
     }
 }
 
