@@ -64,6 +64,19 @@ fn three_shards_merged_equal_one_run_byte_for_byte() {
     assert_eq!(summary["objective"], "sharpeRatio:max");
     assert_eq!(summary["constraints"][0], "tradeCount>=20");
     assert_eq!(summary["top"].as_array().unwrap().len(), 4);
+    // Its manifest: the grid as given, the objective and constraints, no guards, and the
+    // strategy and series it swept.
+    let m = &summary["manifest"];
+    assert_eq!(m["kind"], "sweep");
+    assert_eq!(
+        m["sweep"],
+        serde_json::json!({"grid": ["fast=5:30:5", "slow=40,80,120"], "objective": "sharpeRatio:max",
+            "constraints": ["tradeCount>=20"], "guards": null})
+    );
+    assert_eq!(m["series"]["key"], "CL/continuous/1d");
+    assert_eq!(m["strategy"]["name"], "sma_cross");
+    assert_eq!(m["window"]["asked"], "all");
+    assert_eq!(m["resultHash"].as_str().unwrap().len(), 16);
 
     // Shard 0 by flag, shard 1 as a Kubernetes Indexed Job pod, shard 2 as a Slurm task
     // of an array numbered from 1.

@@ -23,9 +23,11 @@ use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
     SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
+use settle_engine::EquityCurve;
 use settle_strategies::guards::{
     self as guard, guarded_sweep, GuardPlan, GuardedSweep, GuardedSweepError, Guards,
 };
+use settle_strategies::manifest::{self, canonical, Manifest, SweepInputs};
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
 
@@ -161,6 +163,15 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     // The timing covers everything after loading: per-series preparation, indicators, runs.
     let start = Instant::now();
     let evaluator = Evaluator::new(compiled, &bars)?;
+    let plan = (!a.no_guards).then_some(GuardPlan {
+        holdout: a.holdout,
+        walk_forward: a.walk_forward,
+        pbo_blocks: a.pbo_blocks,
+    });
+    // A shard runs no guards (merge cannot: they need the whole grid), so neither does the
+    // sweep its manifest records.
+    let guards_run = if shard.is_some() { None } else { plan };
+    let manifest = sweep_manifest(&evaluator, &bars, &a.params, &spec, guards_run)?;
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
@@ -169,7 +180,9 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     let tick = |_: Progress| bar.inc(1);
 
     if let Some(shard) = shard {
-        let job = job(&strategy, &bars)?;
+        // The manifest is the shard's job: merge refuses shards of different sweeps, and
+        // prints the manifest a single run would.
+        let job = canonical(&manifest).to_string();
         let eval = |p: &[(String, f64)]| evaluator.metrics(p).map_err(|e| e.reason());
         let file = sweep::run_shard(&grid, &spec, shard, &job, eval, &cancel, &tick);
         bar.finish_and_clear();
@@ -194,11 +207,6 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let plan = (!a.no_guards).then_some(GuardPlan {
-        holdout: a.holdout,
-        walk_forward: a.walk_forward,
-        pbo_blocks: a.pbo_blocks,
-    });
     // The walk-forward's length (folds × grid) is known once its folds are planned.
     let wf_bar = progress_bar(0, a.output.json);
     let GuardedSweep {
@@ -259,7 +267,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
             Err(e) => g.unavailable.push(format!("walk-forward picture: {e}")),
         }
     }
-    print_summary(&result, &a.output, guards.as_ref())?;
+    print_summary(&result, &a.output, guards.as_ref(), &manifest)?;
     if let Some(path) = &a.report {
         let best = result.best_result.as_ref().ok_or_else(|| {
             anyhow!("--report: no combination meets the constraints, so there is no best to report")
@@ -321,24 +329,32 @@ fn check_keys(strategy: &Strategy, keys: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a shard swept, so merge can refuse shards of different sweeps: the resolved strategy
-/// and a fingerprint of the bars (count, first and last time, FNV-1a of times and closes).
-fn job(strategy: &Strategy, bars: &Bars) -> anyhow::Result<String> {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (t, c) in bars.ts.iter().zip(&bars.close) {
-        for word in [*t as u64, c.to_bits()] {
-            h = (h ^ word).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    Ok(serde_json::to_string(&serde_json::json!({
-        "strategy": strategy,
-        "bars": {
-            "count": bars.len(),
-            "first": bars.ts.first(),
-            "last": bars.ts.last(),
-            "fnv1a": format!("{h:016x}"),
-        },
-    }))?)
+/// The manifest of this sweep: the strategy's own backtest (its window resolved, daily
+/// curve) and the grid, objective, constraints and guards.
+fn sweep_manifest(
+    evaluator: &Evaluator,
+    bars: &Bars,
+    params: &[Param],
+    spec: &SweepSpec,
+    guards: Option<GuardPlan>,
+) -> anyhow::Result<Manifest> {
+    let c = evaluator.compiled();
+    let base = evaluator.backtest_in(&[], None, EquityCurve::Daily)?;
+    let cfg = rules::to_config(c);
+    let run = manifest::Run {
+        strategy: &c.strategy,
+        spec: c.spec,
+        bars,
+        cfg: &cfg,
+        result: &base,
+    };
+    let inputs = SweepInputs {
+        grid: params.iter().map(ToString::to_string).collect(),
+        objective: spec.objective.to_string(),
+        constraints: spec.constraints.iter().map(ToString::to_string).collect(),
+        guards,
+    };
+    Ok(Manifest::of_sweep(&run, inputs))
 }
 
 /// A flag set by the first Ctrl-C (the sweep then stops between combinations and keeps its
@@ -377,10 +393,17 @@ fn merge(m: &MergeArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let result = sweep::merge(&shards)?;
+    // Every shard carries the same job (merge checked): the sweep's manifest.
+    let manifest: Manifest = shards
+        .first()
+        .and_then(|s| serde_json::from_str(&s.job).ok())
+        .ok_or_else(|| {
+            anyhow!("the shard files carry no sweep manifest: write them again with this settle")
+        })?;
     if let Some(path) = &m.out {
         result.export(path)?;
     }
-    print_summary(&result, &m.output, None)
+    print_summary(&result, &m.output, None, &manifest)
 }
 
 /// What `--json` prints: the sweep's summary and, unless skipped, its overfitting guards.
@@ -396,13 +419,16 @@ fn print_summary(
     result: &SweepResult,
     out: &OutputArgs,
     guards: Option<&Guards>,
+    manifest: &Manifest,
 ) -> anyhow::Result<()> {
     let summary = result.summary(out.top);
     if out.json {
-        return super::print_json(&Report {
+        let json = serde_json::to_string_pretty(&Report {
             summary: &summary,
             overfitting: guards,
-        });
+        })?;
+        println!("{}", manifest::sweep_json(&json, manifest));
+        return Ok(());
     }
     println!(
         "{} of {} combinations finished, {} failed{}; objective {}{}",

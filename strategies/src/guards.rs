@@ -29,7 +29,8 @@ use crate::run::RunError;
 use crate::sweep::Evaluator;
 
 /// Which guards a sweep runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GuardPlan {
     /// Share of the window's trading dates held out at its end.
     pub holdout: Option<f64>,

@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 use settle_data::front_month::SourceSeries;
 use settle_data::store::{self, Store};
 use settle_data::{Bars, ContractSpec};
-use settle_engine::{BacktestConfig, Stamp};
+use settle_engine::{BacktestConfig, BacktestResult, Stamp};
 
 use crate::assess::{assess, Assessment};
+use crate::guards::GuardPlan;
 use crate::rules::{self, Strategy};
 use crate::run::{self, Ran, RunError};
 
@@ -67,6 +68,10 @@ pub struct Manifest {
     /// For an assessment: the trials its Deflated Sharpe counted and the PBO it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<AssessmentInputs>,
+    /// For a sweep: the grid, the objective and constraints, and the guards run. The window,
+    /// strategy and costs above are the swept strategy's with its own parameter values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepInputs>,
     /// SHA-256 of the result's JSON without its manifest, 16 hex digits. For a backtest it is
     /// the hash of the full result (every trade and the equity curve), also when the answer
     /// that carries the manifest shows only part of it.
@@ -102,6 +107,20 @@ pub struct AssessmentInputs {
     pub trials: usize,
     /// The PBO of the sweep it was the best of, if it was.
     pub pbo: Option<f64>,
+}
+
+/// What a sweep varied and how it judged its combinations, as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepInputs {
+    /// Each swept parameter as `KEY=MIN:MAX:STEP` or `KEY=V1,V2,...`, the slowest first.
+    pub grid: Vec<String>,
+    /// The metric ranked and its direction, e.g. `sharpeRatio:max`.
+    pub objective: String,
+    /// The constraints the best must meet, e.g. `tradeCount>=30`.
+    pub constraints: Vec<String>,
+    /// The overfitting guards run (holdout, walk-forward, PBO blocks); `None` without guards.
+    pub guards: Option<GuardPlan>,
 }
 
 /// A window as asked for and the bars it resolved to.
@@ -167,13 +186,34 @@ impl Manifest {
     /// The manifest of a result of `kind` built on the run `ran` (its strategy, series and
     /// costs), whose own JSON without the manifest is `result_json`.
     pub fn of_run(ran: &Ran, kind: Kind, result_json: &[u8]) -> Manifest {
-        let strategy = canonical(&ran.strategy);
-        let r = &ran.result;
+        let run = Run {
+            strategy: &ran.strategy,
+            spec: ran.spec,
+            bars: &ran.bars,
+            cfg: &ran.cfg,
+            result: &ran.result,
+        };
+        Manifest::of(&run, kind, result_json)
+    }
+
+    /// The manifest of a sweep of `run`'s strategy (`run` is its backtest with its own
+    /// parameter values, which resolves the window) over `inputs`. Its result hash is filled
+    /// in by [`sweep_json`], from the sweep's JSON.
+    pub fn of_sweep(run: &Run, inputs: SweepInputs) -> Manifest {
+        Manifest {
+            sweep: Some(inputs),
+            ..Manifest::of(run, Kind::Sweep, b"")
+        }
+    }
+
+    fn of(run: &Run, kind: Kind, result_json: &[u8]) -> Manifest {
+        let strategy = canonical(run.strategy);
+        let r = run.result;
         Manifest {
             kind,
             settle_version: SETTLE_VERSION.to_string(),
-            series: series_inputs(&ran.bars),
-            spec_hash: spec_hash(ran.spec),
+            series: series_inputs(run.bars),
+            spec_hash: spec_hash(run.spec),
             strategy_hash: hash_hex(strategy.to_string().as_bytes()),
             strategy,
             window: ResolvedWindow {
@@ -183,12 +223,37 @@ impl Manifest {
                 bars: r.bars,
             },
             commission_per_side: r.commission_per_side,
-            slippage_ticks: ran.cfg.slippage_ticks,
-            engine: ran.cfg.clone(),
+            slippage_ticks: run.cfg.slippage_ticks,
+            engine: run.cfg.clone(),
             assessment: None,
+            sweep: None,
             result_hash: hash_hex(result_json),
         }
     }
+}
+
+/// A backtest and what it ran on, borrowed: what a manifest records of it.
+pub struct Run<'a> {
+    /// The strategy with its parameter values.
+    pub strategy: &'a Strategy,
+    /// Its contract spec.
+    pub spec: &'a ContractSpec,
+    /// The whole series.
+    pub bars: &'a Bars,
+    /// The engine options applied.
+    pub cfg: &'a BacktestConfig,
+    /// The backtest's result (its window and costs).
+    pub result: &'a BacktestResult,
+}
+
+/// A sweep's JSON (`json`, as printed without a manifest) with `manifest` attached, its
+/// result hash taken from `json`.
+pub fn sweep_json(json: &str, manifest: &Manifest) -> String {
+    let manifest = Manifest {
+        result_hash: hash_hex(json.as_bytes()),
+        ..manifest.clone()
+    };
+    attach(json, &manifest)
 }
 
 /// `json` (a result's JSON object, as serde wrote it) with `"manifest": {...}` added as its

@@ -40,6 +40,24 @@ pub enum Param {
     },
 }
 
+/// The command-line spelling [`Param::parse`] reads: `KEY=MIN:MAX:STEP` or `KEY=V1,V2,...`.
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Range {
+                key,
+                min,
+                max,
+                step,
+            } => write!(f, "{key}={min}:{max}:{step}"),
+            Param::List { key, values } => {
+                let values: Vec<String> = values.iter().map(f64::to_string).collect();
+                write!(f, "{key}={}", values.join(","))
+            }
+        }
+    }
+}
+
 impl Param {
     /// `Param::Range` from a key and its `min`, `max` and `step`.
     pub fn range(key: &str, min: f64, max: f64, step: f64) -> Param {
