@@ -46,6 +46,7 @@ open within a bar, while the nearest level is 6 ticks away.
 """
 
 import collections
+import gc
 import json
 import os
 import subprocess
@@ -161,6 +162,9 @@ def run_vectorbt(df: pd.DataFrame, max_cells: int):
         r = pf.trades.values.copy()
         r["col"] += first * stops
         records.append(r)
+        # The portfolio holds reference cycles: free each chunk's before the next is built.
+        del pf
+        gc.collect()
     seconds = time.perf_counter() - start
     return (seconds, np.concatenate(profit), np.concatenate(count), np.concatenate(sharpe),
             np.concatenate(records), exits)
