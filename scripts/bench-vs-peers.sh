@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Side-by-side sweep benchmark: settle vs vectorbt 1.2.0 (and backtesting.py 0.6.6 for one
-# combination as a trade-for-trade cross-check), same grid, same bars, same run.
+# Side-by-side sweep benchmark: settle vs vectorbt 1.2.0 (and backtesting.py 0.6.6 on a few
+# combinations), two workloads (SMA cross; RSI x stop loss with a take-profit, checked trade by
+# trade), same grids, same bars, same run.
 # Not part of CI: vectorbt takes minutes to install. See docs/BENCHMARKS.md "## Sweeps".
 #
 # The peers live in their OWN venv (${SETTLE_BENCH_VENV:-$HOME/.cache/settle/bench-venv}) so
@@ -15,7 +16,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/settle/target}"
 cd "$(dirname "$0")/.."
 cargo build --release -p settle >&2
 for bars in ${SETTLE_PEER_BARS:-100000 1000000}; do
-  # backtesting.py is run on two cells and scaled up: the full grid would take minutes.
+  # backtesting.py is run on a few cells and scaled up: the full grids would take minutes. Above
+  # 100k bars it is skipped, and 19 of the RSI grid's 190 combinations are checked trade by
+  # trade (each check is a `settle backtest --json`); all of them get the count and P&L check.
+  if [ "$bars" -le 100000 ]; then
+    peers=(--backtesting-cells 2 --rsi-backtesting-cells 3 --rsi-check-cells 0)
+  else
+    peers=(--backtesting-cells 0 --rsi-backtesting-cells 0 --rsi-check-cells 19)
+  fi
   "$venv/bin/python" benches/peers/sweep_peers.py --settle "$CARGO_TARGET_DIR/release/settle" \
-    --bars "$bars" --backtesting-cells "$([ "$bars" -le 100000 ] && echo 2 || echo 0)"
+    --bars "$bars" "${peers[@]}"
 done
