@@ -8,6 +8,8 @@
 //! The cache cannot change a result: an indicator is a pure function of the bars and its
 //! call, so the metrics are the same whatever order the threads fill it in.
 
+use std::sync::Arc;
+
 use settle_data::Bars;
 use settle_engine::{BacktestConfig, BacktestResult, EquityCurve, Metrics, Signals, Window};
 
@@ -22,7 +24,13 @@ pub struct Evaluator<'a> {
     bars: &'a Bars,
     context: Context<'a>,
     cache: Cache,
+    /// Signals by compiled rules: combinations that differ only in what the rules do not read
+    /// (a stop, a target, a commission) share one evaluation of the rules.
+    signals: Cache<Signals>,
 }
+
+/// What the signal cache keeps at most: 256 MiB, 64 signal sets of a million bars.
+const SIGNALS_LIMIT: usize = 256 << 20;
 
 impl<'a> Evaluator<'a> {
     /// Prepares `compiled` (the strategy with its own parameter values) on `bars`, which must
@@ -40,6 +48,7 @@ impl<'a> Evaluator<'a> {
             compiled,
             bars,
             cache: Cache::default(),
+            signals: Cache::with_limit(SIGNALS_LIMIT),
         })
     }
 
@@ -97,13 +106,36 @@ impl<'a> Evaluator<'a> {
         )?)
     }
 
+    /// The signals of `c`, from the signal cache: everything [`Context::signals`] reads of
+    /// the compiled strategy is in the key.
+    fn signals(&self, c: &Compiled) -> Result<Arc<Signals>, SignalError> {
+        let key = format!(
+            "{:?}",
+            (
+                &c.long_entry,
+                &c.long_exit,
+                &c.short_entry,
+                &c.short_exit,
+                c.atr_period,
+                &c.long_level,
+                &c.short_level
+            )
+        );
+        let n = self.bars.len();
+        let numbers = usize::from(c.atr_period.is_some())
+            + usize::from(c.long_level.is_some() || c.short_level.is_some());
+        let bytes = 4 * n + numbers * n * std::mem::size_of::<f64>();
+        self.signals
+            .get(key, bytes, || self.context.signals(c, &self.cache))
+    }
+
     /// Signals and engine configuration of the strategy with `params`, on `window` if given.
     /// Without `params` the strategy as compiled runs; with them it is compiled again.
     fn prepare(
         &self,
         params: &[(String, f64)],
         window: Option<Window>,
-    ) -> Result<(Signals, BacktestConfig), RunError> {
+    ) -> Result<(Arc<Signals>, BacktestConfig), RunError> {
         let varied;
         let c = if params.is_empty() {
             &self.compiled
@@ -112,7 +144,7 @@ impl<'a> Evaluator<'a> {
             varied = rules::compile_with(&self.compiled.strategy, &pairs)?;
             &varied
         };
-        let signals = self.context.signals(c, &self.cache)?;
+        let signals = self.signals(c)?;
         let mut cfg = rules::to_config(c);
         if let Some(w) = window {
             cfg.window = w;

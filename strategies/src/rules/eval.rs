@@ -61,41 +61,46 @@ pub(crate) struct Context<'a> {
 
 /// The outputs of one indicator call.
 type Outputs = Vec<Vec<f64>>;
-type Slot = Arc<OnceLock<Result<Arc<Outputs>, SignalError>>>;
+type Slot<T> = Arc<OnceLock<Result<Arc<T>, SignalError>>>;
 
-/// Indicator outputs keyed by the distinct call (indicator, input, arguments), shareable by
-/// many threads: each distinct call is computed once, by whichever thread asks first, while
-/// the others wait for it. An indicator is a pure function of the bars and the call, so the
-/// values are the same whatever the order the threads fill the cache in.
+/// Values keyed by what computes them, shareable by many threads: each key is computed once,
+/// by whichever thread asks first, while the others wait for it. Indicator outputs are keyed
+/// by the distinct call (indicator, input, arguments), a sweep's signals by the compiled
+/// rules. Both are pure functions of the bars and the key, so the values are the same
+/// whatever order the threads fill the cache in.
 ///
-/// The cache holds at most [`Cache::DEFAULT_LIMIT`] bytes; calls beyond that are computed
-/// (identically) but not kept, so a wide sweep on minute bars cannot exhaust memory.
-pub(crate) struct Cache {
-    slots: Mutex<(HashMap<String, Slot>, usize)>,
+/// The cache holds at most `limit_bytes`; keys beyond that are computed (identically) but
+/// not kept, so a wide sweep on minute bars cannot exhaust memory.
+pub(crate) struct Cache<T = Outputs> {
+    slots: Mutex<(HashMap<String, Slot<T>>, usize)>,
     limit_bytes: usize,
 }
 
-impl Default for Cache {
+impl<T> Default for Cache<T> {
     fn default() -> Self {
-        Cache {
-            slots: Mutex::new((HashMap::new(), 0)),
-            limit_bytes: Cache::DEFAULT_LIMIT,
-        }
+        Cache::with_limit(Cache::<T>::DEFAULT_LIMIT)
     }
 }
 
-impl Cache {
+impl<T> Cache<T> {
     /// 2 GiB: 250 one-output indicators over a million bars.
     pub const DEFAULT_LIMIT: usize = 2 << 30;
 
-    /// The outputs of `ind`, computing them with `compute` unless cached.
-    fn get(
+    /// A cache that keeps at most `limit_bytes`.
+    pub fn with_limit(limit_bytes: usize) -> Self {
+        Cache {
+            slots: Mutex::new((HashMap::new(), 0)),
+            limit_bytes,
+        }
+    }
+
+    /// The value of `key` (about `bytes` large), computing it with `compute` unless cached.
+    pub fn get(
         &self,
-        ind: &CInd,
+        key: String,
         bytes: usize,
-        compute: impl FnOnce() -> Result<Outputs, SignalError>,
-    ) -> Result<Arc<Outputs>, SignalError> {
-        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
+        compute: impl FnOnce() -> Result<T, SignalError>,
+    ) -> Result<Arc<T>, SignalError> {
         let slot = {
             // A poisoned lock only means another thread panicked mid-insert; the map is intact.
             let mut guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -298,7 +303,8 @@ impl<'a> Context<'a> {
             CExpr::Ind(ind) => ind,
         };
         let bytes = ind.spec.outputs.len() * n * std::mem::size_of::<f64>();
-        let outputs = cache.get(ind, bytes, || {
+        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
+        let outputs = cache.get(key, bytes, || {
             let series = self.expr(&ind.input, cache)?;
             let b = self.bars;
             let inputs = Inputs {
@@ -349,10 +355,25 @@ impl<'a> Context<'a> {
             }
             CCond::Cmp { op, left, right } => {
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
-                let (l, r) = (l.to_slice(n), r.to_slice(n));
-                let tie = self.tie;
-                let f = |a: f64, b: f64| op.holds(a, b, tie);
-                l.iter().zip(r.iter()).map(|(&a, &b)| f(a, b)).collect()
+                let (op, tie) = (*op, self.tie);
+                // A constant side (`rsi < 30`) is compared as it is, not copied per bar.
+                match (&l, &r) {
+                    (_, Series::Const(b)) => {
+                        let b = *b;
+                        l.to_slice(n).iter().map(|&a| op.holds(a, b, tie)).collect()
+                    }
+                    (Series::Const(a), _) => {
+                        let a = *a;
+                        r.to_slice(n).iter().map(|&b| op.holds(a, b, tie)).collect()
+                    }
+                    _ => {
+                        let (l, r) = (l.to_slice(n), r.to_slice(n));
+                        l.iter()
+                            .zip(r.iter())
+                            .map(|(&a, &b)| op.holds(a, b, tie))
+                            .collect()
+                    }
+                }
             }
             CCond::Between { value, low, high } => {
                 let v = self.expr(value, cache)?;
