@@ -351,23 +351,49 @@ fn shards_come_from_flags_or_batch_array_variables() {
         Shard::from_env(4, k8s).unwrap(),
         Shard { index: 3, count: 4 }
     );
+    // A whole array, --array=0-3: the task id is the shard.
     let slurm = env(&[
         ("SLURM_ARRAY_TASK_ID", "2"),
-        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_MIN", "0"),
+        ("SLURM_ARRAY_TASK_MAX", "3"),
         ("SLURM_ARRAY_TASK_COUNT", "4"),
     ]);
     assert_eq!(
         Shard::from_env(4, slurm).unwrap(),
-        Shard { index: 1, count: 4 }
+        Shard { index: 2, count: 4 }
     );
-    let slurm_mismatch = env(&[
-        ("SLURM_ARRAY_TASK_ID", "0"),
-        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    // One task rerun alone, sbatch --array=2: still shard 2 of 4, though the array has one
+    // task and starts at 2.
+    let rerun = env(&[
+        ("SLURM_ARRAY_TASK_ID", "2"),
+        ("SLURM_ARRAY_TASK_MIN", "2"),
+        ("SLURM_ARRAY_TASK_MAX", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "1"),
     ]);
-    assert!(Shard::from_env(4, slurm_mismatch)
+    assert_eq!(
+        Shard::from_env(4, rerun).unwrap(),
+        Shard { index: 2, count: 4 }
+    );
+    // An array numbered from 1 (--array=1-4) is refused in every task, its first included,
+    // rather than leaving shard 0 unrun and failing the last task.
+    for id in ["1", "4"] {
+        let one_based = env(&[
+            ("SLURM_ARRAY_TASK_ID", id),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert_eq!(
+            Shard::from_env(4, one_based).unwrap_err().to_string(),
+            "shard `SLURM_ARRAY_TASK_MAX=4`: array task ids are the shard indices, 0-based: \
+             submit --array=0-3 for --shards 4 (or some of those ids, to rerun them)"
+        );
+    }
+    let zero = env(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_MAX", "0")]);
+    assert!(Shard::from_env(0, zero)
         .unwrap_err()
         .to_string()
-        .contains("the array has 3 tasks but --shards is 4"));
+        .contains("the shard count must be at least 1"));
     let none = env(&[]);
     assert!(Shard::from_env(4, none)
         .unwrap_err()

@@ -80,10 +80,10 @@ struct RunArgs {
     #[arg(long, conflicts_with = "shards")]
     shard: Option<String>,
     /// Run one of COUNT shards, its index taken from JOB_COMPLETION_INDEX (Kubernetes Indexed
-    /// Job) or SLURM_ARRAY_TASK_ID (Slurm array).
+    /// Job) or SLURM_ARRAY_TASK_ID (Slurm array, ids 0 to COUNT-1).
     #[arg(long)]
     shards: Option<usize>,
-    /// Directory for the shard file, named sweep-shard-INDEX-of-COUNT.json.
+    /// Directory for the shard file, named sweep-shard-INDEX-of-COUNT.json; made if missing.
     #[arg(long, default_value = ".")]
     shard_dir: PathBuf,
     /// Hold out the last P% (or fraction) of the trading dates, e.g. 20%: the grid is swept on
@@ -153,6 +153,12 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
         (None, Some(n)) => Some(Shard::from_env(n, |k| std::env::var(k).ok())?),
         (None, None) => None,
     };
+    // Every task of a fresh array job finds the shard directory missing; making it here, before
+    // the share is run, also refuses an unwritable one before any work is spent.
+    if shard.is_some() {
+        std::fs::create_dir_all(&a.shard_dir)
+            .with_context(|| format!("--shard-dir {}", a.shard_dir.display()))?;
+    }
 
     let bars = series(home, &compiled)?;
     let (strategy, bar_size, cfg) = (

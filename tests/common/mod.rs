@@ -13,6 +13,7 @@ pub fn settle(home: &Path) -> Command {
     c.env_remove("JOB_COMPLETION_INDEX")
         .env_remove("SLURM_ARRAY_TASK_ID")
         .env_remove("SLURM_ARRAY_TASK_MIN")
+        .env_remove("SLURM_ARRAY_TASK_MAX")
         .env_remove("SLURM_ARRAY_TASK_COUNT");
     c
 }

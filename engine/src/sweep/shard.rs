@@ -135,10 +135,12 @@ impl Shard {
     }
 
     /// The shard of a batch-array task, for `count` shards: Kubernetes Indexed Jobs set
-    /// `JOB_COMPLETION_INDEX` (0-based); Slurm arrays set `SLURM_ARRAY_TASK_ID`, taken relative
-    /// to `SLURM_ARRAY_TASK_MIN` so `--array=1-4` works as well as `--array=0-3`, and
-    /// `SLURM_ARRAY_TASK_COUNT`, which must agree with `count`. `env` looks a variable up
-    /// (pass `|k| std::env::var(k).ok()`).
+    /// `JOB_COMPLETION_INDEX`, Slurm arrays `SLURM_ARRAY_TASK_ID`; either is the shard index,
+    /// 0-based. The Slurm task id is taken as it is, not relative to the array's first id, so
+    /// that `sbatch --array=3` reruns shard 3 alone (and `--array=3,5` two of them); an array
+    /// whose `SLURM_ARRAY_TASK_MAX` is not below `count` (numbered from 1, or longer than the
+    /// shards) is refused in every task, before any of them runs a share. `env` looks a
+    /// variable up (pass `|k| std::env::var(k).ok()`).
     pub fn from_env(
         count: usize,
         env: impl Fn(&str) -> Option<String>,
@@ -156,20 +158,20 @@ impl Shard {
         if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             return Shard::new(index, count);
         }
-        if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
-            if let Some(n) = number("SLURM_ARRAY_TASK_COUNT")? {
-                if n != count {
+        if let Some(index) = number("SLURM_ARRAY_TASK_ID")? {
+            if let Some(max) = number("SLURM_ARRAY_TASK_MAX")? {
+                // A count of 0 is Shard::new's to refuse.
+                if count > 0 && max >= count {
                     return Err(ShardError::Spec {
-                        text: format!("SLURM_ARRAY_TASK_COUNT={n}"),
-                        problem: format!("the array has {n} tasks but --shards is {count}"),
+                        text: format!("SLURM_ARRAY_TASK_MAX={max}"),
+                        problem: format!(
+                            "array task ids are the shard indices, 0-based: submit \
+                             --array=0-{} for --shards {count} (or some of those ids, to rerun them)",
+                            count - 1
+                        ),
                     });
                 }
             }
-            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let index = id.checked_sub(min).ok_or_else(|| ShardError::Spec {
-                text: format!("SLURM_ARRAY_TASK_ID={id}"),
-                problem: format!("below SLURM_ARRAY_TASK_MIN={min}"),
-            })?;
             return Shard::new(index, count);
         }
         Err(ShardError::Spec {
