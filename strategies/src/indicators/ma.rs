@@ -97,6 +97,23 @@ pub(super) fn sma_raw(x: &[f64], period: usize) -> Vec<f64> {
     out
 }
 
+/// One EMA step as TA-Lib 0.8 codes it: `fma(value − prev, k, prev)`, one rounding for the
+/// multiply-add (C's `fma`, which `mul_add` is on every platform).
+pub(super) fn ema_step(prev: f64, value: f64, k: f64) -> f64 {
+    (value - prev).mul_add(k, prev)
+}
+
+/// The EMA's smoothing factor `2 / (period + 1)`.
+pub(super) fn ema_k(period: usize) -> f64 {
+    2.0 / (period as f64 + 1.0)
+}
+
+/// TA-Lib's EMA seed: the sum of the first `period` values from 0, in order, divided by
+/// `period`.
+pub(super) fn ema_seed(values: impl Iterator<Item = f64>, period: usize) -> f64 {
+    values.fold(0.0, |sum, v| sum + v) / period as f64
+}
+
 /// Compact EMA with TA-Lib's default seeding.
 pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
     if period == 1 {
@@ -105,59 +122,116 @@ pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
     if x.len() < period {
         return Vec::new();
     }
-    let k = 2.0 / (period as f64 + 1.0);
-    let mut prev = x[..period].iter().sum::<f64>() / period as f64;
+    let k = ema_k(period);
+    let mut prev = ema_seed(x[..period].iter().copied(), period);
     let mut out = Vec::with_capacity(x.len());
     out.push(prev);
     out.extend(x[period..].iter().map(|&v| {
-        prev = (v - prev) * k + prev;
+        prev = ema_step(prev, v, k);
         prev
     }));
     out
 }
 
-/// Compact WMA. Each window is summed afresh: TA-Lib 0.8 does not drift, and the classic
-/// running "sum minus sum of values" update accumulates error that grows with the series length
-/// (1e-8 relative after 30,000 bars of a 0..100 oscillator).
+/// Compact WMA, TA-Lib 0.8's way: a running weighted sum (`sum += v · period`, then
+/// `sum −= plain sum` after each output) that is re-summed from the window every `8 · period`
+/// bars, so rounding never accumulates beyond that stretch and the bits are TA-Lib's.
 fn wma_raw(x: &[f64], period: usize) -> Vec<f64> {
     if period == 1 {
         return x.to_vec();
     }
-    let divider = (period * (period + 1) / 2) as f64;
-    x.windows(period)
-        .map(|w| {
-            let weighted = w
-                .iter()
-                .zip(1..)
-                .fold(0.0, |acc, (&v, weight)| acc + v * f64::from(weight));
-            weighted / divider
-        })
-        .collect()
+    if x.len() < period {
+        return Vec::new();
+    }
+    let n = period as f64;
+    let divider = n * (n + 1.0) * 0.5;
+    let resync = 8 * period;
+    // The weighted sum of a whole window (weights 1..=period, oldest first) and its plain sum.
+    let window_sums = |w: &[f64]| {
+        w.iter()
+            .zip(1..)
+            .fold((0.0, 0.0), |(weighted, plain), (&v, weight)| {
+                (weighted + v * f64::from(weight), plain + v)
+            })
+    };
+    let (mut weighted, mut plain) = window_sums(&x[..period - 1]);
+    let mut trailing = 0.0;
+    let mut countdown = resync;
+    let mut out = Vec::with_capacity(x.len());
+    out.extend(x[period - 1..].iter().enumerate().map(|(start, &v)| {
+        countdown -= 1;
+        if countdown == 0 {
+            countdown = resync;
+            (weighted, plain) = window_sums(&x[start..start + period]);
+        } else {
+            plain += v;
+            plain -= trailing;
+            weighted += v * n;
+        }
+        trailing = x[start];
+        let value = weighted / divider;
+        weighted -= plain;
+        value
+    }));
+    out
+}
+
+/// The EMA chain of DEMA and TEMA in one pass: `depth` EMAs, each fed the previous one's
+/// values and seeded, as TA-Lib does, with the mean of that input's first `period` values.
+/// `combine` turns the `depth` current values into the output. TA-Lib 0.8 fuses the chain
+/// the same way, so no intermediate series is materialized.
+fn ema_chain<const DEPTH: usize>(
+    x: &[f64],
+    period: usize,
+    combine: impl Fn([f64; DEPTH]) -> f64,
+) -> Vec<f64> {
+    let lookback = DEPTH * (period - 1);
+    if x.len() <= lookback {
+        return Vec::new();
+    }
+    let k = ema_k(period);
+    let mut emas = [0.0; DEPTH];
+    // Warm-up: stage `d` starts from the seed of the first `period` values stage `d − 1`
+    // produced; `feed` advances stages `0..=d` by one input bar.
+    let feed = |emas: &mut [f64; DEPTH], stages: usize, v: f64| {
+        let mut input = v;
+        for e in &mut emas[..stages] {
+            *e = ema_step(*e, input, k);
+            input = *e;
+        }
+        input
+    };
+    let mut at = period;
+    emas[0] = ema_seed(x[..period].iter().copied(), period);
+    for stage in 1..DEPTH {
+        let mut sum = 0.0 + emas[stage - 1];
+        for &v in &x[at..at + period - 1] {
+            sum += feed(&mut emas, stage, v);
+        }
+        at += period - 1;
+        emas[stage] = sum / period as f64;
+    }
+    let mut out = Vec::with_capacity(x.len());
+    out.push(combine(emas));
+    out.extend(x[at..].iter().map(|&v| {
+        feed(&mut emas, DEPTH, v);
+        combine(emas)
+    }));
+    out
 }
 
 fn dema_raw(x: &[f64], period: usize) -> Vec<f64> {
     if period == 1 {
         return x.to_vec();
     }
-    let e1 = ema_raw(x, period);
-    let e2 = ema_raw(&e1, period);
-    let e1 = super::tail(&e1, e2.len());
-    e1.iter().zip(&e2).map(|(&a, &b)| 2.0 * a - b).collect()
+    ema_chain(x, period, |[e1, e2]| (e1 + e1) - e2)
 }
 
 fn tema_raw(x: &[f64], period: usize) -> Vec<f64> {
     if period == 1 {
         return x.to_vec();
     }
-    let e1 = ema_raw(x, period);
-    let e2 = ema_raw(&e1, period);
-    let e3 = ema_raw(&e2, period);
-    let e1 = super::tail(&e1, e3.len());
-    let e2 = super::tail(&e2, e3.len());
-    e3.iter()
-        .zip(e1.iter().zip(e2))
-        .map(|(&c, (&a, &b))| c + (3.0 * a - 3.0 * b))
-        .collect()
+    ema_chain(x, period, |[e1, e2, e3]| (3.0 * e1 - 3.0 * e2) + e3)
 }
 
 /// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
