@@ -1,6 +1,6 @@
 //! Momentum oscillators: RSI, MACD, STOCH, STOCHRSI, CCI, ROC, MOM, WILLR.
 
-use super::ma::{ema_raw, ma_raw, MaType};
+use super::ma::{ema_k, ema_seed, ema_step, ma_raw, MaType};
 use super::stats::rolling_extreme;
 use super::{check_period, check_same_len, is_zero, is_zero_scaled, pad, tail, Result};
 
@@ -12,43 +12,39 @@ pub fn rsi(x: &[f64], period: usize) -> Result<Vec<f64>> {
     Ok(pad(x.len(), rsi_raw(x, period)))
 }
 
+/// Compact RSI, TA-Lib 0.8's operations: a change splits into `gain = max(change, 0)` and
+/// `loss = gain − change`, the averages are scaled by `1 / period` (a multiplication, not a
+/// division) and smoothed as `(avg · (period − 1) + today) · (1 / period)`.
 fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
     if x.len() <= period {
         return Vec::new();
     }
-    let n = period as f64;
+    let inv = 1.0 / period as f64;
+    let back = (period - 1) as f64;
+    let split = |w: &[f64]| {
+        let change = w[1] - w[0];
+        let gain = if 0.0 < change { change } else { 0.0 };
+        (gain, gain - change)
+    };
     let ratio = |gain: f64, loss: f64| {
-        let total = gain + loss;
-        if is_zero(total) {
-            0.0
+        let total = loss + gain;
+        if total > 0.0 {
+            gain / total * 100.0
         } else {
-            100.0 * (gain / total)
+            0.0
         }
     };
-    let (mut gain, mut loss) = (0.0, 0.0);
-    for w in x[..=period].windows(2) {
-        let change = w[1] - w[0];
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-    }
-    gain /= n;
-    loss /= n;
+    let (gain, loss) = x[..=period]
+        .windows(2)
+        .map(split)
+        .fold((0.0, 0.0), |(g, l), (up, down)| (g + up, l + down));
+    let (mut gain, mut loss) = (gain * inv, loss * inv);
     let mut out = Vec::with_capacity(x.len());
     out.push(ratio(gain, loss));
     out.extend(x[period..].windows(2).map(|w| {
-        let change = w[1] - w[0];
-        gain *= n - 1.0;
-        loss *= n - 1.0;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        gain /= n;
-        loss /= n;
+        let (up, down) = split(w);
+        gain = (gain * back + up) * inv;
+        loss = (down + loss * back) * inv;
         ratio(gain, loss)
     }));
     out
@@ -80,7 +76,10 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
         (fast, slow)
     };
     let len = x.len();
-    if len < slow {
+    // One pass, as TA-Lib 0.8 fuses it: both EMAs, the line, and from the signal's seed on the
+    // signal EMA and histogram, written straight into the padded outputs.
+    let lookback = (slow - 1) + (signal - 1);
+    if len <= lookback {
         let nan = vec![f64::NAN; len];
         return Ok(Macd {
             macd: nan.clone(),
@@ -88,17 +87,45 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
             hist: nan,
         });
     }
-    let slow_ema = ema_raw(x, slow);
-    let fast_ema = ema_raw(&x[slow - fast..], fast);
-    let line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
-    let signal_line = ema_raw(&line, signal);
-    let line = tail(&line, signal_line.len());
-    let hist = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
-    Ok(Macd {
-        macd: pad(len, line.to_vec()),
-        signal: pad(len, signal_line),
-        hist: pad(len, hist),
-    })
+    let (fast_k, slow_k) = (ema_k(fast), ema_k(slow));
+    let mut fast_ema = ema_seed(x[slow - fast..slow].iter().copied(), fast);
+    let mut slow_ema = ema_seed(x[..slow].iter().copied(), slow);
+    let mut line = fast_ema - slow_ema;
+    let mut seed = 0.0 + line;
+    for &v in &x[slow..=lookback] {
+        fast_ema = ema_step(fast_ema, v, fast_k);
+        slow_ema = ema_step(slow_ema, v, slow_k);
+        line = fast_ema - slow_ema;
+        seed += line;
+    }
+    let signal_k = ema_k(signal);
+    let mut signal_ema = seed / signal as f64;
+    // A 1-bar signal EMA is the line itself (TA-Lib's EMA of period 1 copies its input).
+    let next_signal = move |prev: f64, line: f64| {
+        if signal == 1 {
+            line
+        } else {
+            ema_step(prev, line, signal_k)
+        }
+    };
+    if signal == 1 {
+        signal_ema = line;
+    }
+    let mut outputs = (
+        (Vec::with_capacity(len), Vec::with_capacity(len)),
+        Vec::with_capacity(len),
+    );
+    let nan = std::iter::repeat_n(((f64::NAN, f64::NAN), f64::NAN), lookback);
+    let first = std::iter::once(((line, signal_ema), line - signal_ema));
+    outputs.extend(nan.chain(first).chain(x[lookback + 1..].iter().map(|&v| {
+        fast_ema = ema_step(fast_ema, v, fast_k);
+        slow_ema = ema_step(slow_ema, v, slow_k);
+        let line = fast_ema - slow_ema;
+        signal_ema = next_signal(signal_ema, line);
+        ((line, signal_ema), line - signal_ema)
+    })));
+    let ((macd, signal), hist) = outputs;
+    Ok(Macd { macd, signal, hist })
 }
 
 /// Slow stochastic %K and %D.
@@ -159,8 +186,8 @@ pub fn stoch(high: &[f64], low: &[f64], close: &[f64], params: StochParams) -> R
 /// scaled epsilon of zero (`|range| <= 1e-14 · (|highest| + |lowest|)`, which catches the
 /// rounding residue of RSI inputs in STOCHRSI) gives 0.
 fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let highest = rolling_extreme(high, period, |a, b| a >= b);
-    let lowest = rolling_extreme(low, period, |a, b| a <= b);
+    let highest = rolling_extreme(high, period, |a, b| a > b);
+    let lowest = rolling_extreme(low, period, |a, b| a < b);
     let close = tail(close, highest.len());
     highest
         .iter()
@@ -271,25 +298,23 @@ fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
     pad(x.len(), compact)
 }
 
-/// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / ((highest − lowest) / −100)`, 0 when
-/// the range is 0. Lookback `period − 1`; period range `2..=100000`.
+/// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / (highest − lowest) · −100`, clamped
+/// into `−100..=0`, and 0 when the range is within TA-Lib's scaled epsilon of zero. Lookback
+/// `period − 1`; period range `2..=100000`.
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
-    let highest = rolling_extreme(high, period, |a, b| a >= b);
-    let lowest = rolling_extreme(low, period, |a, b| a <= b);
-    let compact = highest
-        .iter()
-        .zip(&lowest)
-        .zip(tail(close, highest.len()))
-        .map(|((&hi, &lo), &c)| {
-            let range = (hi - lo) / -100.0;
-            if range != 0.0 {
-                (hi - c) / range
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    Ok(pad(len, compact))
+    let mut out = rolling_extreme(high, period, |a, b| a > b);
+    let lowest = rolling_extreme(low, period, |a, b| a < b);
+    let close = tail(close, out.len());
+    for (value, (&lo, &c)) in out.iter_mut().zip(lowest.iter().zip(close)) {
+        let hi = *value;
+        let range = hi - lo;
+        *value = if is_zero_scaled(range, hi.abs() + lo.abs()) {
+            0.0
+        } else {
+            ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
+        };
+    }
+    Ok(pad(len, out))
 }
