@@ -88,7 +88,7 @@ pub(super) fn sma_raw(x: &[f64], period: usize) -> Vec<f64> {
     // Full length reserved for `pad`; `extend` over an exact-size iterator writes without a
     // capacity check per value, which keeps `total` in a register (a `push` loop spilled it).
     let mut out = Vec::with_capacity(x.len());
-    out.extend(x[period - 1..].iter().zip(x).map(|(&new, &old)| {
+    out.extend(x[period - 1..].iter().zip(x).map(move |(&new, &old)| {
         total += new;
         let mean = total / n;
         total -= old;
@@ -126,7 +126,7 @@ pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
     let mut prev = ema_seed(x[..period].iter().copied(), period);
     let mut out = Vec::with_capacity(x.len());
     out.push(prev);
-    out.extend(x[period..].iter().map(|&v| {
+    out.extend(x[period..].iter().map(move |&v| {
         prev = ema_step(prev, v, k);
         prev
     }));
@@ -158,7 +158,7 @@ fn wma_raw(x: &[f64], period: usize) -> Vec<f64> {
     let mut trailing = 0.0;
     let mut countdown = resync;
     let mut out = Vec::with_capacity(x.len());
-    out.extend(x[period - 1..].iter().enumerate().map(|(start, &v)| {
+    out.extend(x[period - 1..].iter().enumerate().map(move |(start, &v)| {
         countdown -= 1;
         if countdown == 0 {
             countdown = resync;
@@ -213,7 +213,7 @@ fn ema_chain<const DEPTH: usize>(
     }
     let mut out = Vec::with_capacity(x.len());
     out.push(combine(emas));
-    out.extend(x[at..].iter().map(|&v| {
+    out.extend(x[at..].iter().map(move |&v| {
         feed(&mut emas, DEPTH, v);
         combine(emas)
     }));

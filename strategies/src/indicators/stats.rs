@@ -105,7 +105,7 @@ fn variance_raw(x: &[f64], period: usize) -> Vec<f64> {
             .iter()
             .zip(x)
             .enumerate()
-            .map(|(start, (&v, &old))| {
+            .map(move |(start, (&v, &old))| {
                 let d = v - k;
                 s1 += d;
                 s2 += d * d;
@@ -176,7 +176,7 @@ pub fn linearreg_slope(x: &[f64], period: usize) -> Result<Vec<f64>> {
             .iter()
             .zip(x)
             .enumerate()
-            .map(|(oldest, (&v, &leaving))| {
+            .map(move |(oldest, (&v, &leaving))| {
                 countdown -= 1;
                 let mut resum_window = countdown == 0;
                 if !resum_window {
