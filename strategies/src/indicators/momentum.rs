@@ -2,7 +2,7 @@
 
 use super::ma::{ema_k, ema_seed, ema_step, ma_raw, MaType};
 use super::stats::rolling_extreme;
-use super::{check_period, check_same_len, is_zero, is_zero_scaled, pad, tail, Result};
+use super::{check_period, check_same_len, is_zero_scaled, pad, tail, Result, TA_EPSILON};
 
 /// Relative strength index with Wilder smoothing, TA-Lib's `RSI`. The first average gain/loss is
 /// the plain mean of the first `period` changes. Lookback `period`; period range `2..=100000`.
@@ -41,7 +41,7 @@ fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
     let (mut gain, mut loss) = (gain * inv, loss * inv);
     let mut out = Vec::with_capacity(x.len());
     out.push(ratio(gain, loss));
-    out.extend(x[period..].windows(2).map(|w| {
+    out.extend(x[period..].windows(2).map(move |w| {
         let (up, down) = split(w);
         gain = (gain * back + up) * inv;
         loss = (down + loss * back) * inv;
@@ -117,13 +117,16 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
     );
     let nan = std::iter::repeat_n(((f64::NAN, f64::NAN), f64::NAN), lookback);
     let first = std::iter::once(((line, signal_ema), line - signal_ema));
-    outputs.extend(nan.chain(first).chain(x[lookback + 1..].iter().map(|&v| {
-        fast_ema = ema_step(fast_ema, v, fast_k);
-        slow_ema = ema_step(slow_ema, v, slow_k);
-        let line = fast_ema - slow_ema;
-        signal_ema = next_signal(signal_ema, line);
-        ((line, signal_ema), line - signal_ema)
-    })));
+    outputs.extend(
+        nan.chain(first)
+            .chain(x[lookback + 1..].iter().map(move |&v| {
+                fast_ema = ema_step(fast_ema, v, fast_k);
+                slow_ema = ema_step(slow_ema, v, slow_k);
+                let line = fast_ema - slow_ema;
+                signal_ema = next_signal(signal_ema, line);
+                ((line, signal_ema), line - signal_ema)
+            })),
+    );
     let ((macd, signal), hist) = outputs;
     Ok(Macd { macd, signal, hist })
 }
@@ -238,34 +241,83 @@ pub fn stochrsi(
 }
 
 /// Commodity channel index, TA-Lib's `CCI`: `(tp − mean) / (0.015 · mean absolute deviation)`
-/// over `period` typical prices `(h + l + c) / 3`; 0 when either is zero. Lookback
+/// over `period` typical prices `(h + l + c) / 3`; 0 when the distance to the mean or the mean
+/// deviation is within 1e-14 of the mean's magnitude (TA-Lib 0.8's scaled test). Lookback
 /// `period − 1`; period range `2..=100000`.
 pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
+    let mut out = vec![f64::NAN; len];
     if len < period {
-        return Ok(vec![f64::NAN; len]);
+        return Ok(out);
     }
+    let mut typical = Vec::with_capacity(len);
+    typical.extend(
+        high.iter()
+            .zip(low)
+            .zip(close)
+            .map(|((&h, &l), &c)| (h + l + c) / 3.0),
+    );
+    // TA-Lib re-sums every window (twice: mean, then mean deviation), one addition after the
+    // other, so each window is a chain of dependent additions. Windows `period` bars apart
+    // share the slot order, so LANES of them are summed side by side: the same additions in
+    // the same order per window, with LANES independent chains for the CPU to overlap.
+    const LANES: usize = 4;
+    let windows = len - period + 1;
+    let block = LANES * period;
+    let whole_blocks = windows / block * block;
+    for base in (0..whole_blocks).step_by(block) {
+        for first in base..base + period {
+            let starts = std::array::from_fn(|lane| first + lane * period);
+            let values = cci_windows::<LANES>(&typical, period, starts);
+            for (start, value) in starts.into_iter().zip(values) {
+                out[start + period - 1] = value;
+            }
+        }
+    }
+    for start in whole_blocks..windows {
+        out[start + period - 1] = cci_windows::<1>(&typical, period, [start])[0];
+    }
+    Ok(out)
+}
+
+/// CCI of the `K` windows of `period` typical prices starting at `starts`, which must lie a
+/// multiple of `period` apart. TA-Lib keeps the window in a ring buffer indexed by
+/// `bar % period` and sums it in slot order, not in time order (from the bar whose index is a
+/// multiple of `period`, wrapping around), so these sums do the same to round the same way.
+fn cci_windows<const K: usize>(typical: &[f64], period: usize, starts: [usize; K]) -> [f64; K] {
     let n = period as f64;
-    let typical: Vec<f64> = (0..len)
-        .map(|i| (high[i] + low[i] + close[i]) / 3.0)
-        .collect();
-    // TA-Lib keeps the window in a ring buffer indexed by `bar % period` and sums it in slot
-    // order, not in time order; `ring` mirrors that so the sums round the same way.
-    let mut ring = typical[..period].to_vec();
-    let mut out = Vec::with_capacity(len);
-    for (today, &last) in typical.iter().enumerate().skip(period - 1) {
-        ring[today % period] = last;
-        let mean = ring.iter().fold(0.0, |acc, &v| acc + v) / n;
-        let deviation = ring.iter().fold(0.0, |acc, &v| acc + (v - mean).abs());
-        let distance = last - mean;
-        out.push(if !is_zero(distance) && !is_zero(deviation) {
-            distance / (0.015 * (deviation / n))
-        } else {
-            0.0
-        });
+    let first_slot = (period - starts[0] % period) % period;
+    let slot_order = (first_slot..period).chain(0..first_slot);
+    let windows = starts.map(|start| &typical[start..start + period]);
+    let mut sums = [0.0; K];
+    for j in slot_order.clone() {
+        for (sum, w) in sums.iter_mut().zip(&windows) {
+            *sum += w[j];
+        }
     }
-    Ok(pad(len, out))
+    let means = sums.map(|sum| sum / n);
+    let mut deviations = [0.0; K];
+    for j in slot_order {
+        for ((deviation, w), &mean) in deviations.iter_mut().zip(&windows).zip(&means) {
+            *deviation += (w[j] - mean).abs();
+        }
+    }
+    std::array::from_fn(|k| {
+        let mean = means[k];
+        let distance = windows[k][period - 1] - mean;
+        let tiny = mean.abs() * TA_EPSILON;
+        let deviation = deviations[k] / n;
+        if tiny >= distance.abs() || tiny >= deviation.abs() {
+            return 0.0;
+        }
+        let denominator = deviation * 0.015;
+        if denominator == 0.0 {
+            0.0
+        } else {
+            distance / denominator
+        }
+    })
 }
 
 /// Rate of change in percent, TA-Lib's `ROC`: `(x / x[−period] − 1) · 100`, 0 when the old value
