@@ -339,15 +339,12 @@ pub fn mom(x: &[f64], period: usize) -> Result<Vec<f64>> {
     Ok(lagged(x, period, |now, then| now - then))
 }
 
-/// Applies `f(x[i], x[i − lag])` from bar `lag` on.
+/// Applies `f(x[i], x[i − lag])` from bar `lag` on, after `lag` NaNs.
 fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let compact = x
-        .iter()
-        .skip(lag)
-        .zip(x)
-        .map(|(&now, &then)| f(now, then))
-        .collect();
-    pad(x.len(), compact)
+    let mut out = Vec::with_capacity(x.len());
+    out.extend(std::iter::repeat_n(f64::NAN, lag.min(x.len())));
+    out.extend(x.iter().skip(lag).zip(x).map(|(&now, &then)| f(now, then)));
+    out
 }
 
 /// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / (highest − lowest) · −100`, clamped

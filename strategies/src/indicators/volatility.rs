@@ -1,6 +1,6 @@
 //! Volatility: TRANGE, ATR, NATR, BBANDS and Keltner channels.
 
-use super::ma::{ema_raw, ma_raw, MaType};
+use super::ma::{ma_raw, MaType};
 use super::stats::stddev_raw;
 use super::{check_period, check_real, check_same_len, is_zero, pad, tail, Result};
 
@@ -171,7 +171,7 @@ pub fn keltner(
     let typical: Vec<f64> = (0..len)
         .map(|i| (high[i] + low[i] + close[i]) / 3.0)
         .collect();
-    let middle = ema_raw(&typical, ema_period);
+    let middle = ma_raw(&typical, ema_period, MaType::Ema);
     let atr = atr_padded(high, low, close, atr_period);
     let width = middle.len().min(len.saturating_sub(atr_period));
     let (middle, atr) = (tail(&middle, width), tail(&atr, width));
