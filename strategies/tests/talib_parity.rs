@@ -208,6 +208,15 @@ fn compare(ours: &[f64], theirs: &[f64]) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
+/// Same length, and every value the same bits (NaN matching NaN).
+fn bit_identical(ours: &[f64], theirs: &[f64]) -> bool {
+    ours.len() == theirs.len()
+        && ours
+            .iter()
+            .zip(theirs)
+            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+}
+
 #[test]
 fn every_indicator_matches_talib_on_real_bars() {
     let python = common::venv_python();
@@ -233,6 +242,9 @@ fn every_indicator_matches_talib_on_real_bars() {
     let cases = manifest["cases"].as_array().expect("cases");
     let mut failures = Vec::new();
     let mut series = 0;
+    // Series equal to TA-Lib bit for bit: reported, not required (the tolerance is the
+    // contract; KAMA, and BBANDS on a KAMA middle line, are not ported operation for operation).
+    let mut inexact = BTreeMap::<&str, usize>::new();
     for case in cases {
         let dataset = case["dataset"].as_str().expect("dataset");
         let function = case["function"].as_str().expect("function");
@@ -243,6 +255,9 @@ fn every_indicator_matches_talib_on_real_bars() {
             let theirs = read_f64s(&out.path().join(file.as_str().expect("file")));
             let mine = ours.get(name.as_str()).expect("output name");
             series += 1;
+            if !bit_identical(mine, &theirs) {
+                *inexact.entry(function).or_default() += 1;
+            }
             if let Some(problem) = compare(mine, &theirs) {
                 failures.push(format!(
                     "{dataset} {function} {} {name}: {problem}",
@@ -251,6 +266,10 @@ fn every_indicator_matches_talib_on_real_bars() {
             }
         }
     }
+    eprintln!(
+        "{} of {series} series bit-identical to TA-Lib; not bit-identical: {inexact:?}",
+        series - inexact.values().sum::<usize>()
+    );
     assert!(series >= 150, "only {series} series compared");
     assert!(
         failures.is_empty(),

@@ -1,10 +1,11 @@
 //! Moving averages: SMA, EMA, WMA, DEMA, TEMA, KAMA and the `MaType` dispatcher used by
 //! BBANDS, STOCH and STOCHRSI.
 //!
-//! The `*_raw` functions return TA-Lib's compact output (one value per bar from the lookback
-//! on) so that multi-stage indicators can chain them without re-padding.
+//! The `*_into` functions append TA-Lib's compact output (one value per bar from the lookback
+//! on): after the leading NaNs of a public result, or into a fresh vector ([`ma_raw`]) that a
+//! multi-stage indicator chains into its next stage.
 
-use super::{check_period, is_zero, pad, Result};
+use super::{check_period, is_zero, Result};
 
 /// The moving-average kinds TA-Lib's `matype` parameter selects, with TA-Lib's numeric codes.
 /// TRIMA (5), MAMA (7) and T3 (8) are not implemented.
@@ -29,18 +30,38 @@ pub enum MaType {
 /// 1 returns the input unchanged.
 pub fn ma(x: &[f64], period: usize, kind: MaType) -> Result<Vec<f64>> {
     check_period("period", period, 1)?;
-    Ok(pad(x.len(), ma_raw(x, period, kind)))
+    // The values are appended after the leading NaNs, in place: no shifting into position.
+    let lookback = match kind {
+        _ if period == 1 => 0,
+        MaType::Sma | MaType::Ema | MaType::Wma => period - 1,
+        MaType::Dema => 2 * (period - 1),
+        MaType::Tema => 3 * (period - 1),
+        MaType::Kama => period,
+    };
+    let mut out = Vec::with_capacity(x.len());
+    out.resize(lookback.min(x.len()), f64::NAN);
+    ma_into(&mut out, x, period, kind);
+    out.resize(x.len(), f64::NAN);
+    Ok(out)
 }
 
-/// Compact MA of any kind; the caller has validated `period >= 1`.
+/// Compact MA of any kind (one value per bar from the lookback on); the caller has validated
+/// `period >= 1`.
 pub(super) fn ma_raw(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    ma_into(&mut out, x, period, kind);
+    out
+}
+
+/// Appends the compact MA of any kind to `out`.
+fn ma_into(out: &mut Vec<f64>, x: &[f64], period: usize, kind: MaType) {
     match kind {
-        MaType::Sma => sma_raw(x, period),
-        MaType::Ema => ema_raw(x, period),
-        MaType::Wma => wma_raw(x, period),
-        MaType::Dema => dema_raw(x, period),
-        MaType::Tema => tema_raw(x, period),
-        MaType::Kama => kama_raw(x, period),
+        MaType::Sma => sma_into(out, x, period),
+        MaType::Ema => ema_into(out, x, period),
+        MaType::Wma => wma_into(out, x, period),
+        MaType::Dema => dema_into(out, x, period),
+        MaType::Tema => tema_into(out, x, period),
+        MaType::Kama => kama_into(out, x, period),
     }
 }
 
@@ -79,95 +100,167 @@ pub fn kama(x: &[f64], period: usize) -> Result<Vec<f64>> {
 
 /// Compact SMA. The running total adds the newest value before the division and only then drops
 /// the oldest, exactly as TA-Lib does, so the rounding matches.
-pub(super) fn sma_raw(x: &[f64], period: usize) -> Vec<f64> {
+fn sma_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if x.len() < period {
-        return Vec::new();
+        return;
     }
     let n = period as f64;
     let mut total: f64 = x[..period - 1].iter().sum();
-    // Full length reserved for `pad`; `extend` over an exact-size iterator writes without a
-    // capacity check per value, which keeps `total` in a register (a `push` loop spilled it).
-    let mut out = Vec::with_capacity(x.len());
-    out.extend(x[period - 1..].iter().zip(x).map(|(&new, &old)| {
+    // `extend` over an exact-size iterator writes without a capacity check per value, which
+    // keeps `total` in a register (a `push` loop spilled it).
+    out.extend(x[period - 1..].iter().zip(x).map(move |(&new, &old)| {
         total += new;
         let mean = total / n;
         total -= old;
         mean
     }));
-    out
+}
+
+/// One EMA step as TA-Lib 0.8 codes it: `fma(value − prev, k, prev)`, one rounding for the
+/// multiply-add (C's `fma`, which `mul_add` is on every platform).
+pub(super) fn ema_step(prev: f64, value: f64, k: f64) -> f64 {
+    (value - prev).mul_add(k, prev)
+}
+
+/// The EMA's smoothing factor `2 / (period + 1)`.
+pub(super) fn ema_k(period: usize) -> f64 {
+    2.0 / (period as f64 + 1.0)
+}
+
+/// TA-Lib's EMA seed: the sum of the first `period` values from 0, in order, divided by
+/// `period`.
+pub(super) fn ema_seed(values: impl Iterator<Item = f64>, period: usize) -> f64 {
+    values.fold(0.0, |sum, v| sum + v) / period as f64
 }
 
 /// Compact EMA with TA-Lib's default seeding.
-pub(super) fn ema_raw(x: &[f64], period: usize) -> Vec<f64> {
+fn ema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
-        return x.to_vec();
+        out.extend_from_slice(x);
+        return;
     }
     if x.len() < period {
-        return Vec::new();
+        return;
     }
-    let k = 2.0 / (period as f64 + 1.0);
-    let mut prev = x[..period].iter().sum::<f64>() / period as f64;
-    let mut out = Vec::with_capacity(x.len());
+    let k = ema_k(period);
+    let mut prev = ema_seed(x[..period].iter().copied(), period);
     out.push(prev);
-    out.extend(x[period..].iter().map(|&v| {
-        prev = (v - prev) * k + prev;
+    out.extend(x[period..].iter().map(move |&v| {
+        prev = ema_step(prev, v, k);
         prev
     }));
-    out
 }
 
-/// Compact WMA. Each window is summed afresh: TA-Lib 0.8 does not drift, and the classic
-/// running "sum minus sum of values" update accumulates error that grows with the series length
-/// (1e-8 relative after 30,000 bars of a 0..100 oscillator).
-fn wma_raw(x: &[f64], period: usize) -> Vec<f64> {
+/// Compact WMA, TA-Lib 0.8's way: a running weighted sum (`sum += v · period`, then
+/// `sum −= plain sum` after each output) that is re-summed from the window every `8 · period`
+/// bars, so rounding never accumulates beyond that stretch and the bits are TA-Lib's.
+fn wma_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
-        return x.to_vec();
+        out.extend_from_slice(x);
+        return;
     }
-    let divider = (period * (period + 1) / 2) as f64;
-    x.windows(period)
-        .map(|w| {
-            let weighted = w
-                .iter()
-                .zip(1..)
-                .fold(0.0, |acc, (&v, weight)| acc + v * f64::from(weight));
-            weighted / divider
-        })
-        .collect()
+    if x.len() < period {
+        return;
+    }
+    let n = period as f64;
+    let divider = n * (n + 1.0) * 0.5;
+    let resync = 8 * period;
+    // The weighted sum of a whole window (weights 1..=period, oldest first) and its plain sum.
+    let window_sums = |w: &[f64]| {
+        w.iter()
+            .zip(1..)
+            .fold((0.0, 0.0), |(weighted, plain), (&v, weight)| {
+                (weighted + v * f64::from(weight), plain + v)
+            })
+    };
+    let (mut weighted, mut plain) = window_sums(&x[..period - 1]);
+    let mut trailing = 0.0;
+    let mut countdown = resync;
+    out.extend(x[period - 1..].iter().enumerate().map(move |(start, &v)| {
+        countdown -= 1;
+        if countdown == 0 {
+            countdown = resync;
+            (weighted, plain) = window_sums(&x[start..start + period]);
+        } else {
+            plain += v;
+            plain -= trailing;
+            weighted += v * n;
+        }
+        trailing = x[start];
+        let value = weighted / divider;
+        weighted -= plain;
+        value
+    }));
 }
 
-fn dema_raw(x: &[f64], period: usize) -> Vec<f64> {
-    if period == 1 {
-        return x.to_vec();
+/// The EMA chain of DEMA and TEMA in one pass: `depth` EMAs, each fed the previous one's
+/// values and seeded, as TA-Lib does, with the mean of that input's first `period` values.
+/// `combine` turns the `depth` current values into the output. TA-Lib 0.8 fuses the chain
+/// the same way, so no intermediate series is materialized.
+fn ema_chain<const DEPTH: usize>(
+    out: &mut Vec<f64>,
+    x: &[f64],
+    period: usize,
+    combine: impl Fn([f64; DEPTH]) -> f64,
+) {
+    let lookback = DEPTH * (period - 1);
+    if x.len() <= lookback {
+        return;
     }
-    let e1 = ema_raw(x, period);
-    let e2 = ema_raw(&e1, period);
-    let e1 = super::tail(&e1, e2.len());
-    e1.iter().zip(&e2).map(|(&a, &b)| 2.0 * a - b).collect()
+    let k = ema_k(period);
+    let mut emas = [0.0; DEPTH];
+    // Warm-up: stage `d` starts from the seed of the first `period` values stage `d − 1`
+    // produced; `feed` advances stages `0..=d` by one input bar.
+    let feed = |emas: &mut [f64; DEPTH], stages: usize, v: f64| {
+        let mut input = v;
+        for e in &mut emas[..stages] {
+            *e = ema_step(*e, input, k);
+            input = *e;
+        }
+        input
+    };
+    let mut at = period;
+    emas[0] = ema_seed(x[..period].iter().copied(), period);
+    for stage in 1..DEPTH {
+        let mut sum = 0.0 + emas[stage - 1];
+        for &v in &x[at..at + period - 1] {
+            sum += feed(&mut emas, stage, v);
+        }
+        at += period - 1;
+        emas[stage] = sum / period as f64;
+    }
+    out.push(combine(emas));
+    out.extend(x[at..].iter().map(move |&v| {
+        feed(&mut emas, DEPTH, v);
+        combine(emas)
+    }));
 }
 
-fn tema_raw(x: &[f64], period: usize) -> Vec<f64> {
+fn dema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
-        return x.to_vec();
+        out.extend_from_slice(x);
+        return;
     }
-    let e1 = ema_raw(x, period);
-    let e2 = ema_raw(&e1, period);
-    let e3 = ema_raw(&e2, period);
-    let e1 = super::tail(&e1, e3.len());
-    let e2 = super::tail(&e2, e3.len());
-    e3.iter()
-        .zip(e1.iter().zip(e2))
-        .map(|(&c, (&a, &b))| c + (3.0 * a - 3.0 * b))
-        .collect()
+    ema_chain(out, x, period, |[e1, e2]| (e1 + e1) - e2)
+}
+
+fn tema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
+    if period == 1 {
+        out.extend_from_slice(x);
+        return;
+    }
+    ema_chain(out, x, period, |[e1, e2, e3]| (3.0 * e1 - 3.0 * e2) + e3)
 }
 
 /// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
 /// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib).
-fn kama_raw(x: &[f64], period: usize) -> Vec<f64> {
+fn kama_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
-        return x.to_vec();
+        out.extend_from_slice(x);
+        return;
     }
     if x.len() <= period {
-        return Vec::new();
+        return;
     }
     const SLOW: f64 = 2.0 / 31.0;
     let diff = 2.0 / 3.0 - SLOW;
@@ -182,7 +275,6 @@ fn kama_raw(x: &[f64], period: usize) -> Vec<f64> {
     };
     let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
     let mut prev = x[period - 1];
-    let mut out = Vec::with_capacity(x.len());
     let mut trailing_value = x[0];
     for today in period..x.len() {
         let now = x[today];
@@ -196,5 +288,4 @@ fn kama_raw(x: &[f64], period: usize) -> Vec<f64> {
         prev = (now - prev) * smoothing(change, volatility) + prev;
         out.push(prev);
     }
-    out
 }

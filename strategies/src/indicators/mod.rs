@@ -7,8 +7,11 @@
 //! compatibility, EMA seeded with the SMA of its first `period` inputs. The parity test
 //! `strategies/tests/talib_parity.rs` checks each function against TA-Lib itself on real CL and
 //! 6E bars: identical NaN positions and values within 1e-9 relative (1e-10 absolute near 0).
-//! Where TA-Lib 0.8's internal summation order is not reproduced bit for bit (WMA, STDDEV,
-//! BBANDS, LINEARREG_SLOPE), the per-window sums used here are at least as accurate.
+//! Every function but KAMA performs TA-Lib 0.8's operations in TA-Lib's order, so the values
+//! are TA-Lib's bit for bit: O(n) running sums with TA-Lib's own re-summing rules (WMA, VAR,
+//! LINEARREG_SLOPE), multiplications by a reciprocal where TA-Lib multiplies (RSI), and a fused
+//! multiply-add (`mul_add`, C's `fma`) wherever TA-Lib calls `fma` (EMA and everything built on
+//! it, ATR, the upper Bollinger band).
 //!
 //! # Output shape
 //!
@@ -98,11 +101,6 @@ const MAX_PERIOD: usize = 100_000;
 /// TA-Lib's `TA_IS_ZERO`: the band inside which a denominator is treated as zero.
 fn is_zero(v: f64) -> bool {
     -TA_EPSILON < v && v < TA_EPSILON
-}
-
-/// TA-Lib's `TA_IS_ZERO_OR_NEG`, used before taking a square root of a variance.
-fn is_zero_or_neg(v: f64) -> bool {
-    v < TA_EPSILON
 }
 
 /// TA-Lib's `TA_IS_ZERO_SCALED`: `v` is a difference of two numbers whose magnitudes sum to

@@ -1,8 +1,8 @@
 //! Momentum oscillators: RSI, MACD, STOCH, STOCHRSI, CCI, ROC, MOM, WILLR.
 
-use super::ma::{ema_raw, ma_raw, MaType};
+use super::ma::{ema_k, ema_seed, ema_step, ma_raw, MaType};
 use super::stats::rolling_extreme;
-use super::{check_period, check_same_len, is_zero, is_zero_scaled, pad, tail, Result};
+use super::{check_period, check_same_len, is_zero_scaled, pad, tail, Result, TA_EPSILON};
 
 /// Relative strength index with Wilder smoothing, TA-Lib's `RSI`. The first average gain/loss is
 /// the plain mean of the first `period` changes. Lookback `period`; period range `2..=100000`.
@@ -12,43 +12,39 @@ pub fn rsi(x: &[f64], period: usize) -> Result<Vec<f64>> {
     Ok(pad(x.len(), rsi_raw(x, period)))
 }
 
+/// Compact RSI, TA-Lib 0.8's operations: a change splits into `gain = max(change, 0)` and
+/// `loss = gain − change`, the averages are scaled by `1 / period` (a multiplication, not a
+/// division) and smoothed as `(avg · (period − 1) + today) · (1 / period)`.
 fn rsi_raw(x: &[f64], period: usize) -> Vec<f64> {
     if x.len() <= period {
         return Vec::new();
     }
-    let n = period as f64;
+    let inv = 1.0 / period as f64;
+    let back = (period - 1) as f64;
+    let split = |w: &[f64]| {
+        let change = w[1] - w[0];
+        let gain = if 0.0 < change { change } else { 0.0 };
+        (gain, gain - change)
+    };
     let ratio = |gain: f64, loss: f64| {
-        let total = gain + loss;
-        if is_zero(total) {
-            0.0
+        let total = loss + gain;
+        if total > 0.0 {
+            gain / total * 100.0
         } else {
-            100.0 * (gain / total)
+            0.0
         }
     };
-    let (mut gain, mut loss) = (0.0, 0.0);
-    for w in x[..=period].windows(2) {
-        let change = w[1] - w[0];
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-    }
-    gain /= n;
-    loss /= n;
+    let (gain, loss) = x[..=period]
+        .windows(2)
+        .map(split)
+        .fold((0.0, 0.0), |(g, l), (up, down)| (g + up, l + down));
+    let (mut gain, mut loss) = (gain * inv, loss * inv);
     let mut out = Vec::with_capacity(x.len());
     out.push(ratio(gain, loss));
-    out.extend(x[period..].windows(2).map(|w| {
-        let change = w[1] - w[0];
-        gain *= n - 1.0;
-        loss *= n - 1.0;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        gain /= n;
-        loss /= n;
+    out.extend(x[period..].windows(2).map(move |w| {
+        let (up, down) = split(w);
+        gain = (gain * back + up) * inv;
+        loss = (down + loss * back) * inv;
         ratio(gain, loss)
     }));
     out
@@ -80,7 +76,10 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
         (fast, slow)
     };
     let len = x.len();
-    if len < slow {
+    // One pass, as TA-Lib 0.8 fuses it: both EMAs, the line, and from the signal's seed on the
+    // signal EMA and histogram, written straight into the padded outputs.
+    let lookback = (slow - 1) + (signal - 1);
+    if len <= lookback {
         let nan = vec![f64::NAN; len];
         return Ok(Macd {
             macd: nan.clone(),
@@ -88,17 +87,48 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
             hist: nan,
         });
     }
-    let slow_ema = ema_raw(x, slow);
-    let fast_ema = ema_raw(&x[slow - fast..], fast);
-    let line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
-    let signal_line = ema_raw(&line, signal);
-    let line = tail(&line, signal_line.len());
-    let hist = line.iter().zip(&signal_line).map(|(m, s)| m - s).collect();
-    Ok(Macd {
-        macd: pad(len, line.to_vec()),
-        signal: pad(len, signal_line),
-        hist: pad(len, hist),
-    })
+    let (fast_k, slow_k) = (ema_k(fast), ema_k(slow));
+    let mut fast_ema = ema_seed(x[slow - fast..slow].iter().copied(), fast);
+    let mut slow_ema = ema_seed(x[..slow].iter().copied(), slow);
+    let mut line = fast_ema - slow_ema;
+    let mut seed = 0.0 + line;
+    for &v in &x[slow..=lookback] {
+        fast_ema = ema_step(fast_ema, v, fast_k);
+        slow_ema = ema_step(slow_ema, v, slow_k);
+        line = fast_ema - slow_ema;
+        seed += line;
+    }
+    let signal_k = ema_k(signal);
+    let mut signal_ema = seed / signal as f64;
+    // A 1-bar signal EMA is the line itself (TA-Lib's EMA of period 1 copies its input).
+    let next_signal = move |prev: f64, line: f64| {
+        if signal == 1 {
+            line
+        } else {
+            ema_step(prev, line, signal_k)
+        }
+    };
+    if signal == 1 {
+        signal_ema = line;
+    }
+    let mut outputs = (
+        (Vec::with_capacity(len), Vec::with_capacity(len)),
+        Vec::with_capacity(len),
+    );
+    let nan = std::iter::repeat_n(((f64::NAN, f64::NAN), f64::NAN), lookback);
+    let first = std::iter::once(((line, signal_ema), line - signal_ema));
+    outputs.extend(
+        nan.chain(first)
+            .chain(x[lookback + 1..].iter().map(move |&v| {
+                fast_ema = ema_step(fast_ema, v, fast_k);
+                slow_ema = ema_step(slow_ema, v, slow_k);
+                let line = fast_ema - slow_ema;
+                signal_ema = next_signal(signal_ema, line);
+                ((line, signal_ema), line - signal_ema)
+            })),
+    );
+    let ((macd, signal), hist) = outputs;
+    Ok(Macd { macd, signal, hist })
 }
 
 /// Slow stochastic %K and %D.
@@ -159,8 +189,8 @@ pub fn stoch(high: &[f64], low: &[f64], close: &[f64], params: StochParams) -> R
 /// scaled epsilon of zero (`|range| <= 1e-14 · (|highest| + |lowest|)`, which catches the
 /// rounding residue of RSI inputs in STOCHRSI) gives 0.
 fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let highest = rolling_extreme(high, period, |a, b| a >= b);
-    let lowest = rolling_extreme(low, period, |a, b| a <= b);
+    let highest = rolling_extreme(high, period, |a, b| a > b);
+    let lowest = rolling_extreme(low, period, |a, b| a < b);
     let close = tail(close, highest.len());
     highest
         .iter()
@@ -211,34 +241,83 @@ pub fn stochrsi(
 }
 
 /// Commodity channel index, TA-Lib's `CCI`: `(tp − mean) / (0.015 · mean absolute deviation)`
-/// over `period` typical prices `(h + l + c) / 3`; 0 when either is zero. Lookback
+/// over `period` typical prices `(h + l + c) / 3`; 0 when the distance to the mean or the mean
+/// deviation is within 1e-14 of the mean's magnitude (TA-Lib 0.8's scaled test). Lookback
 /// `period − 1`; period range `2..=100000`.
 pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
+    let mut out = vec![f64::NAN; len];
     if len < period {
-        return Ok(vec![f64::NAN; len]);
+        return Ok(out);
     }
+    let mut typical = Vec::with_capacity(len);
+    typical.extend(
+        high.iter()
+            .zip(low)
+            .zip(close)
+            .map(|((&h, &l), &c)| (h + l + c) / 3.0),
+    );
+    // TA-Lib re-sums every window (twice: mean, then mean deviation), one addition after the
+    // other, so each window is a chain of dependent additions. Windows `period` bars apart
+    // share the slot order, so LANES of them are summed side by side: the same additions in
+    // the same order per window, with LANES independent chains for the CPU to overlap.
+    const LANES: usize = 4;
+    let windows = len - period + 1;
+    let block = LANES * period;
+    let whole_blocks = windows / block * block;
+    for base in (0..whole_blocks).step_by(block) {
+        for first in base..base + period {
+            let starts = std::array::from_fn(|lane| first + lane * period);
+            let values = cci_windows::<LANES>(&typical, period, starts);
+            for (start, value) in starts.into_iter().zip(values) {
+                out[start + period - 1] = value;
+            }
+        }
+    }
+    for start in whole_blocks..windows {
+        out[start + period - 1] = cci_windows::<1>(&typical, period, [start])[0];
+    }
+    Ok(out)
+}
+
+/// CCI of the `K` windows of `period` typical prices starting at `starts`, which must lie a
+/// multiple of `period` apart. TA-Lib keeps the window in a ring buffer indexed by
+/// `bar % period` and sums it in slot order, not in time order (from the bar whose index is a
+/// multiple of `period`, wrapping around), so these sums do the same to round the same way.
+fn cci_windows<const K: usize>(typical: &[f64], period: usize, starts: [usize; K]) -> [f64; K] {
     let n = period as f64;
-    let typical: Vec<f64> = (0..len)
-        .map(|i| (high[i] + low[i] + close[i]) / 3.0)
-        .collect();
-    // TA-Lib keeps the window in a ring buffer indexed by `bar % period` and sums it in slot
-    // order, not in time order; `ring` mirrors that so the sums round the same way.
-    let mut ring = typical[..period].to_vec();
-    let mut out = Vec::with_capacity(len);
-    for (today, &last) in typical.iter().enumerate().skip(period - 1) {
-        ring[today % period] = last;
-        let mean = ring.iter().fold(0.0, |acc, &v| acc + v) / n;
-        let deviation = ring.iter().fold(0.0, |acc, &v| acc + (v - mean).abs());
-        let distance = last - mean;
-        out.push(if !is_zero(distance) && !is_zero(deviation) {
-            distance / (0.015 * (deviation / n))
-        } else {
-            0.0
-        });
+    let first_slot = (period - starts[0] % period) % period;
+    let slot_order = (first_slot..period).chain(0..first_slot);
+    let windows = starts.map(|start| &typical[start..start + period]);
+    let mut sums = [0.0; K];
+    for j in slot_order.clone() {
+        for (sum, w) in sums.iter_mut().zip(&windows) {
+            *sum += w[j];
+        }
     }
-    Ok(pad(len, out))
+    let means = sums.map(|sum| sum / n);
+    let mut deviations = [0.0; K];
+    for j in slot_order {
+        for ((deviation, w), &mean) in deviations.iter_mut().zip(&windows).zip(&means) {
+            *deviation += (w[j] - mean).abs();
+        }
+    }
+    std::array::from_fn(|k| {
+        let mean = means[k];
+        let distance = windows[k][period - 1] - mean;
+        let tiny = mean.abs() * TA_EPSILON;
+        let deviation = deviations[k] / n;
+        if tiny >= distance.abs() || tiny >= deviation.abs() {
+            return 0.0;
+        }
+        let denominator = deviation * 0.015;
+        if denominator == 0.0 {
+            0.0
+        } else {
+            distance / denominator
+        }
+    })
 }
 
 /// Rate of change in percent, TA-Lib's `ROC`: `(x / x[−period] − 1) · 100`, 0 when the old value
@@ -260,36 +339,31 @@ pub fn mom(x: &[f64], period: usize) -> Result<Vec<f64>> {
     Ok(lagged(x, period, |now, then| now - then))
 }
 
-/// Applies `f(x[i], x[i − lag])` from bar `lag` on.
+/// Applies `f(x[i], x[i − lag])` from bar `lag` on, after `lag` NaNs.
 fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let compact = x
-        .iter()
-        .skip(lag)
-        .zip(x)
-        .map(|(&now, &then)| f(now, then))
-        .collect();
-    pad(x.len(), compact)
+    let mut out = Vec::with_capacity(x.len());
+    out.extend(std::iter::repeat_n(f64::NAN, lag.min(x.len())));
+    out.extend(x.iter().skip(lag).zip(x).map(|(&now, &then)| f(now, then)));
+    out
 }
 
-/// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / ((highest − lowest) / −100)`, 0 when
-/// the range is 0. Lookback `period − 1`; period range `2..=100000`.
+/// Williams %R, TA-Lib's `WILLR`: `(highest high − close) / (highest − lowest) · −100`, clamped
+/// into `−100..=0`, and 0 when the range is within TA-Lib's scaled epsilon of zero. Lookback
+/// `period − 1`; period range `2..=100000`.
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
-    let highest = rolling_extreme(high, period, |a, b| a >= b);
-    let lowest = rolling_extreme(low, period, |a, b| a <= b);
-    let compact = highest
-        .iter()
-        .zip(&lowest)
-        .zip(tail(close, highest.len()))
-        .map(|((&hi, &lo), &c)| {
-            let range = (hi - lo) / -100.0;
-            if range != 0.0 {
-                (hi - c) / range
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    Ok(pad(len, compact))
+    let mut out = rolling_extreme(high, period, |a, b| a > b);
+    let lowest = rolling_extreme(low, period, |a, b| a < b);
+    let close = tail(close, out.len());
+    for (value, (&lo, &c)) in out.iter_mut().zip(lowest.iter().zip(close)) {
+        let hi = *value;
+        let range = hi - lo;
+        *value = if is_zero_scaled(range, hi.abs() + lo.abs()) {
+            0.0
+        } else {
+            ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
+        };
+    }
+    Ok(pad(len, out))
 }

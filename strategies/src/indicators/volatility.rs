@@ -1,6 +1,6 @@
 //! Volatility: TRANGE, ATR, NATR, BBANDS and Keltner channels.
 
-use super::ma::{ema_raw, ma_raw, sma_raw, MaType};
+use super::ma::{ma_raw, MaType};
 use super::stats::stddev_raw;
 use super::{check_period, check_real, check_same_len, is_zero, pad, tail, Result};
 
@@ -19,47 +19,62 @@ pub(super) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     range
 }
 
-/// Compact true range (from bar 1; bar 0 has no previous close).
-fn trange_raw(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    (1..high.len())
-        .map(|t| true_range(high[t], low[t], close[t - 1]))
-        .collect()
+/// True range of every bar, already in the padded output shape: NaN on bar 0 (no previous
+/// close), then one value per bar.
+fn trange_padded(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(high.len());
+    out.extend(high.first().map(|_| f64::NAN));
+    out.extend(
+        high.iter()
+            .zip(low)
+            .zip(close)
+            .skip(1)
+            .zip(close)
+            .map(|(((&h, &l), _), &prev_close)| true_range(h, l, prev_close)),
+    );
+    out
 }
 
 /// True range, TA-Lib's `TRANGE`. Lookback 1.
 pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
-    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
-    Ok(pad(len, trange_raw(high, low, close)))
+    check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    Ok(trange_padded(high, low, close))
 }
 
-/// Compact ATR: SMA of the first `period` true ranges, then Wilder smoothing
-/// `atr ← (atr · (period − 1) + tr) / period`. Period 1 is the true range itself.
-fn atr_raw(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let tr = trange_raw(high, low, close);
+/// ATR in the padded output shape (NaN for the first `period` bars), TA-Lib 0.8's operations:
+/// the mean of the first `period` true ranges, then Wilder smoothing as one fused step
+/// `atr ← fma(c, atr, tr · (1 − c))` with `c = (period − 1) / period`. Period 1 is the true
+/// range itself.
+///
+/// The true ranges' own vector becomes the output, each value read before it is overwritten:
+/// no second vector, and no shifting into place afterwards.
+fn atr_padded(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let mut out = trange_padded(high, low, close);
     if period == 1 {
-        return tr;
+        return out;
     }
-    let Some(&seed) = sma_raw(&tr[..tr.len().min(period)], period).first() else {
-        return Vec::new();
-    };
+    if out.len() <= period {
+        out.fill(f64::NAN);
+        return out;
+    }
     let n = period as f64;
-    let mut atr = seed;
-    let mut out = Vec::with_capacity(high.len());
-    out.push(atr);
-    out.extend(tr[period..].iter().map(|&range| {
-        atr *= n - 1.0;
-        atr += range;
-        atr /= n;
-        atr
-    }));
+    let keep = (period - 1) as f64 / n;
+    let take = 1.0 - keep;
+    let mut atr = out[1..=period].iter().fold(0.0, |sum, &r| sum + r) / n;
+    out[period] = atr;
+    for range in &mut out[period + 1..] {
+        atr = keep.mul_add(atr, *range * take);
+        *range = atr;
+    }
+    out[..period].fill(f64::NAN);
     out
 }
 
 /// Average true range, TA-Lib's `ATR`. Lookback `period`; period range `1..=100000`.
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
-    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 1)?;
-    Ok(pad(len, atr_raw(high, low, close, period)))
+    Ok(atr_padded(high, low, close, period))
 }
 
 /// Normalized ATR in percent of the close, TA-Lib's `NATR`: `atr / close · 100`, 0 on a zero
@@ -67,19 +82,16 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
 /// `period`; period range `1..=100000`. Quirk kept from TA-Lib: with period 1 the result is the
 /// plain true range, not normalized.
 pub fn natr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
-    let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
+    check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 1)?;
-    let atr = atr_raw(high, low, close, period);
-    if period == 1 {
-        // TA-Lib's NATR hands period 1 to TRANGE and returns it unnormalized; kept for parity.
-        return Ok(pad(len, atr));
+    let mut out = atr_padded(high, low, close, period);
+    // TA-Lib's NATR hands period 1 to TRANGE and returns it unnormalized; kept for parity.
+    if period > 1 {
+        for (a, &c) in out.iter_mut().zip(close).skip(period) {
+            *a = if is_zero(c) { 0.0 } else { (*a / c) * 100.0 };
+        }
     }
-    let compact = atr
-        .iter()
-        .zip(tail(close, atr.len()))
-        .map(|(&a, &c)| if is_zero(c) { 0.0 } else { (a / c) * 100.0 })
-        .collect();
-    Ok(pad(len, compact))
+    Ok(out)
 }
 
 /// Upper, middle and lower band of a channel indicator.
@@ -110,10 +122,18 @@ pub fn bbands(
     let middle = ma_raw(x, period, ma_type);
     let sigma = stddev_raw(x, period, 1.0);
     let sigma = tail(&sigma, middle.len());
+    // TA-Lib 0.8 shares the product when both widths are equal and fuses the upper band's
+    // multiply-add otherwise.
     let upper = middle
         .iter()
         .zip(sigma)
-        .map(|(m, s)| m + s * nbdevup)
+        .map(|(&m, &s)| {
+            if nbdevup == nbdevdn {
+                m + s * nbdevup
+            } else {
+                s.mul_add(nbdevup, m)
+            }
+        })
         .collect();
     let lower = middle
         .iter()
@@ -151,9 +171,9 @@ pub fn keltner(
     let typical: Vec<f64> = (0..len)
         .map(|i| (high[i] + low[i] + close[i]) / 3.0)
         .collect();
-    let middle = ema_raw(&typical, ema_period);
-    let atr = atr_raw(high, low, close, atr_period);
-    let width = middle.len().min(atr.len());
+    let middle = ma_raw(&typical, ema_period, MaType::Ema);
+    let atr = atr_padded(high, low, close, atr_period);
+    let width = middle.len().min(len.saturating_sub(atr_period));
     let (middle, atr) = (tail(&middle, width), tail(&atr, width));
     let upper = middle.iter().zip(atr).map(|(m, a)| m + mult * a).collect();
     let lower = middle.iter().zip(atr).map(|(m, a)| m - mult * a).collect();
