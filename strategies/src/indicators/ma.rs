@@ -57,11 +57,11 @@ pub(super) fn ma_raw(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
 fn ma_into(out: &mut Vec<f64>, x: &[f64], period: usize, kind: MaType) {
     match kind {
         MaType::Sma => sma_into(out, x, period),
-        MaType::Ema => ema_into(out, x, period),
+        MaType::Ema => super::fused(|| ema_into(out, x, period)),
         MaType::Wma => wma_into(out, x, period),
-        MaType::Dema => dema_into(out, x, period),
-        MaType::Tema => tema_into(out, x, period),
-        MaType::Kama => kama_into(out, x, period),
+        MaType::Dema => super::fused(|| dema_into(out, x, period)),
+        MaType::Tema => super::fused(|| tema_into(out, x, period)),
+        MaType::Kama => super::fused(|| kama_into(out, x, period)),
     }
 }
 
@@ -118,6 +118,7 @@ fn sma_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
 
 /// One EMA step as TA-Lib 0.8 codes it: `fma(value − prev, k, prev)`, one rounding for the
 /// multiply-add (C's `fma`, which `mul_add` is on every platform).
+#[inline(always)]
 pub(super) fn ema_step(prev: f64, value: f64, k: f64) -> f64 {
     (value - prev).mul_add(k, prev)
 }
@@ -134,6 +135,7 @@ pub(super) fn ema_seed(values: impl Iterator<Item = f64>, period: usize) -> f64 
 }
 
 /// Compact EMA with TA-Lib's default seeding.
+#[inline(always)]
 fn ema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
         out.extend_from_slice(x);
@@ -197,6 +199,7 @@ fn wma_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
 /// values and seeded, as TA-Lib does, with the mean of that input's first `period` values.
 /// `combine` turns the `depth` current values into the output. TA-Lib 0.8 fuses the chain
 /// the same way, so no intermediate series is materialized.
+#[inline(always)]
 fn ema_chain<const DEPTH: usize>(
     out: &mut Vec<f64>,
     x: &[f64],
@@ -236,6 +239,7 @@ fn ema_chain<const DEPTH: usize>(
     }));
 }
 
+#[inline(always)]
 fn dema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
         out.extend_from_slice(x);
@@ -244,6 +248,7 @@ fn dema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     ema_chain(out, x, period, |[e1, e2]| (e1 + e1) - e2)
 }
 
+#[inline(always)]
 fn tema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
         out.extend_from_slice(x);
@@ -254,6 +259,7 @@ fn tema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
 
 /// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
 /// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib).
+#[inline(always)]
 fn kama_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
     if period == 1 {
         out.extend_from_slice(x);

@@ -117,16 +117,18 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
     );
     let nan = std::iter::repeat_n(((f64::NAN, f64::NAN), f64::NAN), lookback);
     let first = std::iter::once(((line, signal_ema), line - signal_ema));
-    outputs.extend(
-        nan.chain(first)
-            .chain(x[lookback + 1..].iter().map(move |&v| {
-                fast_ema = ema_step(fast_ema, v, fast_k);
-                slow_ema = ema_step(slow_ema, v, slow_k);
-                let line = fast_ema - slow_ema;
-                signal_ema = next_signal(signal_ema, line);
-                ((line, signal_ema), line - signal_ema)
-            })),
-    );
+    super::fused(|| {
+        outputs.extend(
+            nan.chain(first)
+                .chain(x[lookback + 1..].iter().map(move |&v| {
+                    fast_ema = ema_step(fast_ema, v, fast_k);
+                    slow_ema = ema_step(slow_ema, v, slow_k);
+                    let line = fast_ema - slow_ema;
+                    signal_ema = next_signal(signal_ema, line);
+                    ((line, signal_ema), line - signal_ema)
+                })),
+        )
+    });
     let ((macd, signal), hist) = outputs;
     Ok(Macd { macd, signal, hist })
 }

@@ -62,10 +62,14 @@ fn atr_padded(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f6
     let take = 1.0 - keep;
     let mut atr = out[1..=period].iter().fold(0.0, |sum, &r| sum + r) / n;
     out[period] = atr;
-    for range in &mut out[period + 1..] {
-        atr = keep.mul_add(atr, *range * take);
-        *range = atr;
-    }
+    // The running value moves into the closure, so it stays in a register.
+    let tail = &mut out[period + 1..];
+    super::fused(move || {
+        for range in tail {
+            atr = keep.mul_add(atr, *range * take);
+            *range = atr;
+        }
+    });
     out[..period].fill(f64::NAN);
     out
 }
