@@ -13,6 +13,9 @@ How settle's rules are mapped onto each peer, so that every combination gives th
   changes); vectorbt's `RSI` is a different average, so both peers use `rsi_nb` below, the same
   arithmetic in the same order, which gives the same bits and so the same signals even where
   the RSI sits exactly on 30 or 50.
+* Ties: settle's comparisons treat values within a millionth of a tick as equal
+  (docs/METRICS.md), so `rsi < 30` is `30 - rsi > TIE` on both peers too: an RSI a rounding
+  away from 30 is not below it.
 * Next-open fills: signals are shifted one bar and filled at the open (`price=open`).
 * Stops and targets as fractions (vectorbt): vectorbt's stop is `entry x (1 - sl_stop)`, so
   the fraction is given per bar as `(ticks x 0.25 - 1e-6) / open`: the level lands a millionth
@@ -62,6 +65,7 @@ PERIODS = list(range(2, 21))
 STOPS = list(range(10, 101, 10))
 TARGET_TICKS = 6
 TICK = 0.25  # ES points per tick
+TIE = TICK * 1e-6  # settle's comparisons treat values this close as equal (docs/METRICS.md)
 MULTIPLIER = 50.0  # ES dollars per point
 COST = (2.50 + TICK * MULTIPLIER) / MULTIPLIER  # points per fill: commission + 1 tick
 NUDGE = 1e-6  # points a vectorbt level sits inside the tick level
@@ -71,37 +75,46 @@ SETTLE_ARGS = ["--strategy", STRATEGY, "--param", "period=2:20:1", "--param",
 
 
 @numba.njit
-def rsi_ratio(gain, loss):
-    """100 x gain / (gain + loss), 0 when both are zero (TA-Lib's epsilon)."""
-    total = gain + loss
-    return 0.0 if -1e-14 < total < 1e-14 else 100.0 * (gain / total)
-
-
-@numba.njit
-def add_change(gain, loss, change):
-    """A close-to-close change added to the gains (0 included) or the losses."""
-    if change < 0.0:
-        return gain, loss - change
-    return gain + change, loss
-
-
-@numba.njit
 def rsi_nb(x, period):
-    """settle's RSI (strategies/src/indicators/momentum.rs), NaN for the first `period` bars."""
+    """settle's RSI (strategies/src/indicators/momentum.rs, TA-Lib 0.8's operations in its
+    order: sums of the first `period` gains and losses times 1/period, then Wilder smoothing
+    by the reciprocal), NaN for the first `period` bars."""
     out = np.full(len(x), np.nan)
     if len(x) <= period:
         return out
-    n = float(period)
+    inv = 1.0 / period
+    back = float(period - 1)
     gain, loss = 0.0, 0.0
     for k in range(1, period + 1):
-        gain, loss = add_change(gain, loss, x[k] - x[k - 1])
-    gain, loss = gain / n, loss / n
+        change = x[k] - x[k - 1]
+        up = change if 0.0 < change else 0.0
+        gain, loss = gain + up, loss + (up - change)
+    gain, loss = gain * inv, loss * inv
     out[period] = rsi_ratio(gain, loss)
     for k in range(period + 1, len(x)):
-        gain, loss = add_change(gain * (n - 1.0), loss * (n - 1.0), x[k] - x[k - 1])
-        gain, loss = gain / n, loss / n
+        change = x[k] - x[k - 1]
+        up = change if 0.0 < change else 0.0
+        gain = (gain * back + up) * inv
+        loss = ((up - change) + loss * back) * inv
         out[k] = rsi_ratio(gain, loss)
     return out
+
+
+@numba.njit
+def rsi_ratio(gain, loss):
+    """gain / (gain + loss) x 100, 0 when there was no change at all."""
+    total = loss + gain
+    return gain / total * 100.0 if total > 0.0 else 0.0
+
+
+def below(rsi, level):
+    """settle's `lt`: below by more than its tie width, a millionth of a tick."""
+    return (level - rsi) > TIE
+
+
+def above(rsi, level):
+    """settle's `gt`: above by more than its tie width."""
+    return (rsi - level) > TIE
 
 
 def combinations() -> list[tuple[int, int]]:
@@ -132,7 +145,7 @@ def run_vectorbt(df: pd.DataFrame, max_cells: int):
     rsi = np.column_stack([rsi_nb(c, p) for p in PERIODS])
     entries = np.zeros(rsi.shape, dtype=bool)
     exits = np.zeros(rsi.shape, dtype=bool)
-    entries[1:], exits[1:] = rsi[:-1] < 30, rsi[:-1] > 50
+    entries[1:], exits[1:] = below(rsi[:-1], 30), above(rsi[:-1], 50)
     # A market exit at the open goes before the bar's stop and target: show vectorbt the open only.
     high = np.where(exits, o[:, None], h[:, None])
     low = np.where(exits, o[:, None], lo[:, None])
@@ -245,7 +258,7 @@ def run_backtesting_py(df: pd.DataFrame, cells: list[tuple[int, int]]):
 
         def next(self):
             if not self.position:
-                if self.rsi[-1] < 30:
+                if below(self.rsi[-1], 30):
                     self.buy(size=1)
                 return
             trade = self.trades[-1]
@@ -253,7 +266,7 @@ def run_backtesting_py(df: pd.DataFrame, cells: list[tuple[int, int]]):
                 trade.tp = trade.entry_price + TARGET_TICKS * TICK
                 # Set last, so it is first in the order queue: a bar reaching both takes the stop.
                 trade.sl = trade.entry_price - self.stop_ticks * TICK
-            if self.rsi[-1] > 50:
+            if above(self.rsi[-1], 50):
                 trade.sl, trade.tp = None, None  # the exit at the open goes first
                 self.position.close()
 
@@ -268,7 +281,7 @@ def run_backtesting_py(df: pd.DataFrame, cells: list[tuple[int, int]]):
         t = bt.run(period=period, stop_ticks=stop)["_trades"]
         e, x = t["EntryBar"].values, t["ExitBar"].values
         ep, xp = t["EntryPrice"].values, t["ExitPrice"].values
-        signal = rsi_by_period[period][np.maximum(x - 1, 0)] > 50
+        signal = above(rsi_by_period[period][np.maximum(x - 1, 0)], 50)
         reason = exit_reasons(xp, o[x], signal, ep, stop)
         reason = np.where((x == last) & (reason == -1), 3, reason)  # finalize_trades
         found.append(np.column_stack([e, x, reason, np.round(ep / TICK), np.round(xp / TICK),

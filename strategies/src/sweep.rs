@@ -8,6 +8,8 @@
 //! The cache cannot change a result: an indicator is a pure function of the bars and its
 //! call, so the metrics are the same whatever order the threads fill it in.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use settle_data::Bars;
@@ -24,13 +26,22 @@ pub struct Evaluator<'a> {
     bars: &'a Bars,
     context: Context<'a>,
     cache: Cache,
-    /// Signals by compiled rules: combinations that differ only in what the rules do not read
-    /// (a stop, a target, a commission) share one evaluation of the rules.
-    signals: Cache<Signals>,
+    /// Tells this evaluator's signals apart from another's in [`LAST_SIGNALS`].
+    id: u64,
 }
 
-/// What the signal cache keeps at most: 256 MiB, 64 signal sets of a million bars.
-const SIGNALS_LIMIT: usize = 256 << 20;
+/// Numbers the evaluators, for [`LAST_SIGNALS`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The signals this thread computed last, with their evaluator and compiled rules.
+    /// Combinations that differ only in what the rules do not read (a stop, a target) come
+    /// one after another in a grid whose last parameter is the stop, and a thread runs a run
+    /// of neighbouring combinations, so they share one evaluation of the rules. One set per
+    /// thread, not a cache of every set: a grid whose every cell has its own signals (an SMA
+    /// cross) would otherwise hold them all, and fault fresh pages for each.
+    static LAST_SIGNALS: RefCell<Option<(u64, String, Arc<Signals>)>> = const { RefCell::new(None) };
+}
 
 impl<'a> Evaluator<'a> {
     /// Prepares `compiled` (the strategy with its own parameter values) on `bars`, which must
@@ -48,7 +59,7 @@ impl<'a> Evaluator<'a> {
             compiled,
             bars,
             cache: Cache::default(),
-            signals: Cache::with_limit(SIGNALS_LIMIT),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -106,8 +117,8 @@ impl<'a> Evaluator<'a> {
         )?)
     }
 
-    /// The signals of `c`, from the signal cache: everything [`Context::signals`] reads of
-    /// the compiled strategy is in the key.
+    /// The signals of `c`: this thread's last ones when they are of the same rules (everything
+    /// [`Context::signals`] reads of the compiled strategy is in the key), else computed.
     fn signals(&self, c: &Compiled) -> Result<Arc<Signals>, SignalError> {
         let key = format!(
             "{:?}",
@@ -121,12 +132,16 @@ impl<'a> Evaluator<'a> {
                 &c.short_level
             )
         );
-        let n = self.bars.len();
-        let numbers = usize::from(c.atr_period.is_some())
-            + usize::from(c.long_level.is_some() || c.short_level.is_some());
-        let bytes = 4 * n + numbers * n * std::mem::size_of::<f64>();
-        self.signals
-            .get(key, bytes, || self.context.signals(c, &self.cache))
+        let hit = LAST_SIGNALS.with(|last| match &*last.borrow() {
+            Some((id, k, s)) if *id == self.id && *k == key => Some(Arc::clone(s)),
+            _ => None,
+        });
+        if let Some(s) = hit {
+            return Ok(s);
+        }
+        let s = Arc::new(self.context.signals(c, &self.cache)?);
+        LAST_SIGNALS.with(|last| *last.borrow_mut() = Some((self.id, key, Arc::clone(&s))));
+        Ok(s)
     }
 
     /// Signals and engine configuration of the strategy with `params`, on `window` if given.
