@@ -61,46 +61,41 @@ pub(crate) struct Context<'a> {
 
 /// The outputs of one indicator call.
 type Outputs = Vec<Vec<f64>>;
-type Slot<T> = Arc<OnceLock<Result<Arc<T>, SignalError>>>;
+type Slot = Arc<OnceLock<Result<Arc<Outputs>, SignalError>>>;
 
-/// Values keyed by what computes them, shareable by many threads: each key is computed once,
-/// by whichever thread asks first, while the others wait for it. Indicator outputs are keyed
-/// by the distinct call (indicator, input, arguments), a sweep's signals by the compiled
-/// rules. Both are pure functions of the bars and the key, so the values are the same
-/// whatever order the threads fill the cache in.
+/// Indicator outputs keyed by the distinct call (indicator, input, arguments), shareable by
+/// many threads: each distinct call is computed once, by whichever thread asks first, while
+/// the others wait for it. An indicator is a pure function of the bars and the call, so the
+/// values are the same whatever the order the threads fill the cache in.
 ///
-/// The cache holds at most `limit_bytes`; keys beyond that are computed (identically) but
-/// not kept, so a wide sweep on minute bars cannot exhaust memory.
-pub(crate) struct Cache<T = Outputs> {
-    slots: Mutex<(HashMap<String, Slot<T>>, usize)>,
+/// The cache holds at most [`Cache::DEFAULT_LIMIT`] bytes; calls beyond that are computed
+/// (identically) but not kept, so a wide sweep on minute bars cannot exhaust memory.
+pub(crate) struct Cache {
+    slots: Mutex<(HashMap<String, Slot>, usize)>,
     limit_bytes: usize,
 }
 
-impl<T> Default for Cache<T> {
+impl Default for Cache {
     fn default() -> Self {
-        Cache::with_limit(Cache::<T>::DEFAULT_LIMIT)
+        Cache {
+            slots: Mutex::new((HashMap::new(), 0)),
+            limit_bytes: Cache::DEFAULT_LIMIT,
+        }
     }
 }
 
-impl<T> Cache<T> {
+impl Cache {
     /// 2 GiB: 250 one-output indicators over a million bars.
     pub const DEFAULT_LIMIT: usize = 2 << 30;
 
-    /// A cache that keeps at most `limit_bytes`.
-    pub fn with_limit(limit_bytes: usize) -> Self {
-        Cache {
-            slots: Mutex::new((HashMap::new(), 0)),
-            limit_bytes,
-        }
-    }
-
-    /// The value of `key` (about `bytes` large), computing it with `compute` unless cached.
-    pub fn get(
+    /// The outputs of `ind`, computing them with `compute` unless cached.
+    fn get(
         &self,
-        key: String,
+        ind: &CInd,
         bytes: usize,
-        compute: impl FnOnce() -> Result<T, SignalError>,
-    ) -> Result<Arc<T>, SignalError> {
+        compute: impl FnOnce() -> Result<Outputs, SignalError>,
+    ) -> Result<Arc<Outputs>, SignalError> {
+        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
         let slot = {
             // A poisoned lock only means another thread panicked mid-insert; the map is intact.
             let mut guard = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -303,8 +298,7 @@ impl<'a> Context<'a> {
             CExpr::Ind(ind) => ind,
         };
         let bytes = ind.spec.outputs.len() * n * std::mem::size_of::<f64>();
-        let key = format!("{}{:?}{:?}", ind.spec.name, ind.input, ind.args);
-        let outputs = cache.get(key, bytes, || {
+        let outputs = cache.get(ind, bytes, || {
             let series = self.expr(&ind.input, cache)?;
             let b = self.bars;
             let inputs = Inputs {
@@ -337,19 +331,15 @@ impl<'a> Context<'a> {
                 let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
                 let (l, r) = (l.to_slice(n), r.to_slice(n));
                 let (l, r) = (&l[..n], &r[..n]);
+                // `a` crosses above `b`: at or below it (within a tie) on the bar before,
+                // above it by more than a tie now; crossing below is `b` crossing above `a`.
+                let (a, b) = if *above { (l, r) } else { (r, l) };
                 let tie = self.tie;
                 // Indexed from 1 with both bars' values in hand: the loop vectorizes (a
-                // `windows(2)` chain did not). Above: at or below (within a tie) on the bar
-                // before, clearly above now.
+                // `windows(2)` chain did not).
                 let mut out = vec![false; n];
-                if *above {
-                    for t in 1..n {
-                        out[t] = (l[t - 1] - r[t - 1] <= tie) & (l[t] - r[t] > tie);
-                    }
-                } else {
-                    for t in 1..n {
-                        out[t] = (r[t - 1] - l[t - 1] <= tie) & (r[t] - l[t] > tie);
-                    }
+                for t in 1..n {
+                    out[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
                 }
                 out
             }
