@@ -23,7 +23,7 @@ use settle_engine::sweep::{
     self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
     SweepSpec, DEFAULT_MAX_COMBINATIONS,
 };
-use settle_engine::EquityCurve;
+use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::guards::{
     self as guard, guarded_sweep, GuardPlan, GuardedSweep, GuardedSweepError, Guards,
 };
@@ -177,7 +177,7 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     // A shard runs no guards (merge cannot: they need the whole grid), so neither does the
     // sweep its manifest records.
     let guards_run = if shard.is_some() { None } else { plan };
-    let manifest = sweep_manifest(&evaluator, &bars, &a.params, &spec, guards_run)?;
+    let manifest = sweep_manifest(&evaluator, &bars, &cfg, &a.params, &spec, guards_run)?;
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
@@ -340,18 +340,18 @@ fn check_keys(strategy: &Strategy, keys: &[String]) -> anyhow::Result<()> {
 fn sweep_manifest(
     evaluator: &Evaluator,
     bars: &Bars,
+    cfg: &BacktestConfig,
     params: &[Param],
     spec: &SweepSpec,
     guards: Option<GuardPlan>,
 ) -> anyhow::Result<Manifest> {
     let c = evaluator.compiled();
     let base = evaluator.backtest_in(&[], None, EquityCurve::Daily)?;
-    let cfg = rules::to_config(c);
     let run = manifest::Run {
         strategy: &c.strategy,
         spec: c.spec,
         bars,
-        cfg: &cfg,
+        cfg,
         result: &base,
     };
     let inputs = SweepInputs {
