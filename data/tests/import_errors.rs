@@ -194,7 +194,7 @@ fn format_importers_name_line_and_column() {
 
 /// A Parquet file whose footer polars' reader panics on (a sorting column's boolean field of
 /// another type; found by fuzzing) is "not a readable Parquet file", through the path function
-/// `import_data` calls, instead of a panic.
+/// `import_data` calls, instead of a panic: the structural check refuses it before polars reads.
 #[test]
 fn corrupt_parquet_footer_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -208,8 +208,39 @@ fn corrupt_parquet_footer_is_an_error_not_a_panic() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("bars.parquet: not a readable Parquet file: the Parquet reader gave up on it")
-            && e.contains("thrift bool field"),
+        e.contains("bars.parquet: not a readable Parquet file: its footer is corrupt: an unknown thrift type 14 at byte 30"),
         "{e}"
     );
+}
+
+/// Parquet files that declare more than their bytes hold (found by fuzzing): polars would
+/// allocate what they declare and abort the process, so settle checks the declarations first
+/// and answers "not a readable Parquet file", naming what is wrong.
+#[test]
+fn parquet_declaring_more_than_it_holds_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |bytes: &[u8]| {
+        let p = dir.path().join("bars.parquet");
+        std::fs::write(&p, bytes).unwrap();
+        let mut opt = CsvOptions::new("6E", BarSize::Minutes(1));
+        opt.time_col = "timestamp_utc".into();
+        settle_data::import::parquet::read(&p, &opt)
+            .unwrap_err()
+            .to_string()
+    };
+    let footer = read(include_bytes!(
+        "../../fuzz/corpus/parquet/footer_list_claims_119gb"
+    ));
+    assert!(
+        footer.contains("bars.parquet: not a readable Parquet file: its footer is corrupt: "),
+        "{footer}"
+    );
+    let page = read(include_bytes!(
+        "../../fuzz/corpus/parquet/page_negative_num_values"
+    ));
+    assert!(
+        page.contains("bars.parquet: not a readable Parquet file: row group 0, column chunk"),
+        "{page}"
+    );
+    assert!(page.contains("values in a chunk of"), "{page}");
 }

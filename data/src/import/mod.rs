@@ -8,6 +8,7 @@ pub mod databento;
 pub mod lean;
 pub mod nautilus;
 pub mod parquet;
+mod parquet_guard;
 pub mod pysystemtrade;
 pub mod rtl;
 pub mod schwartz97;

@@ -9,34 +9,45 @@
 //!
 //! Other options are those of [`CsvOptions`]; errors name the row (1 = the first).
 
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
 use super::csv_ohlcv::{CsvOptions, Stamp};
-use super::text;
+use super::{parquet_guard, text};
 use crate::bars::{Bars, SeriesMeta};
 use crate::error::{DataError, Result};
 
 /// Reads an OHLCV Parquet file with the column mapping of `opt`.
 pub fn read(path: &Path, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
-    let f = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    read_with(f, &text::display(path), opt)
+    let open = || std::fs::File::open(path).map_err(|e| DataError::io(path, e));
+    read_with(open()?, open()?, &text::display(path), opt)
 }
 
 /// [`read`] over the bytes of a Parquet file; `file` names them in errors and, by its last
 /// component, in the series' source.
 pub fn read_bytes(bytes: &[u8], file: &str, opt: &CsvOptions) -> Result<Bars> {
     crate::specs::spec(&opt.symbol)?;
-    read_with(std::io::Cursor::new(bytes), file, opt)
+    let input = || std::io::Cursor::new(bytes);
+    read_with(input(), input(), file, opt)
 }
 
-/// The reading itself, over a file (memory-mapped by polars) or bytes in memory.
-fn read_with(input: impl MmapBytesReader, file: &str, opt: &CsvOptions) -> Result<Bars> {
+/// The reading itself, over a file (memory-mapped by polars) or bytes in memory; `check` is a
+/// second handle on the same bytes, for [`parquet_guard`] to walk before polars decodes.
+fn read_with(
+    input: impl MmapBytesReader,
+    mut check: impl Read + Seek,
+    file: &str,
+    opt: &CsvOptions,
+) -> Result<Bars> {
     let file = file.to_string();
+    parquet_guard::footer(&mut check).map_err(|e| unreadable(&file, e))?;
     let mut reader = ParquetReader::new(input);
+    let meta = decode(&file, || reader.get_metadata().cloned())?;
+    parquet_guard::pages(&mut check, &meta).map_err(|e| unreadable(&file, e))?;
     let names: Vec<String> = decode(&file, || reader.schema())?
         .iter_names()
         .map(|s| s.to_string())
@@ -214,22 +225,25 @@ fn read_with(input: impl MmapBytesReader, file: &str, opt: &CsvOptions) -> Resul
 /// malformed footer: polars-parquet 0.55 `expect`s a boolean field's type), and a trader's bad
 /// file must get an error, not take the server down.
 fn decode<T>(file: &str, step: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
-    let unreadable = |problem: String| {
-        DataError::Invalid(format!("{file}: not a readable Parquet file: {problem}"))
-    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
-        Ok(done) => done.map_err(|e| unreadable(e.to_string())),
+        Ok(done) => done.map_err(|e| unreadable(file, e)),
         Err(panic) => {
             let said = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(unreadable(format!(
-                "the Parquet reader gave up on it ({said}); the file is corrupt"
-            )))
+            Err(unreadable(
+                file,
+                format!("the Parquet reader gave up on it ({said}); the file is corrupt"),
+            ))
         }
     }
+}
+
+/// "not a readable Parquet file", and why.
+fn unreadable(file: &str, problem: impl std::fmt::Display) -> DataError {
+    DataError::Invalid(format!("{file}: not a readable Parquet file: {problem}"))
 }
 
 /// The physical integers of a timestamp or date column (units since 1970-01-01).
