@@ -1,6 +1,6 @@
-//! `settle backtest --json` and `settle rerun`: a backtest's manifest reproduces it byte for
-//! byte, a change to the data under it is named with the first result field it moved, and the
-//! printed JSON can be piped into a reader that stops early.
+//! `settle backtest --json`, `settle sweep --json` and `settle rerun`: a backtest's or a sweep's
+//! manifest reproduces it byte for byte, a change to the data under it is named with the first
+//! result field it moved, and the printed JSON can be piped into a reader that stops early.
 
 mod common;
 
@@ -56,11 +56,8 @@ fn a_backtest_reruns_identical_and_its_manifest_names_its_inputs() {
     assert_eq!(out.trim(), format!("identical (result hash {want})"));
 }
 
-#[test]
-fn changed_data_is_named_with_the_first_field_it_moves() {
-    let home = cl_home();
-    let file = backtest_file(home.path());
-    // The same series with its last close one tick higher (still inside its high).
+/// Imports CL daily again with its last close one tick lower (still inside its bar).
+fn change_last_close(home: &Path) {
     let csv = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/converted/rtl/cushing_c1_CL_front_ohlc_daily.csv");
     let text = std::fs::read_to_string(csv).unwrap();
@@ -76,19 +73,22 @@ fn changed_data_is_named_with_the_first_field_it_moves() {
     );
     f[4] = format!("{:.2}", close - 0.01);
     *last = f.join(",");
-    let changed = home.path().join("cl_changed.csv");
+    let changed = home.join("cl_changed.csv");
     std::fs::write(&changed, lines.join("\n") + "\n").unwrap();
-    ok(settle(home.path())
+    ok(settle(home)
         .args(["data", "import"])
         .arg(&changed)
         .args(["--symbol", "CL", "--bar", "1d", "--time-col", "date"])
         .args(["--volume-col", ""])
         .output()
         .unwrap());
+}
 
-    let out = settle(home.path())
+/// `settle rerun --json FILE`, which must fail: what it found.
+fn rerun_differs(home: &Path, file: &Path) -> serde_json::Value {
+    let out = settle(home)
         .args(["rerun", "--json"])
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -101,10 +101,74 @@ fn changed_data_is_named_with_the_first_field_it_moves() {
         .map(|c| c["input"].as_str().unwrap())
         .collect();
     assert_eq!(inputs, ["series.fingerprint"]);
+    report
+}
+
+#[test]
+fn changed_data_is_named_with_the_first_field_it_moves() {
+    let home = cl_home();
+    let file = backtest_file(home.path());
+    change_last_close(home.path());
+    let report = rerun_differs(home.path(), &file);
     // SMA(10/30) is always in the market, so the last close moves the final open trade's
     // mark: the first field of the result that differs is in the metrics, before the trades.
     let first = report["firstDifference"]["input"].as_str().unwrap();
     assert!(first.starts_with("/metrics/"), "{first}");
+}
+
+/// A sweep's JSON, guards and manifest included, reruns identical; after the data under it
+/// changed, the rerun names the series and the first summary field that moved.
+#[test]
+fn a_sweep_reruns_identical_and_names_changed_data() {
+    let home = cl_home();
+    let json = stdout(
+        settle(home.path())
+            .args([
+                "sweep",
+                "--template",
+                "sma_cross",
+                "--symbol",
+                "CL",
+                "--window",
+                "all",
+            ])
+            .args([
+                "--param",
+                "fast=5:15:5",
+                "--param",
+                "slow=20:40:10",
+                "--top",
+                "3",
+            ])
+            .arg("--json")
+            .output()
+            .unwrap(),
+    );
+    let file = home.path().join("sweep.json");
+    std::fs::write(&file, &json).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let m = &doc["manifest"];
+    assert_eq!(m["kind"], "sweep");
+    assert_eq!(m["sweep"]["grid"][0], "fast=5:15:5");
+    assert_eq!(m["sweep"]["top"], 3);
+    assert_eq!(doc["top"].as_array().unwrap().len(), 3);
+    let body = &json[..json.find(",\"manifest\":").unwrap()];
+    let want = settle_hash(&format!("{body}}}"));
+    assert_eq!(m["resultHash"], want.as_str());
+    let out = stdout(
+        settle(home.path())
+            .arg("rerun")
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.trim(), format!("identical (result hash {want})"));
+
+    change_last_close(home.path());
+    let report = rerun_differs(home.path(), &file);
+    // Every combination is in the market on the last bar, so the best's metrics move first.
+    let first = report["firstDifference"]["input"].as_str().unwrap();
+    assert!(first.starts_with("/bestResult/"), "{first}");
 }
 
 /// 16 hex digits of SHA-256, computed by the system's `sha256sum` (an independent hasher).

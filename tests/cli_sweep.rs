@@ -71,7 +71,7 @@ fn three_shards_merged_equal_one_run_byte_for_byte() {
     assert_eq!(
         m["sweep"],
         serde_json::json!({"grid": ["fast=5:30:5", "slow=40,80,120"], "objective": "sharpeRatio:max",
-            "constraints": ["tradeCount>=20"], "guards": null})
+            "constraints": ["tradeCount>=20"], "guards": null, "top": 4})
     );
     assert_eq!(m["series"]["key"], "CL/continuous/1d");
     assert_eq!(m["strategy"]["name"], "sma_cross");

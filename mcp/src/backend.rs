@@ -62,6 +62,10 @@ pub struct SweepEnd {
     /// included).
     #[serde(default)]
     pub guard_lines: Vec<String>,
+    /// The sweep as one document with its manifest, the bytes `settle sweep --json` prints for
+    /// the same inputs; `None` for a cancelled sweep (a part is not a result to prove).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 /// The Deflated Sharpe Ratio (Bailey & López de Prado 2014) of a sweep's best combination:

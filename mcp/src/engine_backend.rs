@@ -13,14 +13,15 @@ use std::time::Duration;
 use serde_json::Value;
 use settle_data::store::Store;
 use settle_data::{Bars, DataError};
-use settle_engine::sweep::{Grid, SweepSpec};
+use settle_engine::sweep::{Grid, Param, SweepSpec};
 use settle_engine::words::json_name;
 use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::guards::{guarded_sweep, GuardPlan, GuardedSweepError, Guards};
-use settle_strategies::manifest::{self, AssessmentInputs, Manifest};
+use settle_strategies::manifest::{self, AssessmentInputs, Manifest, SweepInputs};
 use settle_strategies::rules::{self, Compiled, Strategy, ValidationError};
 use settle_strategies::run::{self, Overrides, Ran, RunError};
 use settle_strategies::sweep::Evaluator;
+use settle_strategies::sweep_document;
 use settle_strategies::{language, templates};
 
 use crate::backend::{
@@ -132,6 +133,26 @@ impl Backend for EngineBackend {
         let cfg = rules::to_config(&c);
         let evaluator = Evaluator::new(c, &bars)
             .map_err(|e| BackendError::Run(format!("preparing the sweep: {}", e.reason())))?;
+        let inputs = SweepInputs {
+            grid: grid
+                .keys()
+                .iter()
+                .zip(grid.values())
+                .map(|(key, values)| {
+                    let p = Param::List {
+                        key: key.clone(),
+                        values: values.clone(),
+                    };
+                    p.to_string()
+                })
+                .collect(),
+            objective: spec.objective.to_string(),
+            constraints: spec.constraints.iter().map(ToString::to_string).collect(),
+            guards: Some(*plan),
+            top: sweep_document::DEFAULT_TOP,
+        };
+        let manifest = sweep_document::manifest(&evaluator, &bars, &cfg, inputs)
+            .map_err(|e| BackendError::Run(format!("preparing the sweep: {}", e.reason())))?;
         let stop = AtomicBool::new(false);
         let (tx, rx) = mpsc::channel();
         std::thread::scope(|scope| {
@@ -169,6 +190,8 @@ impl Backend for EngineBackend {
             let mut end = SweepEnd {
                 best_combo_index: best.map(|b| b.index as u64),
                 facts,
+                document: (!result.cancelled)
+                    .then(|| sweep_document::document(result, swept.guards.as_ref(), &manifest)),
                 ..SweepEnd::default()
             };
             match (&swept.guards, best) {

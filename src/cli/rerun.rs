@@ -9,8 +9,8 @@ use settle_strategies::manifest;
 
 #[derive(Debug, clap::Args)]
 pub struct RerunArgs {
-    /// A result holding its manifest: what `settle backtest --json` printed, or a backtest
-    /// answer of the MCP tools saved to a file.
+    /// A result holding its manifest: what `settle backtest --json`, `settle assess --json`
+    /// or `settle sweep --json` printed, or an MCP manifest resource saved to a file.
     file: PathBuf,
     /// Print the comparison as JSON.
     #[arg(long)]

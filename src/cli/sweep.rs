@@ -15,21 +15,20 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use settle_data::Bars;
 use settle_engine::chart::walk_forward_png;
 use settle_engine::report::SweepSection;
 use settle_engine::sweep::walkforward::FoldPlan;
 use settle_engine::sweep::{
-    self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, Summary, SweepResult,
-    SweepSpec, DEFAULT_MAX_COMBINATIONS,
+    self, Constraint, Grid, Objective, Param, Progress, Shard, ShardFile, SweepResult, SweepSpec,
+    DEFAULT_MAX_COMBINATIONS,
 };
-use settle_engine::{BacktestConfig, EquityCurve};
 use settle_strategies::guards::{
     self as guard, guarded_sweep, GuardPlan, GuardedSweep, GuardedSweepError, Guards,
 };
-use settle_strategies::manifest::{self, canonical, Manifest, SweepInputs};
+use settle_strategies::manifest::{canonical, Manifest, SweepInputs};
 use settle_strategies::rules::{self, Strategy};
 use settle_strategies::sweep::Evaluator;
+use settle_strategies::sweep_document;
 
 use super::backtest::{explain, load_strategy, series, StrategySource};
 
@@ -177,7 +176,14 @@ fn sweep(home: &Path, a: &RunArgs) -> anyhow::Result<()> {
     // A shard runs no guards (merge cannot: they need the whole grid), so neither does the
     // sweep its manifest records.
     let guards_run = if shard.is_some() { None } else { plan };
-    let manifest = sweep_manifest(&evaluator, &bars, &cfg, &a.params, &spec, guards_run)?;
+    let inputs = SweepInputs {
+        grid: a.params.iter().map(ToString::to_string).collect(),
+        objective: spec.objective.to_string(),
+        constraints: spec.constraints.iter().map(ToString::to_string).collect(),
+        guards: guards_run,
+        top: a.output.top,
+    };
+    let manifest = sweep_document::manifest(&evaluator, &bars, &cfg, inputs)?;
     let cancel = cancel_on_ctrl_c()?;
     let share = shard.map_or(grid.total_combinations(), |s| {
         s.indices(grid.total_combinations()).len()
@@ -335,34 +341,6 @@ fn check_keys(strategy: &Strategy, keys: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The manifest of this sweep: the strategy's own backtest (its window resolved, daily
-/// curve) and the grid, objective, constraints and guards.
-fn sweep_manifest(
-    evaluator: &Evaluator,
-    bars: &Bars,
-    cfg: &BacktestConfig,
-    params: &[Param],
-    spec: &SweepSpec,
-    guards: Option<GuardPlan>,
-) -> anyhow::Result<Manifest> {
-    let c = evaluator.compiled();
-    let base = evaluator.backtest_in(&[], None, EquityCurve::Daily)?;
-    let run = manifest::Run {
-        strategy: &c.strategy,
-        spec: c.spec,
-        bars,
-        cfg,
-        result: &base,
-    };
-    let inputs = SweepInputs {
-        grid: params.iter().map(ToString::to_string).collect(),
-        objective: spec.objective.to_string(),
-        constraints: spec.constraints.iter().map(ToString::to_string).collect(),
-        guards,
-    };
-    Ok(Manifest::of_sweep(&run, inputs))
-}
-
 /// A flag set by the first Ctrl-C (the sweep then stops between combinations and keeps its
 /// results); a second Ctrl-C exits at once with status 130.
 fn cancel_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
@@ -412,15 +390,6 @@ fn merge(m: &MergeArgs) -> anyhow::Result<()> {
     print_summary(&result, &m.output, None, &manifest)
 }
 
-/// What `--json` prints: the sweep's summary and, unless skipped, its overfitting guards.
-#[derive(serde::Serialize)]
-struct Report<'a> {
-    #[serde(flatten)]
-    summary: &'a Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    overfitting: Option<&'a Guards>,
-}
-
 fn print_summary(
     result: &SweepResult,
     out: &OutputArgs,
@@ -429,11 +398,12 @@ fn print_summary(
 ) -> anyhow::Result<()> {
     let summary = result.summary(out.top);
     if out.json {
-        let json = serde_json::to_string_pretty(&Report {
-            summary: &summary,
-            overfitting: guards,
-        })?;
-        println!("{}", manifest::sweep_json(&json, manifest));
+        // The manifest records the top count printed (a merge may ask for another).
+        let mut manifest = manifest.clone();
+        if let Some(inputs) = manifest.sweep.as_mut() {
+            inputs.top = out.top;
+        }
+        println!("{}", sweep_document::document(result, guards, &manifest));
         return Ok(());
     }
     println!(

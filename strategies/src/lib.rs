@@ -8,7 +8,8 @@
 //! its overrides and its bars to a backtest, compiling the strategy once; [`assess`] is the
 //! robustness verdict built on it, and [`guards`] a sweep with its overfitting guards (DSR,
 //! PBO, holdout, walk-forward). [`check_file`] backs `settle strategy check`; [`manifest`]
-//! records what a result was computed from and reruns it to prove it.
+//! records what a result was computed from and reruns it to prove it; [`sweep_document`] is a
+//! sweep's result as one document with its manifest.
 
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod sweep;
+pub mod sweep_document;
 pub mod templates;
 
 /// Why `settle strategy check` refused a file.

@@ -4,9 +4,9 @@
 //! strategy's canonical JSON and its hash, the resolved window, the costs and engine options
 //! applied, and a hash of the result.
 //!
-//! [`rerun`] recomputes a backtest or an assessment from its manifest and says either that it is
-//! identical or which inputs changed and the first result field that differs; it backs
-//! `settle rerun FILE`.
+//! [`rerun`] recomputes a backtest, an assessment or a sweep from its manifest and says either
+//! that it is identical or which inputs changed and the first result field that differs; it
+//! backs `settle rerun FILE`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -26,8 +26,7 @@ use crate::run::{self, Ran, RunError};
 /// The version of settle that computed a result.
 pub const SETTLE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What kind of result a manifest describes: [`rerun`] recomputes backtests and assessments;
-/// a sweep's manifest records its inputs the same way.
+/// What kind of result a manifest describes; [`rerun`] recomputes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Kind {
@@ -121,6 +120,13 @@ pub struct SweepInputs {
     pub constraints: Vec<String>,
     /// The overfitting guards run (holdout, walk-forward, PBO blocks); `None` without guards.
     pub guards: Option<GuardPlan>,
+    /// How many of the best combinations the result lists.
+    #[serde(default = "default_top")]
+    pub top: usize,
+}
+
+fn default_top() -> usize {
+    crate::sweep_document::DEFAULT_TOP
 }
 
 /// A window as asked for and the bars it resolved to.
@@ -292,11 +298,12 @@ pub enum RerunError {
     /// The file is not a result with a manifest.
     #[error("{0}")]
     NoManifest(String),
-    /// Its manifest records a kind of result `settle rerun` does not recompute.
-    #[error(
-        "a {0:?} result: settle rerun recomputes backtests (their manifest has kind `backtest`)"
-    )]
-    Kind(Kind),
+    /// An assessment's manifest without its inputs, or a sweep's without its grid.
+    #[error("a {0:?} manifest without its `{1}`")]
+    Incomplete(Kind, &'static str),
+    /// The recorded sweep cannot run again (its grid, objective or guards no longer parse).
+    #[error("the manifest's sweep: {0}")]
+    Sweep(String),
     /// The series it names is not in the store.
     #[error("series {key}: {source}")]
     Series {
@@ -379,19 +386,14 @@ pub fn manifest_of(document: &Value) -> Result<Manifest, RerunError> {
         .map_err(|e| RerunError::NoManifest(format!("`manifest`: {e}")))
 }
 
-/// Recomputes the backtest or assessment that `text` (a result settle wrote, with its
-/// manifest) records on
-/// the series in `store`, and compares: the inputs recorded against today's, the result hash,
-/// and the fields `text` holds against the recomputed result, in the order it writes them.
+/// Recomputes the backtest, assessment or sweep that `text` (a result settle wrote, with its
+/// manifest) records on the series in `store`, and compares: the inputs recorded against
+/// today's, the result hash, and the fields `text` holds against the recomputed result, in
+/// the order it writes them.
 pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
     let document: Value = serde_json::from_str(text.get())
         .map_err(|e| RerunError::NoManifest(format!("not JSON: {e}")))?;
     let was = manifest_of(&document)?;
-    let assessment = match (was.kind, was.assessment) {
-        (Kind::Backtest, _) => None,
-        (Kind::Assessment, Some(inputs)) => Some(inputs),
-        (kind, _) => return Err(RerunError::Kind(kind)),
-    };
     let strategy: Strategy = serde_json::from_value(was.strategy.clone())
         .map_err(|e| RerunError::Strategy(e.to_string()))?;
     let compiled = rules::compile(&strategy)
@@ -402,20 +404,38 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
             key: was.series.key.clone(),
             source,
         })?;
-    let ran = run::backtest(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
-    let (json, value) = match assessment {
-        None => (ran.result.to_json(), canonical(&ran.result)),
-        Some(inputs) => {
+    let actual = store::fingerprint(&bars);
+    let (json, now) = match was.kind {
+        Kind::Backtest => {
+            let ran = run::backtest(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
+            let json = ran.result.to_json();
+            (
+                json.clone(),
+                Manifest::of_run(&ran, was.kind, json.as_bytes()),
+            )
+        }
+        Kind::Assessment => {
+            let inputs = was
+                .assessment
+                .ok_or(RerunError::Incomplete(was.kind, "assessment"))?;
+            let ran = run::backtest(compiled, bars, Some(was.engine.equity_curve), &|| false)?;
             let a = assess(&ran, inputs.trials, inputs.pbo, &|| false)?;
-            (serde_json::to_string(&a).unwrap_or_default(), canonical(&a))
+            let json = serde_json::to_string(&a).unwrap_or_default();
+            let mut now = Manifest::of_run(&ran, was.kind, json.as_bytes());
+            now.assessment = Some(inputs);
+            (json, now)
+        }
+        Kind::Sweep => {
+            let inputs = was
+                .sweep
+                .as_ref()
+                .ok_or(RerunError::Incomplete(was.kind, "sweep"))?;
+            crate::sweep_document::recompute(compiled, &bars, inputs).map_err(RerunError::Sweep)?
         }
     };
-    let mut now = Manifest::of_run(&ran, was.kind, json.as_bytes());
-    now.assessment = assessment;
     let mut changed_inputs = compare_inputs(&was, &now);
     // The catalog's fingerprint is what was recorded; a file changed under the catalog shows
     // as a column hash that no longer matches it.
-    let actual = store::fingerprint(&ran.bars);
     if actual != now.series.fingerprint {
         changed_inputs.push(Change {
             input: "series content (the stored file no longer matches its catalog fingerprint)"
@@ -424,6 +444,7 @@ pub fn rerun(text: &RawValue, store: &Store) -> Result<Rerun, RerunError> {
             now: Value::String(actual),
         });
     }
+    let value: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
     let identical = now.result_hash == was.result_hash;
     let first_difference = if identical {
         None

@@ -483,6 +483,52 @@ def test_a_backtest_answer_carries_its_manifest_and_reruns_identical(tmp_path):
     assert rerun.stdout.strip() == f"identical (result hash {whole['resultHash']})"
 
 
+def test_a_sweep_answer_carries_its_manifest_and_is_the_cli_sweep_byte_for_byte(tmp_path):
+    """get_optimization names the hashes of a finished sweep; its manifest resource is the
+    document `settle sweep --json` prints for the grid, objective and guards it records, byte
+    for byte, and `settle rerun` on it proves it."""
+    import_cl_daily(tmp_path)
+
+    async def go():
+        async with settle_session(tmp_path) as (s, _):
+            sid = (await call(s, "create_session", {"title": "sweep manifest"}))["session_id"]
+            made = await call(s, "create_strategy", {
+                "session_id": sid, "description": "SMA cross", "symbol": "CL", "template": "sma_cross",
+                "window": "all"})
+            await wait(s, {**made, "task": "strategy_op"})
+            setup = await call(s, "setup_optimization", {
+                "session_id": sid, "artifact_id": made["artifact_id"],
+                "parameters": [{"key": "fast", "min": 5, "max": 20, "step": 5},
+                               {"key": "slow", "min": 30, "max": 50, "step": 20}]})
+            opt = setup["optimization_id"]
+            done = await wait(s, await call(s, "run_optimization", {"session_id": sid, "optimization_id": opt}))
+            assert done["status"] == "succeeded"
+            got = await call(s, "get_optimization", {"session_id": sid, "optimization_id": opt})
+            res = await s.read_resource(got["manifest"]["uri"])
+            return got, res.contents[0].text
+
+    got, text = run(go())
+    m = json.loads(text)["manifest"]
+    assert got["manifest"]["uri"] == f"settle://optimizations/{got['optimization_id']}/manifest"
+    assert got["manifest"]["result_hash"] == m["resultHash"]
+    assert got["manifest"]["series_fingerprint"] == m["series"]["fingerprint"]
+    sweep = m["sweep"]
+    assert sweep["grid"] == ["fast=5,10,15,20", "slow=30,50"]
+    assert (sweep["objective"], sweep["top"]) == ("totalPnl:max", 10)
+    params = [a for g in sweep["grid"] for a in ("--param", g)]
+    out = subprocess.run([settle_bin(), "--home", str(tmp_path), "sweep", "--template", "sma_cross",
+                          "--symbol", "CL", "--window", "all", *params, "--objective", sweep["objective"],
+                          "--pbo-blocks", str(sweep["guards"]["pboBlocks"]), "--json"],
+                         check=True, capture_output=True, text=True, timeout=300)
+    assert out.stdout == text + "\n"
+    saved = tmp_path / "sweep.json"
+    saved.write_text(text)
+    rerun = subprocess.run([settle_bin(), "--home", str(tmp_path), "rerun", str(saved)],
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.strip() == f"identical (result hash {m['resultHash']})"
+
+
 def test_bad_sweeps_and_empty_strategies_get_clear_answers_and_never_nan(tmp_path):
     """A sweep of one combination, a walk-forward longer than the window and a strategy that
     never trades: each answer says what is missing and how many are needed, and no answer

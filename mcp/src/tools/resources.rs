@@ -8,7 +8,8 @@
 //! `settle://optimizations/{optimization_id}/rows`, each read as one JSON array;
 //! `settle://backtests/{backtest_id}/report`, the backtest's self-contained HTML report;
 //! `settle://backtests/{backtest_id}/manifest`, what the backtest was computed from (the
-//! document `settle rerun` takes);
+//! document `settle rerun` takes); `settle://optimizations/{optimization_id}/manifest`, a
+//! finished sweep's summary, guards and manifest (what `settle sweep --json` prints);
 //! `settle://assessments/{result_hash}`, every number behind an assessment, with its
 //! manifest; `settle://quantconnect/answers/{id}`, the whole of a QuantConnect answer that was cut to
 //! fit the context; and
@@ -35,6 +36,7 @@ enum Target {
     Trades(String),
     Equity(String),
     Rows(String),
+    SweepManifest(String),
     Report(String),
     Manifest(String),
     Assessment(String),
@@ -67,6 +69,11 @@ pub fn assessment_uri(result_hash: &str) -> String {
     format!("settle://assessments/{result_hash}")
 }
 
+/// URI of a sweep's document with its manifest.
+pub fn sweep_manifest_uri(optimization_id: &str) -> String {
+    format!("settle://optimizations/{optimization_id}/manifest")
+}
+
 /// URI of every finished row of a sweep.
 pub fn rows_uri(optimization_id: &str) -> String {
     format!("settle://optimizations/{optimization_id}/rows")
@@ -84,6 +91,9 @@ fn parse(uri: &str) -> Option<Target> {
         ["backtests", id, "report"] if !id.is_empty() => Some(Target::Report(id.to_string())),
         ["backtests", id, "manifest"] if !id.is_empty() => Some(Target::Manifest(id.to_string())),
         ["optimizations", id, "rows"] if !id.is_empty() => Some(Target::Rows(id.to_string())),
+        ["optimizations", id, "manifest"] if !id.is_empty() => {
+            Some(Target::SweepManifest(id.to_string()))
+        }
         // A result hash: 16 lowercase hex digits, nothing that could name another file.
         ["assessments", id]
             if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
@@ -103,6 +113,7 @@ fn not_found(uri: &str) -> ErrorData {
              settle://backtests/{{backtest_id}}/manifest, settle://assessments/{{hash}} (an \
              assess_strategy answer's evidence_uri), \
              settle://optimizations/{{optimization_id}}/rows, \
+             settle://optimizations/{{optimization_id}}/manifest, \
              settle://quantconnect/answers/{{id}} (named by a cut answer's settleFullAnswer) and \
              settle://rule-language (see resources/list)"
         ),
@@ -177,6 +188,11 @@ impl SettleServer {
                     format!("{id} rows"),
                     format!("Every finished combination of sweep {id} of strategy {artifact}"),
                 ));
+                resources.push(resource(
+                    sweep_manifest_uri(&id),
+                    format!("{id} manifest"),
+                    format!("Sweep {id} of strategy {artifact} with what it was computed from"),
+                ));
             }
         }
         let mut out = ListResourcesResult::with_all_items(resources);
@@ -231,6 +247,12 @@ impl SettleServer {
                 "optimization rows",
                 "Every finished combination of a sweep, in combination order, as a JSON array",
             ),
+            template(
+                "settle://optimizations/{optimization_id}/manifest",
+                "optimization manifest",
+                "A finished sweep's summary, overfitting guards and manifest, as `settle sweep \
+                 --json` prints them; `settle rerun FILE` recomputes it",
+            ),
         ])
     }
 
@@ -283,6 +305,24 @@ impl SettleServer {
                 let dir = crate::quantconnect::answers_dir(self.store().home());
                 Ok(crate::quantconnect::answer::read_saved(&dir, uri)
                     .ok_or_else(|| not_found(uri))?)
+            }
+            Target::SweepManifest(id) => {
+                let opt = self
+                    .store()
+                    .get_optimization(&id)
+                    .map_err(db_error)?
+                    .ok_or_else(|| not_found(uri))?;
+                let end = self.sweep_end(&opt).map_err(ErrorData::from)?;
+                let document = end.and_then(|e| e.document).ok_or_else(|| {
+                    ErrorData::invalid_params(
+                        format!(
+                            "sweep {id} has no manifest: it has not finished, was cancelled, \
+                             or predates them"
+                        ),
+                        None,
+                    )
+                })?;
+                Ok(document)
             }
             Target::Rows(id) => {
                 self.store()
@@ -367,6 +407,10 @@ mod tests {
         assert_eq!(
             parse(&rows_uri("opt_9")),
             Some(Target::Rows("opt_9".into()))
+        );
+        assert_eq!(
+            parse(&sweep_manifest_uri("opt_9")),
+            Some(Target::SweepManifest("opt_9".into()))
         );
         assert_eq!(
             parse("settle://quantconnect/answers/0123456789abcdef"),
