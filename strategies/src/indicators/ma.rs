@@ -57,11 +57,11 @@ pub(super) fn ma_raw(x: &[f64], period: usize, kind: MaType) -> Vec<f64> {
 fn ma_into(out: &mut Vec<f64>, x: &[f64], period: usize, kind: MaType) {
     match kind {
         MaType::Sma => sma_into(out, x, period),
-        MaType::Ema => super::fused(|| ema_into(out, x, period)),
+        MaType::Ema => ema_into(out, x, period),
         MaType::Wma => wma_into(out, x, period),
-        MaType::Dema => super::fused(|| dema_into(out, x, period)),
-        MaType::Tema => super::fused(|| tema_into(out, x, period)),
-        MaType::Kama => super::fused(|| kama_into(out, x, period)),
+        MaType::Dema => dema_into(out, x, period),
+        MaType::Tema => tema_into(out, x, period),
+        MaType::Kama => kama_into(out, x, period),
     }
 }
 
@@ -134,23 +134,25 @@ pub(super) fn ema_seed(values: impl Iterator<Item = f64>, period: usize) -> f64 
     values.fold(0.0, |sum, v| sum + v) / period as f64
 }
 
-/// Compact EMA with TA-Lib's default seeding.
-#[inline(always)]
-fn ema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
-    if period == 1 {
-        out.extend_from_slice(x);
-        return;
+fused_fn! {
+    /// Compact EMA with TA-Lib's default seeding.
+    fn ema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
+        if period == 1 {
+            out.extend_from_slice(x);
+            return;
+        }
+        if x.len() < period {
+            return;
+        }
+        let k = ema_k(period);
+        let mut prev = ema_seed(x[..period].iter().copied(), period);
+        out.reserve(x.len() - period + 1);
+        out.push(prev);
+        for &v in &x[period..] {
+            prev = ema_step(prev, v, k);
+            out.push(prev);
+        }
     }
-    if x.len() < period {
-        return;
-    }
-    let k = ema_k(period);
-    let mut prev = ema_seed(x[..period].iter().copied(), period);
-    out.push(prev);
-    out.extend(x[period..].iter().map(move |&v| {
-        prev = ema_step(prev, v, k);
-        prev
-    }));
 }
 
 /// Compact WMA, TA-Lib 0.8's way: a running weighted sum (`sum += v · period`, then
@@ -198,7 +200,8 @@ fn wma_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
 /// The EMA chain of DEMA and TEMA in one pass: `depth` EMAs, each fed the previous one's
 /// values and seeded, as TA-Lib does, with the mean of that input's first `period` values.
 /// `combine` turns the `depth` current values into the output. TA-Lib 0.8 fuses the chain
-/// the same way, so no intermediate series is materialized.
+/// the same way, so no intermediate series is materialized. The stages are independent chains
+/// of dependent steps, one bar apart, so the CPU runs them side by side.
 #[inline(always)]
 fn ema_chain<const DEPTH: usize>(
     out: &mut Vec<f64>,
@@ -213,85 +216,90 @@ fn ema_chain<const DEPTH: usize>(
     let k = ema_k(period);
     let mut emas = [0.0; DEPTH];
     // Warm-up: stage `d` starts from the seed of the first `period` values stage `d − 1`
-    // produced; `feed` advances stages `0..=d` by one input bar.
-    let feed = |emas: &mut [f64; DEPTH], stages: usize, v: f64| {
+    // produced; `feed` advances stages `0..stages` by one input bar.
+    #[inline(always)]
+    fn feed<const DEPTH: usize>(emas: &mut [f64; DEPTH], stages: usize, v: f64, k: f64) -> f64 {
         let mut input = v;
         for e in &mut emas[..stages] {
             *e = ema_step(*e, input, k);
             input = *e;
         }
         input
-    };
+    }
     let mut at = period;
     emas[0] = ema_seed(x[..period].iter().copied(), period);
     for stage in 1..DEPTH {
         let mut sum = 0.0 + emas[stage - 1];
         for &v in &x[at..at + period - 1] {
-            sum += feed(&mut emas, stage, v);
+            sum += feed(&mut emas, stage, v, k);
         }
         at += period - 1;
         emas[stage] = sum / period as f64;
     }
+    out.reserve(x.len() - at + 1);
     out.push(combine(emas));
-    out.extend(x[at..].iter().map(move |&v| {
-        feed(&mut emas, DEPTH, v);
-        combine(emas)
-    }));
+    for &v in &x[at..] {
+        feed(&mut emas, DEPTH, v, k);
+        out.push(combine(emas));
+    }
 }
 
-#[inline(always)]
-fn dema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
-    if period == 1 {
-        out.extend_from_slice(x);
-        return;
-    }
-    ema_chain(out, x, period, |[e1, e2]| (e1 + e1) - e2)
-}
-
-#[inline(always)]
-fn tema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
-    if period == 1 {
-        out.extend_from_slice(x);
-        return;
-    }
-    ema_chain(out, x, period, |[e1, e2, e3]| (3.0 * e1 - 3.0 * e2) + e3)
-}
-
-/// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
-/// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib).
-#[inline(always)]
-fn kama_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
-    if period == 1 {
-        out.extend_from_slice(x);
-        return;
-    }
-    if x.len() <= period {
-        return;
-    }
-    const SLOW: f64 = 2.0 / 31.0;
-    let diff = 2.0 / 3.0 - SLOW;
-    let smoothing = |change: f64, volatility: f64| {
-        let er = if volatility <= change || is_zero(volatility) {
-            1.0
-        } else {
-            (change / volatility).abs()
-        };
-        let sc = er * diff + SLOW;
-        sc * sc
-    };
-    let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
-    let mut prev = x[period - 1];
-    let mut trailing_value = x[0];
-    for today in period..x.len() {
-        let now = x[today];
-        let oldest = x[today - period];
-        let change = now - oldest;
-        if today > period {
-            volatility -= (trailing_value - oldest).abs();
-            volatility += (now - x[today - 1]).abs();
+fused_fn! {
+    fn dema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
+        if period == 1 {
+            out.extend_from_slice(x);
+            return;
         }
-        trailing_value = oldest;
-        prev = (now - prev) * smoothing(change, volatility) + prev;
-        out.push(prev);
+        ema_chain(out, x, period, |[e1, e2]| (e1 + e1) - e2)
+    }
+}
+
+fused_fn! {
+    fn tema_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
+        if period == 1 {
+            out.extend_from_slice(x);
+            return;
+        }
+        ema_chain(out, x, period, |[e1, e2, e3]| (3.0 * e1 - 3.0 * e2) + e3)
+    }
+}
+
+fused_fn! {
+    /// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
+    /// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib).
+    fn kama_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
+        if period == 1 {
+            out.extend_from_slice(x);
+            return;
+        }
+        if x.len() <= period {
+            return;
+        }
+        const SLOW: f64 = 2.0 / 31.0;
+        let diff = 2.0 / 3.0 - SLOW;
+        let smoothing = |change: f64, volatility: f64| {
+            let er = if volatility <= change || is_zero(volatility) {
+                1.0
+            } else {
+                (change / volatility).abs()
+            };
+            let sc = er * diff + SLOW;
+            sc * sc
+        };
+        let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
+        let mut prev = x[period - 1];
+        let mut trailing_value = x[0];
+        for today in period..x.len() {
+            let now = x[today];
+            let oldest = x[today - period];
+            let change = now - oldest;
+            if today > period {
+                volatility -= (trailing_value - oldest).abs();
+                volatility += (now - x[today - 1]).abs();
+            }
+            trailing_value = oldest;
+            prev = (now - prev) * smoothing(change, volatility) + prev;
+            out.push(prev);
+        }
     }
 }

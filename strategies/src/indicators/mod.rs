@@ -39,6 +39,38 @@
 //! Two indicators are not in TA-Lib and are defined in their own docs: [`vwap`] (session VWAP)
 //! and [`keltner`] (Keltner channels).
 
+/// Defines a function whose body is compiled twice: as written for baseline x86-64, and in a
+/// clone built with the CPU's fused multiply-add instructions, which runs when the CPU has them.
+/// TA-Lib 0.8 computes EMA, DEMA, TEMA, MACD and ATR steps with C's `fma`, and settle's
+/// `mul_add` gives the same bits; but a baseline build turns each `mul_add` into a call through
+/// a runtime dispatch (43 % of TEMA's time), where TA-Lib's library uses one inline
+/// instruction. The result is the same either way: `fma` rounds once, in hardware or not.
+///
+/// The body becomes an `#[inline(always)]` function that the clone calls, so all of it is
+/// compiled with the feature. Keep iterator adapters out of the hot loop: a closure that LLVM
+/// chooses not to inline (a large `Map::fold`) is compiled without it and calls `fma` again.
+macro_rules! fused_fn {
+    ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                fn with_fma($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has the `fma` feature, checked on the line above.
+                    return unsafe { with_fma($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
 mod ma;
 mod momentum;
 mod stats;
@@ -178,25 +210,3 @@ fn tail(x: &[f64], len: usize) -> &[f64] {
 
 #[cfg(test)]
 mod tests;
-
-/// Runs `f` compiled with the CPU's fused multiply-add instructions when it has them. TA-Lib 0.8
-/// computes EMA, DEMA, TEMA, KAMA, MACD and ATR steps with C's `fma`, and settle's `mul_add`
-/// gives the same bits; but a build for baseline x86-64 turns each `mul_add` into a call
-/// through a runtime dispatch (43 % of TEMA's time), where TA-Lib's library uses one inline
-/// instruction. The result is the same either way: `fma` rounds once, in hardware or not.
-/// `f` (and what it calls with `#[inline(always)]`) is compiled inside a function with the
-/// `fma` feature, chosen at run time.
-pub(crate) fn fused<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "fma")]
-        fn with_fma<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has the `fma` feature, checked on the line above.
-            return unsafe { with_fma(f) };
-        }
-    }
-    f()
-}

@@ -75,62 +75,69 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd> 
     } else {
         (fast, slow)
     };
-    let len = x.len();
-    // One pass, as TA-Lib 0.8 fuses it: both EMAs, the line, and from the signal's seed on the
-    // signal EMA and histogram, written straight into the padded outputs.
-    let lookback = (slow - 1) + (signal - 1);
-    if len <= lookback {
-        let nan = vec![f64::NAN; len];
-        return Ok(Macd {
-            macd: nan.clone(),
-            signal: nan.clone(),
-            hist: nan,
-        });
-    }
-    let (fast_k, slow_k) = (ema_k(fast), ema_k(slow));
-    let mut fast_ema = ema_seed(x[slow - fast..slow].iter().copied(), fast);
-    let mut slow_ema = ema_seed(x[..slow].iter().copied(), slow);
-    let mut line = fast_ema - slow_ema;
-    let mut seed = 0.0 + line;
-    for &v in &x[slow..=lookback] {
-        fast_ema = ema_step(fast_ema, v, fast_k);
-        slow_ema = ema_step(slow_ema, v, slow_k);
-        line = fast_ema - slow_ema;
-        seed += line;
-    }
-    let signal_k = ema_k(signal);
-    let mut signal_ema = seed / signal as f64;
-    // A 1-bar signal EMA is the line itself (TA-Lib's EMA of period 1 copies its input).
-    let next_signal = move |prev: f64, line: f64| {
-        if signal == 1 {
+    Ok(macd_pass(x, fast, slow, signal))
+}
+
+fused_fn! {
+    /// MACD in one pass, as TA-Lib 0.8 fuses it: both EMAs, the line, and from the signal's
+    /// seed on the signal EMA and histogram, written straight into the padded outputs.
+    fn macd_pass(x: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
+        let len = x.len();
+        let lookback = (slow - 1) + (signal - 1);
+        if len <= lookback {
+            let nan = vec![f64::NAN; len];
+            return Macd {
+                macd: nan.clone(),
+                signal: nan.clone(),
+                hist: nan,
+            };
+        }
+        let (fast_k, slow_k) = (ema_k(fast), ema_k(slow));
+        let mut fast_ema = ema_seed(x[slow - fast..slow].iter().copied(), fast);
+        let mut slow_ema = ema_seed(x[..slow].iter().copied(), slow);
+        let mut line = fast_ema - slow_ema;
+        let mut seed = 0.0 + line;
+        for &v in &x[slow..=lookback] {
+            fast_ema = ema_step(fast_ema, v, fast_k);
+            slow_ema = ema_step(slow_ema, v, slow_k);
+            line = fast_ema - slow_ema;
+            seed += line;
+        }
+        let signal_k = ema_k(signal);
+        // A 1-bar signal EMA is the line itself (TA-Lib's EMA of period 1 copies its input).
+        let mut signal_ema = if signal == 1 {
             line
         } else {
-            ema_step(prev, line, signal_k)
+            seed / signal as f64
+        };
+        let padded = || {
+            let mut v = Vec::with_capacity(len);
+            v.resize(lookback, f64::NAN);
+            v
+        };
+        let (mut macd, mut signal_line, mut hist) = (padded(), padded(), padded());
+        macd.push(line);
+        signal_line.push(signal_ema);
+        hist.push(line - signal_ema);
+        for &v in &x[lookback + 1..] {
+            fast_ema = ema_step(fast_ema, v, fast_k);
+            slow_ema = ema_step(slow_ema, v, slow_k);
+            let line = fast_ema - slow_ema;
+            if signal != 1 {
+                signal_ema = ema_step(signal_ema, line, signal_k);
+            } else {
+                signal_ema = line;
+            }
+            macd.push(line);
+            signal_line.push(signal_ema);
+            hist.push(line - signal_ema);
         }
-    };
-    if signal == 1 {
-        signal_ema = line;
+        Macd {
+            macd,
+            signal: signal_line,
+            hist,
+        }
     }
-    let mut outputs = (
-        (Vec::with_capacity(len), Vec::with_capacity(len)),
-        Vec::with_capacity(len),
-    );
-    let nan = std::iter::repeat_n(((f64::NAN, f64::NAN), f64::NAN), lookback);
-    let first = std::iter::once(((line, signal_ema), line - signal_ema));
-    super::fused(|| {
-        outputs.extend(
-            nan.chain(first)
-                .chain(x[lookback + 1..].iter().map(move |&v| {
-                    fast_ema = ema_step(fast_ema, v, fast_k);
-                    slow_ema = ema_step(slow_ema, v, slow_k);
-                    let line = fast_ema - slow_ema;
-                    signal_ema = next_signal(signal_ema, line);
-                    ((line, signal_ema), line - signal_ema)
-                })),
-        )
-    });
-    let ((macd, signal), hist) = outputs;
-    Ok(Macd { macd, signal, hist })
 }
 
 /// Slow stochastic %K and %D.

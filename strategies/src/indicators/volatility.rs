@@ -60,18 +60,22 @@ fn atr_padded(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f6
     let n = period as f64;
     let keep = (period - 1) as f64 / n;
     let take = 1.0 - keep;
-    let mut atr = out[1..=period].iter().fold(0.0, |sum, &r| sum + r) / n;
+    let atr = out[1..=period].iter().fold(0.0, |sum, &r| sum + r) / n;
     out[period] = atr;
-    // The running value moves into the closure, so it stays in a register.
-    let tail = &mut out[period + 1..];
-    super::fused(move || {
+    wilder(&mut out[period + 1..], atr, keep, take);
+    out[..period].fill(f64::NAN);
+    out
+}
+
+fused_fn! {
+    /// Wilder smoothing of the true ranges in `tail`, in place, from `atr`.
+    fn wilder(tail: &mut [f64], atr: f64, keep: f64, take: f64) {
+        let mut atr = atr;
         for range in tail {
             atr = keep.mul_add(atr, *range * take);
             *range = atr;
         }
-    });
-    out[..period].fill(f64::NAN);
-    out
+    }
 }
 
 /// Average true range, TA-Lib's `ATR`. Lookback `period`; period range `1..=100000`.
