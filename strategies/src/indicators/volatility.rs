@@ -6,6 +6,7 @@ use super::{check_period, check_real, check_same_len, is_zero, pad, tail, Result
 
 /// Wilder's true range of one bar: the largest of high − low, |high − previous close| and
 /// |low − previous close|.
+#[inline(always)]
 pub(super) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     let mut range = high - low;
     let up = (high - prev_close).abs();
@@ -43,38 +44,111 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
 
 /// ATR in the padded output shape (NaN for the first `period` bars), TA-Lib 0.8's operations:
 /// the mean of the first `period` true ranges, then Wilder smoothing as one fused step
-/// `atr ← fma(c, atr, tr · (1 − c))` with `c = (period − 1) / period`. Period 1 is the true
-/// range itself.
+/// `atr ← fma(c, atr, tr · (1 − c))` with `c = (period − 1) / period`. With `per_close`, each
+/// value is NATR's percentage of its bar's close instead. Period 1 is the true range itself
+/// (also for NATR: TA-Lib's quirk).
 ///
-/// The true ranges' own vector becomes the output, each value read before it is overwritten:
-/// no second vector, and no shifting into place afterwards.
-fn atr_padded(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
-    let mut out = trange_padded(high, low, close);
+/// Each true range is computed where it is smoothed, in one pass, as TA-Lib does: no vector of
+/// true ranges is written and read back.
+fn atr_padded(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    per_close: bool,
+) -> Vec<f64> {
     if period == 1 {
-        return out;
+        return trange_padded(high, low, close);
     }
-    if out.len() <= period {
-        out.fill(f64::NAN);
-        return out;
+    let len = high.len();
+    if len <= period {
+        return vec![f64::NAN; len];
     }
     let n = period as f64;
     let keep = (period - 1) as f64 / n;
     let take = 1.0 - keep;
-    let atr = out[1..=period].iter().fold(0.0, |sum, &r| sum + r) / n;
-    out[period] = atr;
-    wilder(&mut out[period + 1..], atr, keep, take);
-    out[..period].fill(f64::NAN);
+    let seed = (1..=period).fold(0.0, |sum, t| {
+        sum + true_range(high[t], low[t], close[t - 1])
+    }) / n;
+    let mut out = Vec::with_capacity(len);
+    out.resize(period, f64::NAN);
+    out.push(if per_close {
+        percent_of(seed, close[period])
+    } else {
+        seed
+    });
+    let at = period + 1;
+    let bars = Bars {
+        high: &high[at..],
+        low: &low[at..],
+        prev_close: &close[at - 1..len - 1],
+    };
+    if per_close {
+        wilder_percent(&mut out, bars, &close[at..], seed, keep, take);
+    } else {
+        wilder(&mut out, bars, seed, keep, take);
+    }
     out
 }
 
+/// NATR's value: `atr` in percent of `close`, 0 on a zero close.
+#[inline(always)]
+fn percent_of(atr: f64, close: f64) -> f64 {
+    if is_zero(close) {
+        0.0
+    } else {
+        (atr / close) * 100.0
+    }
+}
+
+/// The bars a Wilder pass reads: each bar's high and low and the previous bar's close.
+struct Bars<'a> {
+    high: &'a [f64],
+    low: &'a [f64],
+    prev_close: &'a [f64],
+}
+
+/// Appends to `out`, per bar of `bars`, `emit(i, atr)` of the Wilder smoothing from `atr` of
+/// its true range.
+#[inline(always)]
+fn smooth(
+    out: &mut Vec<f64>,
+    bars: Bars,
+    atr: f64,
+    keep: f64,
+    take: f64,
+    emit: impl Fn(usize, f64) -> f64,
+) {
+    let mut atr = atr;
+    let Bars {
+        high,
+        low,
+        prev_close,
+    } = bars;
+    for (i, ((&h, &l), &c)) in high.iter().zip(low).zip(prev_close).enumerate() {
+        atr = keep.mul_add(atr, true_range(h, l, c) * take);
+        out.push(emit(i, atr));
+    }
+}
+
 fused_fn! {
-    /// Wilder smoothing of the true ranges in `tail`, in place, from `atr`.
-    fn wilder(tail: &mut [f64], atr: f64, keep: f64, take: f64) {
-        let mut atr = atr;
-        for range in tail {
-            atr = keep.mul_add(atr, *range * take);
-            *range = atr;
-        }
+    /// ATR's Wilder pass.
+    fn wilder(out: &mut Vec<f64>, bars: Bars, atr: f64, keep: f64, take: f64) {
+        smooth(out, bars, atr, keep, take, |_, atr| atr)
+    }
+}
+
+fused_fn! {
+    /// NATR's Wilder pass: each value in percent of its bar's `close`.
+    fn wilder_percent(
+        out: &mut Vec<f64>,
+        bars: Bars,
+        close: &[f64],
+        atr: f64,
+        keep: f64,
+        take: f64,
+    ) {
+        smooth(out, bars, atr, keep, take, |i, atr| percent_of(atr, close[i]))
     }
 }
 
@@ -82,7 +156,7 @@ fused_fn! {
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 1)?;
-    Ok(atr_padded(high, low, close, period))
+    Ok(atr_padded(high, low, close, period, false))
 }
 
 /// Normalized ATR in percent of the close, TA-Lib's `NATR`: `atr / close · 100`, 0 on a zero
@@ -92,14 +166,8 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
 pub fn natr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 1)?;
-    let mut out = atr_padded(high, low, close, period);
     // TA-Lib's NATR hands period 1 to TRANGE and returns it unnormalized; kept for parity.
-    if period > 1 {
-        for (a, &c) in out.iter_mut().zip(close).skip(period) {
-            *a = if is_zero(c) { 0.0 } else { (*a / c) * 100.0 };
-        }
-    }
-    Ok(out)
+    Ok(atr_padded(high, low, close, period, true))
 }
 
 /// Upper, middle and lower band of a channel indicator.
@@ -180,7 +248,7 @@ pub fn keltner(
         .map(|i| (high[i] + low[i] + close[i]) / 3.0)
         .collect();
     let middle = ma_raw(&typical, ema_period, MaType::Ema);
-    let atr = atr_padded(high, low, close, atr_period);
+    let atr = atr_padded(high, low, close, atr_period, false);
     let width = middle.len().min(len.saturating_sub(atr_period));
     let (middle, atr) = (tail(&middle, width), tail(&atr, width));
     let upper = middle.iter().zip(atr).map(|(m, a)| m + mult * a).collect();
