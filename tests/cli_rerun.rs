@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cl_home, data_list, failed, ok, settle, stdout};
+use common::{cl_home, data_list, failed, ok, settle, stdout, CL_ALL};
 
 /// `settle backtest --json` of SMA(10/30) on CL daily, all of it, written to `home/bt.json`.
 fn backtest_file(home: &Path) -> std::path::PathBuf {
@@ -40,19 +40,18 @@ fn a_backtest_reruns_identical_and_its_manifest_names_its_inputs() {
     assert_eq!(m["commissionPerSide"], 2.5);
     assert_eq!(m["slippageTicks"], 1);
     assert_eq!(m["strategy"]["parameters"][0]["value"], 10.0);
-    // The result hash is the SHA-256 of the result's JSON without the manifest.
-    let text = std::fs::read_to_string(&file).unwrap();
+    reruns_identical(home.path(), &file);
+}
+
+/// The result in `file` records as its hash the SHA-256 of its JSON without the manifest, and
+/// `settle rerun` on it says "identical" with that hash.
+fn reruns_identical(home: &Path, file: &Path) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let body = &text[..text.find(",\"manifest\":").unwrap()];
     let want = settle_hash(&format!("{body}}}"));
-    assert_eq!(m["resultHash"], want.as_str());
-
-    let out = stdout(
-        settle(home.path())
-            .arg("rerun")
-            .arg(&file)
-            .output()
-            .unwrap(),
-    );
+    assert_eq!(doc["manifest"]["resultHash"], want.as_str());
+    let out = stdout(settle(home).arg("rerun").arg(file).output().unwrap());
     assert_eq!(out.trim(), format!("identical (result hash {want})"));
 }
 
@@ -123,24 +122,10 @@ fn a_sweep_reruns_identical_and_names_changed_data() {
     let home = cl_home();
     let json = stdout(
         settle(home.path())
-            .args([
-                "sweep",
-                "--template",
-                "sma_cross",
-                "--symbol",
-                "CL",
-                "--window",
-                "all",
-            ])
-            .args([
-                "--param",
-                "fast=5:15:5",
-                "--param",
-                "slow=20:40:10",
-                "--top",
-                "3",
-            ])
-            .arg("--json")
+            .arg("sweep")
+            .args(CL_ALL)
+            .args(["--param", "fast=5:15:5", "--param", "slow=20:40:10"])
+            .args(["--top", "3", "--json"])
             .output()
             .unwrap(),
     );
@@ -152,17 +137,7 @@ fn a_sweep_reruns_identical_and_names_changed_data() {
     assert_eq!(m["sweep"]["grid"][0], "fast=5:15:5");
     assert_eq!(m["sweep"]["top"], 3);
     assert_eq!(doc["top"].as_array().unwrap().len(), 3);
-    let body = &json[..json.find(",\"manifest\":").unwrap()];
-    let want = settle_hash(&format!("{body}}}"));
-    assert_eq!(m["resultHash"], want.as_str());
-    let out = stdout(
-        settle(home.path())
-            .arg("rerun")
-            .arg(&file)
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(out.trim(), format!("identical (result hash {want})"));
+    reruns_identical(home.path(), &file);
 
     change_last_close(home.path());
     let report = rerun_differs(home.path(), &file);
