@@ -42,7 +42,8 @@ def test_inspector_lists_and_calls_tools(tmp_path):
     assert {t["uriTemplate"] for t in templates["resourceTemplates"]} == {
         "settle://backtests/{backtest_id}/trades", "settle://backtests/{backtest_id}/equity",
         "settle://backtests/{backtest_id}/report", "settle://backtests/{backtest_id}/manifest",
-        "settle://optimizations/{optimization_id}/rows", "settle://assessments/{result_hash}",
+        "settle://optimizations/{optimization_id}/rows", "settle://optimizations/{optimization_id}/manifest",
+        "settle://assessments/{result_hash}",
         "settle://quantconnect/answers/{id}"}
 
 

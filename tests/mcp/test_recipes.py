@@ -371,8 +371,9 @@ def test_restart_finds_everything_again(tmp_path):
             return sid, bt, opt, versions, resources
 
     sid, bt, opt, versions, resources = run(first())
-    # Two backtests (trades, equity, report, manifest), one sweep and the rule language.
-    assert len(versions["strategies"]) == 2 and len(resources) == 2 * 4 + 1 + 1
+    # Two backtests (trades, equity, report, manifest), one sweep (rows, manifest) and the rule
+    # language.
+    assert len(versions["strategies"]) == 2 and len(resources) == 2 * 4 + 2 + 1
 
     async def second():
         async with settle_session(tmp_path) as (s, _):

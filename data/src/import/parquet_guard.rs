@@ -47,10 +47,11 @@ pub fn footer(input: &mut (impl Read + Seek)) -> Result<(), Problem> {
         ));
     }
     let bytes = read_at(input, len - 8 - footer_len, footer_len)?;
-    let mut walk = Thrift::new(&bytes);
-    let ints = walk
-        .structure()
-        .map_err(|e| format!("its footer is corrupt: {e}"))?;
+    let corrupt = |e| format!("its footer is corrupt: {e}");
+    Thrift::new(&bytes)
+        .typed(FILE_METADATA, 0)
+        .map_err(corrupt)?;
+    let ints = Thrift::new(&bytes).structure().map_err(corrupt)?;
     // FileMetaData field 3 is the file's row count.
     match field(&ints, 3, 0) {
         Some(rows) if !(0..=MAX_ROWS as i64).contains(&rows) => Err(format!(
@@ -164,6 +165,133 @@ fn io(e: std::io::Error) -> Problem {
     format!("reading it failed: {e}")
 }
 
+/// What a footer field holds, as polars-parquet reads it.
+#[derive(Clone, Copy)]
+enum Expect {
+    Bool,
+    Byte,
+    /// A varint: i16, i32 or i64 (read alike).
+    Int,
+    Binary,
+    Struct(Shape),
+    /// A list of structs.
+    Structs(Shape),
+    /// A list of varints.
+    Ints,
+    /// A list of binaries.
+    Binaries,
+}
+
+impl Expect {
+    fn name(self) -> &'static str {
+        match self {
+            Expect::Bool => "a boolean",
+            Expect::Byte => "a byte",
+            Expect::Int => "an integer",
+            Expect::Binary => "a string",
+            Expect::Struct(_) => "a struct",
+            Expect::Structs(_) => "a list of structs",
+            Expect::Ints => "a list of integers",
+            Expect::Binaries => "a list of strings",
+        }
+    }
+}
+
+/// A thrift struct's fields by id, those polars-parquet 0.55 reads
+/// (`parquet/handwritten_thrift/file_metadata_thrift.rs`).
+type Shape = &'static [(i16, Expect)];
+
+use Expect::{Binaries, Binary, Bool, Byte, Int, Ints, Struct, Structs};
+
+const EMPTY: Shape = &[];
+const FILE_METADATA: Shape = &[
+    (1, Int),
+    (2, Structs(SCHEMA_ELEMENT)),
+    (3, Int),
+    (4, Structs(ROW_GROUP)),
+    (5, Structs(KEY_VALUE)),
+    (6, Binary),
+    (7, Structs(COLUMN_ORDER)),
+];
+const SCHEMA_ELEMENT: Shape = &[
+    (1, Int),
+    (2, Int),
+    (3, Int),
+    (4, Binary),
+    (5, Int),
+    (6, Int),
+    (7, Int),
+    (8, Int),
+    (9, Int),
+    (10, Struct(LOGICAL_TYPE)),
+];
+const LOGICAL_TYPE: Shape = &[
+    (1, Struct(EMPTY)),
+    (2, Struct(EMPTY)),
+    (3, Struct(EMPTY)),
+    (4, Struct(EMPTY)),
+    (5, Struct(DECIMAL)),
+    (6, Struct(EMPTY)),
+    (7, Struct(TIME)),
+    (8, Struct(TIME)),
+    (10, Struct(INTEGER)),
+    (11, Struct(EMPTY)),
+    (12, Struct(EMPTY)),
+    (13, Struct(EMPTY)),
+    (14, Struct(EMPTY)),
+    (15, Struct(EMPTY)),
+];
+const DECIMAL: Shape = &[(1, Int), (2, Int)];
+const TIME: Shape = &[(1, Bool), (2, Struct(TIME_UNIT))];
+const TIME_UNIT: Shape = &[(1, Struct(EMPTY)), (2, Struct(EMPTY)), (3, Struct(EMPTY))];
+const INTEGER: Shape = &[(1, Byte), (2, Bool)];
+const ROW_GROUP: Shape = &[
+    (1, Structs(COLUMN_CHUNK)),
+    (2, Int),
+    (3, Int),
+    (4, Structs(SORTING_COLUMN)),
+    (5, Int),
+    (6, Int),
+    (7, Int),
+];
+const COLUMN_CHUNK: Shape = &[
+    (1, Binary),
+    (2, Int),
+    (3, Struct(COLUMN_METADATA)),
+    (4, Int),
+    (5, Int),
+    (6, Int),
+    (7, Int),
+];
+const COLUMN_METADATA: Shape = &[
+    (1, Int),
+    (2, Ints),
+    (3, Binaries),
+    (4, Int),
+    (5, Int),
+    (6, Int),
+    (7, Int),
+    (9, Int),
+    (10, Int),
+    (11, Int),
+    (12, Struct(STATISTICS)),
+    (14, Int),
+    (15, Int),
+];
+const STATISTICS: Shape = &[
+    (1, Binary),
+    (2, Binary),
+    (3, Int),
+    (4, Int),
+    (5, Binary),
+    (6, Binary),
+    (7, Bool),
+    (8, Bool),
+];
+const KEY_VALUE: Shape = &[(1, Binary), (2, Binary)];
+const SORTING_COLUMN: Shape = &[(1, Int), (2, Bool), (3, Bool)];
+const COLUMN_ORDER: Shape = &[(1, Struct(EMPTY)), (2, Struct(EMPTY))];
+
 /// A reader of thrift's compact protocol that checks every declared length against the bytes
 /// left, so a walk takes time and memory in proportion to the bytes, whatever they claim.
 struct Thrift<'a> {
@@ -199,12 +327,7 @@ impl<'a> Thrift<'a> {
             if head == 0 {
                 return Ok(());
             }
-            id = match head >> 4 {
-                0 => i16::try_from(self.zigzag()?).map_err(|_| "a field id out of range")?,
-                delta => id
-                    .checked_add(i16::from(delta))
-                    .ok_or("a field id out of range")?,
-            };
+            id = self.field_id(head, id)?;
             match (head & 0x0f, parent) {
                 // Booleans live in the field header.
                 (1 | 2, _) => {}
@@ -232,13 +355,8 @@ impl<'a> Thrift<'a> {
                 self.skip(n)
             }
             9 | 10 => {
-                let head = self.byte()?;
-                let n = match head >> 4 {
-                    15 => self.varint()?,
-                    n => u64::from(n),
-                };
-                self.claim(n, 1)?;
-                (0..n).try_for_each(|_| self.value(head & 0x0f, depth + 1))
+                let (n, kind) = self.list_header()?;
+                (0..n).try_for_each(|_| self.value(kind, depth + 1))
             }
             11 => {
                 let n = self.varint()?;
@@ -258,6 +376,86 @@ impl<'a> Thrift<'a> {
                 "an unknown thrift type {other} at byte {}",
                 self.pos
             )),
+        }
+    }
+
+    /// A field's id from its header byte `head` and the previous field's id.
+    fn field_id(&mut self, head: u8, previous: i16) -> Result<i16, Problem> {
+        Ok(match head >> 4 {
+            0 => i16::try_from(self.zigzag()?).map_err(|_| "a field id out of range")?,
+            delta => previous
+                .checked_add(i16::from(delta))
+                .ok_or("a field id out of range")?,
+        })
+    }
+
+    /// A list's element count, checked against the bytes left, and its element type.
+    fn list_header(&mut self) -> Result<(u64, u8), Problem> {
+        let head = self.byte()?;
+        let n = match head >> 4 {
+            15 => self.varint()?,
+            n => u64::from(n),
+        };
+        self.claim(n, 1)?;
+        Ok((n, head & 0x0f))
+    }
+
+    /// Walks one struct of `shape`, the way polars-parquet's footer decoder reads it: that
+    /// decoder picks what to read by the field id alone, so a field whose thrift type is not
+    /// the one it reads would send it through bytes of another meaning (a list header read
+    /// out of an integer's bytes, and an allocation as large as those bytes say). Every field
+    /// of `shape` must carry its type; other fields are skipped by their own.
+    fn typed(&mut self, shape: Shape, depth: usize) -> Result<(), Problem> {
+        if depth > MAX_DEPTH {
+            return Err(format!("nested deeper than {MAX_DEPTH} levels"));
+        }
+        let mut id: i16 = 0;
+        loop {
+            let at = self.pos;
+            let head = self.byte()?;
+            if head == 0 {
+                return Ok(());
+            }
+            id = self.field_id(head, id)?;
+            let kind = head & 0x0f;
+            let Some(&(_, expect)) = shape.iter().find(|(known, _)| *known == id) else {
+                if !matches!(kind, 1 | 2) {
+                    self.value(kind, depth + 1)?;
+                }
+                continue;
+            };
+            let wrong = |what: String| {
+                format!(
+                    "field {id} at byte {at} is {what} where Parquet has {}",
+                    expect.name()
+                )
+            };
+            match (expect, kind) {
+                (Expect::Bool, 1 | 2) => {}
+                (Expect::Byte, 3) | (Expect::Int, 4..=6) | (Expect::Binary, 8) => {
+                    self.value(kind, depth + 1)?
+                }
+                (Expect::Struct(inner), 12) => self.typed(inner, depth + 1)?,
+                (Expect::Structs(_) | Expect::Ints | Expect::Binaries, 9 | 10) => {
+                    let (n, element) = self.list_header()?;
+                    let fits = n == 0
+                        || match expect {
+                            Expect::Structs(_) => element == 12,
+                            Expect::Ints => matches!(element, 4..=6),
+                            _ => element == 8,
+                        };
+                    if !fits {
+                        return Err(wrong(format!("a list of thrift type {element}")));
+                    }
+                    for _ in 0..n {
+                        match expect {
+                            Expect::Structs(inner) => self.typed(inner, depth + 1)?,
+                            _ => self.value(element, depth + 1)?,
+                        }
+                    }
+                }
+                _ => return Err(wrong(format!("of thrift type {kind}"))),
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use settle_engine::sweep::walkforward::FoldPlan;
 use settle_engine::sweep::{Direction, Grid, Objective, Param, SweepError, SweepSpec};
 use settle_strategies::{guards, rules};
 
-use super::strategies::{kickoff_reply, start_failure, KickoffOut, ManifestRef};
+use super::strategies::{kickoff_reply, start_failure, KickoffOut};
 use super::SettleServer;
 use crate::model::{
     CanonicalParameter, HeadlineMetrics, OptimizationRecord, OptimizationRow, RunFacts,
@@ -246,11 +246,6 @@ pub struct OptimizationSummary {
     /// best combination's run; absent until the sweep finishes.
     #[serde(flatten)]
     pub facts: Option<RunFacts>,
-    /// The fingerprints that prove the sweep; its whole document (summary, guards, manifest:
-    /// what `settle sweep --json` prints) is at the manifest's `uri`. Absent until the sweep
-    /// ends, and for a cancelled one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub manifest: Option<ManifestRef>,
     #[serde(skip)]
     deflated_sharpe_note: Option<String>,
 }
@@ -644,18 +639,6 @@ impl SettleServer {
         }
         .cloned();
         let end = end.unwrap_or_default();
-        // The document's manifest in brief; the whole document is a resource.
-        let manifest = end
-            .document
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-            .and_then(|d| serde_json::from_value(d.get("manifest")?.clone()).ok())
-            .map(|m| {
-                ManifestRef::of(
-                    &m,
-                    super::resources::sweep_manifest_uri(&opt.optimization_id),
-                )
-            });
         // Why there is no Deflated Sharpe, when there is none.
         let (judged, note) = (end.deflated_sharpe, end.deflated_sharpe_unavailable);
         Ok(OptimizationSummary {
@@ -664,7 +647,6 @@ impl SettleServer {
                 .filter(|r| r.metrics.as_ref().is_some_and(|m| m.trade_count == 0))
                 .count() as u64,
             facts: end.facts,
-            manifest,
             pbo: end.pbo,
             holdout_out_of_sample: end.holdout,
             walk_forward_out_of_sample: end.walk_forward,
