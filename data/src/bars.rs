@@ -66,10 +66,11 @@ impl std::str::FromStr for BarSize {
             return Err(bad());
         };
         let n: u32 = num.parse().map_err(|_| bad())?;
-        if n == 0 || n * mult > 720 {
-            return Err(bad());
+        // Checked: `71582789h` would wrap to 44 minutes.
+        match n.checked_mul(mult) {
+            Some(minutes @ 1..=720) => Ok(BarSize::Minutes(minutes)),
+            _ => Err(bad()),
         }
-        Ok(BarSize::Minutes(n * mult))
     }
 }
 
@@ -333,6 +334,10 @@ mod tests {
         assert_eq!("daily".parse::<BarSize>().unwrap(), BarSize::Daily);
         assert!("0m".parse::<BarSize>().is_err());
         assert!("weekly".parse::<BarSize>().is_err());
+        assert!("721m".parse::<BarSize>().is_err());
+        // 71582789 * 60 wraps a u32 to 44: an overflow, not a 44-minute bar.
+        assert!("71582789h".parse::<BarSize>().is_err());
+        assert!("800001824h".parse::<BarSize>().is_err());
     }
 
     #[test]
