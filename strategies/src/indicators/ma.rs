@@ -266,7 +266,11 @@ fused_fn! {
 
 fused_fn! {
     /// Compact KAMA: efficiency ratio over `period` bars drives a smoothing constant between the
-    /// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib).
+    /// 2-bar and 30-bar EMA constants, squared (Kaufman's definition, as coded in TA-Lib). The
+    /// constant and the step are fused multiply-adds, as TA-Lib 0.8 computes them: the same
+    /// bits, and one dependent `vfmadd` per bar instead of a multiply and an add. A move as
+    /// large as the path's length (up to rounding residue in the running sum) is efficiency 1,
+    /// also when it is downward, as in TA-Lib 0.8.
     fn kama_into(out: &mut Vec<f64>, x: &[f64], period: usize) {
         if period == 1 {
             out.extend_from_slice(x);
@@ -278,12 +282,12 @@ fused_fn! {
         const SLOW: f64 = 2.0 / 31.0;
         let diff = 2.0 / 3.0 - SLOW;
         let smoothing = |change: f64, volatility: f64| {
-            let er = if volatility <= change || is_zero(volatility) {
+            let er = if volatility <= change.abs() || is_zero(volatility) {
                 1.0
             } else {
                 (change / volatility).abs()
             };
-            let sc = er * diff + SLOW;
+            let sc = er.mul_add(diff, SLOW);
             sc * sc
         };
         let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
@@ -298,7 +302,7 @@ fused_fn! {
                 volatility += (now - x[today - 1]).abs();
             }
             trailing_value = oldest;
-            prev = (now - prev) * smoothing(change, volatility) + prev;
+            prev = ema_step(prev, now, smoothing(change, volatility));
             out.push(prev);
         }
     }
