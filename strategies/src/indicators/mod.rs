@@ -202,6 +202,16 @@ fn pad(len: usize, mut compact: Vec<f64>) -> Vec<f64> {
     compact
 }
 
+/// An output of `len` values that starts with `lead` NaNs (the indicator's lookback), reserved
+/// whole, for the values to be written after them: the indicator writes each value once, where
+/// a compact vector would be grown and then moved up by [`pad`] (8 MB a million bars, and a
+/// second allocation when the compact vector was collected to its own length).
+fn with_lookback(len: usize, lead: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(len);
+    out.resize(lead.min(len), f64::NAN);
+    out
+}
+
 /// Drops the first values of a compact output so it ends up `len` long, aligning an earlier
 /// stage of a multi-stage indicator with its last stage.
 fn tail(x: &[f64], len: usize) -> &[f64] {

@@ -2,7 +2,9 @@
 
 use super::ma::{ema_k, ema_seed, ema_step, ma_raw, MaType};
 use super::stats::rolling_extreme;
-use super::{check_period, check_same_len, is_zero_scaled, pad, tail, Result, TA_EPSILON};
+use super::{
+    check_period, check_same_len, is_zero_scaled, pad, tail, with_lookback, Result, TA_EPSILON,
+};
 
 /// Relative strength index with Wilder smoothing, TA-Lib's `RSI`. The first average gain/loss is
 /// the plain mean of the first `period` changes. Lookback `period`; period range `2..=100000`.
@@ -362,17 +364,23 @@ fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
-    let mut out = rolling_extreme(high, period, |a, b| a > b);
+    let highest = rolling_extreme(high, period, |a, b| a > b);
     let lowest = rolling_extreme(low, period, |a, b| a < b);
-    let close = tail(close, out.len());
-    for (value, (&lo, &c)) in out.iter_mut().zip(lowest.iter().zip(close)) {
-        let hi = *value;
-        let range = hi - lo;
-        *value = if is_zero_scaled(range, hi.abs() + lo.abs()) {
-            0.0
-        } else {
-            ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
-        };
-    }
-    Ok(pad(len, out))
+    let close = tail(close, highest.len());
+    let mut out = with_lookback(len, len - highest.len());
+    out.extend(
+        highest
+            .iter()
+            .zip(&lowest)
+            .zip(close)
+            .map(|((&hi, &lo), &c)| {
+                let range = hi - lo;
+                if is_zero_scaled(range, hi.abs() + lo.abs()) {
+                    0.0
+                } else {
+                    ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
+                }
+            }),
+    );
+    Ok(out)
 }

@@ -5,7 +5,7 @@
 //! `sum ← sum − sum / period + today` after seeding with a plain sum of `period − 1` bars.
 
 use super::volatility::true_range;
-use super::{check_period, check_same_len, is_zero, pad, Result};
+use super::{check_period, check_same_len, is_zero, with_lookback, Result};
 
 /// One bar's raw directional movements and true range, measured against the previous bar.
 #[derive(Clone, Copy)]
@@ -92,23 +92,23 @@ fn di(
 ) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 1)?;
-    let compact = if period == 1 {
-        movements(high, low, close)
-            .map(|m| {
-                let dm = side(&m);
-                if dm == 0.0 || is_zero(m.range) {
-                    0.0
-                } else {
-                    dm / m.range
-                }
-            })
-            .collect()
+    // The lookback is `period` either way: one bar for the first movement, then the seed.
+    let mut out = with_lookback(len, period);
+    if period == 1 {
+        out.extend(movements(high, low, close).map(|m| {
+            let dm = side(&m);
+            if dm == 0.0 || is_zero(m.range) {
+                0.0
+            } else {
+                dm / m.range
+            }
+        }));
     } else {
-        smoothed(high, low, close, period)
-            .map(|s| directional_index(side(&s), s.range))
-            .collect()
-    };
-    Ok(pad(len, compact))
+        out.extend(
+            smoothed(high, low, close, period).map(|s| directional_index(side(&s), s.range)),
+        );
+    }
+    Ok(out)
 }
 
 /// Average directional index, TA-Lib's `ADX`: the first value is the mean of the first `period`
@@ -127,7 +127,7 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
         let sum = minus + plus;
         (!is_zero(sum)).then(|| 100.0 * ((minus - plus).abs() / sum))
     };
-    let mut compact = Vec::with_capacity(len);
+    let mut compact = with_lookback(len, 2 * period - 1);
     let mut sum_dx = 0.0;
     let mut adx = 0.0;
     for (i, s) in smoothed(high, low, close, period).enumerate() {
@@ -145,5 +145,5 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Ve
             compact.push(adx);
         }
     }
-    Ok(pad(len, compact))
+    Ok(compact)
 }

@@ -2,7 +2,7 @@
 
 use super::ma::{ma_raw, MaType};
 use super::stats::stddev_raw;
-use super::{check_period, check_real, check_same_len, is_zero, pad, tail, Result};
+use super::{check_period, check_real, check_same_len, is_zero, pad, tail, with_lookback, Result};
 
 /// Wilder's true range of one bar: the largest of high − low, |high − previous close| and
 /// |low − previous close|.
@@ -198,28 +198,23 @@ pub fn bbands(
     let middle = ma_raw(x, period, ma_type);
     let sigma = stddev_raw(x, period, 1.0);
     let sigma = tail(&sigma, middle.len());
+    let lead = x.len() - middle.len();
     // TA-Lib 0.8 shares the product when both widths are equal and fuses the upper band's
     // multiply-add otherwise.
-    let upper = middle
-        .iter()
-        .zip(sigma)
-        .map(|(&m, &s)| {
-            if nbdevup == nbdevdn {
-                m + s * nbdevup
-            } else {
-                s.mul_add(nbdevup, m)
-            }
-        })
-        .collect();
-    let lower = middle
-        .iter()
-        .zip(sigma)
-        .map(|(m, s)| m - s * nbdevdn)
-        .collect();
+    let mut upper = with_lookback(x.len(), lead);
+    upper.extend(middle.iter().zip(sigma).map(|(&m, &s)| {
+        if nbdevup == nbdevdn {
+            m + s * nbdevup
+        } else {
+            s.mul_add(nbdevup, m)
+        }
+    }));
+    let mut lower = with_lookback(x.len(), lead);
+    lower.extend(middle.iter().zip(sigma).map(|(m, s)| m - s * nbdevdn));
     Ok(Bands {
-        upper: pad(x.len(), upper),
+        upper,
         middle: pad(x.len(), middle),
-        lower: pad(x.len(), lower),
+        lower,
     })
 }
 

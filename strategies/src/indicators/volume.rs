@@ -1,6 +1,6 @@
 //! Volume indicators: OBV, MFI and session VWAP.
 
-use super::{check_period, check_same_len, is_zero_scaled, pad, Result};
+use super::{check_period, check_same_len, is_zero_scaled, with_lookback, Result};
 
 /// On-balance volume, TA-Lib's `OBV`: starts at the first bar's volume, then adds the volume of
 /// an up-close bar and subtracts that of a down-close bar. Lookback 0.
@@ -57,7 +57,7 @@ pub fn mfi(
     // and TA-Lib resets them to drop add-then-subtract rounding residue.
     let mut null_run = 0;
     let mut prev = typical(0);
-    let mut out = Vec::with_capacity(len);
+    let mut out = with_lookback(len, period);
     for (today, &bar_volume) in volume.iter().enumerate().skip(1) {
         let slot = (today - 1) % period;
         if today > period {
@@ -99,7 +99,7 @@ pub fn mfi(
             });
         }
     }
-    Ok(pad(len, out))
+    Ok(out)
 }
 
 /// Session VWAP (not in TA-Lib): the running `Σ typical price · volume / Σ volume` since the
