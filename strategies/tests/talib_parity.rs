@@ -243,7 +243,8 @@ fn every_indicator_matches_talib_on_real_bars() {
     let mut failures = Vec::new();
     let mut series = 0;
     // Series equal to TA-Lib bit for bit: reported, not required (the tolerance is the
-    // contract; KAMA, and BBANDS on a KAMA middle line, are not ported operation for operation).
+    // contract; the bands of BBANDS on a KAMA middle line are not ported operation for
+    // operation).
     let mut inexact = BTreeMap::<&str, usize>::new();
     for case in cases {
         let dataset = case["dataset"].as_str().expect("dataset");
