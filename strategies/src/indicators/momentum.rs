@@ -196,26 +196,46 @@ pub fn stoch(high: &[f64], low: &[f64], close: &[f64], params: StochParams) -> R
     })
 }
 
-/// Compact fast %K: `(close − lowest) / (highest − lowest) · 100`. A range within TA-Lib's
-/// scaled epsilon of zero (`|range| <= 1e-14 · (|highest| + |lowest|)`, which catches the
-/// rounding residue of RSI inputs in STOCHRSI) gives 0.
+/// Compact fast %K: `(close − lowest) / (highest − lowest) · 100`, 0 on a range within
+/// TA-Lib's scaled epsilon of zero (which catches the rounding residue of RSI inputs in
+/// STOCHRSI).
 fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    let mut k = Vec::with_capacity(close.len());
+    extend_over_range(&mut k, high, low, close, period, |_, lo, c, range| {
+        (c - lo) / range * 100.0
+    });
+    k
+}
+
+/// Appends to `out`, for each window of `period` bars, `value(highest, lowest, close, range)`
+/// of its highest high, lowest low, last close and range, or 0 when the range is within
+/// TA-Lib's scaled epsilon of zero (`|range| <= 1e-14 · (|highest| + |lowest|)`): the part
+/// %K and Williams %R share.
+fn extend_over_range(
+    out: &mut Vec<f64>,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    value: impl Fn(f64, f64, f64, f64) -> f64,
+) {
     let highest = rolling_extreme(high, period, |a, b| a > b);
     let lowest = rolling_extreme(low, period, |a, b| a < b);
     let close = tail(close, highest.len());
-    highest
-        .iter()
-        .zip(&lowest)
-        .zip(close)
-        .map(|((&hi, &lo), &c)| {
-            let range = hi - lo;
-            if is_zero_scaled(range, hi.abs() + lo.abs()) {
-                0.0
-            } else {
-                (c - lo) / range * 100.0
-            }
-        })
-        .collect()
+    out.extend(
+        highest
+            .iter()
+            .zip(&lowest)
+            .zip(close)
+            .map(|((&hi, &lo), &c)| {
+                let range = hi - lo;
+                if is_zero_scaled(range, hi.abs() + lo.abs()) {
+                    0.0
+                } else {
+                    value(hi, lo, c, range)
+                }
+            }),
+    );
 }
 
 /// Stochastic RSI %K and %D.
@@ -364,23 +384,9 @@ fn lagged(x: &[f64], lag: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>> {
     let len = check_same_len(&[("high", high), ("low", low), ("close", close)])?;
     check_period("period", period, 2)?;
-    let highest = rolling_extreme(high, period, |a, b| a > b);
-    let lowest = rolling_extreme(low, period, |a, b| a < b);
-    let close = tail(close, highest.len());
-    let mut out = with_lookback(len, len - highest.len());
-    out.extend(
-        highest
-            .iter()
-            .zip(&lowest)
-            .zip(close)
-            .map(|((&hi, &lo), &c)| {
-                let range = hi - lo;
-                if is_zero_scaled(range, hi.abs() + lo.abs()) {
-                    0.0
-                } else {
-                    ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
-                }
-            }),
-    );
+    let mut out = with_lookback(len, period - 1);
+    extend_over_range(&mut out, high, low, close, period, |hi, _, c, range| {
+        ((hi - c) / range * -100.0).clamp(-100.0, 0.0)
+    });
     Ok(out)
 }
