@@ -47,13 +47,12 @@ pub fn footer(input: &mut (impl Read + Seek)) -> Result<(), Problem> {
         ));
     }
     let bytes = read_at(input, len - 8 - footer_len, footer_len)?;
-    let corrupt = |e| format!("its footer is corrupt: {e}");
+    let mut top = Vec::new();
     Thrift::new(&bytes)
-        .typed(FILE_METADATA, 0)
-        .map_err(corrupt)?;
-    let ints = Thrift::new(&bytes).structure().map_err(corrupt)?;
+        .typed(FILE_METADATA, 0, Some(&mut top))
+        .map_err(|e| format!("its footer is corrupt: {e}"))?;
     // FileMetaData field 3 is the file's row count.
-    match field(&ints, 3, 0) {
+    match top.iter().find(|&&(id, _)| id == 3).map(|&(_, v)| v) {
         Some(rows) if !(0..=MAX_ROWS as i64).contains(&rows) => Err(format!(
             "it declares {rows} rows; settle imports 0 to {MAX_ROWS} bars from one file"
         )),
@@ -404,8 +403,15 @@ impl<'a> Thrift<'a> {
     /// decoder picks what to read by the field id alone, so a field whose thrift type is not
     /// the one it reads would send it through bytes of another meaning (a list header read
     /// out of an integer's bytes, and an allocation as large as those bytes say). Every field
-    /// of `shape` must carry its type; other fields are skipped by their own.
-    fn typed(&mut self, shape: Shape, depth: usize) -> Result<(), Problem> {
+    /// of `shape` must carry its type; other fields are skipped by their own. The integer
+    /// fields of this struct's own level go to `top` as `(field, value)` when it is given, so
+    /// one walk both checks the footer and reads what settle needs of it.
+    fn typed(
+        &mut self,
+        shape: Shape,
+        depth: usize,
+        mut top: Option<&mut Vec<(i16, i64)>>,
+    ) -> Result<(), Problem> {
         if depth > MAX_DEPTH {
             return Err(format!("nested deeper than {MAX_DEPTH} levels"));
         }
@@ -432,10 +438,14 @@ impl<'a> Thrift<'a> {
             };
             match (expect, kind) {
                 (Expect::Bool, 1 | 2) => {}
-                (Expect::Byte, 3) | (Expect::Int, 4..=6) | (Expect::Binary, 8) => {
-                    self.value(kind, depth + 1)?
+                (Expect::Int, 4..=6) => {
+                    let value = self.zigzag()?;
+                    if let Some(top) = top.as_deref_mut() {
+                        top.push((id, value));
+                    }
                 }
-                (Expect::Struct(inner), 12) => self.typed(inner, depth + 1)?,
+                (Expect::Byte, 3) | (Expect::Binary, 8) => self.value(kind, depth + 1)?,
+                (Expect::Struct(inner), 12) => self.typed(inner, depth + 1, None)?,
                 (Expect::Structs(_) | Expect::Ints | Expect::Binaries, 9 | 10) => {
                     let (n, element) = self.list_header()?;
                     let fits = n == 0
@@ -449,7 +459,7 @@ impl<'a> Thrift<'a> {
                     }
                     for _ in 0..n {
                         match expect {
-                            Expect::Structs(inner) => self.typed(inner, depth + 1)?,
+                            Expect::Structs(inner) => self.typed(inner, depth + 1, None)?,
                             _ => self.value(element, depth + 1)?,
                         }
                     }
@@ -530,6 +540,49 @@ mod tests {
         let ints = walk.structure().unwrap();
         assert_eq!(ints, vec![(3, 0, -3), (5, 1, 7)]);
         assert_eq!(walk.pos, bytes.len());
+    }
+
+    /// A file of the magic, `footer` (FileMetaData in compact thrift), its length and the
+    /// magic again.
+    fn file_with_footer(footer: &[u8]) -> std::io::Cursor<Vec<u8>> {
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        std::io::Cursor::new(file)
+    }
+
+    /// FileMetaData with field 3 (the row count, an i64) of `rows` and a row group whose own
+    /// field 3 (its byte size) is 2^40, to tell the two levels apart.
+    fn footer_declaring(rows: i64) -> Vec<u8> {
+        let mut footer = vec![0x36];
+        let mut zigzag = ((rows << 1) ^ (rows >> 63)) as u64;
+        while zigzag >= 0x80 {
+            footer.push(zigzag as u8 | 0x80);
+            zigzag >>= 7;
+        }
+        footer.push(zigzag as u8);
+        // Field 4 (delta 1), a list (9) of one struct (0x1c): {3 (delta 3, i64): zigzag(2^40)}.
+        footer.extend_from_slice(&[0x19, 0x1c, 0x36, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x00]);
+        footer.push(0x00);
+        footer
+    }
+
+    #[test]
+    fn the_footer_row_count_is_read_from_its_top_level_and_bounded() {
+        assert_eq!(footer(&mut file_with_footer(&footer_declaring(5))), Ok(()));
+        let max = MAX_ROWS as i64;
+        assert_eq!(
+            footer(&mut file_with_footer(&footer_declaring(max))),
+            Ok(())
+        );
+        let err = footer(&mut file_with_footer(&footer_declaring(max + 1))).unwrap_err();
+        assert_eq!(
+            err,
+            "it declares 100000001 rows; settle imports 0 to 100000000 bars from one file"
+        );
+        let err = footer(&mut file_with_footer(&footer_declaring(-1))).unwrap_err();
+        assert!(err.starts_with("it declares -1 rows"), "{err}");
     }
 
     #[test]
