@@ -39,7 +39,8 @@ thread_local! {
     /// one after another in a grid whose last parameter is the stop, and a thread runs a run
     /// of neighbouring combinations, so they share one evaluation of the rules. One set per
     /// thread, not a cache of every set: a grid whose every cell has its own signals (an SMA
-    /// cross) would otherwise hold them all, and fault fresh pages for each.
+    /// cross) would otherwise hold them all, and fault fresh pages for each. A new set is
+    /// written over the last one's columns once no run holds them any more.
     static LAST_SIGNALS: RefCell<Option<(u64, String, Arc<Signals>)>> = const { RefCell::new(None) };
 }
 
@@ -139,7 +140,13 @@ impl<'a> Evaluator<'a> {
         if let Some(s) = hit {
             return Ok(s);
         }
-        let s = Arc::new(self.context.signals(c, &self.cache)?);
+        // The last set's columns, when nothing else holds them, are written over.
+        let spare = LAST_SIGNALS.with(|last| last.borrow_mut().take());
+        let mut s = spare
+            .and_then(|(_, _, s)| Arc::try_unwrap(s).ok())
+            .unwrap_or_default();
+        self.context.signals_into(c, &self.cache, &mut s)?;
+        let s = Arc::new(s);
         LAST_SIGNALS.with(|last| *last.borrow_mut() = Some((self.id, key, Arc::clone(&s))));
         Ok(s)
     }

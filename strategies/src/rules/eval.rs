@@ -216,6 +216,20 @@ impl<'a> Context<'a> {
 
     /// Signals of `c` on this context's bars, with indicators from (and into) `cache`.
     pub(crate) fn signals(&self, c: &Compiled, cache: &Cache) -> Result<Signals, SignalError> {
+        let mut out = Signals::default();
+        self.signals_into(c, cache, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`signals`](Self::signals) written over `out`, whose columns are reused: a sweep
+    /// hands back the last combination's signals, so each combination writes pages already
+    /// mapped rather than faulting and zeroing four fresh columns.
+    pub(crate) fn signals_into(
+        &self,
+        c: &Compiled,
+        cache: &Cache,
+        out: &mut Signals,
+    ) -> Result<(), SignalError> {
         let bars = self.bars;
         if bars.meta.symbol != c.strategy.symbol || bars.meta.bar_size != c.bar_size {
             return Err(SignalError::WrongSeries {
@@ -224,26 +238,117 @@ impl<'a> Context<'a> {
             });
         }
         let n = bars.len();
-        let run = |cond: &Option<CCond>| match cond {
-            Some(cond) => self.cond(cond, cache),
-            None => Ok(vec![false; n]),
-        };
-        let mut out = Signals {
-            long_entry: run(&c.long_entry)?,
-            long_exit: run(&c.long_exit)?,
-            short_entry: run(&c.short_entry)?,
-            short_exit: run(&c.short_exit)?,
-            atr: None,
-            entry_level: None,
-        };
-        if let Some(p) = c.atr_period {
-            let atr = CExpr::Ind(Box::new(CInd::atr(p)));
-            out.atr = Some(self.expr(&atr, cache)?.to_slice(n).into_owned());
+        let both = self.opposite_crosses(c);
+        if let Some((a, b)) = both {
+            self.crosses_into(a, b, cache, &mut out.long_entry, &mut out.short_entry)?;
         }
+        let columns = [
+            (&c.long_entry, &mut out.long_entry, both.is_some()),
+            (&c.long_exit, &mut out.long_exit, false),
+            (&c.short_entry, &mut out.short_entry, both.is_some()),
+            (&c.short_exit, &mut out.short_exit, false),
+        ];
+        for (cond, column, done) in columns {
+            if done {
+                continue;
+            }
+            match cond {
+                Some(CCond::Cross { above, left, right }) => {
+                    self.cross_into(*above, left, right, cache, column)?;
+                }
+                Some(cond) => *column = self.cond(cond, cache)?,
+                None => {
+                    column.clear();
+                    column.resize(n, false);
+                }
+            }
+        }
+        out.atr = match c.atr_period {
+            Some(p) => {
+                let atr = CExpr::Ind(Box::new(CInd::atr(p)));
+                Some(self.expr(&atr, cache)?.to_slice(n).into_owned())
+            }
+            None => None,
+        };
+        out.entry_level = None;
         if c.long_level.is_some() || c.short_level.is_some() {
-            out.entry_level = Some(self.entry_level(c, &out, cache)?);
+            out.entry_level = Some(self.entry_level(c, out, cache)?);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// `(a, b)` when the long entry is `a` crossing above `b` and the short entry `b`
+    /// crossing above `a` (however each is written): an MA cross that is always in the
+    /// market. [`Context::crosses_into`] then reads the two series once for both columns,
+    /// where a sweep's combination would otherwise read each twice (two 8 MB columns on a
+    /// million bars, from memory: the largest part of evaluating its rules).
+    fn opposite_crosses<'c>(&self, c: &'c Compiled) -> Option<(&'c CExpr, &'c CExpr)> {
+        // The operand that crosses above, then the one it crosses.
+        let upward = |cond: &'c Option<CCond>| match cond {
+            Some(CCond::Cross { above, left, right }) if *above => Some((left, right)),
+            Some(CCond::Cross { left, right, .. }) => Some((right, left)),
+            _ => None,
+        };
+        let ((a, b), (a2, b2)) = (upward(&c.long_entry)?, upward(&c.short_entry)?);
+        // The indicator cache's key: the same text is the same series.
+        let same = |x: &CExpr, y: &CExpr| format!("{x:?}") == format!("{y:?}");
+        (same(a, b2) && same(b, a2)).then_some((a, b))
+    }
+
+    /// `a` crossing above `b` into `up` and below it into `down`: the flags
+    /// [`Context::cross_into`] gives each, from one pass over the two series.
+    fn crosses_into(
+        &self,
+        a: &CExpr,
+        b: &CExpr,
+        cache: &Cache,
+        up: &mut Vec<bool>,
+        down: &mut Vec<bool>,
+    ) -> Result<(), SignalError> {
+        let n = self.bars.len();
+        let (a, b) = (self.expr(a, cache)?, self.expr(b, cache)?);
+        let (a, b) = (a.to_slice(n), b.to_slice(n));
+        let (a, b) = (&a[..n], &b[..n]);
+        let tie = self.tie;
+        for column in [&mut *up, &mut *down] {
+            column.clear();
+            column.resize(n, false);
+        }
+        let (up, down) = (&mut up[..n], &mut down[..n]);
+        for t in 1..n {
+            up[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
+            down[t] = (b[t - 1] - a[t - 1] <= tie) & (b[t] - a[t] > tie);
+        }
+        Ok(())
+    }
+
+    /// Where `left` crosses above `right` (`above`) or below it, one flag per bar, into
+    /// `out`. Whole slices, not `Series::at` per bar: a sweep evaluates this once per
+    /// combination over every bar, and plain slice loops compile to tight code.
+    fn cross_into(
+        &self,
+        above: bool,
+        left: &CExpr,
+        right: &CExpr,
+        cache: &Cache,
+        out: &mut Vec<bool>,
+    ) -> Result<(), SignalError> {
+        let n = self.bars.len();
+        let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
+        let (l, r) = (l.to_slice(n), r.to_slice(n));
+        let (l, r) = (&l[..n], &r[..n]);
+        // `a` crosses above `b`: at or below it (within a tie) on the bar before, above it
+        // by more than a tie now; crossing below is `b` crossing above `a`.
+        let (a, b) = if above { (l, r) } else { (r, l) };
+        let tie = self.tie;
+        out.clear();
+        out.resize(n, false);
+        // Indexed from 1 with both bars' values in hand: the loop vectorizes (a `windows(2)`
+        // chain did not).
+        for t in 1..n {
+            out[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
+        }
+        Ok(())
     }
 
     /// The order price per bar: the long level where a long entry fires, else the short level
@@ -326,21 +431,8 @@ impl<'a> Context<'a> {
         let n = self.bars.len();
         Ok(match c {
             CCond::Cross { above, left, right } => {
-                // Whole slices, not `Series::at` per bar: a sweep evaluates this once per
-                // combination over every bar, and plain slice loops compile to tight code.
-                let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
-                let (l, r) = (l.to_slice(n), r.to_slice(n));
-                let (l, r) = (&l[..n], &r[..n]);
-                // `a` crosses above `b`: at or below it (within a tie) on the bar before,
-                // above it by more than a tie now; crossing below is `b` crossing above `a`.
-                let (a, b) = if *above { (l, r) } else { (r, l) };
-                let tie = self.tie;
-                // Indexed from 1 with both bars' values in hand: the loop vectorizes (a
-                // `windows(2)` chain did not).
-                let mut out = vec![false; n];
-                for t in 1..n {
-                    out[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
-                }
+                let mut out = Vec::new();
+                self.cross_into(*above, left, right, cache, &mut out)?;
                 out
             }
             CCond::Cmp { op, left, right } => {
