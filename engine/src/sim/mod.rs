@@ -38,13 +38,17 @@ use crate::session::{Calendar, SessionCursor};
 use crate::trade::{ExitReason, Side, TickGrid, Trade, FLOAT_EXACT};
 
 /// How [`simulate`] runs; the numbers are the same in every mode.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Default)]
 pub(crate) struct Mode {
     /// Keep every bar's equity (the per-bar curve).
     pub per_bar: bool,
     /// Skip the event steps of quiet bars; off, every bar takes the full path (the
     /// reference the fast paths are tested against).
     pub quiet_runs: bool,
+    /// Memory for the trades: a caller that runs backtest after backtest hands back the
+    /// last run's vector, so the trades are written over pages already mapped instead of
+    /// growing a fresh vector by copies. Cleared before use.
+    pub trades: Vec<Trade>,
 }
 
 /// What the loop produces; the caller turns it into a [`crate::BacktestResult`].
@@ -188,7 +192,11 @@ pub(crate) fn simulate(
         pos: None,
         realized: 0.0,
         banked: cfg.starting_capital,
-        trades: Vec::new(),
+        trades: {
+            let mut trades = mode.trades;
+            trades.clear();
+            trades
+        },
         skipped: 0,
         marks: Vec::new(),
         names: bars
