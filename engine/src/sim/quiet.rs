@@ -174,6 +174,13 @@ impl<'a> Sim<'a> {
         // path (the quiet bars read neither column).
         prefetch(&b.ts, run.end - 1);
         prefetch(&b.open, run.end);
+        // Asked for here, they still arrive late: the next run's two are asked for a run
+        // ahead. It most often ends at the next signal, which a short look at the flags
+        // finds (bounded, so that a strategy with rare signals does not rescan far ahead
+        // at every run). A wrong guess costs two loads; a prefetch changes no result.
+        let ahead = self.next_signal(run.end + 1, (run.end + PEEK).min(b.len() - 1), None);
+        prefetch(&b.ts, ahead - 1);
+        prefetch(&b.open, ahead);
         let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
         let (g, [_, high, low]) = (self.grid, self.ohl());
         // The common case without the per-bar curve, in one pass over the run: a position
@@ -290,6 +297,10 @@ impl<'a> Sim<'a> {
         curve.mark_summary(n, top, bottom, equity(last))
     }
 }
+
+/// How far past a quiet run [`Sim::hold`] looks for the next signal, to prefetch what the
+/// run after it reads.
+const PEEK: usize = 512;
 
 /// Bars [`Sim::next_signal`] and [`Sim::first_touch`] test at once: eight one-byte flags
 /// are one 64-bit word.
