@@ -5,7 +5,7 @@
 //! on): after the leading NaNs of a public result, or into a fresh vector ([`ma_raw`]) that a
 //! multi-stage indicator chains into its next stage.
 
-use super::{check_period, is_zero, Result};
+use super::{append, check_period, is_zero, Result};
 
 /// The moving-average kinds TA-Lib's `matype` parameter selects, with TA-Lib's numeric codes.
 /// TRIMA (5), MAMA (7) and T3 (8) are not implemented.
@@ -146,12 +146,13 @@ fused_fn! {
         }
         let k = ema_k(period);
         let mut prev = ema_seed(x[..period].iter().copied(), period);
-        out.reserve(x.len() - period + 1);
+        let rest = &x[period..];
+        out.reserve(1 + rest.len());
         out.push(prev);
-        for &v in &x[period..] {
-            prev = ema_step(prev, v, k);
-            out.push(prev);
-        }
+        append(out, rest.len(), |i| {
+            prev = ema_step(prev, rest[i], k);
+            prev
+        });
     }
 }
 
@@ -293,7 +294,8 @@ fused_fn! {
         let mut volatility: f64 = x.windows(2).take(period).map(|w| (w[0] - w[1]).abs()).sum();
         let mut prev = x[period - 1];
         let mut trailing_value = x[0];
-        for today in period..x.len() {
+        append(out, x.len() - period, |i| {
+            let today = period + i;
             let now = x[today];
             let oldest = x[today - period];
             let change = now - oldest;
@@ -303,7 +305,7 @@ fused_fn! {
             }
             trailing_value = oldest;
             prev = ema_step(prev, now, smoothing(change, volatility));
-            out.push(prev);
-        }
+            prev
+        });
     }
 }

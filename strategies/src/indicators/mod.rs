@@ -212,6 +212,22 @@ fn with_lookback(len: usize, lead: usize) -> Vec<f64> {
     out
 }
 
+/// Appends `n` values to `out`, the `i`th being `next(i)`, in order. A loop of `push`es
+/// writes the vector's length back to memory every value and reads it again for the next
+/// (its header is behind a `&mut`), a chain through memory beside the indicator's own
+/// recursion; here the slots are written and the length set once at the end.
+#[inline(always)]
+fn append(out: &mut Vec<f64>, n: usize, mut next: impl FnMut(usize) -> f64) {
+    out.reserve(n);
+    let len = out.len();
+    for (i, slot) in out.spare_capacity_mut()[..n].iter_mut().enumerate() {
+        slot.write(next(i));
+    }
+    // SAFETY: `reserve` made room for `n` more values and the loop wrote each of the `n`
+    // slots after the old length (a panic in `next` leaves the length as it was).
+    unsafe { out.set_len(len + n) };
+}
+
 /// Drops the first values of a compact output so it ends up `len` long, aligning an earlier
 /// stage of a multi-stage indicator with its last stage.
 fn tail(x: &[f64], len: usize) -> &[f64] {

@@ -1,20 +1,24 @@
 //! Window statistics: MAX, MIN, STDDEV, LINEARREG_SLOPE, and the rolling extremes that WILLR
 //! and STOCH share.
 
-use super::{check_period, check_real, pad, Result};
+use super::{check_period, check_real, with_lookback, Result};
 
 /// Highest value over the last `period` bars, TA-Lib's `MAX`. Lookback `period - 1`; period range
 /// `2..=100000`.
 pub fn max(x: &[f64], period: usize) -> Result<Vec<f64>> {
     check_period("period", period, 2)?;
-    Ok(pad(x.len(), rolling_extreme(x, period, |a, b| a > b)))
+    let mut out = with_lookback(x.len(), period - 1);
+    rolling_extreme_into(&mut out, x, period, |a, b| a > b);
+    Ok(out)
 }
 
 /// Lowest value over the last `period` bars, TA-Lib's `MIN`. Lookback `period - 1`; period range
 /// `2..=100000`.
 pub fn min(x: &[f64], period: usize) -> Result<Vec<f64>> {
     check_period("period", period, 2)?;
-    Ok(pad(x.len(), rolling_extreme(x, period, |a, b| a < b)))
+    let mut out = with_lookback(x.len(), period - 1);
+    rolling_extreme_into(&mut out, x, period, |a, b| a < b);
+    Ok(out)
 }
 
 /// Compact rolling extreme over windows of `period` values in O(n), by van Herk and
@@ -28,11 +32,22 @@ pub(super) fn rolling_extreme(
     period: usize,
     better: impl Fn(f64, f64) -> bool + Copy,
 ) -> Vec<f64> {
-    if period == 0 || x.len() < period {
-        return Vec::new();
-    }
     // Full length reserved for `pad`.
     let mut out = Vec::with_capacity(x.len());
+    rolling_extreme_into(&mut out, x, period, better);
+    out
+}
+
+/// [`rolling_extreme`] appended to `out`: MAX and MIN write after their lookback.
+fn rolling_extreme_into(
+    out: &mut Vec<f64>,
+    x: &[f64],
+    period: usize,
+    better: impl Fn(f64, f64) -> bool + Copy,
+) {
+    if period == 0 || x.len() < period {
+        return;
+    }
     let pick = move |a: f64, b: f64| if better(a, b) { a } else { b };
     let mut suffix = vec![0.0; period];
     // Windows ending in block `b` start in block `b − 1`; the window ending on a block's last
@@ -53,7 +68,6 @@ pub(super) fn rolling_extreme(
             out.push(pick(block[period - 1], prefix));
         }
     }
-    out
 }
 
 /// Population standard deviation over `period` bars times `nbdev`, TA-Lib's `STDDEV`: the square
@@ -61,26 +75,29 @@ pub(super) fn rolling_extreme(
 pub fn stddev(x: &[f64], period: usize, nbdev: f64) -> Result<Vec<f64>> {
     check_period("period", period, 2)?;
     check_real("nbdev", nbdev)?;
-    Ok(pad(x.len(), stddev_raw(x, period, nbdev)))
+    let mut out = with_lookback(x.len(), period - 1);
+    variance_into(&mut out, x, period, |v| v.sqrt() * nbdev);
+    Ok(out)
 }
 
 /// Compact STDDEV.
 pub(super) fn stddev_raw(x: &[f64], period: usize, nbdev: f64) -> Vec<f64> {
-    let mut out = variance_raw(x, period);
-    out.iter_mut().for_each(|v| *v = v.sqrt() * nbdev);
+    let mut out = Vec::with_capacity(x.len());
+    variance_into(&mut out, x, period, |v| v.sqrt() * nbdev);
     out
 }
 
-/// Compact population variance, TA-Lib 0.8's `VAR` operation for operation. The running sums
+/// Population variance, TA-Lib 0.8's `VAR` operation for operation. The running sums
 /// are of deviations from a pivot `k` (first the window's oldest value, later a window mean),
 /// which keeps `E[d²] − E[d]²` from cancelling on prices far from zero. The window is
 /// re-summed around its own mean (and a variance below 1e-12 of `E[d²]` is taken as 0) when the
 /// update looks unreliable: when the variance falls under 1e-6 of `E[d²]` without the leaving
 /// value, when that value's squared deviation exceeds 1e6 times the remaining sum, or every
-/// `32 · period` bars.
-fn variance_raw(x: &[f64], period: usize) -> Vec<f64> {
+/// `32 · period` bars. Appends `finish(variance)` of each window to `out`: STDDEV takes the
+/// root in the same pass, rather than in a second one over the whole output.
+fn variance_into(out: &mut Vec<f64>, x: &[f64], period: usize, finish: impl Fn(f64) -> f64) {
     if period == 0 || x.len() < period {
-        return Vec::new();
+        return;
     }
     let inv = 1.0 / period as f64;
     let resync = 32 * period;
@@ -99,7 +116,6 @@ fn variance_raw(x: &[f64], period: usize) -> Vec<f64> {
         (s1 + d, s2 + d * d)
     });
     let mut countdown = resync;
-    let mut out = Vec::with_capacity(x.len());
     out.extend(
         x[period - 1..]
             .iter()
@@ -133,10 +149,9 @@ fn variance_raw(x: &[f64], period: usize) -> Vec<f64> {
                     s1 -= leaving;
                     s2 = rest;
                 }
-                variance
+                finish(variance)
             }),
     );
-    out
 }
 
 /// Slope of the least-squares line through the last `period` values, TA-Lib's
@@ -169,7 +184,7 @@ pub fn linearreg_slope(x: &[f64], period: usize) -> Result<Vec<f64>> {
     let (mut sum_y, mut sum_abs, mut sum_xy) = resum(&x[..period]);
     let slope = |sum_y: f64, sum_xy: f64| (n * sum_xy - sum_x * sum_y) / divisor;
     let mut countdown = resync;
-    let mut out = Vec::with_capacity(x.len());
+    let mut out = with_lookback(x.len(), period - 1);
     out.push(slope(sum_y, sum_xy));
     out.extend(
         x[period..]
@@ -198,5 +213,5 @@ pub fn linearreg_slope(x: &[f64], period: usize) -> Result<Vec<f64>> {
                 slope(sum_y, sum_xy)
             }),
     );
-    Ok(pad(x.len(), out))
+    Ok(out)
 }

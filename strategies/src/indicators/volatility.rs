@@ -2,7 +2,9 @@
 
 use super::ma::{ma_raw, MaType};
 use super::stats::stddev_raw;
-use super::{check_period, check_real, check_same_len, is_zero, pad, tail, with_lookback, Result};
+use super::{
+    append, check_period, check_real, check_same_len, is_zero, pad, tail, with_lookback, Result,
+};
 
 /// Wilder's true range of one bar: the largest of high − low, |high − previous close| and
 /// |low − previous close|.
@@ -125,10 +127,12 @@ fn smooth(
         low,
         prev_close,
     } = bars;
-    for (i, ((&h, &l), &c)) in high.iter().zip(low).zip(prev_close).enumerate() {
-        atr = keep.mul_add(atr, true_range(h, l, c) * take);
-        out.push(emit(i, atr));
-    }
+    let n = high.len().min(low.len()).min(prev_close.len());
+    let (high, low, prev_close) = (&high[..n], &low[..n], &prev_close[..n]);
+    append(out, n, |i| {
+        atr = keep.mul_add(atr, true_range(high[i], low[i], prev_close[i]) * take);
+        emit(i, atr)
+    });
 }
 
 fused_fn! {
