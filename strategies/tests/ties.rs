@@ -88,7 +88,9 @@ fn exact_crosses(bars: &Bars, fast: usize, slow: usize) -> (Vec<bool>, Vec<bool>
 /// 0.00005): every SMA cross over a grid of periods fires on exactly the bars the integer
 /// arithmetic says, including the bars where the two averages tie exactly but their
 /// floating-point values differ; the same whether a cross is evaluated alone or together
-/// with its opposite (the one pass an always-in-market cross takes).
+/// with its opposite (the one pass an always-in-market cross takes), and the same whether the
+/// SMAs are compared on whole ticks (as SMAs of prices are) or in floating point within the
+/// tie (as any other series is).
 #[test]
 fn sma_crosses_on_real_data_follow_exact_tick_arithmetic() {
     let mut noisy_ties = 0;
@@ -99,13 +101,23 @@ fn sma_crosses_on_real_data_follow_exact_tick_arithmetic() {
                     continue;
                 }
                 let cross = |op: &str| json!({"op": op, "left": sma(fast), "right": sma(slow)});
-                // Both columns from one pass over the two SMAs (opposite crosses of one
-                // pair), and each on its own beside a rule that is no cross.
+                // Both columns from one pass (opposite crosses of one pair), and each on its
+                // own beside a rule that is no cross; SMAs of prices are compared on whole
+                // ticks. `sma + 0` is the same value to the floating-point comparison.
                 let (up, down) = signals(&bars, cross("crosses_above"), cross("crosses_below"));
                 let other = json!({"op": "gt", "left": "close", "right": sma(slow)});
                 let (up_alone, _) = signals(&bars, cross("crosses_above"), other.clone());
                 let (_, down_alone) = signals(&bars, other, cross("crosses_below"));
                 assert!(up == up_alone && down == down_alone, "{fast}/{slow}");
+                let float = |op: &str| {
+                    let plus_zero = json!({"add": [sma(fast), 0]});
+                    json!({"op": op, "left": plus_zero, "right": sma(slow)})
+                };
+                let floating = signals(&bars, float("crosses_above"), float("crosses_below"));
+                assert!(
+                    floating == (up.clone(), down.clone()),
+                    "{fast}/{slow} float"
+                );
                 let (want_up, want_down, noisy) = exact_crosses(&bars, fast, slow);
                 let at = |a: &[bool], b: &[bool]| (0..a.len()).find(|&t| a[t] != b[t]);
                 assert_eq!(

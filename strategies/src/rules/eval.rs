@@ -16,6 +16,7 @@ use settle_engine::Signals;
 
 use super::catalog::{self, Field, Inputs, Reads};
 use super::compile::{CCond, CExpr, CInd, Cmp, Compiled};
+use super::exact::{self, Average, Prefix};
 
 /// Why signals could not be computed for these bars.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,6 +58,10 @@ pub(crate) struct Context<'a> {
     /// trading date at 00:00); see [`settle_data::clock`].
     local: OnceLock<Vec<i64>>,
     new_session: OnceLock<Vec<bool>>,
+    tick: f64,
+    /// Running sums in ticks of the open, high, low and close, for crosses of their SMAs
+    /// decided exactly ([`exact`]); `None` for a column off the tick grid.
+    prefix: [OnceLock<Option<Prefix>>; 4],
 }
 
 /// The outputs of one indicator call.
@@ -180,6 +185,37 @@ impl<'a> Context<'a> {
             session_open: i64::from(spec.session_open.num_seconds_from_midnight()),
             local: OnceLock::new(),
             new_session: OnceLock::new(),
+            tick: spec.tick_size,
+            prefix: Default::default(),
+        })
+    }
+
+    /// `e` as an [`Average`] when it is a price (open, high, low, close) or an SMA of one, and
+    /// that price column is on the tick grid.
+    fn average(&self, e: &CExpr) -> Option<Average<'_>> {
+        let (field, period, shift) = match e {
+            CExpr::Field(f) => (*f, 1, 0),
+            CExpr::Ind(ind) if ind.spec.name == "sma" && ind.output == 0 => match ind.input {
+                CExpr::Field(f) => (f, ind.args[0] as usize, ind.shift),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let b = self.bars;
+        let (column, prices) = match field {
+            Field::Open => (0, &b.open),
+            Field::High => (1, &b.high),
+            Field::Low => (2, &b.low),
+            Field::Close => (3, &b.close),
+            _ => return None,
+        };
+        let prefix = self.prefix[column]
+            .get_or_init(|| Prefix::new(prices, self.tick))
+            .as_ref()?;
+        (period >= 1).then_some(Average {
+            prefix,
+            period,
+            shift,
         })
     }
 
@@ -296,7 +332,8 @@ impl<'a> Context<'a> {
     }
 
     /// `a` crossing above `b` into `up` and below it into `down`: the flags
-    /// [`Context::cross_into`] gives each, from one pass over the two series.
+    /// [`Context::cross_into`] gives each (exactly, for prices and their SMAs), from one pass
+    /// over the two series.
     fn crosses_into(
         &self,
         a: &CExpr,
@@ -306,6 +343,11 @@ impl<'a> Context<'a> {
         down: &mut Vec<bool>,
     ) -> Result<(), SignalError> {
         let n = self.bars.len();
+        if let (Some(x), Some(y)) = (self.average(a), self.average(b)) {
+            if exact::crosses(x, y, n, up, Some(down)) {
+                return Ok(());
+            }
+        }
         let (a, b) = (self.expr(a, cache)?, self.expr(b, cache)?);
         let (a, b) = (a.to_slice(n), b.to_slice(n));
         let (a, b) = (&a[..n], &b[..n]);
@@ -323,8 +365,9 @@ impl<'a> Context<'a> {
     }
 
     /// Where `left` crosses above `right` (`above`) or below it, one flag per bar, into
-    /// `out`. Whole slices, not `Series::at` per bar: a sweep evaluates this once per
-    /// combination over every bar, and plain slice loops compile to tight code.
+    /// `out`. Prices and their SMAs on the tick grid are compared on whole ticks
+    /// ([`exact`]); other series in floating point within the tie, over whole slices, not
+    /// `Series::at` per bar: a sweep evaluates this once per combination over every bar.
     fn cross_into(
         &self,
         above: bool,
@@ -334,6 +377,12 @@ impl<'a> Context<'a> {
         out: &mut Vec<bool>,
     ) -> Result<(), SignalError> {
         let n = self.bars.len();
+        let (upper, lower) = if above { (left, right) } else { (right, left) };
+        if let (Some(x), Some(y)) = (self.average(upper), self.average(lower)) {
+            if exact::crosses(x, y, n, out, None) {
+                return Ok(());
+            }
+        }
         let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
         let (l, r) = (l.to_slice(n), r.to_slice(n));
         let (l, r) = (&l[..n], &r[..n]);
@@ -572,6 +621,28 @@ mod tests {
                 cx.cond(cond, &cache).unwrap();
             }
             assert_eq!(cache.len(), distinct, "{name}");
+        }
+    }
+
+    /// An SMA cross of closes on the tick grid is decided on whole ticks, computing no SMA;
+    /// off the grid (as a ratio back-adjustment leaves prices) both SMAs are computed.
+    #[test]
+    fn price_sma_crosses_on_the_grid_compute_no_sma() {
+        let spec = settle_data::spec("CL").unwrap();
+        let c = compile(&crate::templates::get("sma_cross", "CL").unwrap()).unwrap();
+        for (on_grid, computed) in [(true, 0), (false, 2)] {
+            let mut bars = Bars::empty(SeriesMeta::new("CL", None, BarSize::Daily, "test"));
+            for i in 0..100 {
+                let mut c = 50.0 + (i as f64 / 5.0).sin() * 3.0;
+                if on_grid {
+                    c = (c * 100.0).round() / 100.0;
+                }
+                bars.push(i * 86_400, c, c + 1.0, c - 1.0, c, 10.0, 0);
+            }
+            let (cx, cache) = (Context::new(&bars, spec).unwrap(), Cache::default());
+            let sig = cx.signals(&c, &cache).unwrap();
+            assert_eq!(cache.len(), computed, "on the grid: {on_grid}");
+            assert!(sig.long_entry.iter().any(|&x| x) && sig.short_entry.iter().any(|&x| x));
         }
     }
 }

@@ -6,10 +6,12 @@
 //! * [`catalog`]: the price fields and indicators a rule may name.
 //! * `compile`: validation with JSON-pointer errors, parameter resolution.
 //! * `eval`: signals, with each distinct indicator computed once.
+//! * `exact`: crosses of SMAs of prices decided on whole ticks.
 
 pub mod catalog;
 mod compile;
 mod eval;
+mod exact;
 pub mod model;
 
 pub use compile::{
