@@ -179,8 +179,11 @@ impl<'a> Sim<'a> {
         // finds (bounded, so that a strategy with rare signals does not rescan far ahead
         // at every run). A wrong guess costs two loads; a prefetch changes no result.
         let ahead = self.next_signal(run.end + 1, (run.end + PEEK).min(b.len() - 1), None);
-        prefetch(&b.ts, ahead - 1);
-        prefetch(&b.open, ahead);
+        // The run ends before that bar, or just after it when it takes the signal bar in.
+        for k in [ahead - 1, ahead] {
+            prefetch(&b.ts, k);
+            prefetch(&b.open, k + 1);
+        }
         let (ts, closes) = (&b.ts[run.clone()], &b.close[run.clone()]);
         let (g, [_, high, low]) = (self.grid, self.ohl());
         // The common case without the per-bar curve, in one pass over the run: a position
