@@ -217,7 +217,7 @@ fn with_lookback(len: usize, lead: usize) -> Vec<f64> {
 /// (its header is behind a `&mut`), a chain through memory beside the indicator's own
 /// recursion; here the slots are written and the length set once at the end.
 #[inline(always)]
-fn append(out: &mut Vec<f64>, n: usize, mut next: impl FnMut(usize) -> f64) {
+pub(crate) fn append(out: &mut Vec<f64>, n: usize, mut next: impl FnMut(usize) -> f64) {
     out.reserve(n);
     let len = out.len();
     for (i, slot) in out.spare_capacity_mut()[..n].iter_mut().enumerate() {

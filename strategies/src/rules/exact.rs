@@ -14,11 +14,17 @@
 //! bound is left to the floating-point comparison, which decides the same wherever its
 //! rounding stays below the tie (`strategies/tests/ties.rs` holds the two together).
 
+use crate::indicators::append;
+
 /// Bars whose `d` [`crosses`] computes together before it looks for a cross among them.
 const BLOCK: usize = 16;
 
 /// Whole numbers up to this are exact in f64 (2^53).
 const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// 1.5 · 2^52: adding and then subtracting it rounds an f64 below 2^51 in magnitude to the
+/// nearest whole number (the sum has no bits below the units).
+const ROUND: f64 = 6_755_399_441_055_744.0;
 
 /// Running sums of one price column in ticks: `sums[i]` is the sum of the first `i` prices.
 pub(crate) struct Prefix {
@@ -34,18 +40,26 @@ impl Prefix {
         if tick.is_nan() || tick <= 0.0 {
             return None;
         }
+        let per_tick = 1.0 / tick;
         let mut sums = Vec::with_capacity(prices.len() + 1);
-        let (mut sum, mut largest, mut on_grid) = (0.0, 0.0_f64, true);
-        sums.push(sum);
-        for &p in prices {
-            let ticks = (p / tick).round();
-            on_grid &= (p - ticks * tick).abs() <= tick * 1e-9;
-            largest = largest.max(ticks.abs());
-            sum += ticks;
-            sums.push(sum);
-        }
-        // Every partial sum is below `len · largest`; checked after the loop, as a NaN price
-        // fails `on_grid` and an infinite one the bound.
+        let (mut sum, mut largest, mut on_grid) = (0_i64, 0_u64, true);
+        sums.push(0.0);
+        append(&mut sums, prices.len(), |i| {
+            let x = prices[i] * per_tick;
+            // The nearest whole number, without a call to `round` (baseline x86-64 has no
+            // instruction for it); exact for |x| < 2^51, and a larger x fails the bound below.
+            let ticks = (x + ROUND) - ROUND;
+            // NaN and infinite prices fail this test (the difference is NaN).
+            on_grid &= (x - ticks).abs() <= 1e-9;
+            // `as` saturates; the sum runs in integers, one cycle a bar where f64 takes three.
+            let t = ticks as i64;
+            largest = largest.max(t.unsigned_abs());
+            sum = sum.wrapping_add(t);
+            sum as f64
+        });
+        // Every partial sum is at most `len · largest`: below 2^53 it neither wrapped nor lost
+        // a digit in the conversion.
+        let largest = largest as f64;
         (on_grid && largest * (prices.len() as f64) < EXACT).then_some(Prefix { sums, largest })
     }
 }
@@ -200,6 +214,10 @@ mod tests {
         let p = Prefix::new(&[65.07, 65.08, 64.99], 0.01).unwrap();
         assert_eq!(p.sums, [0.0, 6507.0, 13015.0, 19514.0]);
         assert_eq!(p.largest, 6508.0);
+        // CL settled at −$37.63 on 2020-04-20; half a tick is off the grid.
+        let p = Prefix::new(&[-37.63, 10.01], 0.01).unwrap();
+        assert_eq!((p.sums, p.largest), (vec![0.0, -3763.0, -2762.0], 3763.0));
+        assert!(Prefix::new(&[10.005], 0.01).is_none());
     }
 
     #[test]
