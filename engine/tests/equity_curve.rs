@@ -151,6 +151,19 @@ fn sparse_every(n: usize, scale: usize) -> Signals {
     sig
 }
 
+/// Every column true for runs of bars (of 17, 23, 13 and 19 bars, out of phase): entries and
+/// exits that hold on many bars in a row, as level conditions do.
+fn held(n: usize) -> Signals {
+    let mut sig = Signals::none(n);
+    for t in 0..n {
+        sig.long_entry[t] = (t / 17) % 3 == 0;
+        sig.short_entry[t] = (t / 23) % 4 == 1;
+        sig.long_exit[t] = (t / 13) % 2 == 1;
+        sig.short_exit[t] = (t / 19) % 3 == 2;
+    }
+    sig
+}
+
 /// Signals that peek 30 bars ahead (as only a test may): long before a rise, short before a
 /// fall, so equity keeps setting new peaks, the case where a quiet run cannot be recorded
 /// from its extremes alone.
@@ -246,6 +259,21 @@ fn quiet_runs_change_no_number() {
         ..all.clone()
     };
     same_as_full_path(&six_e, &sparse_every(six_e.len(), 9), &time_only);
+    // Conditions that hold for runs of bars (`rsi < 30`, not a cross): only the signals that
+    // can act in the position end a quiet run, with or without reversing, with a minimum
+    // hold before a signal exit, and under a stop and a target.
+    for reverse in [true, false] {
+        for (min_hold, levels) in [(None, None), (Some(5), None), (None, Some((8.0, 6.0)))] {
+            let cfg = BacktestConfig {
+                reverse_on_opposite: reverse,
+                min_bars_before_signal_exit: min_hold,
+                stop_loss: levels.map(|l: (f64, f64)| ExitLevel::Ticks(l.0)),
+                take_profit: levels.map(|l| ExitLevel::Ticks(l.1)),
+                ..all.clone()
+            };
+            same_as_full_path(&six_e, &held(six_e.len()), &cfg);
+        }
+    }
 
     // CL daily OHLC changes contract at each roll, paid or not.
     let cl = common::cl_daily();

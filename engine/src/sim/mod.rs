@@ -14,7 +14,9 @@
 //! 5. **Mark**: equity = capital + closed net P&L + open P&L at the close - open costs,
 //!    handed to the [`Recorder`] (drawdown, daily curve, and the per-bar curve if kept).
 //!
-//! Most bars do nothing but step 5. A run of bars with no pending order, no signal, no roll,
+//! Most bars do nothing but step 5. A run of bars with no pending order, no signal that can
+//! act in the position as it stands (`Sim::live`: an entry when flat, the position's exit or a
+//! reversing entry when in one), no roll,
 //! no time exit, no session's last bar (when flattening) and no price near a stop, target or
 //! trailing stop skips steps 1-4 (`quiet_until`, `hold`): the same numbers, in a fraction of
 //! the time. Without the per-bar curve, such a run is recorded from its highest, lowest and

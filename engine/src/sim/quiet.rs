@@ -9,12 +9,13 @@ use crate::lanes;
 
 impl<'a> Sim<'a> {
     /// The first bar from `from` (at most `last`, which the caller sets no later than the
-    /// session's last bar when flattening) that carries any signal or, with a position open,
-    /// belongs to another contract, reaches the time exit, or may touch the stop, the target
-    /// ([`Sim::first_touch`]) or the trailing stop ([`Sim::first_trail_touch`]). Bars before
-    /// it, with no pending order, can change nothing but the marks and the excursions.
-    /// Ending a run early is always safe: the bar that ends it takes the full path, which
-    /// decides exactly (any signal ends the run, even one `decide` would ignore).
+    /// session's last bar when flattening) that carries a live signal ([`Sim::live`]) or,
+    /// with a position open, belongs to another contract, reaches the time exit, or may touch
+    /// the stop, the target ([`Sim::first_touch`]) or the trailing stop
+    /// ([`Sim::first_trail_touch`]). Bars before it, with no pending order, can change nothing
+    /// but the marks and the excursions. Ending a run early is always safe: the bar that ends
+    /// it takes the full path, which decides exactly (a live signal ends the run even when
+    /// `decide` then ignores it, e.g. a signal exit before `minBarsBeforeSignalExit`).
     pub(super) fn quiet_until(&self, from: usize, last: usize, absorb_signals: bool) -> usize {
         // With `absorb_signals`, a bar with a signal but no roll, before `last` (and before
         // the time exit), joins the run as its last bar.
@@ -51,17 +52,15 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// The first bar from `from` (at most `last`) with any signal or, when `held` names the
-    /// contract of an open position, of another contract.
+    /// The first bar from `from` (at most `last`) with a live signal ([`Sim::live`]) or,
+    /// when `held` names the contract of an open position, of another contract.
     ///
     /// Most bars carry nothing, so [`BLOCK`] bars are tested at once: the flags are one byte
     /// a bar, so a block of each column is one 64-bit word, and the lowest nonzero byte of
-    /// the four words' OR is the first bar with a signal. A block with a roll, and the last
+    /// the two words' OR is the first bar with a signal. A block with a roll, and the last
     /// few bars before `last`, go bar by bar.
     pub(super) fn next_signal(&self, from: usize, last: usize, held: Option<u16>) -> usize {
-        let s = self.sig;
-        let columns = [&s.long_entry, &s.short_entry, &s.long_exit, &s.short_exit];
-        let flags = columns.map(|c| bytemuck::cast_slice::<bool, u8>(c));
+        let flags = self.live().map(|c| bytemuck::cast_slice::<bool, u8>(c));
         let contract = &self.bars.contract;
         let mut k = from;
         while k + BLOCK <= last {
@@ -83,11 +82,30 @@ impl<'a> Sim<'a> {
         k
     }
 
-    /// Whether bar `t` carries any signal.
+    /// Whether bar `t` carries a live signal ([`Sim::live`]).
     #[inline]
     pub(super) fn signal_at(&self, t: usize) -> bool {
+        let [a, b] = self.live();
+        a[t] | b[t]
+    }
+
+    /// The signal columns [`Sim::decide`] can act on in the position as it stands (it does
+    /// not change inside a quiet run): the two entries when flat; when in a position, its own
+    /// exit and, when an opposite entry reverses it, that entry (the same entry only keeps a
+    /// reverse from happening, and the other exit is never read). A condition such as
+    /// `rsi < 30` holds on many bars in a row, and the bars where it cannot act no longer end
+    /// a quiet run. A column given twice stands for one.
+    #[inline]
+    fn live(&self) -> [&'a [bool]; 2] {
         let s = self.sig;
-        s.long_entry[t] | s.short_entry[t] | s.long_exit[t] | s.short_exit[t]
+        let reverse = self.cfg.reverse_on_opposite;
+        match &self.pos {
+            None => [&s.long_entry, &s.short_entry],
+            Some(p) if p.sign > 0 && reverse => [&s.long_exit, &s.short_entry],
+            Some(p) if p.sign > 0 => [&s.long_exit, &s.long_exit],
+            Some(_) if reverse => [&s.short_exit, &s.long_entry],
+            Some(_) => [&s.short_exit, &s.short_exit],
+        }
     }
 
     /// The first bar of `bars` (its end if none) whose open, high or low comes within a
