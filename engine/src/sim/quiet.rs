@@ -60,7 +60,7 @@ impl<'a> Sim<'a> {
     /// the two words' OR is the first bar with a signal. A block with a roll, and the last
     /// few bars before `last`, go bar by bar.
     pub(super) fn next_signal(&self, from: usize, last: usize, held: Option<u16>) -> usize {
-        let flags = self.live().map(|c| bytemuck::cast_slice::<bool, u8>(c));
+        let flags = self.live().map(bytemuck::cast_slice::<bool, u8>);
         let contract = &self.bars.contract;
         let mut k = from;
         while k + BLOCK <= last {
