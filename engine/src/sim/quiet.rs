@@ -1,7 +1,7 @@
 //! The quiet-run fast path: a run of bars where nothing can happen but the marks (no pending
-//! order, no signal that can act, no roll, no time exit, no session end when flattening, no price near a
-//! level) is held in one step and recorded from its extremes. It must give the same numbers
-//! as the full path; `engine/tests/equity_curve.rs` holds the two to each other.
+//! order, no signal that can act, no roll, no time exit, no session end when flattening, no
+//! price near a level) is held in one step and recorded from its extremes. It must give the
+//! same numbers as the full path; `engine/tests/equity_curve.rs` holds the two to each other.
 
 use super::{Position, Sim};
 use crate::equity::Recorder;
