@@ -19,6 +19,11 @@ use crate::indicators::append;
 /// Bars whose `d` [`crosses`] computes together before it looks for a cross among them.
 const BLOCK: usize = 16;
 
+/// Ties per tick: the rule language's tie ([`TIE_TICKS`](super::eval::TIE_TICKS)) as a whole
+/// number, so that the threshold `⌊m · n / 10⁶⌋` is an integer division with no rounding to
+/// reason about.
+const TIES_PER_TICK: u128 = 1_000_000;
+
 /// Whole numbers up to this are exact in f64 (2^53).
 const EXACT: f64 = 9_007_199_254_740_992.0;
 
@@ -108,7 +113,7 @@ pub(crate) fn crosses(
         return false;
     }
     // `a − b > tie` ⟺ `d > ⌊m · n / 10⁶⌋`, `d` a whole number.
-    let k = ((a.period as u128 * b.period as u128) / 1_000_000) as f64;
+    let k = ((a.period as u128 * b.period as u128) / TIES_PER_TICK) as f64;
     let fill = |flags: &mut Vec<bool>| {
         flags.clear();
         flags.resize(bars, false);
@@ -203,6 +208,11 @@ impl Sums<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_tick_rule_uses_the_languages_tie() {
+        assert_eq!(super::super::eval::TIE_TICKS, 1.0 / TIES_PER_TICK as f64);
+    }
 
     #[test]
     fn prices_off_the_grid_or_too_large_have_no_prefix() {
