@@ -40,7 +40,9 @@
 //! and [`keltner`] (Keltner channels).
 
 /// Defines a function whose body is compiled twice: as written for baseline x86-64, and in a
-/// clone built with the CPU's fused multiply-add instructions, which runs when the CPU has them.
+/// clone built with the CPU's fused multiply-add and AVX2 instructions, which runs when the CPU
+/// has them (AVX2 widens the loops that vectorize, e.g. NATR's divisions, four values to an
+/// instruction; vector or scalar, each operation rounds the same).
 /// TA-Lib 0.8 computes EMA, DEMA, TEMA, MACD and ATR steps with C's `fma`, and settle's
 /// `mul_add` gives the same bits; but a baseline build turns each `mul_add` into a call through
 /// a runtime dispatch (43 % of TEMA's time), where TA-Lib's library uses one inline
@@ -57,12 +59,14 @@ macro_rules! fused_fn {
             fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "fma")]
+                #[target_feature(enable = "avx2,fma")]
                 fn with_fma($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU has the `fma` feature, checked on the line above.
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has the `avx2` and `fma` features, checked just above.
                     return unsafe { with_fma($($arg),*) };
                 }
             }

@@ -47,8 +47,8 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>> {
 /// ATR in the padded output shape (NaN for the first `period` bars), TA-Lib 0.8's operations:
 /// the mean of the first `period` true ranges, then Wilder smoothing as one fused step
 /// `atr ← fma(c, atr, tr · (1 − c))` with `c = (period − 1) / period`. With `per_close`, each
-/// value is NATR's percentage of its bar's close instead. Period 1 is the true range itself
-/// (also for NATR: TA-Lib's quirk).
+/// value is then turned into NATR's percentage of its bar's close. Period 1 is the true range
+/// itself (also for NATR: TA-Lib's quirk).
 ///
 /// Each true range is computed where it is smoothed, in one pass, as TA-Lib does: no vector of
 /// true ranges is written and read back.
@@ -74,21 +74,16 @@ fn atr_padded(
     }) / n;
     let mut out = Vec::with_capacity(len);
     out.resize(period, f64::NAN);
-    out.push(if per_close {
-        percent_of(seed, close[period])
-    } else {
-        seed
-    });
+    out.push(seed);
     let at = period + 1;
     let bars = Bars {
         high: &high[at..],
         low: &low[at..],
         prev_close: &close[at - 1..len - 1],
     };
+    wilder(&mut out, bars, seed, keep, take);
     if per_close {
-        wilder_percent(&mut out, bars, &close[at..], seed, keep, take);
-    } else {
-        wilder(&mut out, bars, seed, keep, take);
+        to_percent(&mut out[period..], &close[period..]);
     }
     out
 }
@@ -110,49 +105,33 @@ struct Bars<'a> {
     prev_close: &'a [f64],
 }
 
-/// Appends to `out`, per bar of `bars`, `emit(i, atr)` of the Wilder smoothing from `atr` of
-/// its true range.
-#[inline(always)]
-fn smooth(
-    out: &mut Vec<f64>,
-    bars: Bars,
-    atr: f64,
-    keep: f64,
-    take: f64,
-    emit: impl Fn(usize, f64) -> f64,
-) {
-    let mut atr = atr;
-    let Bars {
-        high,
-        low,
-        prev_close,
-    } = bars;
-    let n = high.len().min(low.len()).min(prev_close.len());
-    let (high, low, prev_close) = (&high[..n], &low[..n], &prev_close[..n]);
-    append(out, n, |i| {
-        atr = keep.mul_add(atr, true_range(high[i], low[i], prev_close[i]) * take);
-        emit(i, atr)
-    });
-}
-
 fused_fn! {
-    /// ATR's Wilder pass.
+    /// ATR's Wilder pass: appends to `out`, per bar of `bars`, the smoothing from `atr` of its
+    /// true range.
     fn wilder(out: &mut Vec<f64>, bars: Bars, atr: f64, keep: f64, take: f64) {
-        smooth(out, bars, atr, keep, take, |_, atr| atr)
+        let mut atr = atr;
+        let Bars {
+            high,
+            low,
+            prev_close,
+        } = bars;
+        let n = high.len().min(low.len()).min(prev_close.len());
+        let (high, low, prev_close) = (&high[..n], &low[..n], &prev_close[..n]);
+        append(out, n, |i| {
+            atr = keep.mul_add(atr, true_range(high[i], low[i], prev_close[i]) * take);
+            atr
+        });
     }
 }
 
 fused_fn! {
-    /// NATR's Wilder pass: each value in percent of its bar's `close`.
-    fn wilder_percent(
-        out: &mut Vec<f64>,
-        bars: Bars,
-        close: &[f64],
-        atr: f64,
-        keep: f64,
-        take: f64,
-    ) {
-        smooth(out, bars, atr, keep, take, |i, atr| percent_of(atr, close[i]))
+    /// NATR from ATR: each value in percent of its bar's close, in a pass of its own. Inside
+    /// the Wilder pass the division, one a bar, set the pace; here the divisions are
+    /// independent and run several to an instruction.
+    fn to_percent(atr: &mut [f64], close: &[f64]) {
+        for (a, &c) in atr.iter_mut().zip(close) {
+            *a = percent_of(*a, c);
+        }
     }
 }
 
