@@ -293,10 +293,7 @@ impl<'a> Context<'a> {
                     self.cross_into(*above, left, right, cache, column)?;
                 }
                 Some(cond) => *column = self.cond(cond, cache)?,
-                None => {
-                    column.clear();
-                    column.resize(n, false);
-                }
+                None => exact::reset(column, n),
             }
         }
         out.atr = match c.atr_period {
@@ -342,20 +339,16 @@ impl<'a> Context<'a> {
         up: &mut Vec<bool>,
         down: &mut Vec<bool>,
     ) -> Result<(), SignalError> {
-        let n = self.bars.len();
-        if let (Some(x), Some(y)) = (self.average(a), self.average(b)) {
-            if exact::crosses(x, y, n, up, Some(down)) {
-                return Ok(());
-            }
+        if self.exact_cross(a, b, up, Some(down)) {
+            return Ok(());
         }
+        let n = self.bars.len();
         let (a, b) = (self.expr(a, cache)?, self.expr(b, cache)?);
         let (a, b) = (a.to_slice(n), b.to_slice(n));
         let (a, b) = (&a[..n], &b[..n]);
         let tie = self.tie;
-        for column in [&mut *up, &mut *down] {
-            column.clear();
-            column.resize(n, false);
-        }
+        exact::reset(up, n);
+        exact::reset(down, n);
         let (up, down) = (&mut up[..n], &mut down[..n]);
         for t in 1..n {
             up[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
@@ -376,28 +369,39 @@ impl<'a> Context<'a> {
         cache: &Cache,
         out: &mut Vec<bool>,
     ) -> Result<(), SignalError> {
-        let n = self.bars.len();
-        let (upper, lower) = if above { (left, right) } else { (right, left) };
-        if let (Some(x), Some(y)) = (self.average(upper), self.average(lower)) {
-            if exact::crosses(x, y, n, out, None) {
-                return Ok(());
-            }
+        // `a` crosses above `b`: at or below it (within a tie) on the bar before, above it by
+        // more than a tie now; crossing below is `b` crossing above `a`.
+        let (a, b) = if above { (left, right) } else { (right, left) };
+        if self.exact_cross(a, b, out, None) {
+            return Ok(());
         }
-        let (l, r) = (self.expr(left, cache)?, self.expr(right, cache)?);
-        let (l, r) = (l.to_slice(n), r.to_slice(n));
-        let (l, r) = (&l[..n], &r[..n]);
-        // `a` crosses above `b`: at or below it (within a tie) on the bar before, above it
-        // by more than a tie now; crossing below is `b` crossing above `a`.
-        let (a, b) = if above { (l, r) } else { (r, l) };
+        let n = self.bars.len();
+        let (a, b) = (self.expr(a, cache)?, self.expr(b, cache)?);
+        let (a, b) = (a.to_slice(n), b.to_slice(n));
+        let (a, b) = (&a[..n], &b[..n]);
         let tie = self.tie;
-        out.clear();
-        out.resize(n, false);
+        exact::reset(out, n);
         // Indexed from 1 with both bars' values in hand: the loop vectorizes (a `windows(2)`
         // chain did not).
         for t in 1..n {
             out[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
         }
         Ok(())
+    }
+
+    /// [`exact::crosses`] of `a` over `b` when both are prices or SMAs of prices on the tick
+    /// grid; false, writing nothing, when the floating-point comparison must decide.
+    fn exact_cross(
+        &self,
+        a: &CExpr,
+        b: &CExpr,
+        up: &mut Vec<bool>,
+        down: Option<&mut Vec<bool>>,
+    ) -> bool {
+        match (self.average(a), self.average(b)) {
+            (Some(x), Some(y)) => exact::crosses(x, y, self.bars.len(), up, down),
+            _ => false,
+        }
     }
 
     /// The order price per bar: the long level where a long entry fires, else the short level

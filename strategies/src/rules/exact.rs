@@ -114,13 +114,9 @@ pub(crate) fn crosses(
     }
     // `a − b > tie` ⟺ `d > ⌊m · n / 10⁶⌋`, `d` a whole number.
     let k = ((a.period as u128 * b.period as u128) / TIES_PER_TICK) as f64;
-    let fill = |flags: &mut Vec<bool>| {
-        flags.clear();
-        flags.resize(bars, false);
-    };
-    fill(up);
+    reset(up, bars);
     let down = down.map(|d| {
-        fill(d);
+        reset(d, bars);
         &mut d[..]
     });
     // A cross at bar t compares t − 1 with t: both need a value.
@@ -170,6 +166,13 @@ pub(crate) fn crosses(
     sums.measure(rest, j - 1);
     mark(j, rest);
     true
+}
+
+/// `flags` made `bars` long and all false, keeping its memory (a sweep's signal columns are
+/// written over from one combination to the next).
+pub(crate) fn reset(flags: &mut Vec<bool>, bars: usize) {
+    flags.clear();
+    flags.resize(bars, false);
 }
 
 /// What `d = S_a · n − S_b · m` is computed from, bar by bar, and the tie band's edge `k`.
