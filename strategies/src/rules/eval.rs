@@ -276,7 +276,7 @@ impl<'a> Context<'a> {
         let n = bars.len();
         let both = self.opposite_crosses(c);
         if let Some((a, b)) = both {
-            self.crosses_into(a, b, cache, &mut out.long_entry, &mut out.short_entry)?;
+            self.crosses_into(a, b, cache, &mut out.long_entry, Some(&mut out.short_entry))?;
         }
         let columns = [
             (&c.long_entry, &mut out.long_entry, both.is_some()),
@@ -328,18 +328,20 @@ impl<'a> Context<'a> {
         (same(a, b2) && same(b, a2)).then_some((a, b))
     }
 
-    /// `a` crossing above `b` into `up` and below it into `down`: the flags
-    /// [`Context::cross_into`] gives each (exactly, for prices and their SMAs), from one pass
-    /// over the two series.
+    /// `a` crossing above `b` into `up` and, when given, below it into `down`, from one pass
+    /// over the two series. Prices and their SMAs on the tick grid are compared on whole
+    /// ticks ([`exact`]); other series in floating point within the tie, over whole slices,
+    /// not `Series::at` per bar: a sweep evaluates this once per combination over every bar.
     fn crosses_into(
         &self,
         a: &CExpr,
         b: &CExpr,
         cache: &Cache,
         up: &mut Vec<bool>,
-        down: &mut Vec<bool>,
+        down: Option<&mut Vec<bool>>,
     ) -> Result<(), SignalError> {
-        if self.exact_cross(a, b, up, Some(down)) {
+        let mut down = down;
+        if self.exact_cross(a, b, up, down.as_deref_mut()) {
             return Ok(());
         }
         let n = self.bars.len();
@@ -348,19 +350,30 @@ impl<'a> Context<'a> {
         let (a, b) = (&a[..n], &b[..n]);
         let tie = self.tie;
         exact::reset(up, n);
-        exact::reset(down, n);
-        let (up, down) = (&mut up[..n], &mut down[..n]);
-        for t in 1..n {
-            up[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
-            down[t] = (b[t - 1] - a[t - 1] <= tie) & (b[t] - a[t] > tie);
+        // `a` crosses above `b`: at or below it (within a tie) on the bar before, above it by
+        // more than a tie now; crossing below is `b` crossing above `a`. Indexed from 1 with
+        // both bars' values in hand: the loops vectorize (a `windows(2)` chain did not).
+        let up = &mut up[..n];
+        match down {
+            Some(down) => {
+                exact::reset(down, n);
+                let down = &mut down[..n];
+                for t in 1..n {
+                    up[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
+                    down[t] = (b[t - 1] - a[t - 1] <= tie) & (b[t] - a[t] > tie);
+                }
+            }
+            None => {
+                for t in 1..n {
+                    up[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
+                }
+            }
         }
         Ok(())
     }
 
     /// Where `left` crosses above `right` (`above`) or below it, one flag per bar, into
-    /// `out`. Prices and their SMAs on the tick grid are compared on whole ticks
-    /// ([`exact`]); other series in floating point within the tie, over whole slices, not
-    /// `Series::at` per bar: a sweep evaluates this once per combination over every bar.
+    /// `out` ([`Context::crosses_into`] with the operands in order).
     fn cross_into(
         &self,
         above: bool,
@@ -369,24 +382,8 @@ impl<'a> Context<'a> {
         cache: &Cache,
         out: &mut Vec<bool>,
     ) -> Result<(), SignalError> {
-        // `a` crosses above `b`: at or below it (within a tie) on the bar before, above it by
-        // more than a tie now; crossing below is `b` crossing above `a`.
         let (a, b) = if above { (left, right) } else { (right, left) };
-        if self.exact_cross(a, b, out, None) {
-            return Ok(());
-        }
-        let n = self.bars.len();
-        let (a, b) = (self.expr(a, cache)?, self.expr(b, cache)?);
-        let (a, b) = (a.to_slice(n), b.to_slice(n));
-        let (a, b) = (&a[..n], &b[..n]);
-        let tie = self.tie;
-        exact::reset(out, n);
-        // Indexed from 1 with both bars' values in hand: the loop vectorizes (a `windows(2)`
-        // chain did not).
-        for t in 1..n {
-            out[t] = (a[t - 1] - b[t - 1] <= tie) & (a[t] - b[t] > tie);
-        }
-        Ok(())
+        self.crosses_into(a, b, cache, out, None)
     }
 
     /// [`exact::crosses`] of `a` over `b` when both are prices or SMAs of prices on the tick
