@@ -48,13 +48,15 @@
 /// a runtime dispatch (43 % of TEMA's time), where TA-Lib's library uses one inline
 /// instruction. The result is the same either way: `fma` rounds once, in hardware or not.
 ///
+/// The exact crosses of the rule language (`rules::exact`) use it for the AVX2 width alone.
+///
 /// The body becomes an `#[inline(always)]` function that the clone calls, so all of it is
 /// compiled with the feature. Keep iterator adapters out of the hot loop: a closure that LLVM
 /// chooses not to inline (a large `Map::fold`) is compiled without it and calls `fma` again.
 macro_rules! fused_fn {
-    ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
-        fn $name($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn body($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
@@ -74,6 +76,7 @@ macro_rules! fused_fn {
         }
     };
 }
+pub(crate) use fused_fn;
 
 mod ma;
 mod momentum;

@@ -14,10 +14,11 @@
 //! bound is left to the floating-point comparison, which decides the same wherever its
 //! rounding stays below the tie (`strategies/tests/ties.rs` holds the two together).
 
-use crate::indicators::append;
+use crate::indicators::{append, fused_fn};
 
-/// Bars whose `d` [`crosses`] computes together before it looks for a cross among them.
-const BLOCK: usize = 16;
+/// Bars whose `d` [`crosses`] computes together, one bit each in a 64-bit word, before it
+/// looks for a cross among them.
+const BLOCK: usize = 64;
 
 /// Ties per tick: the rule language's tie ([`TIE_TICKS`](super::eval::TIE_TICKS)) as a whole
 /// number, so that the threshold `⌊m · n / 10⁶⌋` is an integer division with no rounding to
@@ -95,6 +96,7 @@ impl Average<'_> {
     }
 }
 
+fused_fn! {
 /// Where `a` crosses above `b` into `up` and, when given, where it crosses below into `down`,
 /// one flag per bar of `bars`; the flags the floating-point comparison gives, decided exactly.
 /// Returns false, writing nothing, when the products could leave f64's exact range.
@@ -115,7 +117,7 @@ pub(crate) fn crosses(
     // `a − b > tie` ⟺ `d > ⌊m · n / 10⁶⌋`, `d` a whole number.
     let k = ((a.period as u128 * b.period as u128) / TIES_PER_TICK) as f64;
     reset(up, bars);
-    let down = down.map(|d| {
+    let mut down = down.map(|d| {
         reset(d, bars);
         &mut d[..]
     });
@@ -135,37 +137,32 @@ pub(crate) fn crosses(
         n,
         k,
     };
-    let (up, mut down) = (
-        &mut up[first..][..len],
-        down.map(|d| &mut d[first..][..len]),
-    );
-    // The flags of bars `j..`, one by one, from the `d`s of bars `j − 1..` in `ds`.
-    let mut mark = |j: usize, ds: &[f64]| {
-        for (i, pair) in ds.windows(2).enumerate() {
-            let (before, now) = (pair[0], pair[1]);
-            up[j + i] = (before <= k) & (now > k);
-            if let Some(down) = down.as_deref_mut() {
-                down[j + i] = (-before <= k) & (-now > k);
-            }
-        }
-    };
-    // Crosses are rare: a block of bars (with the bar before it) whose `d`s all lie on one
-    // side of the tie band (above it, below it, or inside it) holds none, and only the other
-    // blocks are looked at bar by bar. The flags start false.
-    let mut block = [0.0; BLOCK + 1];
+    // Bars above the tie band and below it, one bit each, a block at a time; a cross above
+    // is a bar above whose bar before is not (the same below). The bar before the first
+    // block is `first`, which only serves as the "before" of the next one.
+    let (mut above, mut below) = sums.sides(0, 1);
     let mut j = 1;
-    while j + BLOCK <= len {
-        let (above, below) = sums.measure(&mut block, j - 1);
-        let all = BLOCK as u32 + 1;
-        if !(above == all || below == all || above + below == 0) {
-            mark(j, &block);
+    while j < len {
+        let width = (len - j).min(BLOCK);
+        let (now_above, now_below) = sums.sides(j, width);
+        let rises = |now: u64, before: u64| now & !((now << 1) | before);
+        let set = |bits: u64, flags: &mut [bool]| {
+            let mut bits = bits;
+            while bits != 0 {
+                flags[first + j + bits.trailing_zeros() as usize] = true;
+                bits &= bits - 1;
+            }
+        };
+        set(rises(now_above, above), up);
+        if let Some(down) = down.as_deref_mut() {
+            set(rises(now_below, below), down);
         }
-        j += BLOCK;
+        // The last bar of this block is the bar before the next one.
+        (above, below) = (now_above >> (width - 1), now_below >> (width - 1));
+        j += width;
     }
-    let rest = &mut block[..len + 1 - j];
-    sums.measure(rest, j - 1);
-    mark(j, rest);
     true
+}
 }
 
 /// `flags` made `bars` long and all false, keeping its memory (a sweep's signal columns are
@@ -187,22 +184,23 @@ struct Sums<'s> {
 }
 
 impl Sums<'_> {
-    /// `d` of the bars from `from` on into `out`, and how many are above the tie band and how
-    /// many below it: counts, which vectorize, where a running minimum would be a chain of
-    /// dependent steps. Inlined, so that a whole block's length is a constant.
+    /// Which of the `len` (at most 64) bars from `from` on lie above the tie band (`d > k`)
+    /// and which below it (`d < −k`), bit `i` for bar `from + i`: comparisons and shifts
+    /// that vectorize, where a branch per bar would not. Inlined, so that it is compiled
+    /// into [`crosses`]' AVX2 clone, four bars to an instruction.
     #[inline(always)]
-    fn measure(&self, out: &mut [f64], from: usize) -> (u32, u32) {
-        let r = from..from + out.len();
+    fn sides(&self, from: usize, len: usize) -> (u64, u64) {
+        let r = from..from + len;
         let (mut above, mut below) = (0, 0);
         let sums = self.a_hi[r.clone()]
             .iter()
             .zip(&self.a_lo[r.clone()])
             .zip(&self.b_hi[r.clone()])
             .zip(&self.b_lo[r]);
-        for (x, (((&ah, &al), &bh), &bl)) in out.iter_mut().zip(sums) {
-            *x = (ah - al) * self.n - (bh - bl) * self.m;
-            above += u32::from(*x > self.k);
-            below += u32::from(*x < -self.k);
+        for (i, (((&ah, &al), &bh), &bl)) in sums.enumerate() {
+            let d = (ah - al) * self.n - (bh - bl) * self.m;
+            above |= u64::from(d > self.k) << i;
+            below |= u64::from(d < -self.k) << i;
         }
         (above, below)
     }
