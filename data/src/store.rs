@@ -271,17 +271,10 @@ fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
         .map_err(|e| polars_err(path, e))?;
     let f64s = |name: &str| -> Result<Vec<f64>> {
         let c = df.column(name).map_err(|e| polars_err(path, e))?;
-        Ok(c.f64()
-            .map_err(|e| polars_err(path, e))?
-            .into_no_null_iter()
-            .collect())
+        Ok(values(c.f64().map_err(|e| polars_err(path, e))?))
     };
     let ts_col = df.column("ts").map_err(|e| polars_err(path, e))?;
-    let ts: Vec<i64> = ts_col
-        .i64()
-        .map_err(|e| polars_err(path, e))?
-        .into_no_null_iter()
-        .collect();
+    let ts = values(ts_col.i64().map_err(|e| polars_err(path, e))?);
     let contract_col = df.column("contract").map_err(|e| polars_err(path, e))?;
     let contract = contract_col
         .u32()
@@ -310,6 +303,18 @@ fn read_ipc(path: &Path, entry: &Entry) -> Result<Bars> {
         volume: f64s("volume")?,
         contract,
     })
+}
+
+/// The values of a stored column, which has no nulls: one copy of its buffer when it is in
+/// one piece (a file the store wrote always is), else value by value.
+fn values<T>(c: &ChunkedArray<T>) -> Vec<T::Native>
+where
+    T: PolarsNumericType,
+{
+    match c.cont_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => c.into_no_null_iter().collect(),
+    }
 }
 
 #[cfg(test)]
