@@ -48,7 +48,8 @@
 /// a runtime dispatch (43 % of TEMA's time), where TA-Lib's library uses one inline
 /// instruction. The result is the same either way: `fma` rounds once, in hardware or not.
 ///
-/// The exact crosses of the rule language (`rules::exact`) use it for the AVX2 width alone.
+/// Passes of one division a value (MFI's flows and index, WILLR's and %K's last pass) and the
+/// exact crosses of the rule language (`rules::exact`) use it for the AVX2 width alone.
 ///
 /// The body becomes an `#[inline(always)]` function that the clone calls, so all of it is
 /// compiled with the feature. Keep iterator adapters out of the hot loop: a closure that LLVM

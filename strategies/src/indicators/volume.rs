@@ -123,7 +123,7 @@ fn typical(high: f64, low: f64, close: f64) -> f64 {
     (high + low + close) / 3.0
 }
 
-/// A chunk of bars for [`Flows::of`].
+/// A chunk of bars for [`flows_of`].
 #[derive(Clone, Copy)]
 struct Bars<'a> {
     high: &'a [f64],
