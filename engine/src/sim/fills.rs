@@ -3,6 +3,8 @@
 //! costs of entering and exiting. Every price is on the tick grid: levels are compared in
 //! ticks, so a tie is decided by exact values.
 
+use std::sync::Arc;
+
 use super::{favourable, Pending, Position, Px, Sim};
 use crate::config::{FillMode, Sizing};
 use crate::trade::{ExitReason, Side, Stamp, Trade};
@@ -178,7 +180,7 @@ impl Sim<'_> {
         let entry = p.entry * p.sign;
         self.realized += net;
         self.banked = self.cfg.starting_capital + self.realized;
-        let name = |c: u16| self.names.get(c as usize).cloned().unwrap_or_default();
+        let name = |c: u16| Arc::clone(self.names.get(c as usize).unwrap_or(&self.unnamed));
         self.trades.push(Trade {
             id: self.trades.len() as u32 + 1,
             side: if p.sign > 0 { Side::Long } else { Side::Short },
