@@ -256,9 +256,7 @@ impl Run {
         cfg: &BacktestConfig,
         mode: sim::Mode,
     ) -> Result<Self, EngineError> {
-        cfg.validate(bars, spec, signals)?;
-        let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
-        let range = cfg.window.resolve(&bars.ts, &cal)?;
+        let (cal, range) = checked(bars, spec, signals, cfg)?;
         let out = sim::simulate(bars, spec, signals, cfg, range.clone(), &cal, mode);
         let metrics = metrics::from_summary(&metrics::Summary {
             trades: &out.trades,
@@ -275,4 +273,30 @@ impl Run {
             metrics,
         })
     }
+}
+
+/// The bars of `bars` that `cfg.window` selects, after the checks of the inputs
+/// [`backtest`] makes before its first bar, and with the same errors: what a backtest would
+/// trade, without running it (a sweep's manifest records the window of the strategy's own
+/// backtest).
+pub fn resolve(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+) -> Result<std::ops::Range<usize>, EngineError> {
+    checked(bars, spec, signals, cfg).map(|(_, range)| range)
+}
+
+/// The inputs checked, the spec's session calendar, and the window's bars.
+fn checked(
+    bars: &Bars,
+    spec: &ContractSpec,
+    signals: &Signals,
+    cfg: &BacktestConfig,
+) -> Result<(session::Calendar, std::ops::Range<usize>), EngineError> {
+    cfg.validate(bars, spec, signals)?;
+    let cal = session::Calendar::new(spec, bars.meta.bar_size)?;
+    let range = cfg.window.resolve(&bars.ts, &cal)?;
+    Ok((cal, range))
 }

@@ -371,13 +371,49 @@ fn flattens_on_the_last_bar_before_a_later_session_when_data_stops_early() {
     assert_eq!((t.exit_time, t.bars_held), (Stamp(stamps[4]), 4));
 }
 
+/// `resolve` gives the bars the backtest trades, whatever the window.
+#[test]
+fn resolve_is_the_window_the_backtest_trades() {
+    let bars = daily(&[[100.0, 101.0, 99.0, 100.0]; 5]);
+    let sig = Signals::none(5);
+    for window in [
+        "all",
+        "since 2023-01-04",
+        "2023-01-03..2023-01-05",
+        "last 2 days",
+    ] {
+        let cfg = BacktestConfig {
+            window: window.parse().unwrap(),
+            ..cfg()
+        };
+        let r = run(&bars, &sig, &cfg);
+        let range = resolve(&bars, spec("ES").unwrap(), &sig, &cfg).unwrap();
+        assert_eq!(
+            (
+                Stamp(bars.ts[range.start]),
+                Stamp(bars.ts[range.end - 1]),
+                range.len()
+            ),
+            (r.first_bar, r.last_bar, r.bars),
+            "{window}"
+        );
+        assert!(
+            r.bars < 5 || window == "all",
+            "{window} selects part of the series"
+        );
+    }
+}
+
 #[test]
 fn bad_input_is_an_error_naming_the_field() {
     let bars = daily(&[[100.0, 100.0, 100.0, 100.0], [100.0, 100.0, 100.0, 100.0]]);
     let sig = Signals::none(2);
     let es = spec("ES").unwrap();
     let err = |cfg: BacktestConfig, sig: &Signals| {
-        backtest(&bars, es, sig, &cfg).unwrap_err().to_string()
+        let e = backtest(&bars, es, sig, &cfg).unwrap_err().to_string();
+        // `resolve` makes the backtest's checks, in the same words.
+        assert_eq!(resolve(&bars, es, sig, &cfg).unwrap_err().to_string(), e);
+        e
     };
     assert!(err(
         BacktestConfig {

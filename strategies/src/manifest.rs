@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use settle_data::front_month::SourceSeries;
 use settle_data::store::{self, Store};
 use settle_data::{Bars, ContractSpec};
-use settle_engine::{BacktestConfig, BacktestResult, Stamp};
+use settle_engine::{BacktestConfig, Stamp};
 
 use crate::assess::{assess, Assessment};
 use crate::guards::GuardPlan;
@@ -192,18 +192,25 @@ impl Manifest {
     /// The manifest of a result of `kind` built on the run `ran` (its strategy, series and
     /// costs), whose own JSON without the manifest is `result_json`.
     pub fn of_run(ran: &Ran, kind: Kind, result_json: &[u8]) -> Manifest {
+        let r = &ran.result;
         let run = Run {
             strategy: &ran.strategy,
             spec: ran.spec,
             bars: &ran.bars,
             cfg: &ran.cfg,
-            result: &ran.result,
+            window: ResolvedWindow {
+                asked: r.window.to_string(),
+                first_bar: r.first_bar,
+                last_bar: r.last_bar,
+                bars: r.bars,
+            },
+            commission_per_side: r.commission_per_side,
         };
         Manifest::of(&run, kind, result_json)
     }
 
-    /// The manifest of a sweep of `run`'s strategy (`run` is its backtest with its own
-    /// parameter values, which resolves the window) over `inputs`. Its result hash is filled
+    /// The manifest of a sweep of `run`'s strategy (with its own parameter values, whose
+    /// backtest resolves the window) over `inputs`. Its result hash is filled
     /// in by [`sweep_json`], from the sweep's JSON.
     pub fn of_sweep(run: &Run, inputs: SweepInputs) -> Manifest {
         Manifest {
@@ -214,7 +221,6 @@ impl Manifest {
 
     fn of(run: &Run, kind: Kind, result_json: &[u8]) -> Manifest {
         let strategy = canonical(run.strategy);
-        let r = run.result;
         Manifest {
             kind,
             settle_version: SETTLE_VERSION.to_string(),
@@ -222,13 +228,8 @@ impl Manifest {
             spec_hash: spec_hash(run.spec),
             strategy_hash: hash_hex(strategy.to_string().as_bytes()),
             strategy,
-            window: ResolvedWindow {
-                asked: r.window.to_string(),
-                first_bar: r.first_bar,
-                last_bar: r.last_bar,
-                bars: r.bars,
-            },
-            commission_per_side: r.commission_per_side,
+            window: run.window.clone(),
+            commission_per_side: run.commission_per_side,
             slippage_ticks: run.cfg.slippage_ticks,
             engine: run.cfg.clone(),
             assessment: None,
@@ -238,7 +239,8 @@ impl Manifest {
     }
 }
 
-/// A backtest and what it ran on, borrowed: what a manifest records of it.
+/// A backtest and what it ran on, borrowed: what a manifest records of it (its window and
+/// commission, not its result).
 pub struct Run<'a> {
     /// The strategy with its parameter values.
     pub strategy: &'a Strategy,
@@ -248,8 +250,10 @@ pub struct Run<'a> {
     pub bars: &'a Bars,
     /// The engine options applied.
     pub cfg: &'a BacktestConfig,
-    /// The backtest's result (its window and costs).
-    pub result: &'a BacktestResult,
+    /// The window as the backtest resolved it.
+    pub window: ResolvedWindow,
+    /// Dollars per contract per side the backtest charged.
+    pub commission_per_side: f64,
 }
 
 /// A sweep's JSON (`json`, as printed without a manifest) with `manifest` attached, its

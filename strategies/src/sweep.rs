@@ -118,6 +118,15 @@ impl<'a> Evaluator<'a> {
         )?)
     }
 
+    /// The bars the strategy with its own parameter values trades, and its engine
+    /// configuration: its window resolved as its backtest would, after the same checks
+    /// (its rules evaluate, its options are valid), without running it.
+    pub fn resolved(&self) -> Result<(std::ops::Range<usize>, BacktestConfig), RunError> {
+        let (signals, cfg) = self.prepare(&[], None)?;
+        let range = settle_engine::resolve(self.bars, self.compiled.spec, &signals, &cfg)?;
+        Ok((range, cfg))
+    }
+
     /// The signals of `c`: this thread's last ones when they are of the same rules (everything
     /// [`Context::signals`] reads of the compiled strategy is in the key), else computed.
     fn signals(&self, c: &Compiled) -> Result<Arc<Signals>, SignalError> {

@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use settle_data::Bars;
 use settle_engine::sweep::{Constraint, Grid, Objective, Param, Summary, SweepResult, SweepSpec};
-use settle_engine::{BacktestConfig, EquityCurve};
+use settle_engine::{BacktestConfig, Stamp};
 
 use crate::guards::{guarded_sweep, Guards};
-use crate::manifest::{self, Manifest, Run, SweepInputs};
+use crate::manifest::{self, Manifest, ResolvedWindow, Run, SweepInputs};
 use crate::rules::{self, Compiled};
 use crate::run::RunError;
 use crate::sweep::Evaluator;
@@ -29,9 +29,11 @@ struct Report<'a> {
     overfitting: Option<&'a Guards>,
 }
 
-/// The manifest of a sweep of `evaluator`'s strategy over `inputs`: the strategy's own
-/// backtest (its window resolved, daily curve) and the grid, objective, constraints, guards
-/// and top count. Its result hash is filled in by [`document`].
+/// The manifest of a sweep of `evaluator`'s strategy over `inputs`: the strategy with its
+/// own parameter values, its window as its backtest resolves it (checked as the backtest
+/// would be, not run: the window is all the manifest records of it), and the grid,
+/// objective, constraints, guards and top count. Its result hash is filled in by
+/// [`document`].
 pub fn manifest(
     evaluator: &Evaluator,
     bars: &Bars,
@@ -39,13 +41,19 @@ pub fn manifest(
     inputs: SweepInputs,
 ) -> Result<Manifest, RunError> {
     let c = evaluator.compiled();
-    let base = evaluator.backtest_in(&[], None, EquityCurve::Daily)?;
+    let (range, own) = evaluator.resolved()?;
     let run = Run {
         strategy: &c.strategy,
         spec: c.spec,
         bars,
         cfg,
-        result: &base,
+        window: ResolvedWindow {
+            asked: own.window.to_string(),
+            first_bar: Stamp(bars.ts[range.start]),
+            last_bar: Stamp(bars.ts[range.end - 1]),
+            bars: range.len(),
+        },
+        commission_per_side: own.commission(c.spec),
     };
     Ok(Manifest::of_sweep(&run, inputs))
 }
