@@ -13,8 +13,9 @@ slow cross, short on the reverse, always in the market, filled at the next bar's
 Same trades: settle nets 1 tick of slippage and $2.50 a side; vectorbt runs with no costs at
 the next open, so settle's gross P&L (totalPnl + totalCommission + totalSlippage) must equal
 vectorbt's total profit x the $50 ES multiplier, and the trade counts must match, for every
-combination. Timing: settle's in-process sweep time (its own report) and the whole process;
-vectorbt's indicators + portfolio + metrics, cold (numba compiling) and warm. vectorbt runs in
+combination. Timing: settle's in-process sweep time (its own report) and the whole process,
+each the median of five runs after an untimed one (every run must export the same bytes);
+vectorbt's indicators + portfolio + metrics, cold (numba compiling) and warm (its second run). vectorbt runs in
 chunks of columns of at most --vbt-max-cells cells, so a million bars fit in memory.
 """
 
@@ -64,17 +65,26 @@ def import_bars(settle: str, home: str, data: str) -> None:
                     "--time-col", "time", "--tz", "UTC"], check=True, capture_output=True)
 
 
-def run_settle(settle: str, home: str, sweep: list[str], export: str):
-    """`settle sweep` (no guards) as its own process: (in-process seconds, whole-process seconds,
-    the exported rows)."""
-    start = time.perf_counter()
-    out = subprocess.run([settle, "--home", home, "sweep", *sweep, "--no-guards", "--export",
-                          export], check=True, capture_output=True, text=True).stdout
-    process = time.perf_counter() - start
-    # "sma_cross ES 1m: 100 combinations in 0.0512 s (...)"; --no-guards: the sweep alone
-    inner = float(out.split(" combinations in ")[1].split(" s ")[0])
+def run_settle(settle: str, home: str, sweep: list[str], export: str, runs: int = 5):
+    """`settle sweep` (no guards) as its own process, once untimed (as vectorbt's warm run
+    follows a first one) then `runs` times: (median in-process seconds, median whole-process
+    seconds, the exported rows). Every run must export the same bytes."""
+    inner, process, exported = [], [], set()
+    for k in range(runs + 1):
+        start = time.perf_counter()
+        out = subprocess.run([settle, "--home", home, "sweep", *sweep, "--no-guards", "--export",
+                              export], check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - start
+        with open(export, "rb") as f:
+            exported.add(f.read())
+        if k == 0:
+            continue
+        process.append(seconds)
+        # "sma_cross ES 1m: 100 combinations in 0.0512 s (...)"; --no-guards: the sweep alone
+        inner.append(float(out.split(" combinations in ")[1].split(" s ")[0]))
+    assert len(exported) == 1, "settle exported different bytes from one run to the next"
     with open(export) as f:
-        return inner, process, list(csv.DictReader(f))
+        return float(np.median(inner)), float(np.median(process)), list(csv.DictReader(f))
 
 
 def crossed(a: np.ndarray, b: np.ndarray, above: bool) -> np.ndarray:
