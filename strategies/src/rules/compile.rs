@@ -37,7 +37,7 @@ impl std::fmt::Display for ValidationError {
 }
 
 /// A number per bar, with every parameter replaced by its value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CExpr {
     Const(f64),
     Field(Field),
@@ -78,6 +78,7 @@ pub(crate) const BSE_FORMS: &str =
     term of their top-level `and`";
 
 /// A resolved indicator call. Its `Debug` text without `output`/`shift` is the cache key.
+/// Equal calls name the same catalog entry (the same `&'static Spec`) with equal operands.
 #[derive(Debug, Clone)]
 pub(crate) struct CInd {
     pub spec: &'static Spec,
@@ -85,6 +86,16 @@ pub(crate) struct CInd {
     pub args: Vec<f64>,
     pub output: usize,
     pub shift: usize,
+}
+
+impl PartialEq for CInd {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.spec, other.spec)
+            && self.input == other.input
+            && self.args == other.args
+            && self.output == other.output
+            && self.shift == other.shift
+    }
 }
 
 impl CInd {
@@ -101,7 +112,7 @@ impl CInd {
 }
 
 /// A resolved condition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CCond {
     Cross {
         above: bool,

@@ -18,7 +18,7 @@ pub use compile::{
     compile, compile_with, parameter_position, to_config, Compiled, UnknownParameter,
     ValidationError,
 };
-pub(crate) use compile::{BARS_SINCE_ENTRY, BSE_FORMS};
+pub(crate) use compile::{CCond, CExpr, BARS_SINCE_ENTRY, BSE_FORMS};
 pub use eval::{signals, SignalError};
 pub(crate) use eval::{Cache, Context};
 pub use model::{
