@@ -323,9 +323,9 @@ impl<'a> Context<'a> {
             _ => None,
         };
         let ((a, b), (a2, b2)) = (upward(&c.long_entry)?, upward(&c.short_entry)?);
-        // The indicator cache's key: the same text is the same series.
-        let same = |x: &CExpr, y: &CExpr| format!("{x:?}") == format!("{y:?}");
-        (same(a, b2) && same(b, a2)).then_some((a, b))
+        // Equal expressions are the same series (the path for two separate crosses gives the
+        // same columns, so a pair this misses costs time, not a different answer).
+        (a == b2 && b == a2).then_some((a, b))
     }
 
     /// `a` crossing above `b` into `up` and, when given, below it into `down`, from one pass
